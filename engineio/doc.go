@@ -1,0 +1,2 @@
+// Package engineio implements the Engine.IO v4 protocol.
+package engineio

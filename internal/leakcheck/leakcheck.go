@@ -1,0 +1,101 @@
+// Package leakcheck finds goroutines that a test run left behind.
+//
+// Call it from TestMain:
+//
+//	func TestMain(m *testing.M) { leakcheck.Main(m) }
+//
+// After the tests pass it waits up to a few seconds for every goroutine that
+// was not there when the tests started to end, and fails the run, printing
+// their stacks, if some remain.
+package leakcheck
+
+import (
+	"fmt"
+	"os"
+	"runtime"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+)
+
+// Timeout is how long Check waits for stray goroutines to end.
+var Timeout = 5 * time.Second
+
+// ignored lists frames of goroutines that belong to the runtime or the test
+// framework, not to the code under test.
+var ignored = []string{
+	"\ntesting.",
+	"\nos/signal.",
+	"\nruntime.ensureSigM",
+	"\nruntime/trace.",
+}
+
+// Main runs the tests and then checks for leaked goroutines. It exits the
+// process with the tests' status, or 1 when goroutines leaked.
+func Main(m *testing.M) {
+	code := m.Run()
+	if code == 0 {
+		if err := Check(Timeout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			code = 1
+		}
+	}
+	os.Exit(code)
+}
+
+// Check waits up to timeout for all goroutines other than the caller and the
+// test framework's to end. It returns an error listing those that did not.
+func Check(timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		stray := Stray()
+		if len(stray) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("leakcheck: %d goroutine(s) still running after the tests:\n\n%s",
+				len(stray), strings.Join(stray, "\n\n"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Stray returns the stacks of the goroutines that are neither the caller nor
+// part of the runtime or test framework.
+func Stray() []string {
+	buf := make([]byte, 1<<20)
+	for {
+		n := runtime.Stack(buf, true)
+		if n < len(buf) {
+			buf = buf[:n]
+			break
+		}
+		buf = make([]byte, 2*len(buf))
+	}
+	var out []string
+	for i, g := range strings.Split(string(buf), "\n\n") {
+		if i == 0 { // the caller
+			continue
+		}
+		if isIgnored(g) {
+			continue
+		}
+		out = append(out, g)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func isIgnored(stack string) bool {
+	// Look at the goroutine's own frames only, not at the "created by" line.
+	if i := strings.Index(stack, "\ncreated by "); i >= 0 {
+		stack = stack[:i]
+	}
+	for _, frag := range ignored {
+		if strings.Contains(stack, frag) {
+			return true
+		}
+	}
+	return false
+}
