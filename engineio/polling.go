@@ -1,0 +1,191 @@
+package engineio
+
+import (
+	"bytes"
+	"compress/flate"
+	"compress/gzip"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+// poll answers a long-polling GET: at once with everything queued, or when
+// something is queued, or with noop while the session upgrades.
+func (s *Server) poll(w http.ResponseWriter, r *http.Request, ss *Session) {
+	ss.mu.Lock()
+	if ss.getActive {
+		ss.mu.Unlock()
+		// A second concurrent GET breaks the protocol: close the session;
+		// the pending GET answers with a close packet.
+		ss.close(ReasonTransportError, errors.New("engineio: overlapping GET requests"))
+		s.refuse(w, r, false, CodeBadRequest, "")
+		return
+	}
+	if ss.closed && !ss.lingering {
+		ss.mu.Unlock()
+		s.refuse(w, r, false, CodeUnknownSID, "")
+		return
+	}
+	ss.getActive = true
+	ss.mu.Unlock()
+
+	for {
+		ss.mu.Lock()
+		var frames []Frame
+		switch {
+		case ss.closed:
+			frames = ss.closedFrames()
+			ss.lingering = false
+		case ss.transport != TransportPolling || ss.upgrading:
+			frames = []Frame{noopFrame}
+		case len(ss.queue) > 0:
+			frames = ss.takeQueue()
+		}
+		if frames != nil {
+			ss.getActive = false
+			closed := ss.closed
+			ss.mu.Unlock()
+			if closed {
+				s.forget(ss)
+			}
+			s.writePayload(w, r, frames)
+			return
+		}
+		ss.mu.Unlock()
+		select {
+		case <-ss.pollWake:
+		case <-r.Context().Done():
+			ss.mu.Lock()
+			ss.getActive = false
+			ss.mu.Unlock()
+			ss.close(ReasonTransportError, errors.New("engineio: poll request aborted"))
+			return
+		}
+	}
+}
+
+// post handles a polling POST: every packet in the body is processed (and
+// the handler has run for each message) before "ok" is answered.
+func (s *Server) post(w http.ResponseWriter, r *http.Request, ss *Session) {
+	ss.mu.Lock()
+	if ss.postBusy {
+		ss.mu.Unlock()
+		ss.close(ReasonTransportError, errors.New("engineio: overlapping POST requests"))
+		s.refuse(w, r, false, CodeBadRequest, "")
+		return
+	}
+	if ss.closed {
+		ss.mu.Unlock()
+		s.refuse(w, r, false, CodeUnknownSID, "")
+		return
+	}
+	ss.postBusy = true
+	ss.mu.Unlock()
+	defer func() {
+		ss.mu.Lock()
+		ss.postBusy = false
+		ss.mu.Unlock()
+	}()
+
+	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/octet-stream") {
+		ss.close(ReasonTransportError, errors.New("engineio: binary POST bodies are not Engine.IO v4"))
+		s.refuse(w, r, false, CodeBadRequest, "")
+		return
+	}
+	limit := int64(s.opts.MaxHTTPBufferSize)
+	if r.ContentLength > limit {
+		s.tooLarge(w, r, ss)
+		return
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, limit+1))
+	if err != nil {
+		ss.close(ReasonTransportError, fmt.Errorf("engineio: reading POST body: %w", err))
+		s.refuse(w, r, false, CodeBadRequest, "")
+		return
+	}
+	if int64(len(body)) > limit {
+		s.tooLarge(w, r, ss)
+		return
+	}
+	err = DecodePayload(body, func(p Packet) error {
+		ss.onPacket(p)
+		return nil
+	})
+	if err != nil {
+		ss.close(ReasonParseError, err)
+		s.refuse(w, r, false, CodeBadRequest, "")
+		return
+	}
+	s.setCORSHeaders(w, r)
+	h := w.Header()
+	h.Set("Content-Type", "text/html")
+	h.Set("Content-Length", "2")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, "ok")
+}
+
+// tooLarge answers 413 to a POST over MaxHTTPBufferSize and closes the
+// session: the message is lost, so the client must start over.
+func (s *Server) tooLarge(w http.ResponseWriter, r *http.Request, ss *Session) {
+	ss.close(ReasonTransportError, errors.New("engineio: POST body over maxHttpBufferSize"))
+	s.setCORSHeaders(w, r)
+	w.Header().Set("Connection", "close")
+	http.Error(w, "Payload Too Large", http.StatusRequestEntityTooLarge)
+}
+
+var payloadPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
+
+// writePayload writes frames as one polling response, compressed when the
+// client accepts it and the body is over the threshold.
+func (s *Server) writePayload(w http.ResponseWriter, r *http.Request, frames []Frame) {
+	buf := payloadPool.Get().(*bytes.Buffer)
+	defer payloadPool.Put(buf)
+	buf.Reset()
+	buf.Write(AppendPayload(buf.AvailableBuffer(), frames...))
+
+	s.setCORSHeaders(w, r)
+	h := w.Header()
+	h.Set("Content-Type", "text/plain; charset=UTF-8")
+	h.Set("Cache-Control", "no-store")
+	if t := s.opts.CompressionThreshold; t >= 0 && buf.Len() >= t {
+		if enc := acceptedEncoding(r.Header.Get("Accept-Encoding")); enc != "" {
+			h.Set("Content-Encoding", enc)
+			h.Add("Vary", "Accept-Encoding")
+			w.WriteHeader(http.StatusOK)
+			var zw io.WriteCloser
+			if enc == "gzip" {
+				zw = gzip.NewWriter(w)
+			} else {
+				zw, _ = flate.NewWriter(w, flate.DefaultCompression)
+			}
+			_, _ = zw.Write(buf.Bytes())
+			_ = zw.Close()
+			return
+		}
+	}
+	h.Set("Content-Length", strconv.Itoa(buf.Len()))
+	w.WriteHeader(http.StatusOK)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// acceptedEncoding picks gzip or deflate from an Accept-Encoding header.
+func acceptedEncoding(accept string) string {
+	best := ""
+	for _, part := range strings.Split(accept, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") && !strings.Contains(params, "q=0.") {
+			continue
+		}
+		switch strings.ToLower(strings.TrimSpace(name)) {
+		case "gzip":
+			return "gzip"
+		case "deflate":
+			best = "deflate"
+		}
+	}
+	return best
+}

@@ -1,0 +1,283 @@
+package engineio
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// A Session is one Engine.IO connection on the server side. It implements Conn.
+type Session struct {
+	srv     *Server
+	id      string
+	req     *http.Request // the handshake request, without its body
+	handler Handler
+
+	// dispatch serializes calls to handler and orders HandleClose last.
+	dispatch sync.Mutex
+
+	mu        sync.Mutex
+	transport Transport
+	upgrading bool // a WebSocket probe succeeded; polling GETs get noop
+	closed    bool
+	reason    CloseReason
+	closeErr  error
+	queue     []Frame
+	queued    int           // bytes in queue
+	wake      chan struct{} // wakes the WebSocket writer: frames queued or state changed
+	pollWake  chan struct{} // wakes a pending poll, likewise
+	getActive bool          // a polling GET is pending
+	postBusy  bool          // a polling POST is being processed
+	probing   bool          // a WebSocket is being probed for an upgrade
+	ws        *websocket.Conn
+	timer     *time.Timer
+	timerGen  uint64
+	waitPong  bool
+	lingering bool // closed, but a final poll may still collect the queue
+
+	ctx    context.Context // canceled when the session ends
+	cancel context.CancelFunc
+	done   chan struct{} // closed after HandleClose returned and transports ended
+	wg     sync.WaitGroup
+}
+
+func newSessionID() string {
+	var b [15]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand documents it)
+	return base64.RawURLEncoding.EncodeToString(b[:])
+}
+
+// ID returns the session id.
+func (s *Session) ID() string { return s.id }
+
+// Transport returns the transport in use now.
+func (s *Session) Transport() Transport {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.transport
+}
+
+// Request returns the handshake request: its URL, headers, remote address
+// and TLS state. Its body is empty and its context is not canceled.
+func (s *Session) Request() *http.Request { return s.req }
+
+// Done returns a channel closed once the session has ended and its close has
+// been delivered to the handler.
+func (s *Session) Done() <-chan struct{} { return s.done }
+
+// Send queues frames for the peer. See Conn.
+func (s *Session) Send(frames ...Frame) error { return s.enqueue(false, frames) }
+
+// SendVolatile queues frames that may be dropped. See Conn.
+func (s *Session) SendVolatile(frames ...Frame) error { return s.enqueue(true, frames) }
+
+// Close ends the session with ReasonForcedClose: queued frames and a close
+// packet are still delivered when the transport allows.
+func (s *Session) Close() error {
+	s.close(ReasonForcedClose, nil)
+	return nil
+}
+
+func (s *Session) enqueue(volatile bool, frames []Frame) error {
+	size := 0
+	for _, f := range frames {
+		size += payloadLen(f) + 1
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return ErrClosed
+	}
+	if s.queued > 0 && s.queued+size > s.srv.opts.WriteQueueSize {
+		s.mu.Unlock()
+		if !volatile {
+			s.close(ReasonWriteQueueFull, ErrQueueFull)
+		}
+		return ErrQueueFull
+	}
+	s.queue = append(s.queue, frames...)
+	s.queued += size
+	s.mu.Unlock()
+	s.signal()
+	return nil
+}
+
+// signal wakes the writers without blocking.
+func (s *Session) signal() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+	select {
+	case s.pollWake <- struct{}{}:
+	default:
+	}
+}
+
+// takeQueue removes and returns every queued frame. s.mu must be held.
+func (s *Session) takeQueue() []Frame {
+	q := s.queue
+	s.queue = nil
+	s.queued = 0
+	return q
+}
+
+// deliver passes one message to the handler, unless the session has ended.
+func (s *Session) deliver(data []byte, binary bool) {
+	s.dispatch.Lock()
+	defer s.dispatch.Unlock()
+	s.mu.Lock()
+	closed := s.closed
+	s.mu.Unlock()
+	if !closed {
+		s.handler.HandleMessage(data, binary)
+	}
+}
+
+// onPacket handles one packet from the peer on the active transport.
+func (s *Session) onPacket(p Packet) {
+	switch p.Type {
+	case PacketMessage:
+		s.deliver(p.Data, p.Binary)
+	case PacketPong:
+		s.mu.Lock()
+		if s.waitPong && !s.closed {
+			s.waitPong = false
+			s.armTimer(s.srv.opts.PingInterval)
+		}
+		s.mu.Unlock()
+	case PacketPing:
+		s.close(ReasonTransportError, errors.New("engineio: invalid heartbeat direction"))
+	case PacketClose:
+		s.close(ReasonTransportClose, nil)
+	default:
+		// open, upgrade and noop from a client carry nothing; Node ignores them too.
+	}
+}
+
+// armTimer (re)starts the heartbeat timer. s.mu must be held.
+func (s *Session) armTimer(d time.Duration) {
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	s.timerGen++
+	gen := s.timerGen
+	s.timer = time.AfterFunc(d, func() { s.onTimer(gen) })
+}
+
+// onTimer sends a ping, or closes the session when the last ping was not answered.
+func (s *Session) onTimer(gen uint64) {
+	s.mu.Lock()
+	if s.closed || gen != s.timerGen {
+		s.mu.Unlock()
+		return
+	}
+	if s.waitPong {
+		s.mu.Unlock()
+		s.close(ReasonPingTimeout, nil)
+		return
+	}
+	s.waitPong = true
+	s.queue = append(s.queue, pingFrame)
+	s.queued += 2
+	s.armTimer(s.srv.opts.PingTimeout)
+	s.mu.Unlock()
+	s.signal()
+}
+
+// closeGrace bounds how long a graceful close waits for a WebSocket peer.
+const closeGrace = 5 * time.Second
+
+var (
+	pingFrame  = Frame{Data: []byte{byte(PacketPing)}}
+	closeFrame = Frame{Data: []byte{byte(PacketClose)}}
+	noopFrame  = Frame{Data: []byte{byte(PacketNoop)}}
+)
+
+// close ends the session once; later calls do nothing. The handler learns of
+// it after any message it is handling. What is queued still goes out with a
+// close packet when the transport can take it: at once over WebSocket or to a
+// pending poll; otherwise a poll arriving within a short grace time collects
+// it.
+func (s *Session) close(reason CloseReason, err error) {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.reason = reason
+	s.closeErr = err
+	if s.timer != nil {
+		s.timer.Stop()
+	}
+	// A session this side closes keeps its queue for a final poll.
+	linger := s.transport == TransportPolling && !s.getActive && reason == ReasonForcedClose && len(s.queue) > 0
+	s.lingering = linger
+	ws := s.ws
+	s.mu.Unlock()
+	s.signal()
+	if ws != nil {
+		if reason == ReasonForcedClose {
+			// The writer flushes the queue and closes; this bounds a stuck peer.
+			time.AfterFunc(closeGrace, func() { _ = ws.CloseNow() })
+		} else {
+			_ = ws.CloseNow()
+		}
+	}
+
+	if linger {
+		time.AfterFunc(s.srv.opts.PingTimeout, s.endLinger)
+	} else {
+		s.srv.forget(s)
+	}
+	if err != nil && reason != ReasonForcedClose {
+		s.srv.opts.Logger.Debug("engineio: session closed", "sid", s.id, "reason", string(reason), "err", err)
+	}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		s.dispatch.Lock()
+		s.handler.HandleClose(reason, err)
+		s.dispatch.Unlock()
+	}()
+	go func() {
+		s.wg.Wait()
+		s.cancel()
+		close(s.done)
+		s.srv.all.Done()
+	}()
+}
+
+// endLinger forgets a closed polling session whose final poll never came.
+func (s *Session) endLinger() {
+	s.mu.Lock()
+	was := s.lingering
+	s.lingering = false
+	s.queue = nil
+	s.mu.Unlock()
+	if was {
+		s.srv.forget(s)
+	}
+}
+
+// closedFrames returns what a poll answers once the session is closed: the
+// queue (when this side closed it) and then close, or noop when the client
+// asked to close. s.mu must be held.
+func (s *Session) closedFrames() []Frame {
+	if s.reason == ReasonTransportClose {
+		return []Frame{noopFrame}
+	}
+	q := s.takeQueue()
+	return append(q, closeFrame)
+}
+
+// String describes the session for logs.
+func (s *Session) String() string { return fmt.Sprintf("engineio.Session(%s)", s.id) }

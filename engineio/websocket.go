@@ -1,0 +1,174 @@
+package engineio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+
+	"github.com/coder/websocket"
+)
+
+// acceptWebSocket completes the WebSocket handshake. On failure the response
+// has been written by websocket.Accept.
+func (s *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (*websocket.Conn, error) {
+	mode := websocket.CompressionDisabled
+	if s.opts.PerMessageDeflate {
+		mode = websocket.CompressionContextTakeover
+	}
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+		InsecureSkipVerify: true, // the Origin was checked by ServeHTTP, with the CORS policy
+		CompressionMode:    mode,
+	})
+	if err != nil {
+		return nil, err
+	}
+	c.SetReadLimit(int64(s.opts.MaxHTTPBufferSize))
+	return c, nil
+}
+
+// serveWebSocket serves a session that starts on WebSocket (no polling).
+func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, _ *Session) {
+	c, err := s.acceptWebSocket(w, r)
+	if err != nil {
+		return
+	}
+	ss := s.newSession(r, TransportWebSocket)
+	if ss == nil {
+		_ = c.Close(websocket.StatusGoingAway, "server shutting down")
+		return
+	}
+	ss.mu.Lock()
+	if ss.closed {
+		ss.mu.Unlock()
+		_ = c.CloseNow()
+		return
+	}
+	ss.ws = c
+	ss.wg.Add(2)
+	ss.mu.Unlock()
+	go ss.writeLoop(c)
+	ss.readLoop(c)
+}
+
+// upgrade probes a WebSocket for a polling session and, on "5", moves the
+// session onto it.
+func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ss *Session) {
+	ss.mu.Lock()
+	ok := !s.opts.DisableUpgrades && ss.transport == TransportPolling && !ss.probing && !ss.closed
+	if ok {
+		ss.probing = true
+	}
+	ss.mu.Unlock()
+	if !ok {
+		s.refuse(w, r, true, CodeBadRequest, "")
+		return
+	}
+	endProbe := func() {
+		ss.mu.Lock()
+		ss.probing = false
+		ss.upgrading = false
+		ss.mu.Unlock()
+		ss.signal()
+	}
+	c, err := s.acceptWebSocket(w, r)
+	if err != nil {
+		endProbe()
+		return
+	}
+	// Reads fail, and close the WebSocket, when the upgrade takes too long.
+	ctx, cancel := context.WithTimeout(context.Background(), s.opts.UpgradeTimeout)
+	defer cancel()
+	if !expectProbe(ctx, c, "2probe") || c.Write(ctx, websocket.MessageText, []byte("3probe")) != nil {
+		endProbe()
+		_ = c.CloseNow()
+		return
+	}
+	ss.mu.Lock()
+	ss.upgrading = true // a pending or new poll now answers noop
+	ss.mu.Unlock()
+	ss.signal()
+	if !expectProbe(ctx, c, "5") {
+		endProbe()
+		_ = c.CloseNow()
+		return
+	}
+	ss.mu.Lock()
+	if ss.closed {
+		ss.mu.Unlock()
+		_ = c.CloseNow()
+		return
+	}
+	ss.transport = TransportWebSocket
+	ss.upgrading = false
+	ss.probing = false
+	ss.ws = c
+	ss.wg.Add(2)
+	ss.mu.Unlock()
+	ss.signal() // the pending poll, if any, answers noop
+	go ss.writeLoop(c)
+	ss.readLoop(c)
+}
+
+// expectProbe reads one text frame and reports whether it is want.
+func expectProbe(ctx context.Context, c *websocket.Conn, want string) bool {
+	typ, data, err := c.Read(ctx)
+	return err == nil && typ == websocket.MessageText && string(data) == want
+}
+
+// readLoop reads packets until the WebSocket ends, then closes the session.
+func (ss *Session) readLoop(c *websocket.Conn) {
+	defer ss.wg.Done()
+	for {
+		typ, data, err := c.Read(context.Background())
+		if err != nil {
+			reason := ReasonTransportError
+			if websocket.CloseStatus(err) != -1 {
+				reason, err = ReasonTransportClose, nil
+			} else if errors.Is(err, context.Canceled) {
+				err = nil
+			}
+			ss.close(reason, err)
+			return
+		}
+		if typ == websocket.MessageBinary {
+			ss.onPacket(Packet{Type: PacketMessage, Data: data, Binary: true})
+			continue
+		}
+		p, err := DecodePacket(data)
+		if err != nil {
+			ss.close(ReasonParseError, err)
+			return
+		}
+		ss.onPacket(p)
+	}
+}
+
+// writeLoop writes queued frames, one per WebSocket message, until the
+// session ends; then it flushes what is left and closes the WebSocket.
+func (ss *Session) writeLoop(c *websocket.Conn) {
+	defer ss.wg.Done()
+	ctx := context.Background()
+	for {
+		ss.mu.Lock()
+		frames := ss.takeQueue()
+		closed := ss.closed
+		ss.mu.Unlock()
+		for _, f := range frames {
+			typ := websocket.MessageText
+			if f.Binary {
+				typ = websocket.MessageBinary
+			}
+			if err := c.Write(ctx, typ, f.Data); err != nil {
+				ss.close(ReasonTransportError, fmt.Errorf("engineio: websocket write: %w", err))
+				_ = c.CloseNow()
+				return
+			}
+		}
+		if closed {
+			_ = c.Close(websocket.StatusNormalClosure, "")
+			return
+		}
+		<-ss.wake
+	}
+}

@@ -1,0 +1,63 @@
+// Command conformance runs the server that the official Engine.IO v4 and
+// Socket.IO v5 conformance suites expect: on one port (:3000 unless -addr
+// says otherwise), /engine.io/ echoes every message, with pingInterval 300 ms,
+// pingTimeout 200 ms, maxHttpBufferSize 1e6 and CORS open to any origin.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"log"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/siogen/siogen/engineio"
+)
+
+func main() {
+	addr := flag.String("addr", ":3000", "listen address")
+	flag.Parse()
+
+	opts := &engineio.Options{
+		PingInterval:      300 * time.Millisecond,
+		PingTimeout:       200 * time.Millisecond,
+		MaxHTTPBufferSize: 1_000_000,
+		CORS:              &engineio.CORS{Origins: []string{"*"}},
+	}
+	eio := engineio.NewServer(func(s *engineio.Session) engineio.Handler { return echo{s} }, opts)
+
+	mux := http.NewServeMux()
+	mux.Handle("/engine.io/", eio)
+	srv := &http.Server{Addr: *addr, Handler: mux}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = eio.Shutdown(sctx)
+		_ = srv.Shutdown(sctx)
+	}()
+	log.Printf("conformance server listening on %s (/engine.io/)", *addr)
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		log.Fatal(err)
+	}
+}
+
+// echo sends every message back as it came, text or binary.
+type echo struct{ s *engineio.Session }
+
+func (e echo) HandleMessage(data []byte, binary bool) {
+	if binary {
+		_ = e.s.Send(engineio.BinaryFrame(data))
+	} else {
+		_ = e.s.Send(engineio.TextFrame(data))
+	}
+}
+
+func (e echo) HandleClose(engineio.CloseReason, error) {}
