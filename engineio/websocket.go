@@ -61,7 +61,15 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ss *Session) {
 	}
 	ss.mu.Unlock()
 	if !ok {
-		s.refuse(w, r, true, CodeBadRequest, "")
+		if s.opts.DisableUpgrades {
+			s.refuse(w, r, true, CodeBadRequest, "")
+			return
+		}
+		// Already upgraded, upgrading, or closed: like Node, accept the
+		// WebSocket and close it at once; the session is not affected.
+		if c, err := s.acceptWebSocket(w, r); err == nil {
+			_ = c.Close(websocket.StatusPolicyViolation, "session already has a websocket")
+		}
 		return
 	}
 	endProbe := func() {
