@@ -363,7 +363,7 @@ func (c *Client) clientParseOpen(p Packet) error {
 	c.upgrades = o.Upgrades
 	c.pingInterval = time.Duration(o.PingInterval) * time.Millisecond
 	c.pingTimeout = time.Duration(o.PingTimeout) * time.Millisecond
-	c.maxPayload = int(min(o.MaxPayload, 1<<40))
+	c.maxPayload = int(min(o.MaxPayload, 1<<30))
 	return nil
 }
 

@@ -39,7 +39,7 @@ type clientNode struct {
 
 // clientStartNode starts the Node echo server with the given environment
 // (EIO_PING_INTERVAL, ...). It stops at the end of the test.
-func clientStartNode(t *testing.T, env ...string) *clientNode {
+func clientStartNode(t testing.TB, env ...string) *clientNode {
 	t.Helper()
 	script := os.Getenv(clientNodeServerEnv)
 	if script == "" {
@@ -317,6 +317,9 @@ func TestClientEcho(t *testing.T) {
 			rec.expect(t, "", true)
 			c.Send(TextFrame([]byte("transport")))
 			rec.expect(t, "transport:"+string(mode.want), false)
+			if mode.name == "upgrade" {
+				srv.waitEvent(t, "upgrade "+c.ID()+" websocket")
+			}
 
 			if err := c.Close(); err != nil {
 				t.Fatal(err)
@@ -706,5 +709,34 @@ func TestClientDialTimeout(t *testing.T) {
 				t.Errorf("Dial took %v", d)
 			}
 		})
+	}
+}
+
+// BenchmarkClientSendWebSocket measures the echo throughput of 100-byte text
+// messages over WebSocket against the Node server, 1000 in flight.
+func BenchmarkClientSendWebSocket(b *testing.B) {
+	srv := clientStartNode(b)
+	tr := &http.Transport{}
+	defer tr.CloseIdleConnections()
+	rec := clientNewRecorder()
+	c, err := Dial(context.Background(), srv.URL, rec, &DialOptions{Transports: []Transport{TransportWebSocket}, HTTPClient: &http.Client{Transport: tr}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer func() { c.Close(); <-c.Done() }()
+	msg := TextFrame(bytes.Repeat([]byte("m"), 100))
+	b.SetBytes(100)
+	b.ResetTimer()
+	received := 0
+	for i := range b.N {
+		if err := c.Send(msg); err != nil {
+			b.Fatal(err)
+		}
+		for ; i-received >= 1000; received++ {
+			<-rec.msgs
+		}
+	}
+	for ; received < b.N; received++ {
+		<-rec.msgs
 	}
 }
