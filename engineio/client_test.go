@@ -17,6 +17,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // The interop tests run the Node echo server named by clientNodeServerEnv
@@ -478,9 +480,9 @@ func TestClientHandshakeErrors(t *testing.T) {
 	srv := clientStartNode(t, "EIO_TRANSPORTS=polling")
 	wsOnly := clientStartNode(t, "EIO_TRANSPORTS=websocket")
 	tests := []struct {
-		name       string
-		url        string
-		opts       DialOptions
+		name   string
+		url    string
+		opts   DialOptions
 		status int // want a *HandshakeError with this status; 0: another error
 		code   int
 	}{
@@ -738,5 +740,68 @@ func BenchmarkClientSendWebSocket(b *testing.B) {
 	}
 	for ; received < b.N; received++ {
 		<-rec.msgs
+	}
+}
+
+// TestClientProbeFails checks that a failed upgrade probe leaves the
+// connection on long-polling.
+func TestClientProbeFails(t *testing.T) {
+	const open = `0{"sid":"abc","upgrades":["websocket"],"pingInterval":5000,"pingTimeout":5000,"maxPayload":1000}`
+	for _, probe := range []string{"refused", "wrong answer", "closed"} {
+		t.Run(probe, func(t *testing.T) {
+			var probed atomic.Bool
+			var polls atomic.Int32
+			ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				q := r.URL.Query()
+				switch {
+				case q.Get("transport") == "websocket":
+					probed.Store(true)
+					if probe == "refused" {
+						http.Error(w, `{"code":3,"message":"Bad request"}`, 400)
+						return
+					}
+					ws, err := websocket.Accept(w, r, nil)
+					if err != nil {
+						return
+					}
+					defer ws.CloseNow()
+					if _, _, err := ws.Read(r.Context()); err != nil {
+						return
+					}
+					if probe == "wrong answer" {
+						ws.Write(r.Context(), websocket.MessageText, []byte("3nope"))
+						ws.Read(r.Context())
+					}
+				case r.Method == http.MethodPost:
+					io.WriteString(w, "ok")
+				case q.Get("sid") == "":
+					io.WriteString(w, open)
+				default:
+					select {
+					case <-r.Context().Done():
+						return
+					case <-time.After(20 * time.Millisecond):
+					}
+					io.WriteString(w, fmt.Sprintf("4poll%d", polls.Add(1)))
+				}
+			}))
+			defer ts.Close()
+			hc := clientHTTP(t)
+			rec := clientNewRecorder()
+			c, err := Dial(context.Background(), ts.URL, rec, &DialOptions{HTTPClient: hc})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i := 1; i <= 10; i++ {
+				rec.expect(t, fmt.Sprintf("poll%d", i), false)
+			}
+			if !probed.Load() || c.Transport() != TransportPolling {
+				t.Errorf("probed %v, transport %s", probed.Load(), c.Transport())
+			}
+			c.Close()
+			<-c.Done()
+			rec.check(t)
+			hc.CloseIdleConnections()
+		})
 	}
 }
