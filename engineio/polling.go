@@ -79,8 +79,13 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, ss *Session) {
 		return
 	}
 	if ss.closed {
+		lingering := ss.lingering
 		ss.mu.Unlock()
-		s.refuse(w, r, false, CodeUnknownSID, "")
+		if lingering { // the client has not seen the close packet yet
+			s.writeOK(w, r)
+		} else {
+			s.refuse(w, r, false, CodeUnknownSID, "")
+		}
 		return
 	}
 	ss.postBusy = true
@@ -120,6 +125,11 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, ss *Session) {
 		s.refuse(w, r, false, CodeBadRequest, "")
 		return
 	}
+	s.writeOK(w, r)
+}
+
+// writeOK answers a POST whose packets were taken.
+func (s *Server) writeOK(w http.ResponseWriter, r *http.Request) {
 	s.setCORSHeaders(w, r)
 	h := w.Header()
 	h.Set("Content-Type", "text/html")

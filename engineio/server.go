@@ -22,7 +22,7 @@ type Server struct {
 	mu       sync.RWMutex
 	sessions map[string]*Session
 	shutdown bool
-	all      sync.WaitGroup // one per live session, until its Done
+	all      sync.WaitGroup // two per session: its end, and its removal from sessions
 }
 
 // A ConnectFunc is called once per new session, before any of its messages,
@@ -70,6 +70,9 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	for _, ss := range list {
 		ss.close(ReasonForcedClose, nil)
+		// No final poll for a polling client: its next request gets 400,
+		// which tells it as much as a close packet would.
+		s.forget(ss)
 	}
 	done := make(chan struct{})
 	go func() {
@@ -86,10 +89,14 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) forget(ss *Session) {
 	s.mu.Lock()
-	if s.sessions[ss.id] == ss {
+	found := s.sessions[ss.id] == ss
+	if found {
 		delete(s.sessions, ss.id)
 	}
 	s.mu.Unlock()
+	if found {
+		s.all.Done()
+	}
 }
 
 // ErrorCode is an Engine.IO handshake error code, sent as {"code":N,"message":...}.
@@ -261,7 +268,7 @@ func (s *Server) newSession(r *http.Request, transport Transport) *Session {
 		}
 	}
 	s.sessions[ss.id] = ss
-	s.all.Add(1) // Done when the session has ended (Session.close)
+	s.all.Add(2) // Done when the session has ended, and when it is forgotten
 	s.mu.Unlock()
 
 	ss.queue = append(ss.queue, ControlFrame(PacketOpen, s.openJSON(ss.id, transport)))

@@ -631,3 +631,19 @@ func waitFor(t *testing.T, cond func() bool) {
 		time.Sleep(2 * time.Millisecond)
 	}
 }
+
+// The official suite sends GET and POST "1" at once; when the POST is
+// processed first, the GET still gets its noop rather than a 400.
+func TestClientClosePollingPostFirst(t *testing.T) {
+	ts := newTestServer(t, fastOptions())
+	sid := ts.handshake(t)
+	if r := ts.post(t, sid, "1"); r.status != 200 {
+		t.Fatalf("POST close: %d", r.status)
+	}
+	if r := ts.poll(t, sid); r.status != 200 || r.body != "6" {
+		t.Fatalf("GET after POST close: %d %q, want 200 \"6\"", r.status, r.body)
+	}
+	if r := ts.poll(t, sid); r.status != 400 {
+		t.Fatalf("second GET: %d", r.status)
+	}
+}

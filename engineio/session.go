@@ -40,7 +40,7 @@ type Session struct {
 	timer     *time.Timer
 	timerGen  uint64
 	waitPong  bool
-	lingering bool // closed, but a final poll may still collect the queue
+	lingering bool // closed by this side; a final poll may still collect the queue
 
 	ctx    context.Context // canceled when the session ends
 	cancel context.CancelFunc
@@ -218,8 +218,12 @@ func (s *Session) close(reason CloseReason, err error) {
 	if s.timer != nil {
 		s.timer.Stop()
 	}
-	// A session this side closes keeps its queue for a final poll.
-	linger := s.transport == TransportPolling && !s.getActive && reason == ReasonForcedClose && len(s.queue) > 0
+	// A polling session this side closes stays registered until a final poll
+	// has collected its queue and the close packet (a pending poll does so at
+	// once); a POST crossing that poll is acknowledged, not refused.
+	// Likewise when the client closed it by POST: the GET it sent alongside
+	// may be processed after the POST, and must get its noop, not a 400.
+	linger := s.transport == TransportPolling && (reason == ReasonForcedClose || reason == ReasonTransportClose)
 	s.lingering = linger
 	ws := s.ws
 	s.mu.Unlock()
