@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"sync"
@@ -454,12 +455,70 @@ func decodeMsgpack(raw []byte, ext bool, dst any) error {
 		raw = mpNormalize(make([]byte, 0, len(raw)+8), raw)
 	}
 	d := mpDecPool.Get().(*mpDecoder)
+	defer func() {
+		d.r.Reset(nil)
+		mpDecPool.Put(d)
+	}()
 	d.r.Reset(raw)
 	d.dec.Reset(&d.r)
 	d.dec.SetCustomStructTag("json")
-	d.dec.UseLooseInterfaceDecoding(true)
-	err := d.dec.Decode(dst)
-	d.r.Reset(nil)
-	mpDecPool.Put(d)
-	return err
+	switch p := dst.(type) {
+	case *any, *map[string]any, *[]any:
+		x, err := d.dec.DecodeInterface()
+		if err != nil {
+			return err
+		}
+		x = widenNumbers(x)
+		switch p := p.(type) {
+		case *any:
+			*p = x
+			return nil
+		case *map[string]any:
+			if m, ok := x.(map[string]any); ok || x == nil {
+				*p = m
+				return nil
+			}
+		case *[]any:
+			if a, ok := x.([]any); ok || x == nil {
+				*p = a
+				return nil
+			}
+		}
+		return fmt.Errorf("msgpack: cannot decode %T into %T", x, dst)
+	}
+	return d.dec.Decode(dst)
+}
+
+// widenNumbers turns the sized integers and float32 that msgpack decodes
+// into interfaces into int64 (uint64 above MaxInt64) and float64.
+func widenNumbers(x any) any {
+	switch t := x.(type) {
+	case int8:
+		return int64(t)
+	case int16:
+		return int64(t)
+	case int32:
+		return int64(t)
+	case uint8:
+		return int64(t)
+	case uint16:
+		return int64(t)
+	case uint32:
+		return int64(t)
+	case uint64:
+		if t <= math.MaxInt64 {
+			return int64(t)
+		}
+	case float32:
+		return float64(t)
+	case map[string]any:
+		for k, e := range t {
+			t[k] = widenNumbers(e)
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = widenNumbers(e)
+		}
+	}
+	return x
 }
