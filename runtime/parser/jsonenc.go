@@ -1,0 +1,418 @@
+package parser
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"slices"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+)
+
+// jsonEncoder writes JSON text the way JSON.stringify does, turning []byte
+// values into attachment placeholders.
+type jsonEncoder struct {
+	buf  []byte
+	bins [][]byte
+	stdj *stdJSON // lazily taken from stdPool
+	err  error
+}
+
+// stdJSON is a reusable encoding/json Encoder writing into a buffer.
+type stdJSON struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var stdPool = sync.Pool{New: func() any {
+	s := &stdJSON{}
+	s.enc = json.NewEncoder(&s.buf)
+	s.enc.SetEscapeHTML(false)
+	return s
+}}
+
+func (e *jsonEncoder) release() {
+	if e.stdj != nil {
+		e.stdj.buf.Reset()
+		stdPool.Put(e.stdj)
+		e.stdj = nil
+	}
+}
+
+// placeholder appends the placeholder of a new attachment b.
+func (e *jsonEncoder) placeholder(b []byte) {
+	e.buf = append(e.buf, `{"_placeholder":true,"num":`...)
+	e.buf = strconv.AppendInt(e.buf, int64(len(e.bins)), 10)
+	e.buf = append(e.buf, '}')
+	e.bins = append(e.bins, b)
+}
+
+// value appends a packet Value.
+func (e *jsonEncoder) value(v *Value) error {
+	switch v.kind {
+	case kindJSON:
+		if v.flags&flagPlaceholders == 0 {
+			e.buf = append(e.buf, v.raw...)
+			return nil
+		}
+		spans, err := placeholderSpans(v.raw)
+		if err != nil {
+			return fmt.Errorf("%w: %v", ErrUnsupportedValue, err)
+		}
+		last := 0
+		for _, s := range spans {
+			if s.num < 0 || s.num >= len(v.bins) {
+				return fmt.Errorf("%w: placeholder without attachment", ErrUnsupportedValue)
+			}
+			e.buf = append(e.buf, v.raw[last:s.start]...)
+			e.placeholder(v.bins[s.num])
+			last = s.end
+		}
+		e.buf = append(e.buf, v.raw[last:]...)
+		return nil
+	case kindMsgpack:
+		var x any
+		if err := v.Decode(&x); err != nil {
+			return fmt.Errorf("%w: %v", ErrUnsupportedValue, err)
+		}
+		return e.goValue(x)
+	}
+	return e.goValue(v.v)
+}
+
+// goValue appends a Go value.
+func (e *jsonEncoder) goValue(x any) error {
+	switch t := x.(type) {
+	case nil:
+		e.buf = append(e.buf, "null"...)
+	case string:
+		e.buf = appendJSONString(e.buf, t)
+	case bool:
+		e.buf = strconv.AppendBool(e.buf, t)
+	case int:
+		e.buf = strconv.AppendInt(e.buf, int64(t), 10)
+	case int64:
+		e.buf = strconv.AppendInt(e.buf, t, 10)
+	case int32:
+		e.buf = strconv.AppendInt(e.buf, int64(t), 10)
+	case uint64:
+		e.buf = strconv.AppendUint(e.buf, t, 10)
+	case float64:
+		return e.float(t, 64)
+	case []byte:
+		if t == nil {
+			e.buf = append(e.buf, "null"...)
+		} else {
+			e.placeholder(t)
+		}
+	case Value:
+		return e.value(&t)
+	case *Value:
+		if t == nil {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		return e.value(t)
+	case []any:
+		if t == nil {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		e.buf = append(e.buf, '[')
+		for i, el := range t {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			if err := e.goValue(el); err != nil {
+				return err
+			}
+		}
+		e.buf = append(e.buf, ']')
+	case map[string]any:
+		if t == nil {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		keys := make([]string, 0, len(t))
+		for k := range t {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		e.buf = append(e.buf, '{')
+		for i, k := range keys {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			e.buf = appendJSONString(e.buf, k)
+			e.buf = append(e.buf, ':')
+			if err := e.goValue(t[k]); err != nil {
+				return err
+			}
+		}
+		e.buf = append(e.buf, '}')
+	default:
+		return e.reflect(reflect.ValueOf(x), 0)
+	}
+	return nil
+}
+
+func (e *jsonEncoder) float(f float64, bits int) error {
+	if math.IsInf(f, 0) || math.IsNaN(f) {
+		return fmt.Errorf("%w: %v", ErrUnsupportedValue, f)
+	}
+	// The same formatting as encoding/json, which matches JavaScript's
+	// Number.prototype.toString for float64.
+	abs := math.Abs(f)
+	format := byte('f')
+	if abs != 0 {
+		if bits == 64 && (abs < 1e-6 || abs >= 1e21) || bits == 32 && (float32(abs) < 1e-6 || float32(abs) >= 1e21) {
+			format = 'e'
+		}
+	}
+	b := strconv.AppendFloat(e.buf, f, format, -1, bits)
+	if format == 'e' {
+		n := len(b)
+		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
+			b[n-2] = b[n-1]
+			b = b[:n-1]
+		}
+	}
+	e.buf = b
+	return nil
+}
+
+// std appends x as encoding/json writes it, minus its HTML-safe escapes of
+// U+2028 and U+2029 (JSON.stringify writes them as is).
+func (e *jsonEncoder) std(x any) error {
+	if e.stdj == nil {
+		e.stdj = stdPool.Get().(*stdJSON)
+	}
+	s := e.stdj
+	s.buf.Reset()
+	if err := s.enc.Encode(x); err != nil {
+		return fmt.Errorf("%w: %v", ErrUnsupportedValue, err)
+	}
+	out := s.buf.Bytes()
+	out = out[:len(out)-1] // the newline Encode appends
+	if bytes.Contains(out, []byte(`\u202`)) {
+		e.buf = unescapeLineSeparators(e.buf, out)
+	} else {
+		e.buf = append(e.buf, out...)
+	}
+	return nil
+}
+
+func unescapeLineSeparators(dst, src []byte) []byte {
+	for i := 0; i < len(src); i++ {
+		c := src[i]
+		if c != '\\' || i+1 >= len(src) {
+			dst = append(dst, c)
+			continue
+		}
+		if src[i+1] == 'u' && i+5 < len(src) && string(src[i+2:i+5]) == "202" && (src[i+5] == '8' || src[i+5] == '9') {
+			dst = utf8.AppendRune(dst, rune(0x2020+int(src[i+5]-'0')))
+			i += 5
+			continue
+		}
+		dst = append(dst, c, src[i+1])
+		i++
+	}
+	return dst
+}
+
+func (e *jsonEncoder) reflect(rv reflect.Value, depth int) error {
+	if depth > maxDepth {
+		return fmt.Errorf("%w: too deep (cycle?)", ErrUnsupportedValue)
+	}
+	if !rv.IsValid() {
+		e.buf = append(e.buf, "null"...)
+		return nil
+	}
+	t := rv.Type()
+	if t == valueType {
+		v := rv.Interface().(Value)
+		return e.value(&v)
+	}
+	if !mayHaveBytes(t) {
+		return e.std(rv.Interface())
+	}
+	switch t.Kind() {
+	case reflect.Interface, reflect.Pointer:
+		if rv.IsNil() {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		if t.Kind() == reflect.Interface {
+			return e.goValueDepth(rv.Elem().Interface(), depth+1)
+		}
+		return e.reflect(rv.Elem(), depth+1)
+	case reflect.Slice:
+		if rv.IsNil() {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		if t.Elem().Kind() == reflect.Uint8 {
+			e.placeholder(rv.Bytes())
+			return nil
+		}
+		fallthrough
+	case reflect.Array:
+		e.buf = append(e.buf, '[')
+		for i := 0; i < rv.Len(); i++ {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			if err := e.reflect(rv.Index(i), depth+1); err != nil {
+				return err
+			}
+		}
+		e.buf = append(e.buf, ']')
+		return nil
+	case reflect.Map:
+		if rv.IsNil() {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		type kv struct {
+			k string
+			v reflect.Value
+		}
+		kvs := make([]kv, 0, rv.Len())
+		iter := rv.MapRange()
+		for iter.Next() {
+			k := iter.Key()
+			var ks string
+			switch k.Kind() {
+			case reflect.String:
+				ks = k.String()
+			case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+				ks = strconv.FormatInt(k.Int(), 10)
+			case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+				ks = strconv.FormatUint(k.Uint(), 10)
+			default:
+				return fmt.Errorf("%w: map key type %s", ErrUnsupportedValue, k.Type())
+			}
+			kvs = append(kvs, kv{ks, iter.Value()})
+		}
+		slices.SortFunc(kvs, func(a, b kv) int { return cmp.Compare(a.k, b.k) })
+		e.buf = append(e.buf, '{')
+		for i, p := range kvs {
+			if i > 0 {
+				e.buf = append(e.buf, ',')
+			}
+			e.buf = appendJSONString(e.buf, p.k)
+			e.buf = append(e.buf, ':')
+			if err := e.reflect(p.v, depth+1); err != nil {
+				return err
+			}
+		}
+		e.buf = append(e.buf, '}')
+		return nil
+	case reflect.Struct:
+		e.buf = append(e.buf, '{')
+		first := true
+		for _, f := range cachedFields(t).list {
+			fv, err := rv.FieldByIndexErr(f.index)
+			if err != nil {
+				continue // nil embedded pointer
+			}
+			if f.omitEmpty && isEmptyValue(fv) || f.omitZero && fv.IsZero() {
+				continue
+			}
+			if !first {
+				e.buf = append(e.buf, ',')
+			}
+			first = false
+			e.buf = append(e.buf, f.key...)
+			if f.quoted {
+				// encoding/json writes ",string" fields as a JSON string
+				start := len(e.buf)
+				if err := e.std(fv.Interface()); err != nil {
+					return err
+				}
+				text := string(e.buf[start:])
+				e.buf = appendJSONString(e.buf[:start], text)
+				continue
+			}
+			if err := e.reflect(fv, depth+1); err != nil {
+				return err
+			}
+		}
+		e.buf = append(e.buf, '}')
+		return nil
+	}
+	return e.std(rv.Interface())
+}
+
+func (e *jsonEncoder) goValueDepth(x any, depth int) error {
+	switch x.(type) {
+	case nil, string, bool, int, int64, int32, uint64, float64, []byte, Value, *Value:
+		return e.goValue(x)
+	}
+	return e.reflect(reflect.ValueOf(x), depth)
+}
+
+func isEmptyValue(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Array, reflect.Map, reflect.Slice, reflect.String:
+		return v.Len() == 0
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Interface, reflect.Pointer:
+		return v.IsZero()
+	}
+	return false
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString appends s as JSON.stringify writes a string: only '"',
+// '\\' and control characters are escaped. Invalid UTF-8 becomes U+FFFD.
+func appendJSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\b':
+				b = append(b, '\\', 'b')
+			case '\f':
+				b = append(b, '\\', 'f')
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, s[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		i += size
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}

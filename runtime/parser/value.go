@@ -1,0 +1,524 @@
+package parser
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math"
+	"reflect"
+	"strconv"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// value kinds
+const (
+	kindGo      uint8 = iota // v holds a Go value to encode
+	kindJSON                 // raw holds JSON text
+	kindMsgpack              // raw holds one MessagePack value
+)
+
+// value flags
+const (
+	flagPlaceholders uint8 = 1 << iota // JSON: raw contains attachment placeholders (bins set)
+	flagExt                            // msgpack: raw contains an ext value (JS undefined, Date...)
+)
+
+// A Value is one element of a packet's data: an event argument, the event
+// name, a CONNECT payload. It is either a Go value to encode ([ValueOf]) or a
+// value decoded from the wire, kept in its encoded form and decoded on demand
+// ([Value.Decode]); re-encoding a decoded Value with the same codec copies its
+// bytes. The zero Value is a Go nil (encoded as null).
+//
+// A Value is immutable and may be shared between goroutines.
+type Value struct {
+	kind  uint8
+	flags uint8
+	raw   []byte   // JSON text or MessagePack bytes
+	bins  [][]byte // JSON: the packet's attachments, indexed by placeholder num
+	v     any      // kindGo
+}
+
+// ValueOf wraps a Go value for encoding. []byte values anywhere inside v
+// (including struct fields and map values) are sent as binary. Struct fields
+// are named by their json tags with both codecs. A Value passed to ValueOf is
+// returned unchanged.
+func ValueOf(v any) Value {
+	switch x := v.(type) {
+	case Value:
+		return x
+	case *Value:
+		if x != nil {
+			return *x
+		}
+	}
+	return Value{v: v}
+}
+
+// RawJSON returns a Value holding already encoded JSON text, which the JSON
+// codec writes as is. It does not check that b is valid JSON.
+func RawJSON(b []byte) Value { return Value{kind: kindJSON, raw: b} }
+
+// RawMsgpack returns a Value holding one already encoded MessagePack value,
+// which the MessagePack codec writes as is. It does not check b.
+func RawMsgpack(b []byte) Value { return Value{kind: kindMsgpack, raw: b} }
+
+// Raw returns the encoded bytes of a Value decoded from the wire (JSON text
+// or MessagePack), or nil for a Go value. A JSON value that came with binary
+// attachments still contains its {"_placeholder":true,"num":N} objects.
+func (v Value) Raw() []byte {
+	if v.kind == kindGo {
+		return nil
+	}
+	return v.raw
+}
+
+// Interface returns the Go value given to [ValueOf], or nil for a decoded
+// value.
+func (v Value) Interface() any {
+	if v.kind == kindGo {
+		return v.v
+	}
+	return nil
+}
+
+// IsEncoded reports whether v was decoded from the wire (or built with
+// RawJSON / RawMsgpack).
+func (v Value) IsEncoded() bool { return v.kind != kindGo }
+
+// HasBinary reports whether a decoded JSON value refers to binary attachments.
+func (v Value) HasBinary() bool { return v.flags&flagPlaceholders != 0 }
+
+// AsString returns v as a string when it is one (a JSON string, a MessagePack
+// str, or a Go string).
+func (v Value) AsString() (s string, ok bool) {
+	switch v.kind {
+	case kindGo:
+		s, ok = v.v.(string)
+		return s, ok
+	case kindJSON:
+		r := v.raw
+		if len(r) < 2 || r[0] != '"' {
+			return "", false
+		}
+		if bytes.IndexByte(r, '\\') < 0 && utf8.Valid(r) {
+			return string(r[1 : len(r)-1]), true
+		}
+		if json.Unmarshal(r, &s) != nil {
+			return "", false
+		}
+		return s, true
+	case kindMsgpack:
+		b, ok := mpString(v.raw)
+		return string(b), ok
+	}
+	return "", false
+}
+
+// Decode decodes v into dst, a non-nil pointer, as encoding/json (JSON codec)
+// or msgpack with json struct tags (MessagePack codec) would. Binary
+// attachments and MessagePack bin values are delivered into []byte
+// destinations, and as []byte into interface destinations. A Go value (from
+// ValueOf) is converted by a JSON round trip unless it is directly assignable
+// to *dst.
+func (v Value) Decode(dst any) error {
+	if dst == nil {
+		return fmt.Errorf("%w: Decode(nil)", ErrUnsupportedValue)
+	}
+	if p, ok := dst.(*Value); ok {
+		*p = v
+		return nil
+	}
+	switch v.kind {
+	case kindJSON:
+		if v.flags&flagPlaceholders == 0 {
+			return json.Unmarshal(v.raw, dst)
+		}
+		return decodeJSONWithBinary(v.raw, v.bins, dst)
+	case kindMsgpack:
+		return decodeMsgpack(v.raw, v.flags&flagExt != 0, dst)
+	}
+	// Go value.
+	rv := reflect.ValueOf(dst)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return fmt.Errorf("%w: Decode into non-pointer %T", ErrUnsupportedValue, dst)
+	}
+	if v.v == nil {
+		rv.Elem().SetZero()
+		return nil
+	}
+	src := reflect.ValueOf(v.v)
+	if src.Type().AssignableTo(rv.Elem().Type()) {
+		rv.Elem().Set(src)
+		return nil
+	}
+	// Convert through the JSON codec (keeps []byte as binary).
+	var enc jsonEncoder
+	if err := enc.goValue(v.v); err != nil {
+		return err
+	}
+	tmp := Value{kind: kindJSON, raw: enc.buf, bins: enc.bins}
+	if len(enc.bins) > 0 {
+		tmp.flags = flagPlaceholders
+	}
+	return tmp.Decode(dst)
+}
+
+// MarshalJSON implements json.Marshaler, so a Value can be nested inside
+// other Go values. Binary attachments inside a nested decoded value are
+// encoded as base64 strings by encoding/json; put the Value directly in a
+// packet's Data (or in a []any / map[string]any / struct given to ValueOf)
+// to keep them binary.
+func (v Value) MarshalJSON() ([]byte, error) {
+	switch v.kind {
+	case kindJSON:
+		if v.flags&flagPlaceholders == 0 {
+			return v.raw, nil
+		}
+	case kindGo:
+		return json.Marshal(v.v)
+	}
+	var x any
+	if err := v.Decode(&x); err != nil {
+		return nil, err
+	}
+	return json.Marshal(x)
+}
+
+// UnmarshalJSON implements json.Unmarshaler: the Value keeps a copy of the
+// JSON text, to be decoded later.
+func (v *Value) UnmarshalJSON(b []byte) error {
+	*v = Value{kind: kindJSON, raw: bytes.Clone(b)}
+	return nil
+}
+
+// EncodeMsgpack implements msgpack.CustomEncoder, so a Value can be nested
+// inside other Go values encoded by the MessagePack codec.
+func (v Value) EncodeMsgpack(e *msgpack.Encoder) error {
+	switch v.kind {
+	case kindMsgpack:
+		return e.Encode(msgpack.RawMessage(v.raw))
+	case kindGo:
+		return e.Encode(v.v)
+	}
+	var x any
+	if err := v.Decode(&x); err != nil {
+		return err
+	}
+	return e.Encode(x)
+}
+
+// DecodeMsgpack implements msgpack.CustomDecoder: the Value keeps a copy of
+// the MessagePack bytes, to be decoded later.
+func (v *Value) DecodeMsgpack(d *msgpack.Decoder) error {
+	raw, err := d.DecodeRaw()
+	if err != nil {
+		return err
+	}
+	*v = Value{kind: kindMsgpack, raw: bytes.Clone(raw)}
+	if _, ext, err := mpSkip(v.raw, 0, 0); err == nil && ext {
+		v.flags = flagExt
+	}
+	return nil
+}
+
+// String returns a short description of v for logs: its JSON text, a
+// MessagePack dump marker, or the %v of the Go value.
+func (v Value) String() string {
+	switch v.kind {
+	case kindJSON:
+		return string(v.raw)
+	case kindMsgpack:
+		var x any
+		if err := v.Decode(&x); err != nil {
+			return "<msgpack " + strconv.Quote(string(v.raw)) + ">"
+		}
+		return fmt.Sprint(x)
+	}
+	return fmt.Sprint(v.v)
+}
+
+// decodeJSONWithBinary decodes JSON text whose placeholders refer to bins.
+func decodeJSONWithBinary(raw []byte, bins [][]byte, dst any) error {
+	rv := reflect.ValueOf(dst)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() {
+		return &json.InvalidUnmarshalError{Type: reflect.TypeOf(dst)}
+	}
+	spans, err := placeholderSpans(raw)
+	if err != nil {
+		return err
+	}
+	// The generic tree, with []byte at the placeholders.
+	tree, err := jsonTree(raw, spans, bins)
+	if err != nil {
+		return err
+	}
+	if p, ok := dst.(*any); ok {
+		*p = tree
+		return nil
+	}
+	// Typed destination: placeholders become base64 strings, which
+	// encoding/json decodes into []byte; then interface slots that received
+	// such a string get the []byte from the tree.
+	out := make([]byte, 0, len(raw)+64)
+	last := 0
+	for _, s := range spans {
+		out = append(out, raw[last:s.start]...)
+		b := bins[s.num]
+		out = append(out, '"')
+		out = base64Append(out, b)
+		out = append(out, '"')
+		last = s.end
+	}
+	out = append(out, raw[last:]...)
+	if err := json.Unmarshal(out, dst); err != nil {
+		return err
+	}
+	fixInterfaces(rv.Elem(), tree, 0)
+	return nil
+}
+
+// jsonTree decodes raw into a generic tree and puts the attachments in place.
+func jsonTree(raw []byte, spans []span, bins [][]byte) (any, error) {
+	if len(spans) == 0 {
+		var x any
+		err := json.Unmarshal(raw, &x)
+		return x, err
+	}
+	// Replace every placeholder with a unique marker object, decode, then
+	// swap the markers for the bytes.
+	out := make([]byte, 0, len(raw)+16*len(spans))
+	last := 0
+	for _, s := range spans {
+		out = append(out, raw[last:s.start]...)
+		out = append(out, `{"\u0000siogen_bin":`...)
+		out = strconv.AppendInt(out, int64(s.num), 10)
+		out = append(out, '}')
+		last = s.end
+	}
+	out = append(out, raw[last:]...)
+	var x any
+	if err := json.Unmarshal(out, &x); err != nil {
+		return nil, err
+	}
+	return putBins(x, bins), nil
+}
+
+const binMarker = "\x00siogen_bin"
+
+func putBins(x any, bins [][]byte) any {
+	switch t := x.(type) {
+	case map[string]any:
+		if n, ok := t[binMarker].(float64); ok && len(t) == 1 {
+			return bins[int(n)]
+		}
+		for k, e := range t {
+			t[k] = putBins(e, bins)
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = putBins(e, bins)
+		}
+	}
+	return x
+}
+
+func treeHasBytes(x any) bool {
+	switch t := x.(type) {
+	case []byte:
+		return true
+	case map[string]any:
+		for _, e := range t {
+			if treeHasBytes(e) {
+				return true
+			}
+		}
+	case []any:
+		for _, e := range t {
+			if treeHasBytes(e) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// fixInterfaces walks a value decoded by encoding/json next to the generic
+// tree of the same JSON and stores the tree's subtrees that contain []byte in
+// the interface slots (which received base64 strings instead).
+func fixInterfaces(rv reflect.Value, tree any, depth int) {
+	if depth > maxDepth || !treeHasBytes(tree) {
+		return
+	}
+	switch rv.Kind() {
+	case reflect.Interface:
+		if rv.NumMethod() == 0 && rv.CanSet() {
+			rv.Set(reflect.ValueOf(tree))
+		}
+	case reflect.Pointer:
+		if !rv.IsNil() {
+			fixInterfaces(rv.Elem(), tree, depth+1)
+		}
+	case reflect.Slice, reflect.Array:
+		arr, ok := tree.([]any)
+		if !ok {
+			return
+		}
+		for i := 0; i < rv.Len() && i < len(arr); i++ {
+			fixInterfaces(rv.Index(i), arr[i], depth+1)
+		}
+	case reflect.Map:
+		m, ok := tree.(map[string]any)
+		if !ok || rv.IsNil() || rv.Type().Key().Kind() != reflect.String {
+			return
+		}
+		et := rv.Type().Elem()
+		iter := rv.MapRange()
+		type kv struct{ k, v reflect.Value }
+		var updates []kv
+		for iter.Next() {
+			sub, ok := m[iter.Key().String()]
+			if !ok || !treeHasBytes(sub) {
+				continue
+			}
+			tmp := reflect.New(et).Elem()
+			tmp.Set(iter.Value())
+			fixInterfaces(tmp, sub, depth+1)
+			updates = append(updates, kv{iter.Key(), tmp})
+		}
+		for _, u := range updates {
+			rv.SetMapIndex(u.k, u.v)
+		}
+	case reflect.Struct:
+		m, ok := tree.(map[string]any)
+		if !ok {
+			return
+		}
+		for _, f := range cachedFields(rv.Type()).list {
+			sub, ok := m[f.name]
+			if !ok {
+				for k, e := range m {
+					if equalFoldASCII(k, f.name) {
+						sub, ok = e, true
+						break
+					}
+				}
+			}
+			if !ok {
+				continue
+			}
+			fv, err := rv.FieldByIndexErr(f.index)
+			if err != nil {
+				continue
+			}
+			fixInterfaces(fv, sub, depth+1)
+		}
+	}
+}
+
+func equalFoldASCII(a, b string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := 0; i < len(a); i++ {
+		x, y := a[i], b[i]
+		if 'A' <= x && x <= 'Z' {
+			x += 'a' - 'A'
+		}
+		if 'A' <= y && y <= 'Z' {
+			y += 'a' - 'A'
+		}
+		if x != y {
+			return false
+		}
+	}
+	return true
+}
+
+// msgpack decoding of values
+
+type mpDecoder struct {
+	r   bytes.Reader
+	dec *msgpack.Decoder
+}
+
+var mpDecPool = sync.Pool{New: func() any {
+	d := &mpDecoder{}
+	d.dec = msgpack.NewDecoder(&d.r)
+	return d
+}}
+
+func decodeMsgpack(raw []byte, ext bool, dst any) error {
+	if ext {
+		raw = mpNormalize(make([]byte, 0, len(raw)+8), raw)
+	}
+	d := mpDecPool.Get().(*mpDecoder)
+	defer func() {
+		d.r.Reset(nil)
+		mpDecPool.Put(d)
+	}()
+	d.r.Reset(raw)
+	d.dec.Reset(&d.r)
+	d.dec.SetCustomStructTag("json")
+	switch p := dst.(type) {
+	case *any, *map[string]any, *[]any:
+		x, err := d.dec.DecodeInterface()
+		if err != nil {
+			return err
+		}
+		x = widenNumbers(x)
+		switch p := p.(type) {
+		case *any:
+			*p = x
+			return nil
+		case *map[string]any:
+			if m, ok := x.(map[string]any); ok || x == nil {
+				*p = m
+				return nil
+			}
+		case *[]any:
+			if a, ok := x.([]any); ok || x == nil {
+				*p = a
+				return nil
+			}
+		}
+		return fmt.Errorf("msgpack: cannot decode %T into %T", x, dst)
+	}
+	return d.dec.Decode(dst)
+}
+
+// widenNumbers turns the sized integers and float32 that msgpack decodes
+// into interfaces into int64 (uint64 above MaxInt64) and float64.
+func widenNumbers(x any) any {
+	switch t := x.(type) {
+	case int8:
+		return int64(t)
+	case int16:
+		return int64(t)
+	case int32:
+		return int64(t)
+	case uint8:
+		return int64(t)
+	case uint16:
+		return int64(t)
+	case uint32:
+		return int64(t)
+	case uint64:
+		if t <= math.MaxInt64 {
+			return int64(t)
+		}
+	case float32:
+		return float64(t)
+	case map[string]any:
+		for k, e := range t {
+			t[k] = widenNumbers(e)
+		}
+	case []any:
+		for i, e := range t {
+			t[i] = widenNumbers(e)
+		}
+	}
+	return x
+}
