@@ -13,6 +13,7 @@ var nsLiteralRE = regexp.MustCompile(`^[A-Za-z0-9._~-]+$`)
 func (p *parser) parseNamespaces(n *yaml.Node) {
 	ps, _ := p.pairs(n, "namespaces", true)
 	shapes := map[string]*Namespace{}
+	goNames := map[string]*Namespace{}
 	for _, kv := range ps {
 		ns := p.namespacePath(kv.k)
 		if ns == nil {
@@ -23,7 +24,11 @@ func (p *parser) parseNamespaces(n *yaml.Node) {
 			p.errorf(kv.k, "namespace %s stands for the same namespace names as %s (line %d)", ns.Name, prev.Name, prev.Pos.Line)
 			continue
 		}
-		shapes[shape] = ns
+		if prev := goNames[ns.GoName]; prev != nil {
+			p.errorf(kv.k, "namespaces %s and %s (line %d) both become the Go name %s", ns.Name, prev.Name, prev.Pos.Line, ns.GoName)
+			continue
+		}
+		shapes[shape], goNames[ns.GoName] = ns, ns
 		p.namespace(ns, kv.v)
 		p.s.Namespaces = append(p.s.Namespaces, ns)
 	}
@@ -143,6 +148,7 @@ func (p *parser) events(ns *Namespace, n *yaml.Node, dir Direction) []*Event {
 		}
 		if prev := goNames[ev.GoName]; prev != nil {
 			p.errorf(kv.k, "events %q and %q (line %d) both become the Go name %s", name, prev.Name, prev.Pos.Line, ev.GoName)
+			continue
 		} else if dir == ClientToServer && (ev.GoName == "Connect" || ev.GoName == "Disconnect") {
 			p.errorf(kv.k, "event %q becomes the Go method %s, which collides with the handler's own %s method", name, ev.GoName, ev.GoName)
 		}

@@ -287,7 +287,9 @@ func (p *parser) typeSpec(n *yaml.Node, ctx specCtx) spec {
 		}
 		return sp
 	default:
-		p.errorf(n, "%s: missing type (give type, fields or enum)", ctx.what)
+		if m.unknown == 0 {
+			p.errorf(n, "%s: missing type (give type, fields or enum)", ctx.what)
+		}
 		return sp
 	}
 	if sp.t != nil && ctx.inline {

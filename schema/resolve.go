@@ -24,14 +24,12 @@ func (p *parser) resolve() {
 		}
 		p.errAt(t.Pos, "unknown type %q%s", t.Name, didYouMean(t.Name, cands))
 	}
-	if p.probs.HasErrors() {
-		// Later checks assume every reference resolved.
-		return
-	}
+	// The checks below skip references that did not resolve (Decl nil),
+	// which were reported above.
 	p.cycles()
 	for _, ns := range p.s.Namespaces {
 		if ns.Auth != nil {
-			if u := ns.Auth.Underlying(); u.Kind != KindObject {
+			if u := ns.Auth.Underlying(); u.Kind != KindObject && u.Kind != KindNamed {
 				p.errAt(ns.Auth.Pos, "auth of namespace %s must be an object type (the CONNECT payload is a JSON object), not %s", ns.Name, describeType(ns.Auth))
 			}
 		}
@@ -61,7 +59,9 @@ func (p *parser) cycles() {
 		walk = func(t *Type) {
 			switch t.Kind {
 			case KindNamed:
-				edges[i] = append(edges[i], index[t.Decl])
+				if t.Decl != nil {
+					edges[i] = append(edges[i], index[t.Decl])
+				}
 			case KindObject:
 				for _, f := range t.Fields {
 					walk(f.Type)

@@ -241,16 +241,18 @@ func (p *parser) boundFits(n *yaml.Node, k string, x float64, pr Prim) bool {
 	if !pr.IsInteger() {
 		return true
 	}
-	lo, hi := float64(math.MinInt32), float64(math.MaxInt32)
+	lo, hi := int64(math.MinInt32), int64(math.MaxInt32)
 	if pr == Int64 {
 		lo, hi = -maxSafeInt, maxSafeInt
 	}
+	n = p.val(n)
+	var v int64
 	switch {
 	case x != math.Trunc(x):
-		p.errorf(n, "%s of an %s must be an integer, not %s", k, pr, p.val(n).Value)
+		p.errorf(n, "%s of an %s must be an integer, not %s", k, pr, n.Value)
 		return false
-	case x < lo || x > hi:
-		p.errorf(n, "%s %s is out of range for %s (%.0f to %.0f)", k, p.val(n).Value, pr, lo, hi)
+	case n.Tag != "!!int" || n.Decode(&v) != nil || v < lo || v > hi:
+		p.errorf(n, "%s %s is out of range for %s (%d to %d)", k, n.Value, pr, lo, hi)
 		return false
 	}
 	return true

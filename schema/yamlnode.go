@@ -164,6 +164,8 @@ type keyed struct {
 	vals map[string]*yaml.Node
 	keys map[string]*yaml.Node
 	ext  Extensions
+	// unknown counts the unknown keys reported.
+	unknown int
 }
 
 func (m keyed) has(k string) bool        { _, ok := m.vals[k]; return ok }
@@ -206,6 +208,7 @@ func (w *walker) fixed(n *yaml.Node, what string, nullOK bool, allowed ...string
 		}
 		if !contains(allowed, k) {
 			w.errorf(p.k, "unknown key %q in %s%s", k, what, didYouMean(k, allowed))
+			m.unknown++
 			continue
 		}
 		m.vals[k] = p.v
