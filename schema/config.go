@@ -1,6 +1,7 @@
 package schema
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -247,8 +248,11 @@ func (c *Config) CheckBindings(s *Schema) error {
 	}
 	var ps Problems
 	for _, b := range c.Go.Bindings {
-		if nt := s.Type(b.Type); nt == nil || nt.Inline {
-			ps = append(ps, Problem{Pos: b.Pos, Message: "binding for unknown type " + `"` + b.Type + `"` + didYouMean(b.Type, names)})
+		switch nt := s.Type(b.Type); {
+		case nt == nil:
+			ps = append(ps, Problem{Pos: b.Pos, Message: fmt.Sprintf("binding for unknown type %q%s", b.Type, didYouMean(b.Type, names))})
+		case nt.Inline:
+			ps = append(ps, Problem{Pos: b.Pos, Message: fmt.Sprintf("%s is generated for the %s; only types declared under types: can be bound", b.Type, nt.Origin)})
 		}
 	}
 	if len(ps) == 0 {
