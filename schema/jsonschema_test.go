@@ -299,3 +299,13 @@ func TestJSONSchemaValid(t *testing.T) {
 		}
 	}
 }
+
+// sortedKeys returns the keys of m, sorted.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

@@ -104,11 +104,13 @@ func (ps Problems) filter(warning bool) Problems {
 func (ps *Problems) Sort() {
 	s := *ps
 	sort.SliceStable(s, func(i, j int) bool { return s[i].Pos.before(s[j].Pos) })
+	seen := make(map[Problem]bool, len(s))
 	out := s[:0]
-	for i, p := range s {
-		if i > 0 && p == s[i-1] {
+	for _, p := range s {
+		if seen[p] {
 			continue
 		}
+		seen[p] = true
 		out = append(out, p)
 	}
 	*ps = out

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"math"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -168,21 +167,9 @@ type keyed struct {
 	unknown int
 }
 
-func (m keyed) has(k string) bool        { _, ok := m.vals[k]; return ok }
-func (m keyed) get(k string) *yaml.Node  { return m.vals[k] }
-func (m keyed) key(k string) *yaml.Node  { return m.keys[k] }
-func (m keyed) hasAny(ks ...string) bool { return m.first(ks...) != "" }
-func (m keyed) first(ks ...string) string {
-	best := ""
-	for _, k := range ks {
-		if kn, ok := m.keys[k]; ok && (best == "" || w0(kn).before(w0(m.keys[best]))) {
-			best = k
-		}
-	}
-	return best
-}
-
-func w0(n *yaml.Node) Pos { return Pos{Line: n.Line, Col: n.Column} }
+func (m keyed) has(k string) bool       { _, ok := m.vals[k]; return ok }
+func (m keyed) get(k string) *yaml.Node { return m.vals[k] }
+func (m keyed) key(k string) *yaml.Node { return m.keys[k] }
 
 // fixed reads a mapping whose keys must be among allowed (or x-*
 // extensions), reporting unknown keys with a suggestion.
@@ -291,14 +278,4 @@ func quoteScalar(n *yaml.Node) string {
 		return strconv.Quote(n.Value)
 	}
 	return describe(n)
-}
-
-// sortedKeys returns the keys of m, sorted.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
