@@ -1,0 +1,283 @@
+package schema
+
+import (
+	"math"
+	"regexp"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+// exprParser parses one type expression such as optional<list<Message>>.
+type exprParser struct {
+	p   *parser
+	n   *yaml.Node
+	s   string
+	i   int
+	bad bool
+	// refs and warns are committed to the parser only when the whole
+	// expression parses.
+	refs  []*Type
+	warns []Pos
+}
+
+// colAt returns the position of byte offset i of the scalar's text. It is
+// exact for plain and single-line quoted scalars, and the scalar's own
+// position otherwise.
+func (e *exprParser) posAt(i int) Pos {
+	pos := e.p.pos(e.n)
+	switch e.n.Style {
+	case 0, yaml.FlowStyle:
+		pos.Col += i
+	case yaml.DoubleQuotedStyle, yaml.SingleQuotedStyle:
+		pos.Col += i + 1
+	}
+	return pos
+}
+
+func (e *exprParser) fail(i int, format string, args ...any) {
+	if !e.bad {
+		e.bad = true
+		e.p.errAt(e.posAt(i), format, args...)
+	}
+}
+
+func (e *exprParser) ws() {
+	for e.i < len(e.s) && (e.s[e.i] == ' ' || e.s[e.i] == '\t') {
+		e.i++
+	}
+}
+
+func isIdentByte(c byte) bool {
+	return c == '_' || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9'
+}
+
+// typeExpr parses the type expression in scalar n. noOptional, when not
+// empty, says why optional<…> is not allowed even outermost.
+func (p *parser) typeExpr(n *yaml.Node, noOptional string) *Type {
+	e := &exprParser{p: p, n: n, s: n.Value}
+	t := e.parse(0, noOptional)
+	if t == nil || e.bad {
+		return nil
+	}
+	e.ws()
+	if e.i < len(e.s) {
+		e.fail(e.i, "unexpected %q after the type %s", e.s[e.i:], t)
+		return nil
+	}
+	p.refs = append(p.refs, e.refs...)
+	for _, w := range e.warns {
+		p.warnAt(w, "int64 loses precision in JavaScript above 2^53")
+	}
+	return t
+}
+
+func (e *exprParser) parse(depth int, noOptional string) *Type {
+	e.ws()
+	start := e.i
+	for e.i < len(e.s) && isIdentByte(e.s[e.i]) {
+		e.i++
+	}
+	name := e.s[start:e.i]
+	pos := e.posAt(start)
+	if name == "" {
+		if e.i >= len(e.s) {
+			e.fail(start, "missing type name")
+		} else {
+			e.fail(start, "unexpected %q: expected a type name", e.s[e.i:])
+		}
+		return nil
+	}
+	if depth >= maxDepth {
+		e.fail(start, "type nested too deeply")
+		return nil
+	}
+	e.ws()
+	open := e.i < len(e.s) && e.s[e.i] == '<'
+	switch name {
+	case "list", "map", "optional":
+		if !open {
+			e.fail(start, "%s needs an element type: %s<T>", name, name)
+			return nil
+		}
+		if name == "optional" {
+			switch {
+			case depth > 0:
+				e.fail(start, "optional<…> must be outermost: only a field, payload, ack or argument as a whole can be optional")
+				return nil
+			case noOptional != "":
+				e.fail(start, "%s", noOptional)
+				return nil
+			}
+		}
+		e.i++
+		elem := e.parse(depth+1, "")
+		if elem == nil {
+			return nil
+		}
+		e.ws()
+		if e.i < len(e.s) && e.s[e.i] == ',' && name == "map" {
+			e.fail(e.i, "map<T> takes one type argument: the keys of a map are always strings")
+			return nil
+		}
+		if e.i >= len(e.s) || e.s[e.i] != '>' {
+			e.fail(e.i, "missing > to close %s<", name)
+			return nil
+		}
+		e.i++
+		k := map[string]Kind{"list": KindList, "map": KindMap, "optional": KindOptional}[name]
+		return &Type{Kind: k, Elem: elem, Pos: pos}
+	}
+	if open {
+		e.fail(e.i, "%s takes no type argument", name)
+		return nil
+	}
+	if isPrim(name) {
+		if name == string(Int64) {
+			e.warns = append(e.warns, pos)
+		}
+		return &Type{Kind: KindPrimitive, Prim: Prim(name), Pos: pos}
+	}
+	t := &Type{Kind: KindNamed, Name: name, Pos: pos}
+	e.refs = append(e.refs, t)
+	return t
+}
+
+// constraints reads the constraint keys of mapping m and attaches them to
+// t (or, for optional<T>, to T), checking that they fit the type.
+func (p *parser) constraints(t *Type, m keyed) {
+	target := t.NonOptional()
+	var c Constraints
+	set := false
+	for _, k := range constraintKeys {
+		kn, v := m.key(k), m.get(k)
+		if kn == nil {
+			continue
+		}
+		if why := constraintMismatch(k, target); why != "" {
+			p.errorf(kn, "%s", why)
+			continue
+		}
+		switch k {
+		case "minLength", "maxLength", "maxItems":
+			x, ok := p.nonNegInt(v, k)
+			if !ok {
+				continue
+			}
+			switch k {
+			case "minLength":
+				c.MinLength = &x
+			case "maxLength":
+				c.MaxLength = &x
+			default:
+				c.MaxItems = &x
+			}
+		case "pattern":
+			s, ok := p.text(v, "pattern")
+			if !ok {
+				continue
+			}
+			re, err := regexp.Compile(s)
+			if err != nil {
+				p.errorf(v, "pattern does not compile: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+				continue
+			}
+			if why := jsIncompatible(s); why != "" {
+				p.warnf(v, "pattern %s; JavaScript will not accept it the same way", why)
+			}
+			c.Pattern, c.PatternRegexp = s, re
+		case "minimum", "maximum":
+			x, ok := p.number(v, k)
+			if !ok || !p.boundFits(v, k, x, target.Prim) {
+				continue
+			}
+			if k == "minimum" {
+				c.Minimum = &x
+			} else {
+				c.Maximum = &x
+			}
+		}
+		set = true
+	}
+	if c.MinLength != nil && c.MaxLength != nil && *c.MinLength > *c.MaxLength {
+		p.errorf(m.get("maxLength"), "maxLength %d is less than minLength %d", *c.MaxLength, *c.MinLength)
+	}
+	if c.Minimum != nil && c.Maximum != nil && *c.Minimum > *c.Maximum {
+		p.errorf(m.get("maximum"), "maximum %s is less than minimum %s", p.val(m.get("maximum")).Value, p.val(m.get("minimum")).Value)
+	}
+	if set {
+		target.Constraints = &c
+	}
+}
+
+// constraintMismatch says why constraint k does not apply to t, or "".
+func constraintMismatch(k string, t *Type) string {
+	var ok bool
+	var applies string
+	switch k {
+	case "minLength", "maxLength":
+		ok, applies = t.Kind == KindPrimitive && (t.Prim == String || t.Prim == Binary), "string and binary"
+	case "pattern":
+		ok, applies = t.Kind == KindPrimitive && t.Prim == String, "string"
+	case "minimum", "maximum":
+		ok, applies = t.Kind == KindPrimitive && t.Prim.IsNumber(), "int32, int64 and float64"
+	case "maxItems":
+		ok, applies = t.Kind == KindList || t.Kind == KindMap, "list and map"
+	}
+	switch {
+	case ok:
+		return ""
+	case t.Kind == KindNamed:
+		return k + " cannot be added where the named type " + t.Name + " is used; declare it on " + t.Name + " itself"
+	}
+	return k + " does not apply to " + t.String() + " (it applies to " + applies + ")"
+}
+
+// maxSafeInt is 2^53, the largest integer every float64 (and so every
+// JavaScript number) below it represents exactly.
+const maxSafeInt = 1 << 53
+
+func (p *parser) boundFits(n *yaml.Node, k string, x float64, pr Prim) bool {
+	if !pr.IsInteger() {
+		return true
+	}
+	lo, hi := int64(math.MinInt32), int64(math.MaxInt32)
+	if pr == Int64 {
+		lo, hi = -maxSafeInt, maxSafeInt
+	}
+	n = p.val(n)
+	var v int64
+	switch {
+	case x != math.Trunc(x):
+		p.errorf(n, "%s of an %s must be an integer, not %s", k, pr, n.Value)
+		return false
+	case n.Tag != "!!int" || n.Decode(&v) != nil || v < lo || v > hi:
+		p.errorf(n, "%s %s is out of range for %s (%d to %d)", k, n.Value, pr, lo, hi)
+		return false
+	}
+	return true
+}
+
+// jsIncompatible looks for RE2 syntax that JavaScript's RegExp lacks or
+// reads differently, and describes the first one found.
+func jsIncompatible(re string) string {
+	for i := 0; i < len(re); i++ {
+		switch {
+		case re[i] == '\\' && i+1 < len(re):
+			switch re[i+1] {
+			case 'A', 'z':
+				return `uses \` + string(re[i+1]) + ` (use ^ or $)`
+			case 'Q':
+				return `uses \Q…\E quoting`
+			}
+			i++
+		case strings.HasPrefix(re[i:], "(?P<"):
+			return "uses (?P<name>…) (write (?<name>…))"
+		case strings.HasPrefix(re[i:], "[[:"):
+			return "uses a POSIX class [[:…:]]"
+		case strings.HasPrefix(re[i:], "(?") && i+2 < len(re) && strings.IndexByte("imsU-", re[i+2]) >= 0:
+			return "uses inline flags (?…)"
+		}
+	}
+	return ""
+}
