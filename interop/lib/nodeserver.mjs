@@ -51,6 +51,15 @@ export async function startNodeServer() {
     socket.emit("auth", socket.handshake.auth);
   });
 
+  // engine.io keeps a server-closed polling session's transport alive for `closeTimeout` (30 s, a ref'd timer)
+  // waiting for the next GET to deliver the `1` packet; sessions that end by ping timeout (e.g. raw handshakes that
+  // never poll) would keep this process alive for 30 s after the tests. 1 s changes nothing the tests observe.
+  const shortenCloseTimeout = (socket) => {
+    if (socket.transport?.name === "polling") socket.transport.closeTimeout = 1000;
+  };
+  engine.on("connection", shortenCloseTimeout);
+  io.engine.on("connection", shortenCloseTimeout);
+
   await new Promise((resolve, reject) => {
     http.once("error", reject);
     http.listen(0, "127.0.0.1", resolve);
@@ -61,10 +70,13 @@ export async function startNodeServer() {
     name: "node",
     url: `http://127.0.0.1:${port}`,
     async stop() {
-      engine.close();
-      await new Promise((resolve) => io.close(() => resolve()));
+      for (const eng of [engine, io.engine]) {
+        for (const socket of Object.values(eng.clients)) if (socket.transport) socket.transport.closeTimeout = 0;
+        eng.close();
+      }
       for (const s of sockets) s.destroy();
-      await new Promise((resolve) => http.close(() => resolve()));
+      // io.close() also closes the http server (and waits for it).
+      await new Promise((resolve) => io.close(() => resolve()));
     },
   };
 }
