@@ -1,10 +1,21 @@
 # siogen — developer commands. `make test` is what CI runs.
 GO ?= go
+NODE_MODULES := $(CURDIR)/interop/node_modules
 
-.PHONY: test gotest interop vet fuzz bench run
+# Go tests that talk to the official npm servers find them here.
+export SIOGEN_EIO_NODE_SERVER := $(CURDIR)/engineio/testdata/echo-server.cjs
+export SIOGEN_SIO_NODE_SERVER := $(CURDIR)/runtime/socketio/testdata/sio-server.cjs
+export SIOGEN_EIO_NODE_MODULES := $(NODE_MODULES)
+export SIOGEN_SIO_NODE_MODULES := $(NODE_MODULES)
 
-## test: everything — vet, Go tests with -race, and the interop tests against the official npm packages
-test: vet gotest interop
+.PHONY: test npm vet gotest interop fuzz bench run
+
+## test: everything — npm packages, vet, Go tests with -race, interop tests
+test: npm vet gotest interop
+
+## npm: installs the official npm packages the tests run against, from the lockfile
+npm:
+	cd interop && npm ci --no-audit --no-fund --loglevel=error
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -13,17 +24,17 @@ vet:
 gotest:
 	$(GO) test -race -count=1 ./...
 
-## interop: installs the npm packages from the lockfile, then runs node's test runner
 interop:
-	@if [ -f interop/package.json ]; then \
-		cd interop && npm ci --no-audit --no-fund --loglevel=error && npm test; \
-	fi
+	cd interop && npm test
 
 ## fuzz: each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
+FUZZ_TARGETS := engineio:FuzzDecodePayload engineio:FuzzDecodePacket \
+	runtime/parser:FuzzJSONDecode runtime/parser:FuzzJSONAttachments runtime/parser:FuzzMsgpackDecode \
+	schema:FuzzParse schema:FuzzParseConfig
 fuzz:
-	$(GO) test ./engineio -run='^$$' -fuzz=FuzzDecodePayload -fuzztime=$(FUZZTIME)
-	$(GO) test ./engineio -run='^$$' -fuzz=FuzzDecodePacket -fuzztime=$(FUZZTIME)
+	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
+		echo "== $$pkg $$fn"; $(GO) test ./$$pkg -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) -parallel=1 || exit 1; done
 
 bench:
 	$(GO) test ./... -run='^$$' -bench=. -benchmem
