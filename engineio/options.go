@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+
+	"github.com/siogen/siogen/internal/id"
 )
 
 // Options configures a Server. The zero value is Node engine.io 6.6's
@@ -104,7 +106,7 @@ func (o *Options) withDefaults() Options {
 		c.WriteQueueSize = DefaultWriteQueueSize
 	}
 	if c.NewID == nil {
-		c.NewID = newSessionID
+		c.NewID = id.New
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()

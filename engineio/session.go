@@ -2,8 +2,6 @@ package engineio
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -46,12 +44,6 @@ type Session struct {
 	cancel context.CancelFunc
 	done   chan struct{} // closed after HandleClose returned and transports ended
 	wg     sync.WaitGroup
-}
-
-func newSessionID() string {
-	var b [15]byte
-	_, _ = rand.Read(b[:]) // never fails (crypto/rand documents it)
-	return base64.RawURLEncoding.EncodeToString(b[:])
 }
 
 // ID returns the session id.

@@ -1,7 +1,12 @@
 // Command conformance runs the server that the official Engine.IO v4 and
-// Socket.IO v5 conformance suites expect: on one port (:3000 unless -addr
-// says otherwise), /engine.io/ echoes every message, with pingInterval 300 ms,
-// pingTimeout 200 ms, maxHttpBufferSize 1e6 and CORS open to any origin.
+// Socket.IO v5 conformance suites expect, on one port (:3000 unless -addr
+// says otherwise), with pingInterval 300 ms, pingTimeout 200 ms,
+// maxHttpBufferSize 1e6 and CORS open to any origin:
+//
+//   - /engine.io/ echoes every message;
+//   - /socket.io/ serves "/" (emits "auth" on connect, echoes "message" as
+//     "message-back", acks "message-with-ack" with its own arguments) and
+//     "/custom" (emits "auth"), with connectTimeout 1 s.
 package main
 
 import (
@@ -16,6 +21,7 @@ import (
 	"time"
 
 	"github.com/siogen/siogen/engineio"
+	"github.com/siogen/siogen/runtime/socketio"
 )
 
 func main() {
@@ -30,8 +36,11 @@ func main() {
 	}
 	eio := engineio.NewServer(func(s *engineio.Session) engineio.Handler { return echo{s} }, opts)
 
+	sio := newSocketIO(*opts)
+
 	mux := http.NewServeMux()
 	mux.Handle("/engine.io/", eio)
+	mux.Handle("/socket.io/", sio)
 	srv := &http.Server{Addr: *addr, Handler: mux}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -41,9 +50,10 @@ func main() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = eio.Shutdown(sctx)
+		_ = sio.Shutdown(sctx)
 		_ = srv.Shutdown(sctx)
 	}()
-	log.Printf("conformance server listening on %s (/engine.io/)", *addr)
+	log.Printf("conformance server listening on %s (/engine.io/, /socket.io/)", *addr)
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Fatal(err)
 	}
@@ -61,3 +71,30 @@ func (e echo) HandleMessage(data []byte, binary bool) {
 }
 
 func (e echo) HandleClose(engineio.CloseReason, error) {}
+
+// newSocketIO returns the Socket.IO server of the official v5 suite.
+func newSocketIO(eopts engineio.Options) *socketio.Server {
+	srv := socketio.NewServer(&socketio.ServerOptions{Engine: eopts, ConnectTimeout: time.Second})
+	srv.OnConnection(func(s *socketio.Socket) {
+		_ = s.Emit("auth", s.Handshake().Auth)
+		s.On("message", func(e *socketio.Event) {
+			_ = s.Emit("message-back", args(e)...)
+		})
+		s.On("message-with-ack", func(e *socketio.Event) {
+			_ = e.Ack(args(e)...)
+		})
+	})
+	srv.Of("/custom").OnConnection(func(s *socketio.Socket) {
+		_ = s.Emit("auth", s.Handshake().Auth)
+	})
+	return srv
+}
+
+// args returns an event's arguments as they came, to be sent back byte for byte.
+func args(e *socketio.Event) []any {
+	out := make([]any, len(e.Args))
+	for i, a := range e.Args {
+		out[i] = a
+	}
+	return out
+}

@@ -88,6 +88,9 @@ const (
 	ReasonForcedServerClose         DisconnectReason = "forced server close"
 	ReasonClientNamespaceDisconnect DisconnectReason = "client namespace disconnect"
 	ReasonServerNamespaceDisconnect DisconnectReason = "server namespace disconnect"
+	// ReasonWriteQueueFull: the client did not read fast enough and its
+	// connection's outgoing queue overflowed (siogen's own reason).
+	ReasonWriteQueueFull DisconnectReason = "write queue full"
 	// Client side.
 	ReasonIOServerDisconnect DisconnectReason = "io server disconnect"
 	ReasonIOClientDisconnect DisconnectReason = "io client disconnect"

@@ -1,0 +1,111 @@
+package socketio
+
+import (
+	"context"
+	"time"
+
+	"github.com/siogen/siogen/runtime/parser"
+)
+
+// Room is the name of a room. Every socket is in the room named by its id.
+type Room = string
+
+// BroadcastOptions selects the recipients of a broadcast and how it is sent.
+type BroadcastOptions struct {
+	// Rooms: sockets in any of these rooms; empty means every socket.
+	Rooms []Room
+	// Except: sockets in none of these rooms.
+	Except []Room
+	// Flags modify delivery.
+	Flags BroadcastFlags
+}
+
+// BroadcastFlags modify how a broadcast is delivered.
+type BroadcastFlags struct {
+	// Volatile packets may be lost: they are dropped for a socket whose
+	// outgoing queue is full, instead of disconnecting it.
+	Volatile bool
+	// Local restricts the broadcast to this node (no effect on the memory adapter).
+	Local bool
+	// Timeout bounds how long a broadcast with acks waits for answers (the
+	// context passed to EmitWithAck bounds it too).
+	Timeout time.Duration
+}
+
+// SocketInfo describes a socket of the namespace, on this node or another.
+type SocketInfo struct {
+	ID        string
+	Handshake Handshake
+	Rooms     []Room
+	Data      any
+}
+
+// AckResult is one client's answer to a broadcast with acknowledgement.
+type AckResult struct {
+	SocketID string
+	Args     []parser.Value
+}
+
+// SessionState is what connection state recovery keeps of a disconnected
+// socket: its id, private session id, rooms and data.
+type SessionState struct {
+	SID   string
+	PID   string
+	Rooms []Room
+	Data  any
+}
+
+// An Adapter keeps the rooms of a namespace and carries its broadcasts. The
+// default is the in-memory adapter (one node); a Redis adapter carries them
+// between nodes. Methods are called concurrently.
+//
+// Broadcast receives the packet, not encoded frames, so that an adapter for
+// several nodes can forward it; delivery to local sockets goes through
+// LocalAdapter, which encodes the packet once for all of them.
+type Adapter interface {
+	// AddAll puts socket id in rooms.
+	AddAll(id string, rooms ...Room)
+	// Del takes socket id out of room.
+	Del(id string, room Room)
+	// DelAll takes socket id out of every room.
+	DelAll(id string)
+	// SocketRooms returns the rooms of a local socket.
+	SocketRooms(id string) []Room
+	// Rooms returns the rooms that have local sockets.
+	Rooms() []Room
+
+	// Broadcast sends p to the sockets opts selects, on every node.
+	Broadcast(p *parser.Packet, opts BroadcastOptions) error
+	// BroadcastWithAck sends p (which carries an ack id) and calls onAck for
+	// every answer, until every recipient answered or ctx ends. It returns
+	// the number of recipients.
+	BroadcastWithAck(ctx context.Context, p *parser.Packet, opts BroadcastOptions, onAck func(AckResult)) (int, error)
+
+	// FetchSockets returns the sockets opts selects, on every node.
+	FetchSockets(ctx context.Context, opts BroadcastOptions) ([]SocketInfo, error)
+	// AddSockets makes the sockets opts selects join rooms.
+	AddSockets(opts BroadcastOptions, rooms []Room) error
+	// DelSockets makes the sockets opts selects leave rooms.
+	DelSockets(opts BroadcastOptions, rooms []Room) error
+	// DisconnectSockets disconnects the sockets opts selects.
+	DisconnectSockets(opts BroadcastOptions, close bool) error
+
+	// ServerSideEmit sends an event to the other nodes' namespaces. With
+	// onAck non-nil it waits for their answers until ctx ends.
+	ServerSideEmit(ctx context.Context, args []any, onAck func([]parser.Value)) error
+	// ServerCount returns the number of nodes.
+	ServerCount(ctx context.Context) (int, error)
+
+	// PersistSession keeps a disconnected socket's state for recovery.
+	PersistSession(s SessionState)
+	// RestoreSession returns the state kept for pid and the packets the
+	// socket missed since offset, or ok=false.
+	RestoreSession(pid, offset string) (s SessionState, missed []*parser.Packet, ok bool)
+
+	// Close releases the adapter's resources.
+	Close() error
+}
+
+// AdapterFactory makes the adapter of a namespace. ServerOptions.Adapter is
+// one; nil means NewMemoryAdapter.
+type AdapterFactory func(nsp *Namespace) Adapter

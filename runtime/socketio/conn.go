@@ -1,0 +1,256 @@
+package socketio
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/siogen/siogen/engineio"
+	"github.com/siogen/siogen/internal/id"
+	"github.com/siogen/siogen/runtime/parser"
+)
+
+// conn is one Engine.IO session seen by the Socket.IO server: it decodes
+// packets and routes them to the session's sockets, one per namespace
+// (Node's Client).
+type conn struct {
+	srv *Server
+	eio *engineio.Session
+	dec parser.Decoder
+
+	mu      sync.Mutex
+	sockets map[string]*Socket // by namespace
+	joined  bool               // a namespace was joined: the connect timeout is over
+	reason  DisconnectReason   // set when this side closes for a reason of its own
+	closed  bool
+	timer   *time.Timer
+}
+
+// newConn is the engineio.ConnectFunc of the server.
+func (s *Server) newConn(es *engineio.Session) engineio.Handler {
+	c := &conn{
+		srv:     s,
+		eio:     es,
+		dec:     s.codec.NewDecoder(parser.DecoderOptions{MaxAttachments: s.opts.MaxAttachments}),
+		sockets: make(map[string]*Socket),
+	}
+	s.mu.Lock()
+	if s.closing {
+		s.mu.Unlock()
+		return nil
+	}
+	s.conns[c] = struct{}{}
+	s.mu.Unlock()
+	c.timer = time.AfterFunc(s.opts.ConnectTimeout, func() {
+		c.mu.Lock()
+		idle := !c.joined
+		c.mu.Unlock()
+		if idle {
+			c.fail(ReasonTransportClose, errors.New("socketio: no namespace joined within connectTimeout"))
+		}
+	})
+	return c
+}
+
+// HandleMessage decodes one Engine.IO message and acts on the packet.
+func (c *conn) HandleMessage(data []byte, binary bool) {
+	p, err := c.dec.Add(data, binary)
+	if err != nil {
+		c.fail(ReasonParseError, err)
+		return
+	}
+	if p == nil { // waiting for attachments
+		return
+	}
+	if p.Type == parser.Connect {
+		c.connect(p)
+		return
+	}
+	s := c.socket(p.Namespace)
+	if s == nil {
+		c.fail(ReasonParseError, fmt.Errorf("socketio: %v packet for namespace %q, which is not joined", p.Type, p.Namespace))
+		return
+	}
+	switch p.Type {
+	case parser.Event, parser.BinaryEvent:
+		s.onEvent(p)
+	case parser.Ack, parser.BinaryAck:
+		s.onAck(p)
+	case parser.Disconnect:
+		s.onclose(ReasonClientNamespaceDisconnect)
+	default:
+		c.fail(ReasonParseError, fmt.Errorf("socketio: unexpected %v packet from a client", p.Type))
+	}
+}
+
+// HandleClose disconnects every socket of the session.
+func (c *conn) HandleClose(reason engineio.CloseReason, err error) {
+	c.timer.Stop()
+	c.srv.mu.Lock()
+	delete(c.srv.conns, c)
+	c.srv.mu.Unlock()
+	c.mu.Lock()
+	c.closed = true
+	r := c.reason
+	c.mu.Unlock()
+	if r == "" {
+		r = DisconnectReason(reason)
+	}
+	c.closeSockets(r)
+}
+
+// fail closes the session for a reason of this side.
+func (c *conn) fail(reason DisconnectReason, err error) {
+	c.mu.Lock()
+	if c.reason == "" {
+		c.reason = reason
+	}
+	c.mu.Unlock()
+	c.srv.opts.Logger.Debug("socketio: closing connection", "sid", c.eio.ID(), "reason", string(reason), "err", err)
+	_ = c.eio.Close()
+}
+
+func (c *conn) socket(nsp string) *Socket {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.sockets[nsp]
+}
+
+func (c *conn) remove(s *Socket) {
+	c.mu.Lock()
+	if c.sockets[s.nsp.name] == s {
+		delete(c.sockets, s.nsp.name)
+	}
+	c.mu.Unlock()
+}
+
+func (c *conn) closeSockets(reason DisconnectReason) {
+	c.mu.Lock()
+	list := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		list = append(list, s)
+	}
+	c.mu.Unlock()
+	for _, s := range list {
+		s.onclose(reason)
+	}
+}
+
+// disconnectAll disconnects every socket of the connection (each gets a
+// DISCONNECT packet), then closes it: Socket.Disconnect(true).
+func (c *conn) disconnectAll() {
+	c.mu.Lock()
+	list := make([]*Socket, 0, len(c.sockets))
+	for _, s := range c.sockets {
+		list = append(list, s)
+	}
+	c.reason = ReasonForcedServerClose
+	c.mu.Unlock()
+	for _, s := range list {
+		s.Disconnect(false)
+	}
+	_ = c.eio.Close()
+}
+
+// connectReply is the payload of the server's CONNECT.
+type connectReply struct {
+	SID string `json:"sid"`
+	PID string `json:"pid,omitempty"`
+}
+
+// connectErrorPayload is the payload of CONNECT_ERROR.
+type connectErrorPayload struct {
+	Message string `json:"message"`
+	Data    any    `json:"data,omitempty"`
+}
+
+// recoveryAuth is what socket.io-client adds to auth to recover a session.
+type recoveryAuth struct {
+	PID    string `json:"pid"`
+	Offset string `json:"offset"`
+}
+
+var emptyAuth = parser.ValueOf(struct{}{})
+
+// connect joins the namespace of a CONNECT packet.
+func (c *conn) connect(p *parser.Packet) {
+	name := p.Namespace
+	if c.socket(name) != nil {
+		c.fail(ReasonParseError, fmt.Errorf("socketio: second CONNECT for namespace %q", name))
+		return
+	}
+	auth := emptyAuth
+	if len(p.Data) > 0 {
+		auth = p.Data[0]
+	}
+	nsp := c.srv.lookup(name, auth)
+	if nsp == nil {
+		c.sendConnectError(name, "Invalid namespace", nil)
+		return
+	}
+	rec := c.srv.opts.ConnectionStateRecovery
+	s := &Socket{
+		nsp:       nsp,
+		conn:      c,
+		id:        id.New(),
+		handshake: newHandshake(c.eio.Request(), auth),
+		gone:      make(chan struct{}),
+	}
+	var missed []*parser.Packet
+	var rooms []Room
+	if rec != nil {
+		s.pid = id.New()
+		var ra recoveryAuth
+		if len(p.Data) > 0 && auth.Decode(&ra) == nil && ra.PID != "" && ra.Offset != "" {
+			if st, m, ok := nsp.adapter.RestoreSession(ra.PID, ra.Offset); ok {
+				s.id, s.pid, s.data, s.recovered = st.SID, st.PID, st.Data, true
+				rooms, missed = st.Rooms, m
+			}
+		}
+	}
+	if !s.recovered || rec.RunMiddlewares {
+		for _, mw := range nsp.middlewareChain() {
+			if err := mw(s); err != nil {
+				var ce *ConnectError
+				if errors.As(err, &ce) {
+					c.sendConnectError(name, ce.Message, ce.Data)
+				} else {
+					c.sendConnectError(name, err.Error(), nil)
+				}
+				return
+			}
+		}
+	}
+	c.mu.Lock()
+	if c.closed || c.sockets[name] != nil {
+		c.mu.Unlock()
+		return
+	}
+	c.sockets[name] = s
+	c.joined = true
+	s.connected = true
+	c.mu.Unlock()
+
+	nsp.add(s)
+	nsp.adapter.AddAll(s.id, append([]Room{s.id}, rooms...)...)
+	for _, mp := range missed {
+		q := *mp
+		q.Namespace = name
+		_ = s.sendPacket(&q, false)
+	}
+	_ = s.sendPacket(&parser.Packet{Type: parser.Connect, Namespace: name,
+		Data: []parser.Value{parser.ValueOf(connectReply{SID: s.id, PID: s.pid})}}, false)
+	for _, fn := range nsp.connectionHandlers() {
+		fn := fn
+		s.exec.run(func() { fn(s) })
+	}
+}
+
+func (c *conn) sendConnectError(nsp, msg string, data any) {
+	frames, err := c.srv.codec.Encode(&parser.Packet{Type: parser.ConnectError, Namespace: nsp,
+		Data: []parser.Value{parser.ValueOf(connectErrorPayload{Message: msg, Data: data})}})
+	if err == nil {
+		_ = c.eio.Send(frames...)
+	}
+}

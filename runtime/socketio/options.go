@@ -1,0 +1,88 @@
+package socketio
+
+import (
+	"log/slog"
+	"time"
+
+	"github.com/siogen/siogen/engineio"
+	"github.com/siogen/siogen/runtime/parser"
+)
+
+// ServerOptions configures a Server. The zero value is Node socket.io 4.8's
+// defaults: connectTimeout 45 s, the JSON parser, the in-memory adapter, no
+// connection state recovery, and the Engine.IO defaults (see engineio.Options).
+type ServerOptions struct {
+	// Engine configures the Engine.IO layer: heartbeat, transports, CORS,
+	// limits. Its Path is ignored; use Path.
+	Engine engineio.Options
+	// Path, when set, restricts the server to requests under it (404
+	// otherwise). Empty serves every request routed to the server, which is
+	// what a mux wants: mux.Handle("/socket.io/", srv).
+	Path string
+	// ConnectTimeout closes a connection that joins no namespace in time.
+	// Default 45 s.
+	ConnectTimeout time.Duration
+	// Parser is the packet codec. Default parser.JSON; parser.MessagePack
+	// matches socket.io-msgpack-parser (clients must use it too).
+	Parser parser.Codec
+	// MaxAttachments bounds the binary attachments of one packet. Default 10.
+	MaxAttachments int
+	// Adapter makes each namespace's adapter. Default NewMemoryAdapter.
+	Adapter AdapterFactory
+	// ConnectionStateRecovery, when set, lets a client that lost its
+	// connection get back its id, rooms, data and the events it missed.
+	ConnectionStateRecovery *RecoveryOptions
+	// ConcurrentEvents runs each incoming event's handlers in a goroutine of
+	// their own. By default the events of one socket are handled one after
+	// another, in the order they came.
+	ConcurrentEvents bool
+	// Logger receives the server's log lines. Default slog.Default().
+	Logger *slog.Logger
+}
+
+// RecoveryOptions configures connection state recovery.
+type RecoveryOptions struct {
+	// MaxDisconnectionDuration is how long a disconnected socket's state and
+	// the packets it misses are kept. Default 2 minutes.
+	MaxDisconnectionDuration time.Duration
+	// RunMiddlewares runs the namespace middleware for a recovered socket
+	// too. By default they are skipped, as Node's skipMiddlewares: true does.
+	RunMiddlewares bool
+}
+
+func (r *RecoveryOptions) maxDuration() time.Duration {
+	if r.MaxDisconnectionDuration <= 0 {
+		return 2 * time.Minute
+	}
+	return r.MaxDisconnectionDuration
+}
+
+// Default values of ServerOptions fields.
+const DefaultConnectTimeout = 45 * time.Second
+
+func (o *ServerOptions) withDefaults() ServerOptions {
+	var c ServerOptions
+	if o != nil {
+		c = *o
+	}
+	if c.ConnectTimeout <= 0 {
+		c.ConnectTimeout = DefaultConnectTimeout
+	}
+	if c.Parser == nil {
+		c.Parser = parser.JSON
+	}
+	if c.MaxAttachments <= 0 {
+		c.MaxAttachments = parser.DefaultMaxAttachments
+	}
+	if c.Adapter == nil {
+		c.Adapter = func(nsp *Namespace) Adapter { return NewMemoryAdapter(nsp) }
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	c.Engine.Path = ""
+	if c.Engine.Logger == nil {
+		c.Engine.Logger = c.Logger
+	}
+	return c
+}

@@ -1,0 +1,474 @@
+package socketio
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"sync"
+	"time"
+
+	"github.com/siogen/siogen/engineio"
+	"github.com/siogen/siogen/runtime/parser"
+)
+
+// Handshake describes how a socket connected.
+type Handshake struct {
+	// Headers of the request that opened the connection.
+	Headers http.Header
+	// Query of that request.
+	Query url.Values
+	// Auth is the payload of the client's CONNECT (socket.io-client's auth
+	// option); an empty object when it sent none.
+	Auth parser.Value
+	// Address is the client's IP address.
+	Address string
+	// Time the connection was made.
+	Time time.Time
+	// URL of the request, path and query.
+	URL string
+	// Secure reports a TLS connection.
+	Secure bool
+	// XDomain reports a cross-origin request (an Origin header was sent).
+	XDomain bool
+}
+
+// Issued returns Time in milliseconds since the Unix epoch, as Node's handshake.issued.
+func (h Handshake) Issued() int64 { return h.Time.UnixMilli() }
+
+func newHandshake(r *http.Request, auth parser.Value) Handshake {
+	addr := r.RemoteAddr
+	if host, _, err := net.SplitHostPort(addr); err == nil {
+		addr = host
+	}
+	return Handshake{
+		Headers: r.Header,
+		Query:   r.URL.Query(),
+		Auth:    auth,
+		Address: addr,
+		Time:    time.Now(),
+		URL:     r.URL.RequestURI(),
+		Secure:  r.TLS != nil,
+		XDomain: r.Header.Get("Origin") != "",
+	}
+}
+
+// A Socket is one client's connection to one namespace.
+type Socket struct {
+	nsp       *Namespace
+	conn      *conn
+	id        string
+	pid       string
+	handshake Handshake
+	recovered bool
+	exec      executor
+
+	mu          sync.Mutex
+	connected   bool
+	data        any
+	handlers    map[string][]func(*Event)
+	anyIn       []func(*Event)
+	anyOut      []func(event string, args []parser.Value)
+	middleware  []func(*Event) error
+	onError     []func(error)
+	disconnecti []func(DisconnectReason)
+	disconnect  []func(DisconnectReason)
+	acks        map[uint64]pendingAck
+	gone        chan struct{} // closed on disconnect
+}
+
+type pendingAck struct {
+	fn   func([]parser.Value)
+	stop func() bool
+}
+
+// ID returns the socket id (not the Engine.IO session id).
+func (s *Socket) ID() string { return s.id }
+
+// Namespace returns the socket's namespace.
+func (s *Socket) Namespace() *Namespace { return s.nsp }
+
+// Handshake returns how the socket connected.
+func (s *Socket) Handshake() Handshake { return s.handshake }
+
+// Conn returns the Engine.IO connection the socket travels on.
+func (s *Socket) Conn() engineio.Conn { return s.conn.eio }
+
+// Recovered reports whether the socket resumed an earlier one through
+// connection state recovery (same id, rooms and data; missed events replayed).
+func (s *Socket) Recovered() bool { return s.recovered }
+
+// Connected reports whether the socket is connected.
+func (s *Socket) Connected() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.connected
+}
+
+// Data returns the value stored with SetData.
+func (s *Socket) Data() any {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.data
+}
+
+// SetData stores a value with the socket (Node's socket.data): it is
+// returned by FetchSockets and kept by connection state recovery.
+func (s *Socket) SetData(v any) {
+	s.mu.Lock()
+	s.data = v
+	s.mu.Unlock()
+}
+
+// On registers fn for the event. Several handlers may be registered; they
+// run in order.
+func (s *Socket) On(event string, fn func(*Event)) {
+	s.mu.Lock()
+	if s.handlers == nil {
+		s.handlers = make(map[string][]func(*Event))
+	}
+	s.handlers[event] = append(s.handlers[event], fn)
+	s.mu.Unlock()
+}
+
+// OnAny registers fn for every incoming event, before the event's own handlers.
+func (s *Socket) OnAny(fn func(*Event)) {
+	s.mu.Lock()
+	s.anyIn = append(s.anyIn, fn)
+	s.mu.Unlock()
+}
+
+// OnAnyOutgoing registers fn for every event sent to the socket.
+func (s *Socket) OnAnyOutgoing(fn func(event string, args []parser.Value)) {
+	s.mu.Lock()
+	s.anyOut = append(s.anyOut, fn)
+	s.mu.Unlock()
+}
+
+// Use adds a per-event middleware: a non-nil error stops the event (its
+// handlers do not run) and is passed to the OnError handlers.
+func (s *Socket) Use(fn func(*Event) error) {
+	s.mu.Lock()
+	s.middleware = append(s.middleware, fn)
+	s.mu.Unlock()
+}
+
+// OnError registers fn for errors of the per-event middleware.
+func (s *Socket) OnError(fn func(error)) {
+	s.mu.Lock()
+	s.onError = append(s.onError, fn)
+	s.mu.Unlock()
+}
+
+// OnDisconnecting registers fn to run when the socket is disconnecting,
+// while it is still in its rooms.
+func (s *Socket) OnDisconnecting(fn func(DisconnectReason)) {
+	s.mu.Lock()
+	s.disconnecti = append(s.disconnecti, fn)
+	s.mu.Unlock()
+}
+
+// OnDisconnect registers fn to run once the socket is disconnected.
+func (s *Socket) OnDisconnect(fn func(DisconnectReason)) {
+	s.mu.Lock()
+	s.disconnect = append(s.disconnect, fn)
+	s.mu.Unlock()
+}
+
+// Join puts the socket in rooms.
+func (s *Socket) Join(rooms ...Room) { s.nsp.adapter.AddAll(s.id, rooms...) }
+
+// Leave takes the socket out of rooms.
+func (s *Socket) Leave(rooms ...Room) {
+	for _, r := range rooms {
+		s.nsp.adapter.Del(s.id, r)
+	}
+}
+
+// Rooms returns the socket's rooms, its own id room included.
+func (s *Socket) Rooms() []Room { return s.nsp.adapter.SocketRooms(s.id) }
+
+// To selects the sockets in rooms, except this one.
+func (s *Socket) To(rooms ...Room) *BroadcastOperator { return s.Broadcast().To(rooms...) }
+
+// In is To.
+func (s *Socket) In(rooms ...Room) *BroadcastOperator { return s.To(rooms...) }
+
+// Except selects every socket of the namespace but this one and those in rooms.
+func (s *Socket) Except(rooms ...Room) *BroadcastOperator { return s.Broadcast().Except(rooms...) }
+
+// Broadcast selects every socket of the namespace but this one.
+func (s *Socket) Broadcast() *BroadcastOperator {
+	return &BroadcastOperator{nsp: s.nsp, except: []Room{s.id}}
+}
+
+// Emit sends an event to the socket. It fails when the socket is
+// disconnected or its connection's queue is full (the connection is then
+// closed); it does not wait for the client.
+func (s *Socket) Emit(event string, args ...any) error { return s.emit(event, args, false) }
+
+// Volatile returns an emitter whose events are dropped rather than queued
+// when the connection cannot take them.
+func (s *Socket) Volatile() interface {
+	Emit(event string, args ...any) error
+} {
+	return volatileSocket{s}
+}
+
+type volatileSocket struct{ s *Socket }
+
+func (v volatileSocket) Emit(event string, args ...any) error { return v.s.emit(event, args, true) }
+
+func (s *Socket) emit(event string, args []any, volatile bool) error {
+	if err := checkEmit(event); err != nil {
+		return err
+	}
+	if !s.Connected() {
+		return ErrNotConnected
+	}
+	p := parser.NewEvent(s.nsp.name, event, args...)
+	if s.nsp.server.opts.ConnectionStateRecovery != nil && !volatile {
+		// Through the adapter, so the event gets an offset and is kept for
+		// the socket's recovery, as Node does.
+		return s.nsp.adapter.Broadcast(p, BroadcastOptions{Rooms: []Room{s.id}, Flags: BroadcastFlags{Local: true}})
+	}
+	return s.sendPacket(p, volatile)
+}
+
+// EmitWithAck sends an event and waits for the client's acknowledgement
+// until ctx ends (ErrAckTimeout) or the socket disconnects (ErrNotConnected).
+func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]parser.Value, error) {
+	if err := checkEmit(event); err != nil {
+		return nil, err
+	}
+	p := parser.NewEvent(s.nsp.name, event, args...)
+	p.ID, p.HasID = s.nsp.nextAckID(), true
+	ch := make(chan []parser.Value, 1)
+	if !s.registerAck(ctx, p.ID, func(a []parser.Value) { ch <- a }) {
+		return nil, ErrNotConnected
+	}
+	if err := s.sendPacket(p, false); err != nil {
+		s.dropAck(p.ID)
+		return nil, err
+	}
+	select {
+	case a := <-ch:
+		return a, nil
+	case <-ctx.Done():
+		return nil, fmt.Errorf("%w: %w", ErrAckTimeout, ctx.Err())
+	case <-s.gone:
+		return nil, ErrNotConnected
+	}
+}
+
+// Disconnect disconnects the socket from its namespace (the client gets
+// "io server disconnect" and does not reconnect). With close, the whole
+// connection is closed, with every namespace on it.
+func (s *Socket) Disconnect(close bool) {
+	if close {
+		s.conn.disconnectAll()
+		return
+	}
+	if !s.Connected() {
+		return
+	}
+	_ = s.sendPacket(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}, false)
+	s.onclose(ReasonServerNamespaceDisconnect)
+}
+
+// sendPacket encodes p for this socket alone and queues it.
+func (s *Socket) sendPacket(p *parser.Packet, volatile bool) error {
+	frames, err := s.nsp.server.codec.Encode(p)
+	if err != nil {
+		return err
+	}
+	return s.sendFrames(p, frames, volatile)
+}
+
+// sendFrames queues the frames of p (already encoded, maybe shared by a
+// broadcast) to the socket's connection.
+func (s *Socket) sendFrames(p *parser.Packet, frames []engineio.Frame, volatile bool) error {
+	s.mu.Lock()
+	out := s.anyOut
+	s.mu.Unlock()
+	if len(out) > 0 && p.Type == parser.Event {
+		if name, ok := p.EventName(); ok {
+			for _, fn := range out {
+				fn(name, p.Args())
+			}
+		}
+	}
+	if volatile {
+		return s.conn.eio.SendVolatile(frames...)
+	}
+	return s.conn.eio.Send(frames...)
+}
+
+// registerAck keeps fn for the ack with id until it comes, ctx ends or the
+// socket disconnects. It returns false when the socket is disconnected.
+func (s *Socket) registerAck(ctx context.Context, id uint64, fn func([]parser.Value)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.connected {
+		return false
+	}
+	if s.acks == nil {
+		s.acks = make(map[uint64]pendingAck)
+	}
+	stop := context.AfterFunc(ctx, func() { s.dropAck(id) })
+	s.acks[id] = pendingAck{fn: fn, stop: stop}
+	return true
+}
+
+func (s *Socket) dropAck(id uint64) {
+	s.mu.Lock()
+	delete(s.acks, id)
+	s.mu.Unlock()
+}
+
+// onAck hands a client's ACK to whoever waits for it.
+func (s *Socket) onAck(p *parser.Packet) {
+	s.mu.Lock()
+	a, ok := s.acks[p.ID]
+	delete(s.acks, p.ID)
+	s.mu.Unlock()
+	if ok {
+		a.stop()
+		a.fn(p.Args())
+	}
+}
+
+// onEvent queues a client's EVENT for the handlers.
+func (s *Socket) onEvent(p *parser.Packet) {
+	name, ok := p.EventName()
+	if !ok && len(p.Data) > 0 {
+		name = string(p.Data[0].Raw()) // a numeric event name
+	}
+	var ack func([]any) error
+	if p.HasID {
+		id := p.ID
+		ack = func(args []any) error {
+			vals := make([]parser.Value, len(args))
+			for i, a := range args {
+				vals[i] = parser.ValueOf(a)
+			}
+			return s.sendPacket(&parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true, Data: vals}, false)
+		}
+	}
+	e := NewEvent(name, p.Args(), ack)
+	s.run(func() { s.dispatch(e) })
+}
+
+// run executes fn in the socket's order, or at once in a goroutine of its
+// own with ConcurrentEvents.
+func (s *Socket) run(fn func()) {
+	if s.nsp.server.opts.ConcurrentEvents {
+		go fn()
+		return
+	}
+	s.exec.run(fn)
+}
+
+func (s *Socket) dispatch(e *Event) {
+	s.mu.Lock()
+	mw, anyIn, hs, onErr := s.middleware, s.anyIn, s.handlers[e.Name], s.onError
+	s.mu.Unlock()
+	for _, m := range mw {
+		if err := m(e); err != nil {
+			for _, fn := range onErr {
+				fn(err)
+			}
+			return
+		}
+	}
+	for _, fn := range anyIn {
+		fn(e)
+	}
+	for _, fn := range hs {
+		fn(e)
+	}
+}
+
+// recoverable lists the reasons after which a socket's state is kept.
+func recoverable(r DisconnectReason) bool {
+	switch r {
+	case ReasonTransportError, ReasonTransportClose, ReasonForcedClose, ReasonPingTimeout,
+		ReasonServerShuttingDown, ReasonForcedServerClose, ReasonWriteQueueFull:
+		return true
+	}
+	return false
+}
+
+// onclose disconnects the socket: it leaves the namespace at once; the
+// disconnecting handlers, the leaving of rooms and the disconnect handlers
+// follow in the socket's event order.
+func (s *Socket) onclose(reason DisconnectReason) {
+	s.mu.Lock()
+	if !s.connected {
+		s.mu.Unlock()
+		return
+	}
+	s.connected = false
+	close(s.gone)
+	acks := s.acks
+	s.acks = nil
+	s.mu.Unlock()
+	for _, a := range acks {
+		a.stop()
+	}
+	s.nsp.remove(s)
+	s.conn.remove(s)
+	s.exec.run(func() {
+		s.mu.Lock()
+		ding, dis, data := s.disconnecti, s.disconnect, s.data
+		s.mu.Unlock()
+		for _, fn := range ding {
+			fn(reason)
+		}
+		if s.nsp.server.opts.ConnectionStateRecovery != nil && recoverable(reason) {
+			s.nsp.adapter.PersistSession(SessionState{SID: s.id, PID: s.pid, Rooms: s.Rooms(), Data: data})
+		}
+		s.nsp.adapter.DelAll(s.id)
+		for _, fn := range dis {
+			fn(reason)
+		}
+	})
+}
+
+// executor runs functions one after another, in a goroutine that exists
+// only while there is work: an idle socket costs no goroutine.
+type executor struct {
+	mu      sync.Mutex
+	queue   []func()
+	running bool
+}
+
+func (x *executor) run(fn func()) {
+	x.mu.Lock()
+	x.queue = append(x.queue, fn)
+	if x.running {
+		x.mu.Unlock()
+		return
+	}
+	x.running = true
+	x.mu.Unlock()
+	go x.loop()
+}
+
+func (x *executor) loop() {
+	for {
+		x.mu.Lock()
+		if len(x.queue) == 0 {
+			x.running = false
+			x.queue = nil
+			x.mu.Unlock()
+			return
+		}
+		fn := x.queue[0]
+		x.queue[0] = nil
+		x.queue = x.queue[1:]
+		x.mu.Unlock()
+		fn()
+	}
+}
