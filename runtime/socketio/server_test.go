@@ -1,0 +1,644 @@
+package socketio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/siogen/siogen/engineio"
+	"github.com/siogen/siogen/runtime/parser"
+)
+
+// rawClient speaks Socket.IO packets over our Engine.IO client, so tests see
+// exactly what the server sends.
+type rawClient struct {
+	t       *testing.T
+	codec   parser.Codec
+	eio     *engineio.Client
+	dec     parser.Decoder
+	packets chan *parser.Packet
+	closed  chan engineio.CloseReason
+}
+
+func (c *rawClient) HandleMessage(data []byte, binary bool) {
+	p, err := c.dec.Add(data, binary)
+	if err != nil {
+		c.t.Errorf("client decode: %v", err)
+		return
+	}
+	if p != nil {
+		c.packets <- p
+	}
+}
+
+func (c *rawClient) HandleClose(r engineio.CloseReason, _ error) { c.closed <- r }
+
+type testEnv struct {
+	srv   *Server
+	http  *httptest.Server
+	codec parser.Codec
+}
+
+func newEnv(t *testing.T, opts *ServerOptions) *testEnv {
+	t.Helper()
+	if opts == nil {
+		opts = &ServerOptions{}
+	}
+	srv := NewServer(opts)
+	hs := httptest.NewServer(srv)
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := srv.Shutdown(ctx); err != nil {
+			t.Errorf("Shutdown: %v", err)
+		}
+		hs.Close()
+	})
+	return &testEnv{srv: srv, http: hs, codec: srv.Codec()}
+}
+
+func (env *testEnv) dial(t *testing.T, transports ...engineio.Transport) *rawClient {
+	t.Helper()
+	c := &rawClient{t: t, codec: env.codec, dec: env.codec.NewDecoder(parser.DecoderOptions{}),
+		packets: make(chan *parser.Packet, 1000), closed: make(chan engineio.CloseReason, 1)}
+	tr := &http.Transport{}
+	t.Cleanup(tr.CloseIdleConnections)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	e, err := engineio.Dial(ctx, env.http.URL+"/socket.io/", c, &engineio.DialOptions{
+		Transports: transports, HTTPClient: &http.Client{Transport: tr}})
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	c.eio = e
+	t.Cleanup(func() {
+		e.Close()
+		<-e.Done()
+	})
+	return c
+}
+
+func (c *rawClient) send(p *parser.Packet) {
+	c.t.Helper()
+	frames, err := c.codec.Encode(p)
+	if err != nil {
+		c.t.Fatal(err)
+	}
+	if err := c.eio.Send(frames...); err != nil {
+		c.t.Fatal(err)
+	}
+}
+
+func (c *rawClient) next() *parser.Packet {
+	c.t.Helper()
+	select {
+	case p := <-c.packets:
+		return p
+	case <-time.After(5 * time.Second):
+		c.t.Fatal("no packet within 5s")
+		return nil
+	}
+}
+
+// nothing checks that no packet arrives within d.
+func (c *rawClient) nothing(d time.Duration) {
+	c.t.Helper()
+	select {
+	case p := <-c.packets:
+		c.t.Fatalf("unexpected packet %v %s", p.Type, show(p))
+	case <-time.After(d):
+	}
+}
+
+func (c *rawClient) waitClosed() engineio.CloseReason {
+	c.t.Helper()
+	select {
+	case r := <-c.closed:
+		return r
+	case <-time.After(5 * time.Second):
+		c.t.Fatal("connection not closed within 5s")
+		return ""
+	}
+}
+
+// connect joins nsp with auth (nil: none) and returns the socket id.
+func (c *rawClient) connect(nsp string, auth any) string {
+	c.t.Helper()
+	p := &parser.Packet{Type: parser.Connect, Namespace: nsp}
+	if auth != nil {
+		p.Data = []parser.Value{parser.ValueOf(auth)}
+	}
+	c.send(p)
+	r := c.next()
+	if r.Type != parser.Connect || r.Namespace != nsp {
+		c.t.Fatalf("connect %s: got %v %s %s", nsp, r.Type, r.Namespace, show(r))
+	}
+	var reply struct {
+		SID string `json:"sid"`
+	}
+	if err := r.Data[0].Decode(&reply); err != nil || reply.SID == "" {
+		c.t.Fatalf("connect reply %s: %v", show(r), err)
+	}
+	return reply.SID
+}
+
+func (c *rawClient) emit(nsp, event string, args ...any) {
+	c.t.Helper()
+	c.send(parser.NewEvent(nsp, event, args...))
+}
+
+// expectEvent reads the next packet and checks it is event name; it returns the args.
+func (c *rawClient) expectEvent(nsp, name string) []parser.Value {
+	c.t.Helper()
+	p := c.next()
+	got, _ := p.EventName()
+	if p.Type != parser.Event || p.Namespace != nsp || got != name {
+		c.t.Fatalf("got %v %s %s, want event %q on %s", p.Type, p.Namespace, show(p), name, nsp)
+	}
+	return p.Args()
+}
+
+func show(p *parser.Packet) string {
+	var b strings.Builder
+	for i, v := range p.Data {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(v.String())
+	}
+	return "[" + b.String() + "]"
+}
+
+func decodeString(t *testing.T, v parser.Value) string {
+	t.Helper()
+	var s string
+	if err := v.Decode(&s); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+var codecs = []parser.Codec{parser.JSON, parser.MessagePack}
+
+var transportModes = []struct {
+	name       string
+	transports []engineio.Transport
+}{
+	{"polling", []engineio.Transport{engineio.TransportPolling}},
+	{"websocket", []engineio.Transport{engineio.TransportWebSocket}},
+	{"upgrade", nil},
+}
+
+// TestEventsAndAcks runs the core exchange over each codec and transport.
+func TestEventsAndAcks(t *testing.T) {
+	for _, codec := range codecs {
+		for _, mode := range transportModes {
+			t.Run(codec.Name()+"/"+mode.name, func(t *testing.T) {
+				env := newEnv(t, &ServerOptions{Parser: codec})
+				type payload struct {
+					Text string `json:"text"`
+					Blob []byte `json:"blob"`
+				}
+				serverGot := make(chan string, 10)
+				env.srv.OnConnection(func(s *Socket) {
+					var auth struct {
+						Token string `json:"token"`
+					}
+					_ = s.Handshake().Auth.Decode(&auth)
+					_ = s.Emit("welcome", auth.Token)
+					s.On("echo", func(e *Event) {
+						var p payload
+						if err := e.Decode(&p); err != nil {
+							t.Errorf("decode: %v", err)
+						}
+						_ = e.Ack(p, "extra")
+					})
+					s.On("ask-me", func(e *Event) {
+						ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+						defer cancel()
+						// Awaiting the same client's ack from inside a handler must not deadlock.
+						ans, err := s.EmitWithAck(ctx, "question", 41)
+						if err != nil {
+							serverGot <- "error: " + err.Error()
+							return
+						}
+						var n int
+						_ = ans[0].Decode(&n)
+						serverGot <- fmt.Sprint(n)
+					})
+				})
+				c := env.dial(t, mode.transports...)
+				c.connect("/", map[string]any{"token": "abc"})
+				if got := decodeString(t, c.expectEvent("/", "welcome")[0]); got != "abc" {
+					t.Fatalf("welcome %q", got)
+				}
+				// Client event with ack, carrying binary.
+				p := parser.NewEvent("/", "echo", payload{Text: "hi", Blob: []byte{0, 1, 2, 255}})
+				p.ID, p.HasID = 7, true
+				c.send(p)
+				ack := c.next()
+				if ack.Type != parser.Ack || ack.ID != 7 || len(ack.Data) != 2 {
+					t.Fatalf("ack %v id %d %s", ack.Type, ack.ID, show(ack))
+				}
+				var back payload
+				if err := ack.Data[0].Decode(&back); err != nil || back.Text != "hi" || string(back.Blob) != "\x00\x01\x02\xff" {
+					t.Fatalf("ack payload %+v %v", back, err)
+				}
+				// Server asks the client for an ack.
+				c.emit("/", "ask-me")
+				q := c.next()
+				if name, _ := q.EventName(); name != "question" || !q.HasID {
+					t.Fatalf("question %s", show(q))
+				}
+				c.send(&parser.Packet{Type: parser.Ack, Namespace: "/", ID: q.ID, HasID: true,
+					Data: []parser.Value{parser.ValueOf(42)}})
+				if got := <-serverGot; got != "42" {
+					t.Fatalf("server got %q", got)
+				}
+			})
+		}
+	}
+}
+
+func TestConnectRefusals(t *testing.T) {
+	for _, codec := range codecs {
+		t.Run(codec.Name(), func(t *testing.T) {
+			env := newEnv(t, &ServerOptions{Parser: codec})
+			admin := env.srv.Of("/admin")
+			admin.Use(func(s *Socket) error {
+				var a struct {
+					Token string `json:"token"`
+				}
+				_ = s.Handshake().Auth.Decode(&a)
+				if a.Token != "secret" {
+					return &ConnectError{Message: "not authorized", Data: map[string]string{"reason": "bad token"}}
+				}
+				return nil
+			})
+			admin.Use(func(s *Socket) error { return errors.New("plain error") }) // never reached with a bad token
+			c := env.dial(t)
+
+			c.send(&parser.Packet{Type: parser.Connect, Namespace: "/random"})
+			p := c.next()
+			var e struct {
+				Message string            `json:"message"`
+				Data    map[string]string `json:"data"`
+			}
+			if p.Type != parser.ConnectError || p.Namespace != "/random" || p.Data[0].Decode(&e) != nil || e.Message != "Invalid namespace" {
+				t.Fatalf("unknown namespace: %v %s %s", p.Type, p.Namespace, show(p))
+			}
+			if codec == parser.JSON && string(p.Data[0].Raw()) != `{"message":"Invalid namespace"}` {
+				t.Errorf("payload %s, want exactly {\"message\":\"Invalid namespace\"}", p.Data[0].Raw())
+			}
+
+			c.send(&parser.Packet{Type: parser.Connect, Namespace: "/admin", Data: []parser.Value{parser.ValueOf(map[string]string{"token": "bad"})}})
+			p = c.next()
+			e.Message, e.Data = "", nil
+			if p.Type != parser.ConnectError || p.Data[0].Decode(&e) != nil || e.Message != "not authorized" || e.Data["reason"] != "bad token" {
+				t.Fatalf("middleware refusal: %v %s", p.Type, show(p))
+			}
+			// The connection stays usable.
+			c.connect("/", nil)
+			if env.srv.Of("/admin").Len() != 0 {
+				t.Fatal("refused socket was added")
+			}
+		})
+	}
+}
+
+func TestRoomsAndBroadcasts(t *testing.T) {
+	for _, codec := range codecs {
+		t.Run(codec.Name(), func(t *testing.T) {
+			env := newEnv(t, &ServerOptions{Parser: codec})
+			env.srv.OnConnection(func(s *Socket) {
+				s.On("join", func(e *Event) {
+					var room string
+					_ = e.Decode(&room)
+					s.Join(room)
+					_ = e.Ack()
+				})
+				s.On("to-room", func(e *Event) {
+					var room, text string
+					_ = e.Decode(&room, &text)
+					_ = s.To(room).Emit("room-message", text) // not to the sender
+				})
+			})
+			join := func(c *rawClient, room string) {
+				p := parser.NewEvent("/", "join", room)
+				p.ID, p.HasID = 1, true
+				c.send(p)
+				if a := c.next(); a.Type != parser.Ack {
+					t.Fatalf("join ack: %v", a.Type)
+				}
+			}
+			a, b, x := env.dial(t), env.dial(t), env.dial(t)
+			ida := a.connect("/", nil)
+			b.connect("/", nil)
+			x.connect("/", nil)
+			join(a, "r1")
+			join(b, "r1")
+			join(x, "other")
+
+			a.emit("/", "to-room", "r1", "hello")
+			if got := decodeString(t, b.expectEvent("/", "room-message")[0]); got != "hello" {
+				t.Fatalf("b got %q", got)
+			}
+			x.nothing(100 * time.Millisecond)
+			a.nothing(0)
+
+			// Server-wide: except, volatile, own-id room.
+			if err := env.srv.Except("other").Emit("news", 1); err != nil {
+				t.Fatal(err)
+			}
+			a.expectEvent("/", "news")
+			b.expectEvent("/", "news")
+			x.nothing(100 * time.Millisecond)
+			_ = env.srv.To(ida).Volatile().Emit("just-a", true)
+			a.expectEvent("/", "just-a")
+			b.nothing(50 * time.Millisecond)
+
+			// FetchSockets, SocketsJoin, SocketsLeave.
+			ctx := context.Background()
+			infos, err := env.srv.Of("/").In("r1").FetchSockets(ctx)
+			if err != nil || len(infos) != 2 {
+				t.Fatalf("FetchSockets r1: %d %v", len(infos), err)
+			}
+			_ = env.srv.Of("/").In("r1").SocketsJoin("r2")
+			_ = env.srv.To("r2").Emit("r2-news")
+			a.expectEvent("/", "r2-news")
+			b.expectEvent("/", "r2-news")
+			x.nothing(50 * time.Millisecond)
+			_ = env.srv.Of("/").SocketsLeave("r2")
+			_ = env.srv.To("r2").Emit("r2-news")
+			a.nothing(50 * time.Millisecond)
+			if rooms := env.srv.Of("/").Socket(ida).Rooms(); !slices.Equal(rooms, sorted(ida, "r1")) {
+				t.Fatalf("rooms %v", rooms)
+			}
+		})
+	}
+}
+
+func sorted(s ...string) []string { sort.Strings(s); return s }
+
+func TestBroadcastWithAck(t *testing.T) {
+	env := newEnv(t, nil)
+	clients := []*rawClient{env.dial(t), env.dial(t), env.dial(t)}
+	for _, c := range clients {
+		c.connect("/", nil)
+	}
+	var wg sync.WaitGroup
+	for i, c := range clients[:2] {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p := c.next()
+			c.send(&parser.Packet{Type: parser.Ack, Namespace: "/", ID: p.ID, HasID: true, Data: []parser.Value{parser.ValueOf(i)}})
+		}()
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	res, err := env.srv.Of("/").EmitWithAck(ctx, "ask")
+	wg.Wait()
+	// The third client never answers: two answers and a timeout error.
+	if !errors.Is(err, ErrAckTimeout) || len(res) != 2 {
+		t.Fatalf("got %d answers, err %v", len(res), err)
+	}
+	clients[2].next() // the question it ignored
+	// Without the silent client every answer arrives and there is no error.
+	_ = env.srv.Of("/").Socket(socketIDs(env)[0])
+}
+
+func socketIDs(env *testEnv) []string {
+	infos, _ := env.srv.Of("/").FetchSockets(context.Background())
+	out := make([]string, len(infos))
+	for i, in := range infos {
+		out[i] = in.ID
+	}
+	return out
+}
+
+func TestDisconnects(t *testing.T) {
+	env := newEnv(t, nil)
+	reasons := make(chan DisconnectReason, 10)
+	env.srv.OnConnection(func(s *Socket) {
+		s.OnDisconnect(func(r DisconnectReason) { reasons <- r })
+		s.On("kick", func(e *Event) { s.Disconnect(false) })
+	})
+	env.srv.Of("/custom")
+
+	// Client leaves a namespace: no reply, the connection stays.
+	c := env.dial(t, engineio.TransportWebSocket)
+	c.connect("/", nil)
+	c.connect("/custom", nil)
+	c.send(&parser.Packet{Type: parser.Disconnect, Namespace: "/"})
+	if r := <-reasons; r != ReasonClientNamespaceDisconnect {
+		t.Fatalf("reason %q", r)
+	}
+	c.nothing(100 * time.Millisecond)
+	// Server disconnects a socket: the client gets DISCONNECT for that namespace.
+	c.connect("/", nil)
+	c.emit("/", "kick")
+	if p := c.next(); p.Type != parser.Disconnect || p.Namespace != "/" {
+		t.Fatalf("got %v %s", p.Type, p.Namespace)
+	}
+	if r := <-reasons; r != ReasonServerNamespaceDisconnect {
+		t.Fatalf("reason %q", r)
+	}
+	// Transport closed by the client.
+	c.connect("/", nil)
+	c.eio.Close()
+	if r := <-reasons; r != ReasonTransportClose && r != ReasonForcedClose {
+		t.Fatalf("reason %q", r)
+	}
+}
+
+func TestBadPacketsCloseOnlyThatConnection(t *testing.T) {
+	tests := []struct{ name, frame string }{
+		{"unknown type", "abc"},
+		{"event not an array", `2{}`},
+		{"bad ack id", `2abc["x"]`},
+		{"reserved event", `2["disconnect"]`},
+		{"namespace not joined", `2/nope,["x"]`},
+		{"connect error from client", `4{"message":"x"}`},
+		{"second connect", `0`},
+	}
+	env := newEnv(t, nil)
+	reasons := make(chan DisconnectReason, 10)
+	env.srv.OnConnection(func(s *Socket) { s.OnDisconnect(func(r DisconnectReason) { reasons <- r }) })
+	bystander := env.dial(t)
+	bystander.connect("/", nil)
+	<-time.After(0)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := env.dial(t)
+			c.connect("/", nil)
+			if err := c.eio.Send(engineio.TextFrame([]byte(tt.frame))); err != nil {
+				t.Fatal(err)
+			}
+			c.waitClosed()
+			if r := <-reasons; r != ReasonParseError {
+				t.Errorf("reason %q", r)
+			}
+		})
+	}
+	if err := env.srv.Emit("still", "here"); err != nil {
+		t.Fatal(err)
+	}
+	bystander.expectEvent("/", "still")
+}
+
+func TestConnectTimeout(t *testing.T) {
+	env := newEnv(t, &ServerOptions{ConnectTimeout: 100 * time.Millisecond})
+	c := env.dial(t)
+	c.waitClosed()
+}
+
+func TestDynamicNamespaces(t *testing.T) {
+	env := newEnv(t, nil)
+	parent := env.srv.OfFunc(func(name string, _ parser.Value) bool { return strings.HasPrefix(name, "/dyn-") })
+	parent.Use(func(s *Socket) error {
+		if s.Namespace().Name() == "/dyn-forbidden" {
+			return errors.New("nope")
+		}
+		return nil
+	})
+	parent.OnConnection(func(s *Socket) { _ = s.Emit("hello", s.Namespace().Name()) })
+	c := env.dial(t)
+	c.connect("/dyn-a", nil)
+	if got := decodeString(t, c.expectEvent("/dyn-a", "hello")[0]); got != "/dyn-a" {
+		t.Fatalf("hello %q", got)
+	}
+	c.connect("/dyn-b", nil)
+	c.expectEvent("/dyn-b", "hello")
+	c.send(&parser.Packet{Type: parser.Connect, Namespace: "/dyn-forbidden"})
+	if p := c.next(); p.Type != parser.ConnectError {
+		t.Fatalf("forbidden child: %v", p.Type)
+	}
+	c.send(&parser.Packet{Type: parser.Connect, Namespace: "/other"})
+	if p := c.next(); p.Type != parser.ConnectError {
+		t.Fatalf("unmatched: %v", p.Type)
+	}
+	// A broadcast on the parent reaches every child.
+	_ = parent.Emit("all")
+	got := []string{c.next().Namespace, c.next().Namespace}
+	sort.Strings(got)
+	if !slices.Equal(got, []string{"/dyn-a", "/dyn-b"}) {
+		t.Fatalf("parent broadcast reached %v", got)
+	}
+}
+
+func TestConnectionStateRecovery(t *testing.T) {
+	for _, codec := range codecs {
+		t.Run(codec.Name(), func(t *testing.T) {
+			env := newEnv(t, &ServerOptions{Parser: codec, ConnectionStateRecovery: &RecoveryOptions{}})
+			middlewareRuns := 0
+			env.srv.Use(func(s *Socket) error { middlewareRuns++; return nil })
+			env.srv.OnConnection(func(s *Socket) {
+				if !s.Recovered() {
+					s.Join("room")
+					s.SetData("my data")
+				}
+			})
+			c := env.dial(t, engineio.TransportWebSocket)
+			c.send(&parser.Packet{Type: parser.Connect, Namespace: "/"})
+			reply := c.next()
+			var r struct {
+				SID string `json:"sid"`
+				PID string `json:"pid"`
+			}
+			if err := reply.Data[0].Decode(&r); err != nil || r.PID == "" {
+				t.Fatalf("reply %s: %v", show(reply), err)
+			}
+			time.Sleep(50 * time.Millisecond) // let the connection handler join the room
+			_ = env.srv.To("room").Emit("news", "one")
+			args := c.expectEvent("/", "news")
+			if len(args) != 2 {
+				t.Fatalf("no offset appended: %s", show(&parser.Packet{Data: args}))
+			}
+			offset := decodeString(t, args[1])
+
+			// The transport drops; events keep coming meanwhile.
+			c.eio.Close()
+			c.waitClosed()
+			waitUntil(t, func() bool { return env.srv.Of("/").Len() == 0 })
+			time.Sleep(50 * time.Millisecond) // the state is kept in the socket's event order
+			_ = env.srv.To("room").Emit("news", "two")
+			_ = env.srv.Emit("news", "three")
+
+			c2 := env.dial(t, engineio.TransportWebSocket)
+			c2.send(&parser.Packet{Type: parser.Connect, Namespace: "/",
+				Data: []parser.Value{parser.ValueOf(map[string]string{"pid": r.PID, "offset": offset})}})
+			// Missed events come first, then the reply with the same ids.
+			for _, want := range []string{"two", "three"} {
+				if got := decodeString(t, c2.expectEvent("/", "news")[0]); got != want {
+					t.Fatalf("replayed %q, want %q", got, want)
+				}
+			}
+			reply = c2.next()
+			var r2 struct {
+				SID string `json:"sid"`
+				PID string `json:"pid"`
+			}
+			if reply.Type != parser.Connect || reply.Data[0].Decode(&r2) != nil || r2.SID != r.SID || r2.PID != r.PID {
+				t.Fatalf("recovery reply %s, want sid %s pid %s", show(reply), r.SID, r.PID)
+			}
+			s := env.srv.Of("/").Socket(r.SID)
+			if s == nil || !s.Recovered() || s.Data() != "my data" || !slices.Contains(s.Rooms(), "room") {
+				t.Fatalf("recovered socket: %+v", s)
+			}
+			if middlewareRuns != 1 {
+				t.Fatalf("middleware ran %d times; recovery skips it by default", middlewareRuns)
+			}
+			// A pid is good once.
+			c3 := env.dial(t, engineio.TransportWebSocket)
+			c3.send(&parser.Packet{Type: parser.Connect, Namespace: "/",
+				Data: []parser.Value{parser.ValueOf(map[string]string{"pid": r.PID, "offset": offset})}})
+			reply = c3.next()
+			var r3 struct {
+				SID string `json:"sid"`
+			}
+			if reply.Data[0].Decode(&r3) != nil || r3.SID == r.SID {
+				t.Fatalf("pid reused: %s", show(reply))
+			}
+		})
+	}
+}
+
+func TestShutdownDisconnectsSockets(t *testing.T) {
+	srv := NewServer(nil)
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	env := &testEnv{srv: srv, http: hs, codec: srv.Codec()}
+	reasons := make(chan DisconnectReason, 1)
+	srv.OnConnection(func(s *Socket) { s.OnDisconnect(func(r DisconnectReason) { reasons <- r }) })
+	c := env.dial(t, engineio.TransportWebSocket)
+	c.connect("/", nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if r := <-reasons; r != ReasonServerShuttingDown {
+		t.Fatalf("reason %q", r)
+	}
+	c.waitClosed()
+}
+
+func waitUntil(t *testing.T, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatal("condition not met within 5s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
