@@ -6,7 +6,9 @@
 //   - /engine.io/ echoes every message;
 //   - /socket.io/ serves "/" (emits "auth" on connect, echoes "message" as
 //     "message-back", acks "message-with-ack" with its own arguments) and
-//     "/custom" (emits "auth"), with connectTimeout 1 s.
+//     "/custom" (emits "auth"), with connectTimeout 1 s;
+//   - /sio-json/, /sio-msgpack/, /sio-json-recovery/, /sio-msgpack-recovery/
+//     serve the interop tests' server (interop/SERVER.md).
 package main
 
 import (
@@ -41,6 +43,12 @@ func main() {
 	mux := http.NewServeMux()
 	mux.Handle("/engine.io/", eio)
 	mux.Handle("/socket.io/", sio)
+	servers := []*socketio.Server{sio}
+	for _, ip := range interopPaths {
+		srv := newInteropServer(ip.codec, ip.recovery)
+		mux.Handle(ip.path, srv)
+		servers = append(servers, srv)
+	}
 	srv := &http.Server{Addr: *addr, Handler: mux}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -50,7 +58,9 @@ func main() {
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = eio.Shutdown(sctx)
-		_ = sio.Shutdown(sctx)
+		for _, s := range servers {
+			_ = s.Shutdown(sctx)
+		}
 		_ = srv.Shutdown(sctx)
 	}()
 	log.Printf("conformance server listening on %s (/engine.io/, /socket.io/)", *addr)

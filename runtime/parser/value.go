@@ -88,6 +88,11 @@ func (v Value) Interface() any {
 // RawJSON / RawMsgpack).
 func (v Value) IsEncoded() bool { return v.kind != kindGo }
 
+// IsZero reports whether v is the zero Value or wraps a Go nil. Encoders
+// that omit empty fields (msgpack's omitempty) ask it; without it a Value,
+// having no exported fields, would always look empty to them.
+func (v Value) IsZero() bool { return v.kind == kindGo && v.v == nil }
+
 // HasBinary reports whether a decoded JSON value refers to binary attachments.
 func (v Value) HasBinary() bool { return v.flags&flagPlaceholders != 0 }
 
