@@ -11,13 +11,13 @@
 //   message-with-ack ...args   -> acks with args
 //   get-auth                   -> acks with socket.handshake.auth (also on /admin)
 //   emit-me name ...args       -> emits name ...args
-//   ask-client ...args         -> emitWithAck("ping-client", ...args), then emits
-//                                 "client-answer" with the answer array (or "error: ..." string)
+//   ask-client ...args         -> emits "ping-client" ...args with an ack, then emits
+//                                 "client-answer" with the ack's arguments array (or "error: ..." string)
 //   join room (ack)            -> joins room, acks "joined"
 //   to-room room ...args       -> io.to(room).emit("room-message", ...args)
 //   server-disconnect          -> socket.disconnect()
-//   drop [n]                   -> closes the transport; with n > 0, emits "missed" i (i = 0..n-1)
-//                                 to the socket's room after it is gone (recovery test)
+//   drop [n]                   -> closes the transport, then emits "missed" i (i = 0..n-1) to the
+//                                 socket's room, which only the recovery store gets (recovery test)
 // Namespace /admin refuses auth {token:"bad"} with message "unauthorized" and data {reason:"x"}.
 "use strict";
 
@@ -49,13 +49,10 @@ io.on("connection", (socket) => {
   common(socket);
   socket.on("message", (...args) => socket.emit("message-back", ...args));
   socket.on("emit-me", (name, ...args) => socket.emit(name, ...args));
-  socket.on("ask-client", async (...args) => {
-    try {
-      const answer = await socket.timeout(5000).emitWithAck("ping-client", ...args);
-      socket.emit("client-answer", answer);
-    } catch (e) {
-      socket.emit("client-answer", "error: " + e.message);
-    }
+  socket.on("ask-client", (...args) => {
+    socket.timeout(5000).emit("ping-client", ...args, (err, ...answer) => {
+      socket.emit("client-answer", err ? "error: " + err.message : answer);
+    });
   });
   socket.on("join", (room, ack) => {
     socket.join(room);
@@ -66,11 +63,9 @@ io.on("connection", (socket) => {
   socket.on("drop", (n) => {
     const sid = socket.id;
     socket.conn.close();
-    if (n > 0) {
-      setTimeout(() => {
-        for (let i = 0; i < n; i++) io.to(sid).emit("missed", i);
-      }, 20);
-    }
+    // The transport is closing: these packets are not written to it, but
+    // the recovery store keeps them for the reconnection.
+    for (let i = 0; i < (n || 0); i++) io.to(sid).emit("missed", i);
   });
 });
 
