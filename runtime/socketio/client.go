@@ -323,9 +323,14 @@ func (m *Manager) mgrRun() {
 			continue
 		}
 		attempt, wait, lastErr = 0, false, nil
+		select {
+		case <-m.wakeRun: // stale
+		default:
+		}
 
 		// Connect the namespaces.
 		m.mu.Lock()
+		m.mgrCloseIfIdle() // every socket left during the dial
 		var active []*ClientSocket
 		for _, s := range m.sockets {
 			if s.active {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"time"
 
 	"github.com/siogen/siogen/engineio"
@@ -20,7 +21,9 @@ type ClientSocketOptions struct {
 	// AuthFunc, when set, is called before each CONNECT (the first one and
 	// every reconnection) and its result is sent instead of Auth. An error
 	// fails the connection: OnConnectError handlers get it and the socket
-	// stays disconnected. ctx is Connect's context for the first CONNECT.
+	// stays disconnected. ctx is the context of the Connect call that sends
+	// the CONNECT, or one that ends with Manager.Close. AuthFunc must not
+	// call Manager.Close.
 	AuthFunc func(ctx context.Context) (any, error)
 	// Retries, when positive, makes every Emit and EmitWithAck of the socket
 	// go through a queue, sent one at a time, each with an acknowledgement
@@ -653,7 +656,10 @@ func (s *ClientSocket) clientOnConnect(mc *mgrConn, sid, pid string) {
 func (s *ClientSocket) clientDeliver(mc *mgrConn, p *parser.Packet) {
 	name, ok := p.EventName()
 	if !ok && len(p.Data) > 0 {
-		name = string(p.Data[0].Raw()) // a numeric event name
+		var f float64 // a numeric event name
+		if p.Data[0].Decode(&f) == nil {
+			name = strconv.FormatFloat(f, 'f', -1, 64)
+		}
 	}
 	args := p.Args()
 	if s.pid != "" && len(args) > 0 {

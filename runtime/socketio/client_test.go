@@ -218,6 +218,8 @@ func TestClientInterop(t *testing.T) {
 		{"ClientDisconnect", clientTestClientDisconnect},
 		{"Reconnect", clientTestReconnect},
 		{"Recovery", clientTestRecovery},
+		{"ParseError", clientTestParseError},
+		{"Retries", clientTestRetries},
 	}
 	modes := []struct {
 		name       string
@@ -732,4 +734,58 @@ func TestClientNoServer(t *testing.T) {
 			t.Fatal("Connect succeeded")
 		}
 	})
+}
+
+func clientTestParseError(t *testing.T, e *clientEnv) {
+	m := e.manager(t, e.url)
+	s := m.Socket("/", nil)
+	reasons := make(chan DisconnectReason, 4)
+	s.OnDisconnect(func(r DisconnectReason) { reasons <- r })
+	connects := make(chan struct{}, 4)
+	s.OnConnect(func() { connects <- struct{}{} })
+	clientConnect(t, s)
+	clientWait(t, connects, "OnConnect")
+	if err := s.Emit("garbage"); err != nil {
+		t.Fatal(err)
+	}
+	if r := clientWait(t, reasons, "OnDisconnect"); r != ReasonParseError {
+		t.Fatalf("reason %q", r)
+	}
+	clientWait(t, connects, "OnConnect after the parse error")
+	if _, err := s.EmitWithAck(clientCtx(t), "message-with-ack"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func clientTestRetries(t *testing.T, e *clientEnv) {
+	m := e.manager(t, e.url)
+	s := m.Socket("/", &ClientSocketOptions{Retries: 2, AckTimeout: 150 * time.Millisecond})
+	clientConnect(t, s)
+	// The first try is not acknowledged; the retry is.
+	ack, err := s.EmitWithAck(clientCtx(t), "flaky", "a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := clientDecodeAll(t, ack); !reflect.DeepEqual(got, []any{"a", 2.0}) {
+		t.Fatalf("ack %#v", got)
+	}
+	// Emit goes through the same queue, in order.
+	if err := s.Emit("flaky", "b"); err != nil {
+		t.Fatal(err)
+	}
+	ack, err = s.EmitWithAck(clientCtx(t), "flaky", "c")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := clientDecodeAll(t, ack); !reflect.DeepEqual(got, []any{"c", 6.0}) {
+		t.Fatalf("ack %#v", got)
+	}
+	// Never acknowledged: fails after the retries.
+	start := time.Now()
+	if _, err := s.EmitWithAck(clientCtx(t), "message", "x"); !errors.Is(err, ErrAckTimeout) {
+		t.Fatalf("EmitWithAck = %v", err)
+	}
+	if d := time.Since(start); d < 400*time.Millisecond {
+		t.Fatalf("failed after %v, before 3 tries", d)
+	}
 }

@@ -16,6 +16,8 @@
 //   join room (ack)            -> joins room, acks "joined"
 //   to-room room ...args       -> io.to(room).emit("room-message", ...args)
 //   server-disconnect          -> socket.disconnect()
+//   garbage                    -> writes a message the client's parser rejects
+//   flaky ...args              -> acks every second call only, with args and the call count
 //   drop [n]                   -> closes the transport, then emits "missed" i (i = 0..n-1) to the
 //                                 socket's room, which only the recovery store gets (recovery test)
 // Namespace /admin refuses auth {token:"bad"} with message "unauthorized" and data {reason:"x"}.
@@ -60,6 +62,14 @@ io.on("connection", (socket) => {
   });
   socket.on("to-room", (room, ...args) => io.to(room).emit("room-message", ...args));
   socket.on("server-disconnect", () => socket.disconnect());
+  // A message the client's parser must reject.
+  socket.on("garbage", () => socket.conn.write(process.env.SIO_PARSER === "msgpack" ? "x" : "2{bad"));
+  let flaky = 0;
+  socket.on("flaky", (...args) => {
+    const ack = args.pop();
+    if (++flaky % 2 === 1) return; // every other call is left unacknowledged
+    ack(...args, flaky);
+  });
   socket.on("drop", (n) => {
     const sid = socket.id;
     socket.conn.close();
