@@ -1,8 +1,11 @@
 package socketio
 
 import (
+	"slices"
 	"testing"
 	"time"
+
+	"github.com/siogen/siogen/runtime/parser"
 )
 
 func TestClientBackoff(t *testing.T) {
@@ -47,5 +50,54 @@ func TestClientBackoffRange(t *testing.T) {
 		if d < lo || d > hi {
 			t.Fatalf("duration(%d) = %v, want in [%v, %v]", i%5, d, lo, hi)
 		}
+	}
+}
+
+func TestClientAuthPayload(t *testing.T) {
+	type auth struct {
+		Token string `json:"token"`
+	}
+	tests := []struct {
+		name      string
+		auth      any
+		pid, off  string
+		wantKeys  []string
+		wantToken string
+	}{
+		{"no pid keeps auth", auth{"a"}, "", "", nil, ""},
+		{"pid only", nil, "p", "", []string{"pid"}, ""},
+		{"pid and offset", nil, "p", "o", []string{"offset", "pid"}, ""},
+		{"map", map[string]any{"token": "m"}, "p", "o", []string{"offset", "pid", "token"}, "m"},
+		{"string map", map[string]string{"token": "s"}, "p", "", []string{"pid", "token"}, "s"},
+		{"struct", auth{"st"}, "p", "o", []string{"offset", "pid", "token"}, "st"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := clientAuthPayload(tt.auth, tt.pid, tt.off)
+			if tt.pid == "" {
+				if got != tt.auth {
+					t.Fatalf("got %#v", got)
+				}
+				return
+			}
+			m, ok := got.(map[string]any)
+			if !ok {
+				t.Fatalf("got %T", got)
+			}
+			var keys []string
+			for k := range m {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			if !slices.Equal(keys, tt.wantKeys) || m["pid"] != tt.pid {
+				t.Fatalf("got %#v", m)
+			}
+			if tt.wantToken != "" {
+				var tok string
+				if err := parser.ValueOf(m["token"]).Decode(&tok); err != nil || tok != tt.wantToken {
+					t.Fatalf("token %v %v", tok, err)
+				}
+			}
+		})
 	}
 }

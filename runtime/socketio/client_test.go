@@ -205,6 +205,9 @@ func clientConnect(t *testing.T, s *ClientSocket) {
 }
 
 func TestClientInterop(t *testing.T) {
+	if os.Getenv(clientNodeServerEnv) == "" {
+		clientStartNode(t) // skips, naming the variables
+	}
 	cases := []struct {
 		name string
 		fn   func(t *testing.T, e *clientEnv)
