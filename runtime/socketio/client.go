@@ -1,0 +1,491 @@
+package socketio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/siogen/siogen/engineio"
+	"github.com/siogen/siogen/runtime/parser"
+)
+
+// ManagerOptions configures a Manager. A nil *ManagerOptions, like the zero
+// value, means socket.io-client's defaults: path "/socket.io/", long-polling
+// then WebSocket, the JSON parser, reconnection forever with delays from 1 s
+// to 5 s randomized by ±50 %, and a 20 s connection timeout.
+type ManagerOptions struct {
+	// Path is the Socket.IO endpoint on the server. Default "/socket.io/".
+	// The path of the URL given to NewManager is not used (a namespace is
+	// chosen with Manager.Socket).
+	Path string
+	// Transports lists the Engine.IO transports, the first one for the
+	// handshake. Nil means long-polling, then an upgrade to WebSocket.
+	Transports []engineio.Transport
+	// Header holds extra HTTP headers sent with every request.
+	Header http.Header
+	// Query holds extra query parameters sent with every request.
+	Query url.Values
+	// HTTPClient makes the HTTP requests. Nil means http.DefaultClient.
+	HTTPClient *http.Client
+	// Parser is the Socket.IO codec: parser.JSON (the default) or
+	// parser.MessagePack for servers that use socket.io-msgpack-parser.
+	Parser parser.Codec
+
+	// NoReconnection turns automatic reconnection off: after the connection
+	// is lost, sockets stay disconnected until Connect is called again.
+	NoReconnection bool
+	// ReconnectionAttempts bounds the reconnection attempts made in a row;
+	// zero means no bound.
+	ReconnectionAttempts int
+	// ReconnectionDelay is the delay before the first reconnection attempt,
+	// doubled at each following one. Default 1 s.
+	ReconnectionDelay time.Duration
+	// ReconnectionDelayMax caps the delay between attempts. Default 5 s.
+	ReconnectionDelayMax time.Duration
+	// RandomizationFactor moves each delay up or down by a random share of
+	// itself, at most this one. Zero means 0.5; a negative value means no
+	// randomization.
+	RandomizationFactor float64
+	// Timeout bounds each Engine.IO connection attempt (the handshake).
+	// Default 20 s.
+	Timeout time.Duration
+}
+
+// Defaults of ManagerOptions.
+const (
+	DefaultClientPath           = "/socket.io/"
+	DefaultReconnectionDelay    = time.Second
+	DefaultReconnectionDelayMax = 5 * time.Second
+	DefaultRandomizationFactor  = 0.5
+	DefaultConnectTimeout       = 20 * time.Second
+)
+
+// Errors of the client.
+var (
+	// ErrManagerClosed: the Manager was closed.
+	ErrManagerClosed = errors.New("socketio: manager closed")
+	// ErrReconnectFailed: the connection could not be (re)established within
+	// ManagerOptions.ReconnectionAttempts attempts. It is wrapped with the last
+	// attempt's error.
+	ErrReconnectFailed = errors.New("socketio: reconnection failed")
+)
+
+// A ConnectError is the refusal of a namespace CONNECT by the server (a
+// CONNECT_ERROR packet): a middleware's error, or "Invalid namespace".
+type ConnectError struct {
+	// Message is the error message (err.message on the Node side).
+	Message string
+	// Data is the error's data (err.data on the Node side), the zero Value
+	// when absent.
+	Data parser.Value
+}
+
+// Error implements error.
+func (e *ConnectError) Error() string { return "socketio: connect refused: " + e.Message }
+
+// A Manager is one Engine.IO connection to a Socket.IO server, shared by the
+// client sockets of several namespaces, as socket.io-client's Manager. It
+// opens the connection when a socket connects, closes it when no socket
+// wants to be connected, and reconnects with exponential backoff when it is
+// lost, re-connecting every socket's namespace.
+//
+// Its methods are safe for concurrent use.
+type Manager struct {
+	url     string
+	dial    engineio.DialOptions
+	codec   parser.Codec
+	timeout time.Duration
+	recon   bool
+	maxAtt  int
+	backoff clientBackoff
+
+	ctx    context.Context // ends with Close
+	cancel context.CancelFunc
+	wg     sync.WaitGroup // the run loop
+
+	mu      sync.Mutex
+	closed  bool
+	running bool          // the run loop is running
+	conn    *mgrConn      // the open connection, nil when none
+	wakeRun chan struct{} // capacity 1: a socket wants a connection now
+	sockets map[string]*ClientSocket
+}
+
+// NewManager returns a Manager for the server at rawURL (http, https, ws or
+// wss). It does not connect: ClientSocket.Connect does. opts may be nil.
+// A bad URL is reported by Connect.
+func NewManager(rawURL string, opts *ManagerOptions) *Manager {
+	var o ManagerOptions
+	if opts != nil {
+		o = *opts
+	}
+	if o.Path == "" {
+		o.Path = DefaultClientPath
+	}
+	if o.Parser == nil {
+		o.Parser = parser.JSON
+	}
+	if o.ReconnectionDelay <= 0 {
+		o.ReconnectionDelay = DefaultReconnectionDelay
+	}
+	if o.ReconnectionDelayMax <= 0 {
+		o.ReconnectionDelayMax = DefaultReconnectionDelayMax
+	}
+	if o.ReconnectionDelayMax < o.ReconnectionDelay {
+		o.ReconnectionDelayMax = o.ReconnectionDelay
+	}
+	switch {
+	case o.RandomizationFactor == 0:
+		o.RandomizationFactor = DefaultRandomizationFactor
+	case o.RandomizationFactor < 0:
+		o.RandomizationFactor = 0
+	case o.RandomizationFactor > 1:
+		o.RandomizationFactor = 1
+	}
+	if o.Timeout <= 0 {
+		o.Timeout = DefaultConnectTimeout
+	}
+	m := &Manager{
+		url: rawURL,
+		dial: engineio.DialOptions{
+			HTTPClient: o.HTTPClient,
+			Header:     o.Header,
+			Query:      o.Query,
+			Path:       o.Path,
+			Transports: o.Transports,
+		},
+		codec:   o.Parser,
+		timeout: o.Timeout,
+		recon:   !o.NoReconnection,
+		maxAtt:  max(o.ReconnectionAttempts, 0),
+		backoff: clientBackoff{
+			min:    o.ReconnectionDelay,
+			max:    o.ReconnectionDelayMax,
+			jitter: o.RandomizationFactor,
+		},
+		wakeRun: make(chan struct{}, 1),
+		sockets: make(map[string]*ClientSocket),
+	}
+	m.ctx, m.cancel = context.WithCancel(context.Background())
+	return m
+}
+
+// Socket returns the client socket of namespace nsp ("/" when empty; a
+// leading "/" is added when missing). The same socket is returned for the
+// same namespace; opts is used only when the socket is created. The socket
+// is not connected: call its Connect method.
+func (m *Manager) Socket(nsp string, opts *ClientSocketOptions) *ClientSocket {
+	if nsp == "" {
+		nsp = "/"
+	} else if nsp[0] != '/' {
+		nsp = "/" + nsp
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if s := m.sockets[nsp]; s != nil {
+		return s
+	}
+	s := newClientSocket(m, nsp, opts)
+	m.sockets[nsp] = s
+	return s
+}
+
+// Close disconnects every socket (their OnDisconnect handlers get
+// ReasonIOClientDisconnect), fails their pending acknowledgements, stops
+// reconnecting and closes the connection. It waits for the connection's
+// goroutines to end, but not for event handlers that are still running.
+// Close is safe to call more than once and from a handler.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		return nil
+	}
+	m.closed = true
+	for _, s := range m.sockets {
+		s.clientDeactivate(ReasonIOClientDisconnect, ErrManagerClosed, true)
+	}
+	mc := m.conn
+	m.conn = nil
+	m.mu.Unlock()
+	m.cancel()
+	if mc != nil {
+		mc.intentional.Store(true)
+		_ = mc.client.Close()
+		<-mc.client.Done()
+	}
+	m.wg.Wait()
+	return nil
+}
+
+// mgrEnsureRunning starts the run loop, or wakes it when it waits between
+// attempts for a socket that was not active before. m.mu must be held.
+func (m *Manager) mgrEnsureRunning() {
+	if m.running {
+		select {
+		case m.wakeRun <- struct{}{}:
+		default:
+		}
+		return
+	}
+	m.running = true
+	// Drain a stale wake-up.
+	select {
+	case <-m.wakeRun:
+	default:
+	}
+	m.wg.Add(1)
+	go m.mgrRun()
+}
+
+// mgrHasActive reports whether a socket wants to be connected. m.mu must be
+// held.
+func (m *Manager) mgrHasActive() bool {
+	for _, s := range m.sockets {
+		if s.active {
+			return true
+		}
+	}
+	return false
+}
+
+// mgrCloseIfIdle closes the connection when no socket wants it any more, as
+// socket.io-client does. m.mu must be held.
+func (m *Manager) mgrCloseIfIdle() {
+	if m.conn != nil && !m.mgrHasActive() {
+		m.conn.intentional.Store(true)
+		_ = m.conn.client.Close()
+	}
+}
+
+// mgrRun opens the connection and keeps it open, with reconnection, while
+// a socket is active.
+func (m *Manager) mgrRun() {
+	defer m.wg.Done()
+	attempt := 0  // reconnection attempts made in a row
+	wait := false // wait before the next attempt
+	var lastErr error
+	for {
+		if wait {
+			m.mu.Lock()
+			if m.maxAtt > 0 && attempt >= m.maxAtt {
+				err := fmt.Errorf("%w after %d attempts: %w", ErrReconnectFailed, attempt, lastErr)
+				m.mgrGiveUp(err)
+				m.running = false
+				m.mu.Unlock()
+				return
+			}
+			m.mu.Unlock()
+			t := time.NewTimer(m.backoff.duration(attempt))
+			attempt++
+			select {
+			case <-t.C:
+			case <-m.wakeRun: // Connect was called: try now
+				t.Stop()
+			case <-m.ctx.Done():
+				t.Stop()
+			}
+		}
+		m.mu.Lock()
+		if m.closed || !m.mgrHasActive() {
+			m.running = false
+			m.mu.Unlock()
+			return
+		}
+		m.mu.Unlock()
+
+		mc, err := m.mgrDial()
+		if err != nil {
+			m.mu.Lock()
+			if m.closed {
+				m.running = false
+				m.mu.Unlock()
+				return
+			}
+			lastErr = err
+			for _, s := range m.sockets {
+				if s.active && !s.connected {
+					s.clientConnectFailed(err, !m.recon)
+				}
+			}
+			if !m.recon {
+				m.running = false
+				m.mu.Unlock()
+				return
+			}
+			m.mu.Unlock()
+			wait = true
+			continue
+		}
+		attempt, wait, lastErr = 0, false, nil
+		select {
+		case <-m.wakeRun: // stale
+		default:
+		}
+
+		// Connect the namespaces.
+		m.mu.Lock()
+		m.mgrCloseIfIdle() // every socket left during the dial
+		var active []*ClientSocket
+		for _, s := range m.sockets {
+			if s.active {
+				active = append(active, s)
+			}
+		}
+		m.mu.Unlock()
+		for _, s := range active {
+			s.clientSendConnect(m.ctx, mc)
+		}
+
+		select {
+		case <-mc.closed:
+		case <-m.ctx.Done():
+			// Close closes the connection and waits for it.
+			<-mc.closed
+		}
+		m.mu.Lock()
+		if m.closed {
+			m.running = false
+			m.mu.Unlock()
+			return
+		}
+		if !m.recon && !mc.intentional.Load() {
+			for _, s := range m.sockets {
+				if s.active {
+					s.clientDeactivate("", fmt.Errorf("%w: connection lost (%s)", ErrNotConnected, mc.reason), false)
+				}
+			}
+			m.running = false
+			m.mu.Unlock()
+			return
+		}
+		// Reconnect at once when the connection was closed on purpose (all
+		// sockets had left) and a socket wants it again; after a delay
+		// otherwise.
+		wait = !mc.intentional.Load()
+		m.mu.Unlock()
+	}
+}
+
+// mgrGiveUp fails the sockets still waiting for a connection. m.mu must be
+// held.
+func (m *Manager) mgrGiveUp(err error) {
+	for _, s := range m.sockets {
+		if s.active && !s.connected {
+			s.clientDeactivate("", err, false)
+		}
+	}
+}
+
+// mgrDial opens an Engine.IO connection and installs it as m.conn.
+func (m *Manager) mgrDial() (*mgrConn, error) {
+	mc := &mgrConn{
+		m:      m,
+		dec:    m.codec.NewDecoder(parser.DecoderOptions{}),
+		ready:  make(chan struct{}),
+		closed: make(chan struct{}),
+	}
+	ctx, cancel := context.WithTimeout(m.ctx, m.timeout)
+	c, err := engineio.Dial(ctx, m.url, mc, &m.dial)
+	cancel()
+	if err != nil {
+		if ctx.Err() == context.DeadlineExceeded && m.ctx.Err() == nil {
+			err = fmt.Errorf("socketio: connection timeout: %w", err)
+		}
+		return nil, err
+	}
+	mc.client = c
+	m.mu.Lock()
+	if m.closed {
+		m.mu.Unlock()
+		mc.intentional.Store(true)
+		close(mc.ready)
+		_ = c.Close()
+		<-c.Done()
+		return nil, ErrManagerClosed
+	}
+	m.conn = mc
+	close(mc.ready)
+	m.mu.Unlock()
+	return mc, nil
+}
+
+// mgrSend encodes p and queues it on mc. m.mu must be held.
+func (m *Manager) mgrSend(mc *mgrConn, frames []engineio.Frame, volatile bool) error {
+	if mc == nil || m.conn != mc {
+		return ErrNotConnected
+	}
+	if volatile {
+		return mc.client.SendVolatile(frames...)
+	}
+	return mc.client.Send(frames...)
+}
+
+// mgrConn is the engineio.Handler of one Engine.IO connection.
+type mgrConn struct {
+	m      *Manager
+	client *engineio.Client
+	dec    parser.Decoder // used by the connection's reader goroutine only
+
+	ready       chan struct{} // closed once client is set
+	closed      chan struct{} // closed after HandleClose
+	reason      DisconnectReason
+	parseError  bool // set by the reader goroutine before Close
+	intentional atomic.Bool
+}
+
+// HandleMessage implements engineio.Handler.
+func (mc *mgrConn) HandleMessage(data []byte, binary bool) {
+	<-mc.ready
+	if mc.parseError {
+		return
+	}
+	p, err := mc.dec.Add(data, binary)
+	if err != nil {
+		mc.parseError = true
+		_ = mc.client.Close()
+		return
+	}
+	if p == nil {
+		return // waiting for attachments
+	}
+	m := mc.m
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.conn != mc {
+		return
+	}
+	s := m.sockets[p.Namespace]
+	if s == nil {
+		return
+	}
+	s.clientHandlePacket(mc, p)
+}
+
+// HandleClose implements engineio.Handler.
+func (mc *mgrConn) HandleClose(reason engineio.CloseReason, err error) {
+	<-mc.ready
+	r := DisconnectReason(reason)
+	switch {
+	case mc.parseError:
+		r = ReasonParseError
+	case reason == engineio.ReasonWriteQueueFull:
+		r = ReasonTransportError
+	}
+	m := mc.m
+	m.mu.Lock()
+	mc.reason = r
+	if m.conn == mc {
+		m.conn = nil
+		for _, s := range m.sockets {
+			s.clientConnLost(r)
+		}
+	}
+	m.mu.Unlock()
+	close(mc.closed)
+}
