@@ -268,7 +268,11 @@ func generate(args []string, stdout, stderr io.Writer) int {
 
 	files, err := generateAll(s, cfg)
 	if err != nil {
-		fmt.Fprintf(stderr, "siogen: %v\n", err)
+		if errors.As(err, new(schema.Problems)) {
+			printProblems(stderr, err)
+		} else {
+			fmt.Fprintf(stderr, "siogen: %v\n", err)
+		}
 		return exitError
 	}
 	if len(files) == 0 {

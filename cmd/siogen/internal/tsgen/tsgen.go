@@ -5,10 +5,8 @@
 package tsgen
 
 import (
-	"errors"
 	"fmt"
 	"regexp"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -89,14 +87,14 @@ func (w *writer) checkNames() error {
 		nameErrorCode: "the error code type", nameBinary: "the binary type",
 		nameSocket: "the Socket type imported from socket.io-client",
 	}
-	var problems []string
+	var problems schema.Problems
 	claim := func(name, what string, pos schema.Pos) {
 		if tsReserved[name] {
-			problems = append(problems, fmt.Sprintf("%s: %s is named %s, which TypeScript reserves or the generated file uses; rename it", pos, what, name))
+			problems = append(problems, schema.Problem{Pos: pos, Message: fmt.Sprintf("%s is named %s, which TypeScript reserves or the generated file uses; rename it", what, name)})
 			return
 		}
 		if prev, ok := owner[name]; ok {
-			problems = append(problems, fmt.Sprintf("%s: the TypeScript name %s of %s collides with %s", pos, name, what, prev))
+			problems = append(problems, schema.Problem{Pos: pos, Message: fmt.Sprintf("the TypeScript name %s of %s collides with %s", name, what, prev)})
 			return
 		}
 		owner[name] = what
@@ -120,8 +118,8 @@ func (w *writer) checkNames() error {
 		}
 	}
 	if len(problems) > 0 {
-		sort.Strings(problems)
-		return errors.New(strings.Join(problems, "\n"))
+		problems.Sort()
+		return problems
 	}
 	return nil
 }
