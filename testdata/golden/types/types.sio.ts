@@ -54,7 +54,11 @@ export type Percent = number;
 /** Constraints (checked by the server): minimum 1, maximum 65535. */
 export type Port = number;
 
-/** Constraints (checked by the server): minimum 0. */
+/**
+ * Constraints (checked by the server): minimum 0.
+ *
+ * int64: a JavaScript number is exact only up to 2^53 (Number.MAX_SAFE_INTEGER).
+ */
 export type Counter = number;
 
 export type Flag = boolean;
@@ -95,6 +99,7 @@ export interface Everything {
   s: string;
   b: boolean;
   i32: number;
+  /** int64: a JavaScript number is exact only up to 2^53 (Number.MAX_SAFE_INTEGER). */
   i64: number;
   f64: number;
   t: string;

@@ -310,8 +310,7 @@ func namespace(s *schema.Schema, ns *schema.Namespace) (*obj, *obj) {
 			op.set("action", "send")
 			op.set("title", "Server emits "+ev.Name)
 		}
-		op.set("summary", firstLine(ev.Doc))
-		op.set("description", ev.Doc)
+		summaryAndDescription(op, ev.Doc)
 		op.set("channel", newObj().set("$ref", chRef))
 		op.set("messages", []any{newObj().set("$ref", chRef+"/messages/"+id)})
 		if ev.Ack != nil {
@@ -345,6 +344,16 @@ func namespace(s *schema.Schema, ns *schema.Namespace) (*obj, *obj) {
 	return ch, ops
 }
 
+// summaryAndDescription sets summary to the first line of doc, and
+// description to doc when it says more than that.
+func summaryAndDescription(o *obj, doc string) {
+	doc = strings.TrimSpace(doc)
+	o.set("summary", firstLine(doc))
+	if doc != firstLine(doc) {
+		o.set("description", doc)
+	}
+}
+
 func firstLine(s string) string {
 	s = strings.TrimSpace(s)
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
@@ -360,8 +369,7 @@ func firstLine(s string) string {
 func eventMessage(ev *schema.Event) *obj {
 	m := newObj()
 	m.set("name", ev.Name)
-	m.set("summary", firstLine(ev.Doc))
-	m.set("description", ev.Doc)
+	summaryAndDescription(m, ev.Doc)
 	switch {
 	case ev.Payload != nil:
 		m.setEmpty("payload", useSchema(ev.Payload))
@@ -438,6 +446,9 @@ func withDoc(o *obj, doc string, deprecated bool) *obj {
 }
 
 func withTitle(o *obj, title string) *obj {
+	if _, isRef := o.get("$ref"); isRef {
+		o = newObj().set("allOf", []any{o})
+	}
 	// Put the title first for readability.
 	n := newObj().set("title", title)
 	for i, k := range o.keys {

@@ -334,6 +334,7 @@ func (w *writer) namedType(nt *schema.NamedType) {
 	if c := constraintsDoc(t.Constraints); c != "" {
 		extra = append(extra, c)
 	}
+	extra = append(extra, int64Note(t))
 	switch t.Kind {
 	case schema.KindObject:
 		w.doc("", doc, nt.Deprecated, extra...)
@@ -350,7 +351,7 @@ func (w *writer) namedType(nt *schema.NamedType) {
 				opt = "?"
 				ft = ft.Elem
 			}
-			w.doc("  ", f.Doc, f.Deprecated, constraintsDoc(ft.Constraints))
+			w.doc("  ", f.Doc, f.Deprecated, constraintsDoc(ft.Constraints), int64Note(ft))
 			w.p("  %s%s: %s;", propName(f.Name), opt, typeExpr(ft))
 		}
 		w.p("}")
@@ -411,6 +412,14 @@ func constraintsDoc(c *schema.Constraints) string {
 		return ""
 	}
 	return "Constraints (checked by the server): " + strings.Join(parts, ", ") + "."
+}
+
+// int64Note warns about int64 (a number in TypeScript) in a doc comment.
+func int64Note(t *schema.Type) string {
+	if t.Kind == schema.KindPrimitive && t.Prim == schema.Int64 {
+		return "int64: a JavaScript number is exact only up to 2^53 (Number.MAX_SAFE_INTEGER)."
+	}
+	return ""
 }
 
 // typeExpr is the TypeScript for a type at a use site (never optional:
