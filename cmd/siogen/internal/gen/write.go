@@ -40,6 +40,7 @@ const (
 	Updated                 // a generated file with other content was replaced
 )
 
+// String returns "created", "updated" or "unchanged".
 func (s Status) String() string {
 	switch s {
 	case Created:
