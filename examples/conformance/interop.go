@@ -52,7 +52,7 @@ func newInteropServer(codec parser.Codec, recovery bool) *socketio.Server {
 			Token string `json:"token"`
 		}
 		if s.Handshake().Auth.Decode(&auth) != nil || auth.Token != "secret" {
-			return &socketio.ConnectError{Message: "not authorized", Data: map[string]string{"reason": "bad token"}}
+			return socketio.NewConnectError("not authorized", map[string]string{"reason": "bad token"})
 		}
 		return nil
 	})

@@ -62,7 +62,7 @@ const (
 	DefaultReconnectionDelay    = time.Second
 	DefaultReconnectionDelayMax = 5 * time.Second
 	DefaultRandomizationFactor  = 0.5
-	DefaultConnectTimeout       = 20 * time.Second
+	DefaultManagerTimeout       = 20 * time.Second
 )
 
 // Errors of the client.
@@ -75,8 +75,10 @@ var (
 	ErrReconnectFailed = errors.New("socketio: reconnection failed")
 )
 
-// A ConnectError is the refusal of a namespace CONNECT by the server (a
-// CONNECT_ERROR packet): a middleware's error, or "Invalid namespace".
+// A ConnectError is the refusal of a namespace CONNECT (a CONNECT_ERROR
+// packet): on the server, what a middleware returns to refuse with data
+// (NewConnectError); on the client, the server's refusal, a middleware's
+// error or "Invalid namespace".
 type ConnectError struct {
 	// Message is the error message (err.message on the Node side).
 	Message string
@@ -148,7 +150,7 @@ func NewManager(rawURL string, opts *ManagerOptions) *Manager {
 		o.RandomizationFactor = 1
 	}
 	if o.Timeout <= 0 {
-		o.Timeout = DefaultConnectTimeout
+		o.Timeout = DefaultManagerTimeout
 	}
 	m := &Manager{
 		url: rawURL,

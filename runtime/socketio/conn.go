@@ -161,8 +161,8 @@ type connectReply struct {
 
 // connectErrorPayload is the payload of CONNECT_ERROR.
 type connectErrorPayload struct {
-	Message string `json:"message"`
-	Data    any    `json:"data,omitempty"`
+	Message string       `json:"message"`
+	Data    parser.Value `json:"data,omitempty,omitzero"`
 }
 
 // recoveryAuth is what socket.io-client adds to auth to recover a session.
@@ -186,7 +186,7 @@ func (c *conn) connect(p *parser.Packet) {
 	}
 	nsp := c.srv.lookup(name, auth)
 	if nsp == nil {
-		c.sendConnectError(name, "Invalid namespace", nil)
+		c.sendConnectError(name, "Invalid namespace", parser.Value{})
 		return
 	}
 	rec := c.srv.opts.ConnectionStateRecovery
@@ -216,7 +216,7 @@ func (c *conn) connect(p *parser.Packet) {
 				if errors.As(err, &ce) {
 					c.sendConnectError(name, ce.Message, ce.Data)
 				} else {
-					c.sendConnectError(name, err.Error(), nil)
+					c.sendConnectError(name, err.Error(), parser.Value{})
 				}
 				return
 			}
@@ -247,7 +247,7 @@ func (c *conn) connect(p *parser.Packet) {
 	}
 }
 
-func (c *conn) sendConnectError(nsp, msg string, data any) {
+func (c *conn) sendConnectError(nsp, msg string, data parser.Value) {
 	frames, err := c.srv.codec.Encode(&parser.Packet{Type: parser.ConnectError, Namespace: nsp,
 		Data: []parser.Value{parser.ValueOf(connectErrorPayload{Message: msg, Data: data})}})
 	if err == nil {

@@ -13,14 +13,11 @@ import (
 // CONNECT_ERROR with the error's message, and the data of a *ConnectError.
 type Middleware func(s *Socket) error
 
-// ConnectError is the error a middleware returns to refuse a connection with
-// data for the client (err.data in socket.io-client).
-type ConnectError struct {
-	Message string
-	Data    any
+// NewConnectError returns the error a middleware returns to refuse a
+// connection with data for the client (err.data in socket.io-client).
+func NewConnectError(message string, data any) *ConnectError {
+	return &ConnectError{Message: message, Data: parser.ValueOf(data)}
 }
-
-func (e *ConnectError) Error() string { return e.Message }
 
 // A Namespace is a communication channel that lets a server split its logic
 // over one shared connection ("/" is the main one, "/admin" another). It

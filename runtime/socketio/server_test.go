@@ -279,7 +279,7 @@ func TestConnectRefusals(t *testing.T) {
 				}
 				_ = s.Handshake().Auth.Decode(&a)
 				if a.Token != "secret" {
-					return &ConnectError{Message: "not authorized", Data: map[string]string{"reason": "bad token"}}
+					return NewConnectError("not authorized", map[string]string{"reason": "bad token"})
 				}
 				return nil
 			})
