@@ -62,7 +62,11 @@ func (n *Namespace) Use(fn Middleware) {
 }
 
 // OnConnection registers fn for every socket that connects. Handlers run in
-// the order registered; register the socket's event handlers there.
+// the order registered, right after the CONNECT reply is queued (so what
+// they emit follows it) and before any event from the client: register the
+// socket's event handlers there. They run in the socket's event goroutine, so
+// they may wait for the client's acks; a broadcast made meanwhile by another
+// goroutine may miss the rooms the handler is about to join.
 func (n *Namespace) OnConnection(fn func(*Socket)) {
 	n.mu.Lock()
 	n.onConnect = append(n.onConnect, fn)

@@ -168,6 +168,7 @@ func TestReconnectAndRecover(t *testing.T) {
 					if !s.Recovered() {
 						s.Join("room")
 					}
+					s.On("ready", func(e *socketio.Event) { _ = e.Ack() })
 					s.On("drop-me", func(*socketio.Event) {
 						s.OnDisconnect(func(socketio.DisconnectReason) {
 							_ = srv.To("room").Emit("missed", "while away")
@@ -185,6 +186,11 @@ func TestReconnectAndRecover(t *testing.T) {
 					msgs <- s
 				})
 				c.On("hello", func(e *socketio.Event) { msgs <- "hello" })
+				// The client's events are handled after the connection
+				// handlers: once "ready" is acked, the socket is in its room.
+				if _, err := c.EmitWithAck(context.Background(), "ready"); err != nil {
+					t.Fatal(err)
+				}
 				_ = srv.To("room").Emit("hello") // gives the client an offset
 				if m := recv(t, msgs); m != "hello" {
 					t.Fatalf("got %q", m)
