@@ -16,6 +16,7 @@ test: npm vet gotest interop
 ## npm: installs the official npm packages the tests run against, from the lockfile
 npm:
 	cd interop && npm ci --no-audit --no-fund --loglevel=error
+	cd interop/tsc && npm ci --no-audit --no-fund --loglevel=error
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
@@ -24,8 +25,10 @@ vet:
 gotest:
 	$(GO) test -race -count=1 ./...
 
+## interop: the official npm packages against our server; tsc --strict and @asyncapi/parser on generated output
 interop:
 	cd interop && npm test
+	cd interop/tsc && npm test
 
 ## fuzz: each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s

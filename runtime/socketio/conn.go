@@ -3,6 +3,7 @@ package socketio
 import (
 	"errors"
 	"fmt"
+	"net/http"
 	"sync"
 	"time"
 
@@ -16,7 +17,8 @@ import (
 // (Node's Client).
 type conn struct {
 	srv *Server
-	eio *engineio.Session
+	eio engineio.Conn
+	req *http.Request // the handshake request
 	dec parser.Decoder
 
 	mu      sync.Mutex
@@ -29,9 +31,19 @@ type conn struct {
 
 // newConn is the engineio.ConnectFunc of the server.
 func (s *Server) newConn(es *engineio.Session) engineio.Handler {
+	if h := s.attach(es, es.Request()); h != nil {
+		return h
+	}
+	return nil
+}
+
+// attach makes the Socket.IO connection of an Engine.IO connection; nil
+// when the server is shutting down.
+func (s *Server) attach(ec engineio.Conn, req *http.Request) *conn {
 	c := &conn{
 		srv:     s,
-		eio:     es,
+		eio:     ec,
+		req:     req,
 		dec:     s.codec.NewDecoder(parser.DecoderOptions{MaxAttachments: s.opts.MaxAttachments}),
 		sockets: make(map[string]*Socket),
 	}
@@ -194,7 +206,7 @@ func (c *conn) connect(p *parser.Packet) {
 		nsp:       nsp,
 		conn:      c,
 		id:        id.New(),
-		handshake: newHandshake(c.eio.Request(), auth),
+		handshake: newHandshake(c.req, auth),
 		gone:      make(chan struct{}),
 	}
 	var missed []*parser.Packet

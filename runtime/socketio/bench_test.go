@@ -1,0 +1,158 @@
+package socketio
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"sync/atomic"
+	"testing"
+
+	"github.com/siogen/siogen/engineio"
+	"github.com/siogen/siogen/runtime/parser"
+)
+
+// countConn is an in-process engineio.Conn that counts what it is sent.
+type countConn struct {
+	id     string
+	frames atomic.Int64
+}
+
+func (c *countConn) ID() string                             { return c.id }
+func (c *countConn) Transport() engineio.Transport          { return engineio.TransportWebSocket }
+func (c *countConn) Send(f ...engineio.Frame) error         { c.frames.Add(int64(len(f))); return nil }
+func (c *countConn) SendVolatile(f ...engineio.Frame) error { return c.Send(f...) }
+func (c *countConn) Close() error                           { return nil }
+
+// inProcess connects n sockets to namespace "/" of srv without a network.
+func inProcess(tb testing.TB, srv *Server, n int) []*countConn {
+	tb.Helper()
+	req := httptest.NewRequest("GET", "/socket.io/?EIO=4&transport=websocket", nil)
+	conns := make([]*countConn, n)
+	connect, _ := srv.codec.Encode(&parser.Packet{Type: parser.Connect, Namespace: "/"})
+	for i := range conns {
+		cc := &countConn{id: fmt.Sprint(i)}
+		c := srv.attach(cc, req)
+		data := connect[0].Data
+		if !connect[0].Binary {
+			data = data[1:]
+		}
+		c.HandleMessage(data, connect[0].Binary)
+		conns[i] = cc
+	}
+	if got := srv.Of("/").Len(); got != n {
+		tb.Fatalf("%d sockets connected, want %d", got, n)
+	}
+	return conns
+}
+
+type benchMessage struct {
+	Room   string `json:"room"`
+	Author string `json:"author"`
+	Text   string `json:"text"`
+}
+
+// BenchmarkBroadcast emits one event to every socket of a namespace: the
+// packet is encoded once and the same frames are queued to each socket.
+func BenchmarkBroadcast(b *testing.B) {
+	for _, codec := range []parser.Codec{parser.JSON, parser.MessagePack} {
+		for _, n := range []int{1000, 10000} {
+			b.Run(fmt.Sprintf("%s/%d-sockets", codec.Name(), n), func(b *testing.B) {
+				srv := NewServer(&ServerOptions{Parser: codec})
+				defer srv.Shutdown(context.Background())
+				conns := inProcess(b, srv, n)
+				msg := benchMessage{Room: "general", Author: "ada", Text: "hello, everyone"}
+				b.ReportAllocs()
+				for b.Loop() {
+					if err := srv.Emit("message", msg); err != nil {
+						b.Fatal(err)
+					}
+				}
+				var delivered int64
+				for _, c := range conns {
+					delivered += c.frames.Load()
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(delivered), "ns/delivery")
+			})
+		}
+	}
+}
+
+// BenchmarkBroadcastRoom emits to one room of 100 sockets among 10 000.
+func BenchmarkBroadcastRoom(b *testing.B) {
+	srv := NewServer(nil)
+	defer srv.Shutdown(context.Background())
+	inProcess(b, srv, 10000)
+	i := 0
+	for _, info := range srv.Of("/").Adapter().(*MemoryAdapter).LocalFetchSockets(BroadcastOptions{}) {
+		if i++; i <= 100 {
+			srv.Of("/").Socket(info.ID).Join("room")
+		}
+	}
+	msg := benchMessage{Room: "room", Author: "ada", Text: "hello, room"}
+	b.ReportAllocs()
+	for b.Loop() {
+		_ = srv.To("room").Emit("message", msg)
+	}
+}
+
+// BenchmarkSocketEmit sends one event to one socket.
+func BenchmarkSocketEmit(b *testing.B) {
+	for _, codec := range []parser.Codec{parser.JSON, parser.MessagePack} {
+		b.Run(codec.Name(), func(b *testing.B) {
+			srv := NewServer(&ServerOptions{Parser: codec})
+			defer srv.Shutdown(context.Background())
+			inProcess(b, srv, 1)
+			var s *Socket
+			for _, info := range srv.Of("/").Adapter().(*MemoryAdapter).LocalFetchSockets(BroadcastOptions{}) {
+				s = srv.Of("/").Socket(info.ID)
+			}
+			msg := benchMessage{Room: "general", Author: "ada", Text: "hello"}
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = s.Emit("message", msg)
+			}
+		})
+	}
+}
+
+// BenchmarkIncomingEvent decodes a client's event and runs its handler,
+// which decodes the payload and acks it.
+func BenchmarkIncomingEvent(b *testing.B) {
+	for _, codec := range []parser.Codec{parser.JSON, parser.MessagePack} {
+		b.Run(codec.Name(), func(b *testing.B) {
+			srv := NewServer(&ServerOptions{Parser: codec})
+			defer srv.Shutdown(context.Background())
+			done := make(chan struct{}, 1)
+			srv.OnConnection(func(s *Socket) {
+				s.On("message", func(e *Event) {
+					var m benchMessage
+					_ = e.Decode(&m)
+					_ = e.Ack(true)
+					done <- struct{}{}
+				})
+			})
+			conns := inProcess(b, srv, 1)
+			c := srv.Of("/").Socket(firstID(srv)).conn
+			p := parser.NewEvent("/", "message", benchMessage{Room: "general", Author: "ada", Text: "hello"})
+			p.ID, p.HasID = 1, true
+			frames, _ := codec.Encode(p)
+			data := frames[0].Data
+			if !frames[0].Binary {
+				data = data[1:]
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				c.HandleMessage(data, frames[0].Binary)
+				<-done
+			}
+			_ = conns
+		})
+	}
+}
+
+func firstID(srv *Server) string {
+	for _, info := range srv.Of("/").Adapter().(*MemoryAdapter).LocalFetchSockets(BroadcastOptions{}) {
+		return info.ID
+	}
+	return ""
+}
