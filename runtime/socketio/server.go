@@ -165,6 +165,10 @@ func (s *Server) In(rooms ...Room) *BroadcastOperator { return s.To(rooms...) }
 // Except selects the sockets of the main namespace not in rooms.
 func (s *Server) Except(rooms ...Room) *BroadcastOperator { return s.Of("/").Except(rooms...) }
 
+// Volatile selects the sockets of the main namespace for an event that may be
+// dropped for those that cannot take it now.
+func (s *Server) Volatile() *BroadcastOperator { return s.Of("/").Volatile() }
+
 // Emit sends an event to every socket of the main namespace.
 func (s *Server) Emit(event string, args ...any) error { return s.Of("/").Emit(event, args...) }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -641,4 +642,95 @@ func waitUntil(t *testing.T, cond func() bool) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+func TestSocketMiddlewareAndListeners(t *testing.T) {
+	env := newEnv(t, nil)
+	var mu sync.Mutex
+	var log []string
+	add := func(s string) { mu.Lock(); log = append(log, s); mu.Unlock() }
+	env.srv.OnConnection(func(s *Socket) {
+		s.Use(func(e *Event) error {
+			if e.Name == "forbidden" {
+				return errors.New("not allowed")
+			}
+			return nil
+		})
+		s.OnError(func(err error) { add("error:" + err.Error()) })
+		s.OnAny(func(e *Event) { add("any:" + e.Name) })
+		s.OnAnyOutgoing(func(event string, args []parser.Value) { add("out:" + event) })
+		s.On("ok", func(e *Event) { add("ok"); _ = s.Emit("reply") })
+	})
+	c := env.dial(t)
+	c.connect("/", nil)
+	c.emit("/", "forbidden")
+	c.emit("/", "ok")
+	c.expectEvent("/", "reply")
+	mu.Lock()
+	defer mu.Unlock()
+	want := []string{"error:not allowed", "any:ok", "ok", "out:reply"}
+	if !slices.Equal(log, want) {
+		t.Fatalf("log %v, want %v", log, want)
+	}
+}
+
+// A client that does not read fills its connection's queue: volatile
+// broadcasts are dropped for it, a regular one disconnects it, and the other
+// clients get everything.
+func TestSlowClientPolicy(t *testing.T) {
+	env := newEnv(t, &ServerOptions{Engine: engineio.Options{WriteQueueSize: 64 << 10}})
+	reasons := make(chan DisconnectReason, 1)
+	env.srv.OnConnection(func(s *Socket) {
+		s.OnDisconnect(func(r DisconnectReason) { reasons <- r })
+	})
+	fast := env.dial(t)
+	fast.connect("/", nil)
+	// The slow client: polling, and it never polls after connecting.
+	sid := rawPollingConnect(t, env)
+	big := strings.Repeat("x", 16<<10)
+	// Each emit is paced on the fast client's receipt: only the slow
+	// client's queue grows. Three regular events fill most of its 64 KiB.
+	for i := 0; i < 3; i++ {
+		_ = env.srv.Emit("r", big)
+		fast.expectEvent("/", "r")
+	}
+	// Volatile events do not fit any more: dropped for the slow client only.
+	for i := 0; i < 3; i++ {
+		_ = env.srv.Volatile().Emit("v", big)
+		fast.expectEvent("/", "v")
+	}
+	if n := env.srv.Of("/").Len(); n != 2 {
+		t.Fatalf("volatile overflow disconnected someone: %d sockets", n)
+	}
+	// A regular event that does not fit disconnects the slow client.
+	_ = env.srv.Emit("r", big)
+	fast.expectEvent("/", "r")
+	if r := <-reasons; r != ReasonWriteQueueFull {
+		t.Fatalf("reason %q", r)
+	}
+	if env.srv.Of("/").Len() != 1 || env.srv.Engine().Session(sid) != nil {
+		t.Fatal("the slow client is still connected")
+	}
+}
+
+// rawPollingConnect opens a polling session and joins "/" by hand, then
+// stops polling; it returns the Engine.IO session id.
+func rawPollingConnect(t *testing.T, env *testEnv) string {
+	t.Helper()
+	base := env.http.URL + "/socket.io/?EIO=4&transport=polling"
+	res, err := http.Get(base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var body strings.Builder
+	_, _ = io.Copy(&body, res.Body)
+	res.Body.Close()
+	sid := strings.Split(strings.Split(body.String(), `"sid":"`)[1], `"`)[0]
+	res, err = http.Post(base+"&sid="+sid, "text/plain", strings.NewReader("40"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	waitUntil(t, func() bool { return env.srv.Of("/").Len() == 2 })
+	return sid
 }
