@@ -73,6 +73,8 @@ type Adapter interface {
 	SocketRooms(id string) []Room
 	// Rooms returns the rooms that have local sockets.
 	Rooms() []Room
+	// AllRooms returns the rooms that have sockets on any node.
+	AllRooms(ctx context.Context) ([]Room, error)
 
 	// Broadcast sends p to the sockets opts selects, on every node.
 	Broadcast(p *parser.Packet, opts BroadcastOptions) error

@@ -128,6 +128,9 @@ func (a *MemoryAdapter) Rooms() []Room {
 	return out
 }
 
+// AllRooms implements Adapter: with one node, the local rooms.
+func (a *MemoryAdapter) AllRooms(context.Context) ([]Room, error) { return a.Rooms(), nil }
+
 // recipients returns this node's connected sockets that opts selects.
 func (a *MemoryAdapter) recipients(opts BroadcastOptions) []*Socket {
 	a.mu.RLock()

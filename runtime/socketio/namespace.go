@@ -185,6 +185,9 @@ func (n *Namespace) FetchSockets(ctx context.Context) ([]SocketInfo, error) {
 	return n.operator().FetchSockets(ctx)
 }
 
+// AllRooms returns the rooms of the namespace that have sockets, on every node.
+func (n *Namespace) AllRooms(ctx context.Context) ([]Room, error) { return n.adapter.AllRooms(ctx) }
+
 // SocketsJoin makes every socket join rooms.
 func (n *Namespace) SocketsJoin(rooms ...Room) error { return n.operator().SocketsJoin(rooms...) }
 
