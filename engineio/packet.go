@@ -68,6 +68,10 @@ type Packet struct {
 type Frame struct {
 	Data   []byte
 	Binary bool
+	// NoCompress asks that the frame not be compressed: over WebSocket with
+	// permessage-deflate it is sent uncompressed, and a polling response
+	// that carries it is not gzipped (Socket.IO's compress(false)).
+	NoCompress bool
 }
 
 // TextFrame returns the frame of a text message: '4' followed by data.

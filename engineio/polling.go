@@ -161,7 +161,7 @@ func (s *Server) writePayload(w http.ResponseWriter, r *http.Request, frames []F
 	h := w.Header()
 	h.Set("Content-Type", "text/plain; charset=UTF-8")
 	h.Set("Cache-Control", "no-store")
-	if t := s.opts.CompressionThreshold; t >= 0 && buf.Len() >= t {
+	if t := s.opts.CompressionThreshold; t >= 0 && buf.Len() >= t && compressible(frames) {
 		if enc := acceptedEncoding(r.Header.Get("Accept-Encoding")); enc != "" {
 			h.Set("Content-Encoding", enc)
 			h.Add("Vary", "Accept-Encoding")
@@ -180,6 +180,16 @@ func (s *Server) writePayload(w http.ResponseWriter, r *http.Request, frames []F
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// compressible reports whether no frame asks not to be compressed.
+func compressible(frames []Frame) bool {
+	for _, f := range frames {
+		if f.NoCompress {
+			return false
+		}
+	}
+	return true
 }
 
 // acceptedEncoding picks gzip or deflate from an Accept-Encoding header.

@@ -167,7 +167,7 @@ func (ss *Session) writeLoop(c *websocket.Conn) {
 			if f.Binary {
 				typ = websocket.MessageBinary
 			}
-			if err := c.Write(ctx, typ, f.Data); err != nil {
+			if err := ss.writeFrame(ctx, c, typ, f); err != nil {
 				ss.close(ReasonTransportError, fmt.Errorf("engineio: websocket write: %w", err))
 				_ = c.CloseNow()
 				return
@@ -179,4 +179,25 @@ func (ss *Session) writeLoop(c *websocket.Conn) {
 		}
 		<-ss.wake
 	}
+}
+
+// writeFrame writes one frame as one WebSocket message. A NoCompress frame
+// on a connection with permessage-deflate is written in two fragments, the
+// first of one byte: the WebSocket library decides compression from the
+// first fragment's size, so the message goes out uncompressed.
+func (ss *Session) writeFrame(ctx context.Context, c *websocket.Conn, typ websocket.MessageType, f Frame) error {
+	if !f.NoCompress || !ss.srv.opts.PerMessageDeflate || len(f.Data) < 2 {
+		return c.Write(ctx, typ, f.Data)
+	}
+	w, err := c.Writer(ctx, typ)
+	if err != nil {
+		return err
+	}
+	if _, err := w.Write(f.Data[:1]); err != nil {
+		return err
+	}
+	if _, err := w.Write(f.Data[1:]); err != nil {
+		return err
+	}
+	return w.Close()
 }

@@ -27,6 +27,8 @@ type BroadcastFlags struct {
 	Volatile bool
 	// Local restricts the broadcast to this node (no effect on the memory adapter).
 	Local bool
+	// NoCompress sends the packet uncompressed (Node's compress(false)).
+	NoCompress bool
 	// Timeout bounds how long a broadcast with acks waits for answers (the
 	// context passed to EmitWithAck bounds it too).
 	Timeout time.Duration

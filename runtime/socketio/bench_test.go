@@ -15,11 +15,16 @@ import (
 type countConn struct {
 	id     string
 	frames atomic.Int64
+	last   atomic.Pointer[[]engineio.Frame]
 }
 
-func (c *countConn) ID() string                             { return c.id }
-func (c *countConn) Transport() engineio.Transport          { return engineio.TransportWebSocket }
-func (c *countConn) Send(f ...engineio.Frame) error         { c.frames.Add(int64(len(f))); return nil }
+func (c *countConn) ID() string                    { return c.id }
+func (c *countConn) Transport() engineio.Transport { return engineio.TransportWebSocket }
+func (c *countConn) Send(f ...engineio.Frame) error {
+	c.frames.Add(int64(len(f)))
+	c.last.Store(&f)
+	return nil
+}
 func (c *countConn) SendVolatile(f ...engineio.Frame) error { return c.Send(f...) }
 func (c *countConn) Close() error                           { return nil }
 

@@ -48,6 +48,12 @@ func (b *BroadcastOperator) Volatile() *BroadcastOperator {
 	return b.with(func(c *BroadcastOperator) { c.flags.Volatile = true })
 }
 
+// Compress(false) sends the event uncompressed even when HTTP compression or
+// permessage-deflate would compress it.
+func (b *BroadcastOperator) Compress(compress bool) *BroadcastOperator {
+	return b.with(func(c *BroadcastOperator) { c.flags.NoCompress = !compress })
+}
+
 // Local restricts the broadcast to this node.
 func (b *BroadcastOperator) Local() *BroadcastOperator {
 	return b.with(func(c *BroadcastOperator) { c.flags.Local = true })

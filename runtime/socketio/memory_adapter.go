@@ -8,6 +8,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/siogen/siogen/engineio"
 	"github.com/siogen/siogen/runtime/parser"
 )
 
@@ -201,7 +202,7 @@ func (a *MemoryAdapter) LocalBroadcast(p *parser.Packet, opts BroadcastOptions) 
 	if len(socks) == 0 {
 		return nil
 	}
-	frames, err := a.nsp.server.codec.Encode(p)
+	frames, err := a.encode(p, opts)
 	if err != nil {
 		return err
 	}
@@ -209,6 +210,17 @@ func (a *MemoryAdapter) LocalBroadcast(p *parser.Packet, opts BroadcastOptions) 
 		s.sendFrames(p, frames, opts.Flags.Volatile)
 	}
 	return nil
+}
+
+// encode encodes p once for all recipients, honoring the NoCompress flag.
+func (a *MemoryAdapter) encode(p *parser.Packet, opts BroadcastOptions) ([]engineio.Frame, error) {
+	frames, err := a.nsp.server.codec.Encode(p)
+	if err == nil && opts.Flags.NoCompress {
+		for i := range frames {
+			frames[i].NoCompress = true
+		}
+	}
+	return frames, err
 }
 
 // BroadcastWithAck implements Adapter.
@@ -224,7 +236,7 @@ func (a *MemoryAdapter) LocalBroadcastWithAck(ctx context.Context, p *parser.Pac
 	if len(socks) == 0 {
 		return 0, nil
 	}
-	frames, err := a.nsp.server.codec.Encode(p)
+	frames, err := a.encode(p, opts)
 	if err != nil {
 		return 0, err
 	}

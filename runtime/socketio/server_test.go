@@ -734,3 +734,19 @@ func rawPollingConnect(t *testing.T, env *testEnv) string {
 	waitUntil(t, func() bool { return env.srv.Of("/").Len() == 2 })
 	return sid
 }
+
+func TestCompressFlag(t *testing.T) {
+	srv := NewServer(nil)
+	defer srv.Shutdown(context.Background())
+	conns := inProcess(t, srv, 1)
+	for _, compress := range []bool{true, false} {
+		if err := srv.Of("/").Compress(compress).Emit("x", "y"); err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range *conns[0].last.Load() {
+			if f.NoCompress == compress {
+				t.Fatalf("Compress(%v): frame NoCompress=%v", compress, f.NoCompress)
+			}
+		}
+	}
+}
