@@ -1,7 +1,9 @@
 package engineio
 
 import (
+	"context"
 	"fmt"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -43,6 +45,25 @@ func TestClientAgainstServer(t *testing.T) {
 			}
 			if r := ts.waitClose(t, sid); r != ReasonForcedClose {
 				t.Errorf("server saw %q", r)
+			}
+		})
+	}
+}
+
+// TestClientTLS: the client over https and wss, trusting the test server's
+// certificate through its own http.Client.
+func TestClientTLS(t *testing.T) {
+	eio := NewServer(func(s *Session) Handler { return &echoHandler{s: s, closed: make(chan CloseReason, 1)} }, nil)
+	hs := httptest.NewTLSServer(eio)
+	defer hs.Close()
+	defer eio.Shutdown(context.Background())
+	for _, mode := range clientModes {
+		t.Run(mode.name, func(t *testing.T) {
+			c, rec := clientDial(t, hs.URL+"/engine.io/", mode, &DialOptions{HTTPClient: hs.Client()})
+			c.Send(TextFrame([]byte("secret")))
+			rec.expect(t, "secret", false)
+			if !eio.Session(c.ID()).Request().TLS.HandshakeComplete {
+				t.Fatal("server session is not over TLS")
 			}
 		})
 	}

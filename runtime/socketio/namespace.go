@@ -170,7 +170,9 @@ func (n *Namespace) Except(rooms ...Room) *BroadcastOperator { return n.operator
 func (n *Namespace) Volatile() *BroadcastOperator { return n.operator().Volatile() }
 
 // Compress(false) sends the broadcast uncompressed.
-func (n *Namespace) Compress(compress bool) *BroadcastOperator { return n.operator().Compress(compress) }
+func (n *Namespace) Compress(compress bool) *BroadcastOperator {
+	return n.operator().Compress(compress)
+}
 
 // Local restricts the broadcast to this node.
 func (n *Namespace) Local() *BroadcastOperator { return n.operator().Local() }

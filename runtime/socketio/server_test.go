@@ -750,3 +750,68 @@ func TestCompressFlag(t *testing.T) {
 		}
 	}
 }
+
+// Disconnect(true) disconnects every namespace of the connection, each with
+// a DISCONNECT packet, then closes the connection.
+func TestDisconnectClose(t *testing.T) {
+	env := newEnv(t, nil)
+	reasons := make(chan DisconnectReason, 2)
+	env.srv.Of("/other").OnConnection(func(s *Socket) {
+		s.OnDisconnect(func(r DisconnectReason) { reasons <- r })
+	})
+	env.srv.OnConnection(func(s *Socket) {
+		s.OnDisconnect(func(r DisconnectReason) { reasons <- r })
+		s.On("close-all", func(*Event) { s.Disconnect(true) })
+	})
+	c := env.dial(t, engineio.TransportWebSocket)
+	c.connect("/", nil)
+	c.connect("/other", nil)
+	c.emit("/", "close-all")
+	got := []string{c.next().Namespace, c.next().Namespace}
+	sort.Strings(got)
+	if !slices.Equal(got, []string{"/", "/other"}) {
+		t.Fatalf("DISCONNECT packets for %v", got)
+	}
+	c.waitClosed()
+	for i := 0; i < 2; i++ {
+		if r := <-reasons; r != ReasonServerNamespaceDisconnect {
+			t.Fatalf("reason %q", r)
+		}
+	}
+}
+
+// With ConcurrentEvents a slow handler does not hold back the next event.
+func TestConcurrentEvents(t *testing.T) {
+	for _, concurrent := range []bool{false, true} {
+		t.Run(fmt.Sprint(concurrent), func(t *testing.T) {
+			env := newEnv(t, &ServerOptions{ConcurrentEvents: concurrent})
+			release := make(chan struct{})
+			order := make(chan string, 2)
+			env.srv.OnConnection(func(s *Socket) {
+				s.On("slow", func(*Event) { <-release; order <- "slow" })
+				s.On("fast", func(*Event) { order <- "fast" })
+			})
+			c := env.dial(t)
+			c.connect("/", nil)
+			c.emit("/", "slow")
+			c.emit("/", "fast")
+			if concurrent {
+				if got := <-order; got != "fast" {
+					t.Fatalf("first done: %s", got)
+				}
+				close(release)
+				<-order
+				return
+			}
+			select {
+			case got := <-order:
+				t.Fatalf("%s finished while the slow handler blocks", got)
+			case <-time.After(100 * time.Millisecond):
+			}
+			close(release)
+			if a, b := <-order, <-order; a != "slow" || b != "fast" {
+				t.Fatalf("order %s, %s", a, b)
+			}
+		})
+	}
+}
