@@ -1,7 +1,6 @@
 package engineio
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -10,8 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,6 +16,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/siogen/siogen/internal/nodetest"
 )
 
 // The interop tests run the Node echo server named by clientNodeServerEnv
@@ -43,74 +42,8 @@ type clientNode struct {
 // (EIO_PING_INTERVAL, ...). It stops at the end of the test.
 func clientStartNode(t testing.TB, env ...string) *clientNode {
 	t.Helper()
-	script := os.Getenv(clientNodeServerEnv)
-	if script == "" {
-		t.Skipf("set %s to the Engine.IO echo server script (testdata/echo-server.cjs) to run the interop tests against Node's engine.io", clientNodeServerEnv)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("%s is set but node is not available: %v", clientNodeServerEnv, err)
-	}
-	if _, err := os.Stat(script); err != nil {
-		t.Fatalf("%s: %v", clientNodeServerEnv, err)
-	}
-	cmd := exec.Command(node, script, "0")
-	cmd.Env = append(os.Environ(), env...)
-	if dir := os.Getenv(clientNodeModulesEnv); dir != "" {
-		cmd.Env = append(cmd.Env, "NODE_PATH="+dir)
-	}
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting the Node echo server: %v", err)
-	}
-	exited := make(chan struct{})
-	t.Cleanup(func() {
-		stdin.Close()
-		select {
-		case <-exited:
-		case <-time.After(3 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
-	n := &clientNode{events: make(chan string, 1000)}
-	listening := make(chan string, 1)
-	go func() {
-		defer close(exited)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			line := sc.Text()
-			if port, ok := strings.CutPrefix(line, "listening "); ok {
-				listening <- port
-				continue
-			}
-			select {
-			case n.events <- line:
-			default:
-			}
-		}
-		cmd.Wait()
-		close(listening)
-	}()
-	select {
-	case port, ok := <-listening:
-		if !ok {
-			t.Fatalf("the Node echo server exited: %s", stderr.String())
-		}
-		n.URL = "http://127.0.0.1:" + port
-	case <-time.After(10 * time.Second):
-		t.Fatal("the Node echo server did not start")
-	}
-	return n
+	srv := nodetest.Start(t, clientNodeServerEnv, clientNodeModulesEnv, []string{"0"}, env...)
+	return &clientNode{URL: srv.URL, events: srv.Lines}
 }
 
 // waitEvent waits for an event line starting with prefix.

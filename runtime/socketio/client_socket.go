@@ -74,8 +74,7 @@ type ClientSocket struct {
 	nextAck uint64
 	acks    map[uint64]*clientAck
 
-	queue       []func() // handler calls waiting for the dispatch goroutine
-	dispatching bool
+	exec executor // runs the handlers in order
 
 	retryQ   []*clientRetry
 	retrying bool
@@ -786,32 +785,6 @@ func (s *ClientSocket) clientDispatchConnectError(err error) {
 	})
 }
 
-// clientEnqueue queues fn for the socket's dispatch goroutine, starting it
-// when needed. m.mu must be held.
-func (s *ClientSocket) clientEnqueue(fn func()) {
-	s.queue = append(s.queue, fn)
-	if !s.dispatching {
-		s.dispatching = true
-		go s.clientDispatch()
-	}
-}
-
-// clientDispatch calls the queued handlers in order and ends when the queue
-// is empty.
-func (s *ClientSocket) clientDispatch() {
-	m := s.m
-	for {
-		m.mu.Lock()
-		if len(s.queue) == 0 {
-			s.dispatching = false
-			s.queue = nil
-			m.mu.Unlock()
-			return
-		}
-		fn := s.queue[0]
-		s.queue[0] = nil
-		s.queue = s.queue[1:]
-		m.mu.Unlock()
-		fn()
-	}
-}
+// clientEnqueue queues fn for the socket's handler goroutine. m.mu is held,
+// which keeps the order of calls made from different goroutines.
+func (s *ClientSocket) clientEnqueue(fn func()) { s.exec.run(fn) }

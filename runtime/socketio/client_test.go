@@ -1,20 +1,18 @@
 package socketio
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
 	"net"
 	"os"
-	"os/exec"
 	"reflect"
-	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/siogen/siogen/engineio"
+	"github.com/siogen/siogen/internal/nodetest"
 	"github.com/siogen/siogen/runtime/parser"
 )
 
@@ -33,68 +31,7 @@ const (
 // returns its URL. It stops at the end of the test.
 func clientStartNode(t *testing.T, env ...string) string {
 	t.Helper()
-	script := os.Getenv(clientNodeServerEnv)
-	if script == "" {
-		t.Skipf("set %s to the Socket.IO test server script (testdata/sio-server.cjs) and %s to a node_modules with socket.io 4.8 and socket.io-msgpack-parser to run the interop tests",
-			clientNodeServerEnv, clientNodeModulesEnv)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("%s is set but node is not available: %v", clientNodeServerEnv, err)
-	}
-	if _, err := os.Stat(script); err != nil {
-		t.Fatalf("%s: %v", clientNodeServerEnv, err)
-	}
-	cmd := exec.Command(node, script)
-	cmd.Env = append(os.Environ(), env...)
-	if dir := os.Getenv(clientNodeModulesEnv); dir != "" {
-		cmd.Env = append(cmd.Env, "NODE_PATH="+dir)
-	}
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("starting the Node server: %v", err)
-	}
-	exited := make(chan struct{})
-	t.Cleanup(func() {
-		stdin.Close()
-		select {
-		case <-exited:
-		case <-time.After(3 * time.Second):
-			cmd.Process.Kill()
-			<-exited
-		}
-	})
-	listening := make(chan string, 1)
-	go func() {
-		defer close(exited)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			if port, ok := strings.CutPrefix(sc.Text(), "listening "); ok {
-				listening <- port
-			}
-		}
-		cmd.Wait()
-		close(listening)
-	}()
-	select {
-	case port, ok := <-listening:
-		if !ok {
-			t.Fatalf("the Node server exited: %s", stderr.String())
-		}
-		return "http://127.0.0.1:" + port
-	case <-time.After(10 * time.Second):
-		t.Fatal("the Node server did not start")
-	}
-	return ""
+	return nodetest.Start(t, clientNodeServerEnv, clientNodeModulesEnv, nil, env...).URL
 }
 
 // clientEnv is one cell of the interop matrix.

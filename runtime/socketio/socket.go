@@ -437,7 +437,8 @@ func (s *Socket) onclose(reason DisconnectReason) {
 }
 
 // executor runs functions one after another, in a goroutine that exists
-// only while there is work: an idle socket costs no goroutine.
+// only while there is work: an idle socket costs no goroutine. Server and
+// client sockets run their handlers on one.
 type executor struct {
 	mu      sync.Mutex
 	queue   []func()
