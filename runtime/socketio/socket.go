@@ -436,7 +436,7 @@ func (s *Socket) onclose(reason DisconnectReason) {
 	})
 }
 
-// executor runs functions one after another, in a goroutine that exists
+// executor runs functions one after another, on a goroutine that it holds
 // only while there is work: an idle socket costs no goroutine. Server and
 // client sockets run their handlers on one.
 type executor struct {
@@ -454,7 +454,7 @@ func (x *executor) run(fn func()) {
 	}
 	x.running = true
 	x.mu.Unlock()
-	go x.loop()
+	workers.do(x.loop)
 }
 
 func (x *executor) loop() {
@@ -471,5 +471,66 @@ func (x *executor) loop() {
 		x.queue = x.queue[1:]
 		x.mu.Unlock()
 		fn()
+	}
+}
+
+// workers keeps a few idle goroutines for executors. A new goroutine starts
+// with a small stack that handlers (JSON decoding is deeply recursive) grow
+// again at every burst; a kept worker has grown it once. When no worker is
+// idle, a new goroutine is started, so a blocked handler never holds up
+// others.
+var workers = workerPool{max: 256}
+
+type workerPool struct {
+	mu   sync.Mutex
+	idle []chan func()
+	max  int
+}
+
+// do runs fn on an idle worker or a new goroutine.
+func (p *workerPool) do(fn func()) {
+	p.mu.Lock()
+	if n := len(p.idle); n > 0 {
+		ch := p.idle[n-1]
+		p.idle = p.idle[:n-1]
+		p.mu.Unlock()
+		ch <- fn
+		return
+	}
+	p.mu.Unlock()
+	go p.work(fn)
+}
+
+// workerIdleTime is how long an idle worker waits for work before it ends.
+const workerIdleTime = 10 * time.Second
+
+func (p *workerPool) work(fn func()) {
+	ch := make(chan func())
+	timer := time.NewTimer(workerIdleTime)
+	defer timer.Stop()
+	for {
+		fn()
+		p.mu.Lock()
+		if len(p.idle) >= p.max {
+			p.mu.Unlock()
+			return
+		}
+		p.idle = append(p.idle, ch)
+		p.mu.Unlock()
+		timer.Reset(workerIdleTime)
+		select {
+		case fn = <-ch:
+		case <-timer.C:
+			p.mu.Lock()
+			for i, c := range p.idle {
+				if c == ch {
+					p.idle = append(p.idle[:i], p.idle[i+1:]...)
+					p.mu.Unlock()
+					return
+				}
+			}
+			p.mu.Unlock()
+			fn = <-ch // taken meanwhile: its work is on the way
+		}
 	}
 }
