@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 )
 
 // poll answers a long-polling GET: at once with everything queued, or when
@@ -30,6 +31,16 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request, ss *Session) {
 		s.refuse(w, r, false, CodeUnknownSID, "")
 		return
 	}
+	// A poll that arrives while an upgrade is under way is held for a short
+	// while, as Node holds it (it answers a pending poll with noop every
+	// 100 ms): the client's "5" may be on its way over the WebSocket, and
+	// after it this poll must get 400.
+	var hold <-chan time.Time
+	if ss.upgrading {
+		t := time.NewTimer(upgradePollHold)
+		defer t.Stop()
+		hold = t.C
+	}
 	ss.getActive = true
 	ss.mu.Unlock()
 
@@ -40,6 +51,13 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request, ss *Session) {
 		case ss.closed:
 			frames = ss.closedFrames()
 			ss.lingering = false
+		case ss.transport != TransportPolling && hold != nil:
+			ss.getActive = false
+			ss.mu.Unlock()
+			s.refuse(w, r, false, CodeBadRequest, "")
+			return
+		case ss.upgrading && hold != nil:
+			// wait for the upgrade's outcome or the hold's end
 		case ss.transport != TransportPolling || ss.upgrading:
 			frames = []Frame{noopFrame}
 		case len(ss.queue) > 0:
@@ -58,6 +76,8 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request, ss *Session) {
 		ss.mu.Unlock()
 		select {
 		case <-ss.pollWake:
+		case <-hold:
+			hold = nil
 		case <-r.Context().Done():
 			ss.mu.Lock()
 			ss.getActive = false
@@ -146,6 +166,10 @@ func (s *Server) tooLarge(w http.ResponseWriter, r *http.Request, ss *Session) {
 	w.Header().Set("Connection", "close")
 	http.Error(w, "Payload Too Large", http.StatusRequestEntityTooLarge)
 }
+
+// upgradePollHold is how long a poll arriving during an upgrade waits for
+// the upgrade's outcome before it gets a noop.
+const upgradePollHold = 100 * time.Millisecond
 
 var payloadPool = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 

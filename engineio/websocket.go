@@ -87,15 +87,22 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ss *Session) {
 	// Reads fail, and close the WebSocket, when the upgrade takes too long.
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.UpgradeTimeout)
 	defer cancel()
-	if !expectProbe(ctx, c, "2probe") || c.Write(ctx, websocket.MessageText, []byte("3probe")) != nil {
+	if !expectProbe(ctx, c, "2probe") {
 		endProbe()
 		_ = c.CloseNow()
 		return
 	}
+	// Upgrading before "3probe" goes out: once the client may know, a poll
+	// must see it (a pending or new poll now answers noop).
 	ss.mu.Lock()
-	ss.upgrading = true // a pending or new poll now answers noop
+	ss.upgrading = true
 	ss.mu.Unlock()
 	ss.signal()
+	if c.Write(ctx, websocket.MessageText, []byte("3probe")) != nil {
+		endProbe()
+		_ = c.CloseNow()
+		return
+	}
 	if !expectProbe(ctx, c, "5") {
 		endProbe()
 		_ = c.CloseNow()

@@ -345,3 +345,19 @@ func TestPerMessageDeflate(t *testing.T) {
 		t.Fatal("echo differs")
 	}
 }
+
+// A poll sent right after "5" — possibly handled before the WebSocket
+// reader has seen the "5" — gets 400, as in the official suite.
+func TestPollRightAfterUpgradeGets400(t *testing.T) {
+	ts := newTestServer(t, &Options{PingInterval: time.Minute})
+	for i := 0; i < 20; i++ {
+		sid := ts.handshake(t)
+		c := mustDialWS(t, ts, sid)
+		writeText(t, c, "2probe")
+		readText(t, c)
+		writeText(t, c, "5")
+		if r := ts.poll(t, sid); r.status != 400 {
+			t.Fatalf("round %d: poll after 5: %d %q", i, r.status, r.body)
+		}
+	}
+}
