@@ -202,6 +202,7 @@ var NamespaceDecls = [][2]string{
 	{"New%sNamespace", "namespace constructor"},
 	{"%sSocket", "typed socket"},
 	{"%sEmitter", "typed broadcast emitter"},
+	{"New%sEmitter", "emitter constructor"},
 	{"%sClient", "typed client"},
 	{"New%sClient", "client constructor"},
 	{"%sClientHandler", "client handler interface"},
@@ -211,7 +212,8 @@ var NamespaceDecls = [][2]string{
 // GoDecls lists every package-level identifier generated Go code declares
 // for the schema, in a fixed order: the types (declared, then inline), the
 // enum constants, the error code constants (Code+GoName), then for each
-// namespace the [NamespaceDecls] and one event name constant per distinct
+// namespace the [NamespaceDecls] (and NSParams for a dynamic namespace)
+// and one event name constant per distinct
 // event name (namespace GoName + event GoName + "Event"). A schema that
 // Parse accepted has no two with the same Name.
 func (s *Schema) GoDecls() []GoDecl {
@@ -236,6 +238,9 @@ func (s *Schema) GoDecls() []GoDecl {
 	for _, ns := range s.Namespaces {
 		for _, d := range NamespaceDecls {
 			out = append(out, GoDecl{fmt.Sprintf(d[0], ns.GoName), "the " + d[1] + " of namespace " + ns.Name, ns.Pos})
+		}
+		if ns.IsDynamic() {
+			out = append(out, GoDecl{ns.GoName + "Params", "the parameters type of namespace " + ns.Name, ns.Pos})
 		}
 		seen := map[string]bool{}
 		for _, ev := range ns.Events() {

@@ -32,7 +32,7 @@ func validSchemas(t *testing.T) []string {
 	return names
 }
 
-// TestGolden generates the TypeScript and AsyncAPI outputs of every valid
+// TestGolden generates the TypeScript, AsyncAPI and Go outputs of every valid
 // schema through its testdata/golden/NAME/siogen.yaml and compares them
 // with the files there (with -update: rewrites them through the command,
 // header guard included).
@@ -50,9 +50,20 @@ func TestGolden(t *testing.T) {
 			}
 			files := generateFiles(t, config)
 			want := map[string]bool{name + ".sio.ts": true, name + ".asyncapi.yaml": true}
+			// The Go package in go/: every file there must be generated.
+			goFiles, _ := filepath.Glob(filepath.Join(dir, "go", "*.go"))
+			if len(goFiles) == 0 && !*update {
+				t.Errorf("no Go golden files in %s/go (run go test ./cmd/siogen -update)", dir)
+			}
+			for _, f := range goFiles {
+				want["go/"+filepath.Base(f)] = true
+			}
 			for _, f := range files {
 				base := filepath.Base(f.Path)
-				if !want[base] {
+				if filepath.Ext(base) == ".go" {
+					base = "go/" + base
+				}
+				if !want[base] && !(*update && strings.HasPrefix(base, "go/")) {
 					t.Errorf("unexpected output %s", f.Path)
 					continue
 				}
@@ -111,4 +122,20 @@ func generateFiles(t *testing.T, config string) []gen.File {
 		t.Fatal(err)
 	}
 	return files
+}
+
+// TestGeneratedUpToDate checks that the packages under generated/ (built
+// and tested with the module) match the generator: regenerate them with
+// go generate ./generated.
+func TestGeneratedUpToDate(t *testing.T) {
+	configs, _ := filepath.Glob("../../generated/*/siogen.yaml")
+	if len(configs) == 0 {
+		t.Fatal("no generated/*/siogen.yaml")
+	}
+	for _, config := range configs {
+		var stdout, stderr bytes.Buffer
+		if code := run([]string{"generate", "-check", "-config", config}, &stdout, &stderr); code != 0 {
+			t.Errorf("%s: generate -check: exit %d (run go generate ./generated)\n%s", config, code, stderr.String())
+		}
+	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/siogen/siogen/cmd/siogen/internal/asyncapigen"
 	"github.com/siogen/siogen/cmd/siogen/internal/gen"
+	"github.com/siogen/siogen/cmd/siogen/internal/gogen"
 	"github.com/siogen/siogen/cmd/siogen/internal/tsgen"
 	"github.com/siogen/siogen/schema"
 )
@@ -20,6 +21,7 @@ import (
 var generators = []gen.Generator{
 	tsgen.Generator{},
 	asyncapigen.Generator{},
+	gogen.Generator{},
 }
 
 // Exit codes.

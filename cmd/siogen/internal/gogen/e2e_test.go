@@ -1,0 +1,420 @@
+package gogen_test
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/siogen/siogen/generated/chat"
+	"github.com/siogen/siogen/generated/events"
+	"github.com/siogen/siogen/internal/leakcheck"
+	"github.com/siogen/siogen/runtime/parser"
+	"github.com/siogen/siogen/runtime/socketio"
+	"github.com/siogen/siogen/runtime/socketio/siotest"
+)
+
+func TestMain(m *testing.M) { leakcheck.Main(m) }
+
+func ctxT(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+	t.Cleanup(cancel)
+	return ctx
+}
+
+// recv waits for a value on ch.
+func recv[T any](t *testing.T, ch <-chan T) T {
+	t.Helper()
+	select {
+	case v := <-ch:
+		return v
+	case <-time.After(10 * time.Second):
+		t.Fatal("timed out waiting")
+	}
+	var zero T
+	return zero
+}
+
+// ---- /chat ----
+
+type chatServer struct {
+	chat.UnimplementedChatHandler
+	srv    *socketio.Server
+	typing chan chat.RoomID
+}
+
+func (h *chatServer) Connect(ctx context.Context, s *chat.ChatSocket, auth *chat.ChatAuth) error {
+	if auth.Token != "secret" {
+		return socketio.NewConnectError("unauthorized", nil)
+	}
+	s.SetData("user-" + s.ID())
+	return nil
+}
+
+func (h *chatServer) Join(ctx context.Context, s *chat.ChatSocket, p *chat.ChatJoinPayload) (*chat.ChatJoinAck, error) {
+	s.Join(string(p.Room))
+	return &chat.ChatJoinAck{History: []chat.Message{{ID: "m0", Room: p.Room, Text: "welcome"}}}, nil
+}
+
+func (h *chatServer) Send(ctx context.Context, s *chat.ChatSocket, p *chat.ChatSendPayload) (*chat.Message, error) {
+	switch p.Text {
+	case "spam":
+		return nil, socketio.NewAckError(chat.CodeRateLimited, "")
+	case "boom":
+		return nil, errors.New("database password is hunter2")
+	}
+	m := &chat.Message{ID: "m1", Room: p.Room, Author: chat.User{ID: s.ID(), Name: "ann"}, Text: p.Text,
+		Files: [][]byte{{0, 1, 2, 255}}, SentAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}
+	// Broadcast to the room, through the typed emitter.
+	if err := chat.NewChatEmitter(h.srv).To(string(p.Room)).Except(s.ID()).Message(m); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func (h *chatServer) Typing(ctx context.Context, s *chat.ChatSocket, p *chat.ChatTypingPayload) error {
+	h.typing <- p.Room
+	return nil
+}
+
+type chatClientHandler struct {
+	chat.UnimplementedChatClientHandler
+	messages chan *chat.Message
+}
+
+func (h *chatClientHandler) Message(ctx context.Context, p *chat.Message) error {
+	h.messages <- p
+	return nil
+}
+
+func TestChatEndToEnd(t *testing.T) {
+	srv := siotest.NewServer(t, nil)
+	h := &chatServer{srv: srv.Server, typing: make(chan chat.RoomID, 4)}
+	chat.NewChatNamespace(srv.Server, h)
+	ctx := ctxT(t)
+
+	// Refused auth.
+	bad := chat.NewChatClient(srv.Manager(t, nil), &chat.ChatAuth{Token: "nope"}, nil)
+	var ce *socketio.ConnectError
+	if err := bad.Connect(ctx); !errors.As(err, &ce) || ce.Message != "unauthorized" {
+		t.Fatalf("bad auth: got %v, want ConnectError unauthorized", err)
+	}
+
+	ha := &chatClientHandler{messages: make(chan *chat.Message, 4)}
+	hb := &chatClientHandler{messages: make(chan *chat.Message, 4)}
+	a := chat.NewChatClient(srv.Manager(t, nil), &chat.ChatAuth{Token: "secret"}, ha)
+	b := chat.NewChatClient(srv.Manager(t, nil), &chat.ChatAuth{Token: "secret"}, hb)
+	for _, c := range []chat.ChatClient{a, b} {
+		if err := c.Connect(ctx); err != nil {
+			t.Fatal(err)
+		}
+		hist, err := c.Join(ctx, &chat.ChatJoinPayload{Room: "lobby"})
+		if err != nil || len(hist.History) != 1 || hist.History[0].Text != "welcome" {
+			t.Fatalf("join: %+v, %v", hist, err)
+		}
+	}
+
+	// Payload + ack + binary field + time.
+	m, err := a.Send(ctx, &chat.ChatSendPayload{Room: "lobby", Text: "hi"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Text != "hi" || len(m.Files) != 1 || !bytes.Equal(m.Files[0], []byte{0, 1, 2, 255}) || !m.SentAt.Equal(time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)) {
+		t.Fatalf("send: got %+v", m)
+	}
+	// Broadcast via the emitter reached b (binary included), not a.
+	got := recv(t, hb.messages)
+	if got.Text != "hi" || got.Author.Name != "ann" || !bytes.Equal(got.Files[0], []byte{0, 1, 2, 255}) {
+		t.Fatalf("broadcast: got %+v", got)
+	}
+	select {
+	case x := <-ha.messages:
+		t.Fatalf("sender got its own broadcast %+v", x)
+	default:
+	}
+
+	// A declared error code, with the schema's description as message.
+	_, err = a.Send(ctx, &chat.ChatSendPayload{Room: "lobby", Text: "spam"})
+	if socketio.ErrorCode(err) != chat.CodeRateLimited || !errors.Is(err, &socketio.AckError{Code: chat.CodeRateLimited}) {
+		t.Fatalf("spam: got %v", err)
+	}
+	var ae *socketio.AckError
+	if !errors.As(err, &ae) || ae.Message != "Too many messages; retry later." {
+		t.Fatalf("spam message: %v", err)
+	}
+	// A plain error is internal, without its text.
+	_, err = a.Send(ctx, &chat.ChatSendPayload{Room: "lobby", Text: "boom"})
+	if socketio.ErrorCode(err) != socketio.CodeInternal || strings.Contains(err.Error(), "hunter2") {
+		t.Fatalf("boom: got %v", err)
+	}
+
+	// The client refuses to send an invalid payload.
+	long := chat.RoomID(strings.Repeat("r", 65))
+	_, err = a.Send(ctx, &chat.ChatSendPayload{Room: long, Text: "x"})
+	var ve *socketio.ValidationError
+	if socketio.ErrorCode(err) != socketio.CodeInvalidArgument || !errors.As(err, &ve) || ve.Path != "room" {
+		t.Fatalf("invalid send: got %v", err)
+	}
+	if err := a.Typing(&chat.ChatTypingPayload{Room: long}); socketio.ErrorCode(err) != socketio.CodeInvalidArgument {
+		t.Fatalf("invalid typing: got %v", err)
+	}
+
+	// The server rejects an invalid payload sent by an untyped client with
+	// invalid_argument, before the handler runs.
+	raw := a.Socket()
+	args, err := raw.EmitWithAck(ctx, chat.ChatSendEvent, map[string]any{"room": string(long), "text": "x"})
+	_, err = socketio.DecodeAck[chat.Message](args, err)
+	if !errors.As(err, &ae) || ae.Code != socketio.CodeInvalidArgument || !strings.Contains(ae.Message, "room has 65 characters") {
+		t.Fatalf("server validation: got %v", err)
+	}
+	args, err = raw.EmitWithAck(ctx, chat.ChatSendEvent, "not an object")
+	if _, err = socketio.DecodeAck[chat.Message](args, err); socketio.ErrorCode(err) != socketio.CodeInvalidArgument {
+		t.Fatalf("server decoding: got %v", err)
+	}
+	// An invalid event without ack is dropped; a valid one arrives.
+	if err := raw.Emit(chat.ChatTypingEvent, map[string]any{"room": string(long)}); err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Typing(&chat.ChatTypingPayload{Room: "lobby"}); err != nil {
+		t.Fatal(err)
+	}
+	if r := recv(t, h.typing); r != "lobby" {
+		t.Fatalf("typing: got %q (the invalid one should have been dropped)", r)
+	}
+	if err := a.Disconnect(); err != nil {
+		t.Fatal(err)
+	}
+	_ = b.Disconnect()
+}
+
+// ---- /workspace/{id} and / ----
+
+type workspaceServer struct {
+	events.UnimplementedWorkspaceHandler // Ping is left unimplemented
+	sockets                              chan *events.WorkspaceSocket
+	left                                 chan string
+	disconnected                         chan socketio.DisconnectReason
+}
+
+func (h *workspaceServer) Connect(ctx context.Context, s *events.WorkspaceSocket, auth *events.WorkspaceAuth) error {
+	if auth.Token != "0123456789" {
+		return socketio.NewAckError("unauthenticated", "bad token")
+	}
+	return nil
+}
+
+func (h *workspaceServer) Open(ctx context.Context, s *events.WorkspaceSocket, p events.DocID) (*events.Doc, error) {
+	if p == "doc_00000005" { // slow
+		time.Sleep(200 * time.Millisecond)
+	}
+	if p != "doc_0000000a" {
+		return nil, socketio.NewAckError(events.CodeNotFound, "")
+	}
+	// The namespace parameter is available to the handler.
+	return &events.Doc{ID: p, Title: "in workspace " + s.Params().ID, Version: 3}, nil
+}
+
+func (h *workspaceServer) Move(ctx context.Context, s *events.WorkspaceSocket, arg1 events.DocID, x, y float64, opts *events.WorkspaceMoveOpts, arg5 *string) (bool, error) {
+	return arg1 == "doc_0000000a" && x == 1.5 && y == -2 && opts.Snap && arg5 != nil && *arg5 == "note", nil
+}
+
+func (h *workspaceServer) Leave(ctx context.Context, s *events.WorkspaceSocket) error {
+	h.left <- s.ID()
+	h.sockets <- s
+	return nil
+}
+
+func (h *workspaceServer) Disconnect(s *events.WorkspaceSocket, reason socketio.DisconnectReason) {
+	h.disconnected <- reason
+}
+
+type workspaceClientHandler struct {
+	events.UnimplementedWorkspaceClientHandler
+	cursors chan [3]any
+}
+
+func (h *workspaceClientHandler) Confirm(ctx context.Context, p string) (events.WorkspaceConfirmAck, error) {
+	if p == "delete?" {
+		return events.WorkspaceConfirmAckYes, nil
+	}
+	return events.WorkspaceConfirmAckNo, nil
+}
+
+func (h *workspaceClientHandler) Cursor(ctx context.Context, arg1 events.DocID, arg2, arg3 int32) error {
+	h.cursors <- [3]any{arg1, arg2, arg3}
+	return nil
+}
+
+type mainClientHandler struct {
+	events.UnimplementedMainClientHandler
+	got chan string
+}
+
+func (h *mainClientHandler) Announcement(ctx context.Context, p string) error {
+	h.got <- p
+	return nil
+}
+
+func TestWorkspaceEndToEnd(t *testing.T) {
+	srv := siotest.NewServer(t, nil)
+	h := &workspaceServer{sockets: make(chan *events.WorkspaceSocket, 1), left: make(chan string, 1), disconnected: make(chan socketio.DisconnectReason, 1)}
+	events.NewWorkspaceNamespace(srv.Server, h)
+	events.NewMainNamespace(srv.Server, events.UnimplementedMainHandler{})
+	ctx := ctxT(t)
+	m := srv.Manager(t, nil)
+
+	// Bad namespace parameters are refused locally.
+	if _, err := events.NewWorkspaceClient(m, events.WorkspaceParams{ID: "a/b"}, nil, nil); !errors.Is(err, socketio.ErrBadNamespaceParam) {
+		t.Fatalf("bad param: %v", err)
+	}
+	// Auth: the client validates it (minLength 10) before connecting...
+	short, err := events.NewWorkspaceClient(m, events.WorkspaceParams{ID: "42"}, &events.WorkspaceAuth{Token: "short"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := short.Connect(ctx); socketio.ErrorCode(err) != socketio.CodeInvalidArgument {
+		t.Fatalf("short token: %v", err)
+	}
+	// ...the server validates it too (an untyped client), and the handler refuses with a code.
+	for _, tc := range []struct{ token, code string }{{"short", socketio.CodeInvalidArgument}, {"9999999999", "unauthenticated"}} {
+		rawc := srv.Manager(t, nil).Socket("/workspace/42", &socketio.ClientSocketOptions{Auth: map[string]any{"token": tc.token}})
+		var ce *socketio.ConnectError
+		err := rawc.Connect(ctx)
+		var data socketio.AckError
+		if !errors.As(err, &ce) || ce.Data.Decode(&data) != nil || data.Code != tc.code {
+			t.Fatalf("token %q: got %v (data %+v), want code %s", tc.token, err, data, tc.code)
+		}
+	}
+
+	hc := &workspaceClientHandler{cursors: make(chan [3]any, 1)}
+	m = srv.Manager(t, nil) // a manager keeps one socket per namespace
+	c, err := events.NewWorkspaceClient(m, events.WorkspaceParams{ID: "42"}, &events.WorkspaceAuth{Token: "0123456789"}, hc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	mc := events.NewMainClient(m, &mainClientHandler{got: make(chan string, 1)})
+	if err := mc.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+
+	// Payload (a named string type) + ack, with the namespace parameter.
+	doc, err := c.Open(ctx, "doc_0000000a")
+	if err != nil || doc.Title != "in workspace 42" || doc.Version != 3 {
+		t.Fatalf("open: %+v, %v", doc, err)
+	}
+	if _, err := c.Open(ctx, "doc_0000000b"); socketio.ErrorCode(err) != events.CodeNotFound {
+		t.Fatalf("open missing: %v", err)
+	}
+	// Pattern validation on the client.
+	if _, err := c.Open(ctx, "nope"); socketio.ErrorCode(err) != socketio.CodeInvalidArgument {
+		t.Fatalf("open invalid: %v", err)
+	}
+	// Positional arguments, with an optional last one.
+	note := "note"
+	ok, err := c.Move(ctx, "doc_0000000a", 1.5, -2, &events.WorkspaceMoveOpts{Snap: true}, &note)
+	if err != nil || !ok {
+		t.Fatalf("move: %v, %v", ok, err)
+	}
+	var ve *socketio.ValidationError
+	if _, err := c.Move(ctx, "doc_0000000a", -1, 0, &events.WorkspaceMoveOpts{}, nil); !errors.As(err, &ve) || ve.Path != "x" {
+		t.Fatalf("move x<0: %v", err)
+	}
+	if _, err := c.Move(ctx, "doc_0000000a", 1, 0, nil, nil); !errors.As(err, &ve) || ve.Path != "opts" {
+		t.Fatalf("move nil opts: %v", err)
+	}
+	// An event the handler does not implement.
+	if _, err := c.Ping(ctx); socketio.ErrorCode(err) != socketio.CodeUnimplemented {
+		t.Fatalf("ping: %v", err)
+	}
+	// Client-side timeout is code timeout.
+	short2, cancel := context.WithTimeout(ctx, 20*time.Millisecond)
+	if _, err := c.Open(short2, "doc_00000005"); socketio.ErrorCode(err) != socketio.CodeTimeout || !errors.Is(err, socketio.ErrAckTimeout) {
+		t.Fatalf("timeout: %v", err)
+	}
+	cancel()
+
+	// An event without args; the handler hands us its socket.
+	if err := c.Leave(); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, h.left)
+	ts := recv(t, h.sockets)
+	if ts.Params().ID != "42" || ts.ID() != c.Socket().ID() {
+		t.Fatalf("socket params %+v id %s", ts.Params(), ts.ID())
+	}
+	// A server-to-client event with an ack, answered by the typed client.
+	ans, err := ts.Confirm(ctx, "delete?")
+	if err != nil || ans != events.WorkspaceConfirmAckYes {
+		t.Fatalf("confirm: %v, %v", ans, err)
+	}
+	// Broadcast through the emitter of the dynamic namespace.
+	if err := events.NewWorkspaceEmitter(srv.Server, events.WorkspaceParams{ID: "42"}).Cursor("doc_0000000a", 3, 4); err != nil {
+		t.Fatal(err)
+	}
+	if cur := recv(t, hc.cursors); cur != [3]any{events.DocID("doc_0000000a"), int32(3), int32(4)} {
+		t.Fatalf("cursor: %v", cur)
+	}
+	// The emitter validates too.
+	if err := events.NewWorkspaceEmitter(srv.Server, events.WorkspaceParams{ID: "42"}).Cursor("bad", 0, 0); socketio.ErrorCode(err) != socketio.CodeInvalidArgument {
+		t.Fatalf("cursor invalid: %v", err)
+	}
+	// Emitting to a workspace nobody joined goes nowhere.
+	if err := events.NewWorkspaceEmitter(srv.Server, events.WorkspaceParams{ID: "7"}).Kicked(); err != nil {
+		t.Fatal(err)
+	}
+	// The main namespace's emitter.
+	if err := events.NewMainEmitter(srv.Server).Announcement("hello"); err != nil {
+		t.Fatal(err)
+	}
+
+	// Disconnect reaches the handler.
+	ts.Disconnect(false)
+	if r := recv(t, h.disconnected); r != socketio.ReasonServerNamespaceDisconnect {
+		t.Fatalf("disconnect reason %q", r)
+	}
+	_ = mc.Disconnect()
+}
+
+// TestUnimplementedClientAcks: a typed client without a handler answers
+// server-to-client acked events with unimplemented.
+func TestUnimplementedClientAcks(t *testing.T) {
+	srv := siotest.NewServer(t, nil)
+	var mu sync.Mutex
+	var sock *socketio.Socket
+	got := make(chan struct{})
+	srv.Of("/workspace/1").OnConnection(func(s *socketio.Socket) {
+		mu.Lock()
+		sock = s
+		mu.Unlock()
+		close(got)
+	})
+	c, err := events.NewWorkspaceClient(srv.Manager(t, nil), events.WorkspaceParams{ID: "1"}, &events.WorkspaceAuth{Token: "0123456789"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := ctxT(t)
+	if err := c.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	<-got
+	mu.Lock()
+	s := sock
+	mu.Unlock()
+	args, err := s.EmitWithAck(ctx, events.WorkspaceConfirmEvent, "ok?")
+	if _, err := socketio.DecodeAck[events.WorkspaceConfirmAck](args, err); socketio.ErrorCode(err) != socketio.CodeUnimplemented {
+		t.Fatalf("got %v", err)
+	}
+	// Invalid payload from the server: invalid_argument.
+	args, err = s.EmitWithAck(ctx, events.WorkspaceConfirmEvent, 42)
+	if _, err := socketio.DecodeAck[events.WorkspaceConfirmAck](args, err); socketio.ErrorCode(err) != socketio.CodeInvalidArgument {
+		t.Fatalf("got %v", err)
+	}
+	_ = c.Disconnect()
+	_ = parser.JSON
+}

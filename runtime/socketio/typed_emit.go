@@ -1,0 +1,85 @@
+package socketio
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+)
+
+// A Broadcaster sends an event to the sockets of a namespace selected by
+// opts. Generated typed emitters (NewChatEmitter) send through one: *Server
+// is a Broadcaster for its own sockets, and an emitter living in another
+// process (publishing to a cluster adapter's channel) can be one too, since
+// only the namespace's name, the options and the arguments cross the
+// boundary.
+type Broadcaster interface {
+	BroadcastEvent(nsp string, opts BroadcastOptions, event string, args ...any) error
+}
+
+// BroadcastEvent sends event to the sockets of namespace nsp that opts
+// selects, on every node (unless opts.Flags.Local). A namespace nobody has
+// connected to yet (a dynamic one not created yet) has no sockets: the
+// event goes nowhere and the result is nil. It makes *Server a Broadcaster.
+func (s *Server) BroadcastEvent(nsp string, opts BroadcastOptions, event string, args ...any) error {
+	if !strings.HasPrefix(nsp, "/") {
+		nsp = "/" + nsp
+	}
+	s.mu.RLock()
+	n := s.nsps[nsp]
+	s.mu.RUnlock()
+	if n == nil {
+		return checkEmit(event)
+	}
+	b := &BroadcastOperator{nsp: n, rooms: opts.Rooms, except: opts.Except, flags: opts.Flags}
+	return b.Emit(event, args...)
+}
+
+var _ Broadcaster = (*Server)(nil)
+
+// ErrBadNamespaceParam: a parameter of a dynamic namespace is empty or
+// contains a slash.
+var ErrBadNamespaceParam = errors.New("socketio: bad namespace parameter")
+
+// FillNamespace replaces the {param} segments of a namespace path
+// ("/workspace/{id}") with values, in order. A value that is empty or
+// contains "/" is an error wrapping ErrBadNamespaceParam.
+func FillNamespace(path string, values ...string) (string, error) {
+	segs := strings.Split(path, "/")
+	i := 0
+	for j, seg := range segs {
+		if !strings.HasPrefix(seg, "{") || !strings.HasSuffix(seg, "}") {
+			continue
+		}
+		if i >= len(values) {
+			return "", fmt.Errorf("%w: no value for %s in %s", ErrBadNamespaceParam, seg, path)
+		}
+		v := values[i]
+		i++
+		if v == "" || strings.Contains(v, "/") {
+			return "", fmt.Errorf("%w: %s of %s is %q (it must be non-empty, without /)", ErrBadNamespaceParam, seg, path, v)
+		}
+		segs[j] = v
+	}
+	return strings.Join(segs, "/"), nil
+}
+
+// SocketContext returns a context that is canceled when s disconnects; it
+// has no deadline and no values. Generated handlers receive it.
+func SocketContext(s *Socket) context.Context { return socketCtx{s} }
+
+type socketCtx struct{ s *Socket }
+
+func (socketCtx) Deadline() (time.Time, bool) { return time.Time{}, false }
+func (c socketCtx) Done() <-chan struct{}     { return c.s.gone }
+func (socketCtx) Value(any) any               { return nil }
+func (c socketCtx) Err() error {
+	select {
+	case <-c.s.gone:
+		return context.Canceled
+	default:
+		return nil
+	}
+}
+func (c socketCtx) String() string { return "socketio.SocketContext(" + c.s.id + ")" }
