@@ -8,10 +8,10 @@ export SIOGEN_SIO_NODE_SERVER := $(CURDIR)/runtime/socketio/testdata/sio-server.
 export SIOGEN_EIO_NODE_MODULES := $(NODE_MODULES)
 export SIOGEN_SIO_NODE_MODULES := $(NODE_MODULES)
 
-.PHONY: test npm vet gotest interop fuzz bench run
+.PHONY: test npm vet generate-check gotest interop fuzz bench run
 
 ## test: everything — npm packages, vet, Go tests with -race, interop tests
-test: npm vet gotest interop
+test: npm vet generate-check gotest interop
 
 ## npm: installs the official npm packages the tests run against, from the lockfile
 npm:
@@ -21,6 +21,12 @@ npm:
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+
+## generate-check: go generate ./... must reproduce the committed generated code
+generate-check:
+	$(GO) generate ./...
+	@git diff --exit-code --stat -- generated testdata/golden || { echo "generated code is stale: run go generate ./... and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- generated testdata/golden)" || { echo "go generate made new files:"; git status --porcelain -- generated testdata/golden; exit 1; }
 
 gotest:
 	$(GO) test -race -count=1 ./...
