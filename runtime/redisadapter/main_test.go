@@ -100,7 +100,7 @@ func (r *redisServer) client(t testing.TB) *redis.Client {
 var wsOnly = &siotest.ClientOptions{Transports: []engineio.Transport{engineio.TransportWebSocket}}
 
 // cluster starts n Go nodes sharing r, each with its own Redis client.
-func cluster(t *testing.T, r *redisServer, n int, o *redisadapter.Options) []*siotest.Server {
+func cluster(t testing.TB, r *redisServer, n int, o *redisadapter.Options) []*siotest.Server {
 	t.Helper()
 	nodes := make([]*siotest.Server, n)
 	for i := range nodes {
