@@ -90,6 +90,10 @@ func dedup(s []string) []string {
 
 func flagsOf(f socketio.BroadcastFlags) *wireFlags {
 	w := &wireFlags{Volatile: f.Volatile}
+	if f.NoCompress {
+		no := false
+		w.Compress = &no
+	}
 	if f.Timeout > 0 {
 		w.Timeout = float64(f.Timeout.Milliseconds())
 	}
@@ -112,6 +116,7 @@ func (w *wireOpts) options() socketio.BroadcastOptions {
 	o := socketio.BroadcastOptions{Rooms: w.Rooms, Except: w.Except}
 	if w.Flags != nil {
 		o.Flags.Volatile = w.Flags.Volatile
+		o.Flags.NoCompress = w.Flags.Compress != nil && !*w.Flags.Compress
 		o.Flags.Timeout = time.Duration(w.Flags.Timeout * float64(time.Millisecond))
 	}
 	return o

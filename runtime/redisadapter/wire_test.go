@@ -83,3 +83,16 @@ func TestWireBytes(t *testing.T) {
 		t.Fatalf("binary %x %v", bin, err)
 	}
 }
+
+func TestCompressFlagRoundTrip(t *testing.T) {
+	for _, no := range []bool{false, true} {
+		o := socketio.BroadcastOptions{Rooms: []string{"r"}, Flags: socketio.BroadcastFlags{NoCompress: no}}
+		w := optsOf(o, true)
+		if got := w.options().Flags.NoCompress; got != no {
+			t.Fatalf("NoCompress %v came back %v", no, got)
+		}
+		if no && (w.Flags.Compress == nil || *w.Flags.Compress) {
+			t.Fatalf("wire flags %+v, want compress:false", w.Flags)
+		}
+	}
+}
