@@ -1160,9 +1160,9 @@ func (g *generator) serverNamespace(f *jen.File, ns *schema.Namespace) {
 			body = append(body, jen.If(jen.Err().Op(":=").Id(validateName(ns, ev)).Call(paramIDs(ps)...), jen.Err().Op("!=").Nil()).Block(
 				jen.Return(jen.Qual(rt, "InvalidArgument").Call(jen.Err()))))
 		}
-		body = append(body, jen.Return(jen.Id("e").Dot("b").Dot("BroadcastEvent").Call(append([]jen.Code{jen.Id("e").Dot("nsp"), jen.Id("e").Dot("opts"), jen.Id(N + ev.GoName + "Event")}, paramIDs(ps)...)...)))
-		f.Add(comment(eventDoc(ev, fmt.Sprintf("%s broadcasts the event %q (after validating it).", ev.GoName, ev.Name))...))
-		f.Func().Params(er()).Id(ev.GoName).Params(g.paramDecls(ps)...).Error().Block(body...)
+		body = append(body, jen.Return(jen.Id("e").Dot("b").Dot("BroadcastEvent").Call(append([]jen.Code{jen.Id("ctx"), jen.Id("e").Dot("nsp"), jen.Id("e").Dot("opts"), jen.Id(N + ev.GoName + "Event")}, paramIDs(ps)...)...)))
+		f.Add(comment(eventDoc(ev, fmt.Sprintf("%s broadcasts the event %q (after validating it); ctx bounds the send where it blocks (an emitter in another process publishing to Redis).", ev.GoName, ev.Name))...))
+		f.Func().Params(er()).Id(ev.GoName).Params(append([]jen.Code{jen.Id("ctx").Qual("context", "Context")}, g.paramDecls(ps)...)...).Error().Block(body...)
 		f.Line()
 	}
 }
