@@ -157,6 +157,12 @@ func (ts *testServer) post(t *testing.T, sid, body string) response {
 	return do(t, "POST", ts.url("EIO=4&transport=polling&sid="+sid), body, "Content-Type", "text/plain;charset=UTF-8")
 }
 
+// calmOptions keeps the heartbeat out of tests that are not about it: with
+// the fast one, a loaded machine could time a session out mid-test.
+func calmOptions() *Options { return &Options{PingInterval: time.Minute} }
+
+// fastOptions has the official suite's heartbeat (300 ms + 200 ms), for the
+// tests about heartbeats and the announced values.
 func fastOptions() *Options {
 	return &Options{PingInterval: 300 * time.Millisecond, PingTimeout: 200 * time.Millisecond}
 }
@@ -236,7 +242,7 @@ func TestTransportsOption(t *testing.T) {
 }
 
 func TestPollingMessages(t *testing.T) {
-	ts := newTestServer(t, fastOptions())
+	ts := newTestServer(t, calmOptions())
 	tests := []struct{ name, post, want string }{
 		{"one text", "4hello", "4hello"},
 		{"three batched", "4test1\x1e4test2\x1e4test3", "4test1\x1e4test2\x1e4test3"},
@@ -301,7 +307,7 @@ func TestPollingBadInputClosesOnlyThatSession(t *testing.T) {
 }
 
 func TestPollingMessageNearLimit(t *testing.T) {
-	ts := newTestServer(t, fastOptions())
+	ts := newTestServer(t, calmOptions())
 	sid := ts.handshake(t)
 	msg := "4" + strings.Repeat("é", (1_000_000-1)/2) // 999 999 bytes
 	if res := ts.post(t, sid, msg); res.status != 200 {
@@ -313,7 +319,7 @@ func TestPollingMessageNearLimit(t *testing.T) {
 }
 
 func TestConcurrentGetClosesSession(t *testing.T) {
-	ts := newTestServer(t, fastOptions())
+	ts := newTestServer(t, calmOptions())
 	sid := ts.handshake(t)
 	first := make(chan response, 1)
 	go func() { first <- ts.poll(t, sid) }()
@@ -339,7 +345,7 @@ func TestConcurrentGetClosesSession(t *testing.T) {
 }
 
 func TestAbortedGetClosesSession(t *testing.T) {
-	ts := newTestServer(t, fastOptions())
+	ts := newTestServer(t, calmOptions())
 	sid := ts.handshake(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	req, _ := http.NewRequestWithContext(ctx, "GET", ts.url("EIO=4&transport=polling&sid="+sid), nil)
@@ -392,7 +398,7 @@ func TestPingTimeoutPolling(t *testing.T) {
 }
 
 func TestClientClosePolling(t *testing.T) {
-	ts := newTestServer(t, fastOptions())
+	ts := newTestServer(t, calmOptions())
 	sid := ts.handshake(t)
 	pending := make(chan response, 1)
 	go func() { pending <- ts.poll(t, sid) }()
@@ -635,7 +641,7 @@ func waitFor(t *testing.T, cond func() bool) {
 // The official suite sends GET and POST "1" at once; when the POST is
 // processed first, the GET still gets its noop rather than a 400.
 func TestClientClosePollingPostFirst(t *testing.T) {
-	ts := newTestServer(t, fastOptions())
+	ts := newTestServer(t, calmOptions())
 	sid := ts.handshake(t)
 	if r := ts.post(t, sid, "1"); r.status != 200 {
 		t.Fatalf("POST close: %d", r.status)

@@ -140,7 +140,7 @@ func TestWebSocketBadInput(t *testing.T) {
 			return c.Write(context.Background(), websocket.MessageText, append([]byte("4"), make([]byte, 1_000_000)...))
 		}, ReasonTransportError},
 	}
-	ts := newTestServer(t, fastOptions())
+	ts := newTestServer(t, calmOptions())
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c := mustDialWS(t, ts, "")
@@ -201,7 +201,7 @@ func upgradeTo(t *testing.T, ts *testServer, sid string) *websocket.Conn {
 }
 
 func TestUpgrade(t *testing.T) {
-	ts := newTestServer(t, fastOptions())
+	ts := newTestServer(t, calmOptions())
 	sid := ts.handshake(t)
 	c := upgradeTo(t, ts, sid)
 	writeText(t, c, "4hello")

@@ -6,6 +6,7 @@ import (
 	"net/http/httptest"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/siogen/siogen/engineio"
 	"github.com/siogen/siogen/runtime/parser"
@@ -15,6 +16,7 @@ import (
 type countConn struct {
 	id     string
 	frames atomic.Int64
+	record atomic.Bool // keep the last frames in last (allocates: tests only)
 	last   atomic.Pointer[[]engineio.Frame]
 }
 
@@ -22,7 +24,10 @@ func (c *countConn) ID() string                    { return c.id }
 func (c *countConn) Transport() engineio.Transport { return engineio.TransportWebSocket }
 func (c *countConn) Send(f ...engineio.Frame) error {
 	c.frames.Add(int64(len(f)))
-	c.last.Store(&f)
+	if c.record.Load() {
+		cp := f // a copy, so that f itself does not escape to the heap
+		c.last.Store(&cp)
+	}
 	return nil
 }
 func (c *countConn) SendVolatile(f ...engineio.Frame) error { return c.Send(f...) }
@@ -44,8 +49,12 @@ func inProcess(tb testing.TB, srv *Server, n int) []*countConn {
 		c.HandleMessage(data, connect[0].Binary)
 		conns[i] = cc
 	}
-	if got := srv.Of("/").Len(); got != n {
-		tb.Fatalf("%d sockets connected, want %d", got, n)
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.Of("/").Len() != n { // sockets join in their connect task
+		if time.Now().After(deadline) {
+			tb.Fatalf("%d sockets connected, want %d", srv.Of("/").Len(), n)
+		}
+		time.Sleep(time.Millisecond)
 	}
 	return conns
 }

@@ -244,19 +244,26 @@ func (c *conn) connect(p *parser.Packet) {
 	s.connected = true
 	c.mu.Unlock()
 
-	nsp.add(s)
-	nsp.adapter.AddAll(s.id, append([]Room{s.id}, rooms...)...)
-	for _, mp := range missed {
-		q := *mp
-		q.Namespace = name
-		_ = s.sendPacket(&q, false)
-	}
-	_ = s.sendPacket(&parser.Packet{Type: parser.Connect, Namespace: name,
-		Data: []parser.Value{parser.ValueOf(connectReply{SID: s.id, PID: s.pid})}}, false)
-	for _, fn := range nsp.connectionHandlers() {
-		fn := fn
-		s.exec.run(func() { fn(s) })
-	}
+	// One task in the socket's order: join the namespace, send what a
+	// recovered socket missed and the CONNECT reply, run the connection
+	// handlers. A disconnect (or a client event) that comes meanwhile is
+	// queued after it, so the handlers it registers see it.
+	s.exec.run(func() {
+		if s.Connected() {
+			nsp.add(s)
+			nsp.adapter.AddAll(s.id, append([]Room{s.id}, rooms...)...)
+			for _, mp := range missed {
+				q := *mp
+				q.Namespace = name
+				_ = s.sendPacket(&q, false)
+			}
+			_ = s.sendPacket(&parser.Packet{Type: parser.Connect, Namespace: name,
+				Data: []parser.Value{parser.ValueOf(connectReply{SID: s.id, PID: s.pid})}}, false)
+		}
+		for _, fn := range nsp.connectionHandlers() {
+			fn(s)
+		}
+	})
 }
 
 func (c *conn) sendConnectError(nsp, msg string, data parser.Value) {

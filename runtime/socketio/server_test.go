@@ -739,6 +739,7 @@ func TestCompressFlag(t *testing.T) {
 	srv := NewServer(nil)
 	defer srv.Shutdown(context.Background())
 	conns := inProcess(t, srv, 1)
+	conns[0].record.Store(true)
 	for _, compress := range []bool{true, false} {
 		if err := srv.Of("/").Compress(compress).Emit("x", "y"); err != nil {
 			t.Fatal(err)

@@ -429,6 +429,7 @@ func (s *Socket) onclose(reason DisconnectReason) {
 		if s.nsp.server.opts.ConnectionStateRecovery != nil && recoverable(reason) {
 			s.nsp.adapter.PersistSession(SessionState{SID: s.id, PID: s.pid, Rooms: s.Rooms(), Data: data})
 		}
+		s.nsp.remove(s) // again: the connect task may have added it after the first
 		s.nsp.adapter.DelAll(s.id)
 		for _, fn := range dis {
 			fn(reason)
