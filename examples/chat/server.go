@@ -186,7 +186,9 @@ func (h *chatServer) Join(ctx context.Context, s *chatapp.ChatSocket, p *chatapp
 	_, already := r.members[s.ID()]
 	r.members[s.ID()] = u.User
 	s.Join(string(p.Room))
-	ack := &chatapp.ChatJoinAck{Room: r.infoLocked(), History: slices.Clone(r.history), Members: r.membersLocked()}
+	// Never a nil slice: it would be sent as null, not [] (see docs/chat.md).
+	history := append(make([]chatapp.Message, 0, len(r.history)), r.history...)
+	ack := &chatapp.ChatJoinAck{Room: r.infoLocked(), History: history, Members: r.membersLocked()}
 	rooms := h.roomListLocked()
 	h.mu.Unlock()
 

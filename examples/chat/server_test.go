@@ -185,6 +185,17 @@ func TestJoinHistoryAndPresence(t *testing.T) {
 		t.Fatalf("join invalid id: got %v, want invalid_argument", err)
 	}
 
+	// An empty history is [] on the wire (the page iterates over it), not null.
+	args, err := ann.Socket().EmitWithAck(ctx, chatapp.ChatJoinEvent, map[string]any{"room": "help"})
+	if err != nil || len(args) != 1 || !strings.Contains(args[0].String(), `"history":[]`) {
+		t.Fatalf("raw join ack: %v, %v", args, err)
+	}
+	if err := ann.Leave(&chatapp.ChatLeavePayload{Room: "help"}); err != nil {
+		t.Fatal(err)
+	}
+	recv(t, annEv.rooms)
+	recv(t, annEv.rooms)
+
 	res := join(t, ann, "general")
 	if len(res.History) != 0 || names(res.Members) != "ann" || res.Room.Members != 1 || res.Room.Title != "General" {
 		t.Fatalf("first join: %+v", res)
