@@ -16,8 +16,8 @@ import (
 	"github.com/siogen/siogen/schema"
 )
 
-// generators are run in this order by generate. The Go generator joins
-// them here; each returns no files when its section of the config is nil.
+// generators are run in this order by generate; each returns no files when
+// its section of the config is nil.
 var generators = []gen.Generator{
 	tsgen.Generator{},
 	asyncapigen.Generator{},
@@ -41,7 +41,7 @@ Usage:
 
   siogen generate [-config FILE] [-check] [-v]
       Read the config (default siogen.yaml) and write the outputs it names
-      (ts.out, asyncapi.out; go.out once the Go generator lands).
+      (go.out, ts.out, asyncapi.out).
 
   siogen generate [--ts FILE] [--asyncapi FILE] [-check] [-v] FILE.sio.yaml
       One-off: no config; write the outputs named by the flags.

@@ -194,19 +194,19 @@ func (h *chatServer) Join(ctx context.Context, s *chatapp.ChatSocket, p *chatapp
 
 	if !already {
 		h.log.Info("joined", "room", p.Room, "name", u.Name, "socket", s.ID())
-		h.broadcast(h.emit.To(string(p.Room)).Except(s.ID()).Presence(&chatapp.ChatPresencePayload{Room: p.Room, User: u.User, State: chatapp.PresenceOnline}))
-		h.broadcast(h.emit.RoomList(&chatapp.ChatRoomListPayload{Rooms: rooms}))
+		h.broadcast(h.emit.To(string(p.Room)).Except(s.ID()).Presence(ctx, &chatapp.ChatPresencePayload{Room: p.Room, User: u.User, State: chatapp.PresenceOnline}))
+		h.broadcast(h.emit.RoomList(ctx, &chatapp.ChatRoomListPayload{Rooms: rooms}))
 	}
 	return ack, nil
 }
 
 // Leave takes the socket out of a room.
 func (h *chatServer) Leave(ctx context.Context, s *chatapp.ChatSocket, p *chatapp.ChatLeavePayload) error {
-	h.leave(s, p.Room)
+	h.leave(ctx, s, p.Room)
 	return nil
 }
 
-func (h *chatServer) leave(s *chatapp.ChatSocket, id chatapp.RoomID) {
+func (h *chatServer) leave(ctx context.Context, s *chatapp.ChatSocket, id chatapp.RoomID) {
 	u := userOf(s)
 	h.mu.Lock()
 	r := h.rooms[id]
@@ -224,8 +224,8 @@ func (h *chatServer) leave(s *chatapp.ChatSocket, id chatapp.RoomID) {
 	h.mu.Unlock()
 
 	h.log.Info("left", "room", id, "name", u.Name, "socket", s.ID())
-	h.broadcast(h.emit.To(string(id)).Presence(&chatapp.ChatPresencePayload{Room: id, User: u.User, State: chatapp.PresenceOffline}))
-	h.broadcast(h.emit.RoomList(&chatapp.ChatRoomListPayload{Rooms: rooms}))
+	h.broadcast(h.emit.To(string(id)).Presence(ctx, &chatapp.ChatPresencePayload{Room: id, User: u.User, State: chatapp.PresenceOffline}))
+	h.broadcast(h.emit.RoomList(ctx, &chatapp.ChatRoomListPayload{Rooms: rooms}))
 }
 
 // allow takes a token from the user's bucket.
@@ -281,7 +281,7 @@ func (h *chatServer) Send(ctx context.Context, s *chatapp.ChatSocket, p *chatapp
 		attrs = append(attrs, "image", m.Image.Type, "bytes", len(m.Image.Data))
 	}
 	h.log.Info("message", attrs...)
-	h.broadcast(h.emit.To(string(p.Room)).Except(s.ID()).Message(&m))
+	h.broadcast(h.emit.To(string(p.Room)).Except(s.ID()).Message(ctx, &m))
 	return &m, nil
 }
 
@@ -314,7 +314,7 @@ func (h *chatServer) Typing(ctx context.Context, s *chatapp.ChatSocket, p *chata
 		return nil // not an error worth a log line: the client may have just left
 	}
 	// Volatile: a typing indicator that cannot be delivered now is worthless later.
-	return h.emit.To(string(p.Room)).Except(s.ID()).Volatile().UserTyping(&chatapp.ChatUserTypingPayload{Room: p.Room, User: u.User, Typing: p.Typing})
+	return h.emit.To(string(p.Room)).Except(s.ID()).Volatile().UserTyping(ctx, &chatapp.ChatUserTypingPayload{Room: p.Room, User: u.User, Typing: p.Typing})
 }
 
 // Disconnect removes the user from its rooms.
@@ -335,11 +335,14 @@ func (h *chatServer) Disconnect(s *chatapp.ChatSocket, reason socketio.Disconnec
 	h.mu.Unlock()
 
 	h.log.Info("disconnected", "name", u.Name, "socket", s.ID(), "reason", reason)
+	// The socket's context has ended; a broadcast may block (a cluster adapter publishes).
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
 	for _, id := range left {
-		h.broadcast(h.emit.To(string(id)).Presence(&chatapp.ChatPresencePayload{Room: id, User: u.User, State: chatapp.PresenceOffline}))
+		h.broadcast(h.emit.To(string(id)).Presence(ctx, &chatapp.ChatPresencePayload{Room: id, User: u.User, State: chatapp.PresenceOffline}))
 	}
 	if len(left) > 0 {
-		h.broadcast(h.emit.RoomList(&chatapp.ChatRoomListPayload{Rooms: rooms}))
+		h.broadcast(h.emit.RoomList(ctx, &chatapp.ChatRoomListPayload{Rooms: rooms}))
 	}
 }
 

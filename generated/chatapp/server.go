@@ -348,54 +348,54 @@ func (e *ChatEmitter) Local() *ChatEmitter {
 	return &c
 }
 
-// Message broadcasts the event "message" (after validating it).
+// Message broadcasts the event "message" (after validating it); ctx bounds the send where it blocks (an emitter in another process publishing to Redis).
 //
 // A message to a room the client has joined (not sent back to its author).
-func (e *ChatEmitter) Message(p *Message) error {
+func (e *ChatEmitter) Message(ctx context.Context, p *Message) error {
 	if e.err != nil {
 		return e.err
 	}
 	if err := validateS2CChatMessage(p); err != nil {
 		return socketio.InvalidArgument(err)
 	}
-	return e.b.BroadcastEvent(e.nsp, e.opts, ChatMessageEvent, p)
+	return e.b.BroadcastEvent(ctx, e.nsp, e.opts, ChatMessageEvent, p)
 }
 
-// Presence broadcasts the event "presence" (after validating it).
+// Presence broadcasts the event "presence" (after validating it); ctx bounds the send where it blocks (an emitter in another process publishing to Redis).
 //
 // Someone joined or left a room the client has joined.
-func (e *ChatEmitter) Presence(p *ChatPresencePayload) error {
+func (e *ChatEmitter) Presence(ctx context.Context, p *ChatPresencePayload) error {
 	if e.err != nil {
 		return e.err
 	}
 	if err := validateS2CChatPresence(p); err != nil {
 		return socketio.InvalidArgument(err)
 	}
-	return e.b.BroadcastEvent(e.nsp, e.opts, ChatPresenceEvent, p)
+	return e.b.BroadcastEvent(ctx, e.nsp, e.opts, ChatPresenceEvent, p)
 }
 
-// UserTyping broadcasts the event "userTyping" (after validating it).
+// UserTyping broadcasts the event "userTyping" (after validating it); ctx bounds the send where it blocks (an emitter in another process publishing to Redis).
 //
 // Someone in a room the client has joined started or stopped typing.
-func (e *ChatEmitter) UserTyping(p *ChatUserTypingPayload) error {
+func (e *ChatEmitter) UserTyping(ctx context.Context, p *ChatUserTypingPayload) error {
 	if e.err != nil {
 		return e.err
 	}
 	if err := validateS2CChatUserTyping(p); err != nil {
 		return socketio.InvalidArgument(err)
 	}
-	return e.b.BroadcastEvent(e.nsp, e.opts, ChatUserTypingEvent, p)
+	return e.b.BroadcastEvent(ctx, e.nsp, e.opts, ChatUserTypingEvent, p)
 }
 
-// RoomList broadcasts the event "roomList" (after validating it).
+// RoomList broadcasts the event "roomList" (after validating it); ctx bounds the send where it blocks (an emitter in another process publishing to Redis).
 //
 // The room list changed (member counts); sent to everyone.
-func (e *ChatEmitter) RoomList(p *ChatRoomListPayload) error {
+func (e *ChatEmitter) RoomList(ctx context.Context, p *ChatRoomListPayload) error {
 	if e.err != nil {
 		return e.err
 	}
 	if err := validateS2CChatRoomList(p); err != nil {
 		return socketio.InvalidArgument(err)
 	}
-	return e.b.BroadcastEvent(e.nsp, e.opts, ChatRoomListEvent, p)
+	return e.b.BroadcastEvent(ctx, e.nsp, e.opts, ChatRoomListEvent, p)
 }

@@ -155,6 +155,11 @@ func (n *Namespace) remove(s *Socket) {
 // nextAckID returns the next ack id of the namespace.
 func (n *Namespace) nextAckID() uint64 { return n.ids.Add(1) - 1 }
 
+// NextAckID returns a new ack id from the namespace's counter, shared with
+// its emits and broadcasts. An adapter calls it to number a broadcast with
+// acks that another node asked for, as Node's adapter takes nsp._ids++.
+func (n *Namespace) NextAckID() uint64 { return n.nextAckID() }
+
 func (n *Namespace) operator() *BroadcastOperator { return &BroadcastOperator{nsp: n} }
 
 // To selects the sockets in rooms (several calls add up).

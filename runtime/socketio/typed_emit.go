@@ -10,19 +10,19 @@ import (
 
 // A Broadcaster sends an event to the sockets of a namespace selected by
 // opts. Generated typed emitters (NewChatEmitter) send through one: *Server
-// is a Broadcaster for its own sockets, and an emitter living in another
-// process (publishing to a cluster adapter's channel) can be one too, since
-// only the namespace's name, the options and the arguments cross the
-// boundary.
+// is a Broadcaster for its own sockets, and redisadapter.Emitter is one for
+// another process (it publishes to the cluster's channels), since only the
+// namespace's name, the options and the arguments cross the boundary. ctx
+// bounds the send where it blocks.
 type Broadcaster interface {
-	BroadcastEvent(nsp string, opts BroadcastOptions, event string, args ...any) error
+	BroadcastEvent(ctx context.Context, nsp string, opts BroadcastOptions, event string, args ...any) error
 }
 
 // BroadcastEvent sends event to the sockets of namespace nsp that opts
 // selects, on every node (unless opts.Flags.Local). A namespace nobody has
 // connected to yet (a dynamic one not created yet) has no sockets: the
 // event goes nowhere and the result is nil. It makes *Server a Broadcaster.
-func (s *Server) BroadcastEvent(nsp string, opts BroadcastOptions, event string, args ...any) error {
+func (s *Server) BroadcastEvent(_ context.Context, nsp string, opts BroadcastOptions, event string, args ...any) error {
 	if !strings.HasPrefix(nsp, "/") {
 		nsp = "/" + nsp
 	}

@@ -80,7 +80,7 @@ func TestBotJoinsAndAnswers(t *testing.T) {
 	}
 	// A message through the typed emitter, as the chat server sends it.
 	m := &chatapp.Message{ID: "m1", Room: "help", Author: chatapp.User{ID: "u1", Name: "ann"}, Text: "hi bot", SentAt: time.Now()}
-	if err := chatapp.NewChatEmitter(srv.Server).To("help").Message(m); err != nil {
+	if err := chatapp.NewChatEmitter(srv.Server).To("help").Message(t.Context(), m); err != nil {
 		t.Fatal(err)
 	}
 	select {

@@ -69,7 +69,7 @@ func (h *chatServer) Send(ctx context.Context, s *chat.ChatSocket, p *chat.ChatS
 	m := &chat.Message{ID: "m1", Room: p.Room, Author: chat.User{ID: s.ID(), Name: "ann"}, Text: p.Text,
 		Files: [][]byte{{0, 1, 2, 255}}, SentAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}
 	// Broadcast to the room, through the typed emitter.
-	if err := chat.NewChatEmitter(h.srv).To(string(p.Room)).Except(s.ID()).Message(m); err != nil {
+	if err := chat.NewChatEmitter(h.srv).To(string(p.Room)).Except(s.ID()).Message(ctx, m); err != nil {
 		return nil, err
 	}
 	return m, nil
@@ -354,22 +354,22 @@ func TestWorkspaceEndToEnd(t *testing.T) {
 		t.Fatalf("confirm: %v, %v", ans, err)
 	}
 	// Broadcast through the emitter of the dynamic namespace.
-	if err := events.NewWorkspaceEmitter(srv.Server, events.WorkspaceParams{ID: "42"}).Cursor("doc_0000000a", 3, 4); err != nil {
+	if err := events.NewWorkspaceEmitter(srv.Server, events.WorkspaceParams{ID: "42"}).Cursor(ctx, "doc_0000000a", 3, 4); err != nil {
 		t.Fatal(err)
 	}
 	if cur := recv(t, hc.cursors); cur != [3]any{events.DocID("doc_0000000a"), int32(3), int32(4)} {
 		t.Fatalf("cursor: %v", cur)
 	}
 	// The emitter validates too.
-	if err := events.NewWorkspaceEmitter(srv.Server, events.WorkspaceParams{ID: "42"}).Cursor("bad", 0, 0); socketio.ErrorCode(err) != socketio.CodeInvalidArgument {
+	if err := events.NewWorkspaceEmitter(srv.Server, events.WorkspaceParams{ID: "42"}).Cursor(ctx, "bad", 0, 0); socketio.ErrorCode(err) != socketio.CodeInvalidArgument {
 		t.Fatalf("cursor invalid: %v", err)
 	}
 	// Emitting to a workspace nobody joined goes nowhere.
-	if err := events.NewWorkspaceEmitter(srv.Server, events.WorkspaceParams{ID: "7"}).Kicked(); err != nil {
+	if err := events.NewWorkspaceEmitter(srv.Server, events.WorkspaceParams{ID: "7"}).Kicked(ctx); err != nil {
 		t.Fatal(err)
 	}
 	// The main namespace's emitter.
-	if err := events.NewMainEmitter(srv.Server).Announcement("hello"); err != nil {
+	if err := events.NewMainEmitter(srv.Server).Announcement(ctx, "hello"); err != nil {
 		t.Fatal(err)
 	}
 

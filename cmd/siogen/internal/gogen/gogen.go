@@ -12,7 +12,7 @@ import (
 	"bytes"
 	"fmt"
 	"path/filepath"
-		"strconv"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -505,7 +505,7 @@ func (g *generator) typesFile(source string) *jen.File {
 			f.Add(comment(fmt.Sprintf("%sParams are the parameters of the dynamic namespace %s.", ns.GoName, ns.Name)))
 			f.Type().Id(ns.GoName + "Params").Struct(fields...)
 			f.Line()
-			f.Var().Id(lowerFirst(ns.GoName) + "Regexp").Op("=").Qual(pregex, "MustCompile").Call(jen.Lit(ns.Regexp()))
+			f.Var().Id(lowerFirst(ns.GoName)+"Regexp").Op("=").Qual(pregex, "MustCompile").Call(jen.Lit(ns.Regexp()))
 			f.Line()
 		}
 	}
@@ -1035,7 +1035,7 @@ func (g *generator) serverNamespace(f *jen.File, ns *schema.Namespace) {
 	} else {
 		newBody = append(newBody, jen.Return(jen.Op("&").Id(sock).Values(jen.Id("s").Op(":").Id("s"))))
 	}
-	f.Func().Id("new"+sock).Params(jen.Id("s").Op("*").Qual(rt, "Socket")).Op("*").Id(sock).Block(newBody...)
+	f.Func().Id("new" + sock).Params(jen.Id("s").Op("*").Qual(rt, "Socket")).Op("*").Id(sock).Block(newBody...)
 	f.Line()
 	sr := func() *jen.Statement { return jen.Id("s").Op("*").Id(sock) }
 	raw := jen.Id("s").Dot("s")
@@ -1118,7 +1118,7 @@ func (g *generator) serverNamespace(f *jen.File, ns *schema.Namespace) {
 	} else {
 		f.Add(comment(fmt.Sprintf("New%s returns an emitter to every socket of %s, through b", emitter, ns.Name),
 			"(a *socketio.Server, or any Broadcaster)."))
-		f.Func().Id("New"+emitter).Params(jen.Id("b").Qual(rt, "Broadcaster")).Op("*").Id(emitter).Block(
+		f.Func().Id("New" + emitter).Params(jen.Id("b").Qual(rt, "Broadcaster")).Op("*").Id(emitter).Block(
 			jen.Return(jen.Op("&").Id(emitter).Values(jen.Dict{jen.Id("b"): jen.Id("b"), jen.Id("nsp"): jen.Lit(ns.Name)})))
 	}
 	f.Line()
@@ -1160,9 +1160,9 @@ func (g *generator) serverNamespace(f *jen.File, ns *schema.Namespace) {
 			body = append(body, jen.If(jen.Err().Op(":=").Id(validateName(ns, ev)).Call(paramIDs(ps)...), jen.Err().Op("!=").Nil()).Block(
 				jen.Return(jen.Qual(rt, "InvalidArgument").Call(jen.Err()))))
 		}
-		body = append(body, jen.Return(jen.Id("e").Dot("b").Dot("BroadcastEvent").Call(append([]jen.Code{jen.Id("e").Dot("nsp"), jen.Id("e").Dot("opts"), jen.Id(N + ev.GoName + "Event")}, paramIDs(ps)...)...)))
-		f.Add(comment(eventDoc(ev, fmt.Sprintf("%s broadcasts the event %q (after validating it).", ev.GoName, ev.Name))...))
-		f.Func().Params(er()).Id(ev.GoName).Params(g.paramDecls(ps)...).Error().Block(body...)
+		body = append(body, jen.Return(jen.Id("e").Dot("b").Dot("BroadcastEvent").Call(append([]jen.Code{jen.Id("ctx"), jen.Id("e").Dot("nsp"), jen.Id("e").Dot("opts"), jen.Id(N + ev.GoName + "Event")}, paramIDs(ps)...)...)))
+		f.Add(comment(eventDoc(ev, fmt.Sprintf("%s broadcasts the event %q (after validating it); ctx bounds the send where it blocks (an emitter in another process publishing to Redis).", ev.GoName, ev.Name))...))
+		f.Func().Params(er()).Id(ev.GoName).Params(append([]jen.Code{jen.Id("ctx").Qual("context", "Context")}, g.paramDecls(ps)...)...).Error().Block(body...)
 		f.Line()
 	}
 }
@@ -1305,7 +1305,7 @@ func (g *generator) clientNamespace(f *jen.File, ns *schema.Namespace) {
 		f.Func().Id("New"+client).Params(ctorParams...).Params(jen.Id(client), jen.Error()).Block(body...)
 	} else {
 		body = append(body, jen.Return(jen.Id("c")))
-		f.Func().Id("New"+client).Params(ctorParams...).Id(client).Block(body...)
+		f.Func().Id("New" + client).Params(ctorParams...).Id(client).Block(body...)
 	}
 	f.Line()
 
@@ -1334,4 +1334,3 @@ func (g *generator) clientNamespace(f *jen.File, ns *schema.Namespace) {
 		f.Line()
 	}
 }
-

@@ -275,24 +275,24 @@ func (e *ChatEmitter) Local() *ChatEmitter {
 	return &c
 }
 
-// Message broadcasts the event "message" (after validating it).
-func (e *ChatEmitter) Message(p *Message) error {
+// Message broadcasts the event "message" (after validating it); ctx bounds the send where it blocks (an emitter in another process publishing to Redis).
+func (e *ChatEmitter) Message(ctx context.Context, p *Message) error {
 	if e.err != nil {
 		return e.err
 	}
 	if err := validateS2CChatMessage(p); err != nil {
 		return socketio.InvalidArgument(err)
 	}
-	return e.b.BroadcastEvent(e.nsp, e.opts, ChatMessageEvent, p)
+	return e.b.BroadcastEvent(ctx, e.nsp, e.opts, ChatMessageEvent, p)
 }
 
-// Presence broadcasts the event "presence" (after validating it).
-func (e *ChatEmitter) Presence(p *ChatPresencePayload) error {
+// Presence broadcasts the event "presence" (after validating it); ctx bounds the send where it blocks (an emitter in another process publishing to Redis).
+func (e *ChatEmitter) Presence(ctx context.Context, p *ChatPresencePayload) error {
 	if e.err != nil {
 		return e.err
 	}
 	if err := validateS2CChatPresence(p); err != nil {
 		return socketio.InvalidArgument(err)
 	}
-	return e.b.BroadcastEvent(e.nsp, e.opts, ChatPresenceEvent, p)
+	return e.b.BroadcastEvent(ctx, e.nsp, e.opts, ChatPresenceEvent, p)
 }

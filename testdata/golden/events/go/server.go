@@ -181,15 +181,15 @@ func (e *MainEmitter) Local() *MainEmitter {
 	return &c
 }
 
-// Announcement broadcasts the event "announcement" (after validating it).
-func (e *MainEmitter) Announcement(p string) error {
+// Announcement broadcasts the event "announcement" (after validating it); ctx bounds the send where it blocks (an emitter in another process publishing to Redis).
+func (e *MainEmitter) Announcement(ctx context.Context, p string) error {
 	if e.err != nil {
 		return e.err
 	}
 	if err := validateS2CMainAnnouncement(p); err != nil {
 		return socketio.InvalidArgument(err)
 	}
-	return e.b.BroadcastEvent(e.nsp, e.opts, MainAnnouncementEvent, p)
+	return e.b.BroadcastEvent(ctx, e.nsp, e.opts, MainAnnouncementEvent, p)
 }
 
 // decodeC2SWorkspaceOpen decodes and validates the arguments of the event "open" of /workspace/{id}.
@@ -560,34 +560,34 @@ func (e *WorkspaceEmitter) Local() *WorkspaceEmitter {
 	return &c
 }
 
-// DocChanged broadcasts the event "doc:changed" (after validating it).
-func (e *WorkspaceEmitter) DocChanged(p *Doc) error {
+// DocChanged broadcasts the event "doc:changed" (after validating it); ctx bounds the send where it blocks (an emitter in another process publishing to Redis).
+func (e *WorkspaceEmitter) DocChanged(ctx context.Context, p *Doc) error {
 	if e.err != nil {
 		return e.err
 	}
 	if err := validateS2CWorkspaceDocChanged(p); err != nil {
 		return socketio.InvalidArgument(err)
 	}
-	return e.b.BroadcastEvent(e.nsp, e.opts, WorkspaceDocChangedEvent, p)
+	return e.b.BroadcastEvent(ctx, e.nsp, e.opts, WorkspaceDocChangedEvent, p)
 }
 
-// Cursor broadcasts the event "cursor" (after validating it).
-func (e *WorkspaceEmitter) Cursor(arg1 DocID, arg2 int32, arg3 int32) error {
+// Cursor broadcasts the event "cursor" (after validating it); ctx bounds the send where it blocks (an emitter in another process publishing to Redis).
+func (e *WorkspaceEmitter) Cursor(ctx context.Context, arg1 DocID, arg2 int32, arg3 int32) error {
 	if e.err != nil {
 		return e.err
 	}
 	if err := validateS2CWorkspaceCursor(arg1, arg2, arg3); err != nil {
 		return socketio.InvalidArgument(err)
 	}
-	return e.b.BroadcastEvent(e.nsp, e.opts, WorkspaceCursorEvent, arg1, arg2, arg3)
+	return e.b.BroadcastEvent(ctx, e.nsp, e.opts, WorkspaceCursorEvent, arg1, arg2, arg3)
 }
 
-// Kicked broadcasts the event "kicked" (after validating it).
-func (e *WorkspaceEmitter) Kicked() error {
+// Kicked broadcasts the event "kicked" (after validating it); ctx bounds the send where it blocks (an emitter in another process publishing to Redis).
+func (e *WorkspaceEmitter) Kicked(ctx context.Context) error {
 	if e.err != nil {
 		return e.err
 	}
-	return e.b.BroadcastEvent(e.nsp, e.opts, WorkspaceKickedEvent)
+	return e.b.BroadcastEvent(ctx, e.nsp, e.opts, WorkspaceKickedEvent)
 }
 
 // OrgTeamHandler handles the namespace /org/{org}/team/{team} on a server: register it with NewOrgTeamNamespace.
@@ -774,13 +774,13 @@ func (e *OrgTeamEmitter) Local() *OrgTeamEmitter {
 	return &c
 }
 
-// Notice broadcasts the event "notice" (after validating it).
-func (e *OrgTeamEmitter) Notice(p *string) error {
+// Notice broadcasts the event "notice" (after validating it); ctx bounds the send where it blocks (an emitter in another process publishing to Redis).
+func (e *OrgTeamEmitter) Notice(ctx context.Context, p *string) error {
 	if e.err != nil {
 		return e.err
 	}
 	if err := validateS2COrgTeamNotice(p); err != nil {
 		return socketio.InvalidArgument(err)
 	}
-	return e.b.BroadcastEvent(e.nsp, e.opts, OrgTeamNoticeEvent, p)
+	return e.b.BroadcastEvent(ctx, e.nsp, e.opts, OrgTeamNoticeEvent, p)
 }
