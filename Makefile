@@ -8,7 +8,7 @@ export SIOGEN_SIO_NODE_SERVER := $(CURDIR)/runtime/socketio/testdata/sio-server.
 export SIOGEN_EIO_NODE_MODULES := $(NODE_MODULES)
 export SIOGEN_SIO_NODE_MODULES := $(NODE_MODULES)
 
-.PHONY: test npm vet generate-check gotest interop fuzz bench run
+.PHONY: test npm vet generate-check gotest interop fuzz bench run chat
 
 ## test: everything — npm packages, vet, Go tests with -race, interop tests
 test: npm vet generate-check gotest interop
@@ -17,24 +17,31 @@ test: npm vet generate-check gotest interop
 npm:
 	cd interop && npm ci --no-audit --no-fund --loglevel=error
 	cd interop/tsc && npm ci --no-audit --no-fund --loglevel=error
+	cd interop/browser && npm ci --no-audit --no-fund --loglevel=error
+	cd examples/chat/web && npm ci --no-audit --no-fund --loglevel=error
 
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
 
 ## generate-check: go generate ./... must reproduce the committed generated code
+## (and the chat example's TypeScript types and esbuild bundle; needs make npm)
+GENERATED := generated testdata/golden examples/chat/web/src/chat.sio.ts examples/chat/web/dist
 generate-check:
 	$(GO) generate ./...
-	@git diff --exit-code --stat -- generated testdata/golden || { echo "generated code is stale: run go generate ./... and commit"; exit 1; }
-	@test -z "$$(git status --porcelain -- generated testdata/golden)" || { echo "go generate made new files:"; git status --porcelain -- generated testdata/golden; exit 1; }
+	@git diff --exit-code --stat -- $(GENERATED) || { echo "generated code is stale: run go generate ./... and commit"; exit 1; }
+	@test -z "$$(git status --porcelain -- $(GENERATED))" || { echo "go generate made new files:"; git status --porcelain -- $(GENERATED); exit 1; }
 
 gotest:
 	$(GO) test -race -count=1 ./...
 
-## interop: the official npm packages against our server; tsc --strict and @asyncapi/parser on generated output
+## interop: the official npm packages against our server; tsc --strict and @asyncapi/parser on generated output;
+## the chat example's page (tsc --strict) and its test in headless Chromium (interop/browser)
 interop:
 	cd interop && npm test
 	cd interop/tsc && npm test
+	cd examples/chat/web && npm run --silent typecheck
+	cd interop/browser && npm test
 
 ## fuzz: each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
@@ -50,3 +57,7 @@ bench:
 
 run:
 	$(GO) run ./examples/conformance
+
+## chat: the chat example on :8080
+chat:
+	$(GO) run ./examples/chat
