@@ -151,8 +151,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, isWS, CodeForbidden, "Origin not allowed")
 		return
 	}
-	if transport == TransportWebSocket && !isWS {
-		s.refuse(w, r, false, CodeBadRequest, "")
+	if (transport == TransportWebSocket) != isWS {
+		// A WebSocket transport without an upgrade, or an upgrade for polling.
+		s.refuse(w, r, isWS, CodeBadRequest, "")
 		return
 	}
 	sid := q.Get("sid")

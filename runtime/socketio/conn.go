@@ -196,6 +196,13 @@ func (c *conn) connect(p *parser.Packet) {
 	if len(p.Data) > 0 {
 		auth = p.Data[0]
 	}
+	c.mu.Lock()
+	joined := len(c.sockets)
+	c.mu.Unlock()
+	if joined >= c.srv.opts.MaxNamespaces {
+		c.sendConnectError(name, "too many namespaces", parser.Value{})
+		return
+	}
 	nsp := c.srv.lookup(name, auth)
 	if nsp == nil {
 		c.sendConnectError(name, "Invalid namespace", parser.Value{})
@@ -209,6 +216,7 @@ func (c *conn) connect(p *parser.Packet) {
 		handshake: newHandshake(c.req, auth),
 		gone:      make(chan struct{}),
 	}
+	s.exec.setLimit(c.srv.opts.MaxPendingEvents)
 	var missed []*parser.Packet
 	var rooms []Room
 	if rec != nil {

@@ -36,6 +36,16 @@ type ServerOptions struct {
 	// their own. By default the events of one socket are handled one after
 	// another, in the order they came.
 	ConcurrentEvents bool
+	// MaxPendingEvents bounds the events of one socket waiting for its
+	// handlers. When a client sends faster than they run, the reading of
+	// its connection pauses until they catch up (its other packets wait too,
+	// so a handler that waits for the same client's ack should do so with a
+	// deadline). Default 1024.
+	MaxPendingEvents int
+	// MaxNamespaces bounds the namespaces one connection may join; a CONNECT
+	// beyond it is refused with CONNECT_ERROR "too many namespaces".
+	// Default 100.
+	MaxNamespaces int
 	// Logger receives the server's log lines. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -58,7 +68,11 @@ func (r *RecoveryOptions) maxDuration() time.Duration {
 }
 
 // Default values of ServerOptions fields.
-const DefaultConnectTimeout = 45 * time.Second
+const (
+	DefaultConnectTimeout   = 45 * time.Second
+	DefaultMaxPendingEvents = 1024
+	DefaultMaxNamespaces    = 100
+)
 
 func (o *ServerOptions) withDefaults() ServerOptions {
 	var c ServerOptions
@@ -79,6 +93,12 @@ func (o *ServerOptions) withDefaults() ServerOptions {
 	}
 	if c.Logger == nil {
 		c.Logger = slog.Default()
+	}
+	if c.MaxPendingEvents <= 0 {
+		c.MaxPendingEvents = DefaultMaxPendingEvents
+	}
+	if c.MaxNamespaces <= 0 {
+		c.MaxNamespaces = DefaultMaxNamespaces
 	}
 	c.Engine.Path = ""
 	if c.Engine.Logger == nil {

@@ -360,14 +360,15 @@ func (s *Socket) onEvent(p *parser.Packet) {
 	s.run(func() { s.dispatch(e) })
 }
 
-// run executes fn in the socket's order, or at once in a goroutine of its
-// own with ConcurrentEvents.
+// run executes fn in the socket's order — waiting while MaxPendingEvents
+// are queued, which pauses the reading of the connection — or at once in a
+// goroutine of its own with ConcurrentEvents.
 func (s *Socket) run(fn func()) {
 	if s.nsp.server.opts.ConcurrentEvents {
 		go fn()
 		return
 	}
-	s.exec.run(fn)
+	s.exec.wait(fn)
 }
 
 func (s *Socket) dispatch(e *Event) {
@@ -444,10 +445,33 @@ type executor struct {
 	mu      sync.Mutex
 	queue   []func()
 	running bool
+	limit   int        // with wait: how many queued functions make run wait
+	notFull *sync.Cond // signaled as the queue shrinks (when limit > 0)
+}
+
+// setLimit makes wait block while limit functions are queued.
+func (x *executor) setLimit(limit int) {
+	x.limit = limit
+	x.notFull = sync.NewCond(&x.mu)
+}
+
+// wait queues fn like run, but first waits while the queue is full: the
+// caller (a connection's reader) is held back, which holds back the peer.
+func (x *executor) wait(fn func()) {
+	x.mu.Lock()
+	for x.limit > 0 && len(x.queue) >= x.limit {
+		x.notFull.Wait()
+	}
+	x.enqueueLocked(fn)
 }
 
 func (x *executor) run(fn func()) {
 	x.mu.Lock()
+	x.enqueueLocked(fn)
+}
+
+// enqueueLocked queues fn and starts the loop if needed; it unlocks x.mu.
+func (x *executor) enqueueLocked(fn func()) {
 	x.queue = append(x.queue, fn)
 	if x.running {
 		x.mu.Unlock()
@@ -470,6 +494,9 @@ func (x *executor) loop() {
 		fn := x.queue[0]
 		x.queue[0] = nil
 		x.queue = x.queue[1:]
+		if x.notFull != nil {
+			x.notFull.Signal()
+		}
 		x.mu.Unlock()
 		fn()
 	}

@@ -1,0 +1,129 @@
+package socketio
+
+import (
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/siogen/siogen/engineio"
+	"github.com/siogen/siogen/runtime/parser"
+)
+
+// A client that sends faster than its handler runs is held back: at most
+// MaxPendingEvents wait, and none is lost.
+func TestMaxPendingEventsBackpressure(t *testing.T) {
+	const limit, sent = 8, 60
+	env := newEnv(t, &ServerOptions{MaxPendingEvents: limit})
+	release := make(chan struct{})
+	var handled atomic.Int64
+	var sock atomic.Pointer[Socket]
+	env.srv.OnConnection(func(s *Socket) {
+		sock.Store(s)
+		s.On("work", func(e *Event) {
+			<-release
+			var n int
+			_ = e.Decode(&n)
+			if int64(n) != handled.Load() {
+				t.Errorf("event %d handled in position %d", n, handled.Load())
+			}
+			handled.Add(1)
+		})
+	})
+	c := env.dial(t, engineio.TransportWebSocket)
+	c.connect("/", nil)
+	for i := 0; i < sent; i++ {
+		c.emit("/", "work", i)
+	}
+	time.Sleep(200 * time.Millisecond) // let the server read what it will
+	s := sock.Load()
+	s.exec.mu.Lock()
+	queued := len(s.exec.queue)
+	s.exec.mu.Unlock()
+	if queued > limit {
+		t.Fatalf("%d events queued, limit %d", queued, limit)
+	}
+	close(release)
+	waitUntil(t, func() bool { return handled.Load() == sent })
+}
+
+func TestMaxNamespaces(t *testing.T) {
+	env := newEnv(t, &ServerOptions{MaxNamespaces: 2})
+	env.srv.OfFunc(func(string, parser.Value) bool { return true })
+	c := env.dial(t)
+	c.connect("/", nil)
+	c.connect("/a", nil)
+	c.send(&parser.Packet{Type: parser.Connect, Namespace: "/b"})
+	p := c.next()
+	var e struct {
+		Message string `json:"message"`
+	}
+	if p.Type != parser.ConnectError || p.Data[0].Decode(&e) != nil || e.Message != "too many namespaces" {
+		t.Fatalf("third namespace: %v %s", p.Type, show(p))
+	}
+	// Leaving one makes room again.
+	c.send(&parser.Packet{Type: parser.Disconnect, Namespace: "/a"})
+	waitUntil(t, func() bool { return env.srv.Of("/a").Len() == 0 })
+	c.connect("/b", nil)
+}
+
+// Inputs shaped like the known socket.io-parser CVEs close only the
+// offending connection; the server and other clients carry on.
+//   - CVE-2022-2421: attachment placeholders of the wrong type or range.
+//   - CVE-2023-32695: an event name that is not a string or number.
+func TestCVEClassPacketsCloseOnlyThatConnection(t *testing.T) {
+	tests := []struct {
+		name   string
+		frames []engineio.Frame
+	}{
+		{"placeholder num as string", []engineio.Frame{
+			engineio.TextFrame([]byte(`51-["x",{"_placeholder":true,"num":"0"}]`)), engineio.BinaryFrame([]byte{1})}},
+		{"placeholder num as object", []engineio.Frame{
+			engineio.TextFrame([]byte(`51-["x",{"_placeholder":true,"num":{"__proto__":0}}]`)), engineio.BinaryFrame([]byte{1})}},
+		{"placeholder num out of range", []engineio.Frame{
+			engineio.TextFrame([]byte(`51-["x",{"_placeholder":true,"num":7}]`)), engineio.BinaryFrame([]byte{1})}},
+		{"placeholder num negative", []engineio.Frame{
+			engineio.TextFrame([]byte(`51-["x",{"_placeholder":true,"num":-1}]`)), engineio.BinaryFrame([]byte{1})}},
+		{"attachment count huge", []engineio.Frame{
+			engineio.TextFrame([]byte(`5999999999-["x"]`))}},
+		{"binary with no attachment expected", []engineio.Frame{engineio.BinaryFrame([]byte{1, 2, 3})}},
+		{"text while attachments are expected", []engineio.Frame{
+			engineio.TextFrame([]byte(`51-["x",{"_placeholder":true,"num":0}]`)), engineio.TextFrame([]byte(`2["y"]`))}},
+		{"event name is an object", []engineio.Frame{engineio.TextFrame([]byte(`2[{"toString":"foo"}]`))}},
+		{"event name is an array", []engineio.Frame{engineio.TextFrame([]byte(`2[["x"]]`))}},
+		{"event name is null", []engineio.Frame{engineio.TextFrame([]byte(`2[null]`))}},
+		{"empty event", []engineio.Frame{engineio.TextFrame([]byte(`2[]`))}},
+		{"deeply nested", []engineio.Frame{engineio.TextFrame([]byte(`2["x",` + deep(100000) + `]`))}},
+	}
+	env := newEnv(t, nil)
+	reasons := make(chan DisconnectReason, 1)
+	env.srv.OnConnection(func(s *Socket) { s.OnDisconnect(func(r DisconnectReason) { reasons <- r }) })
+	bystander := env.dial(t)
+	bystander.connect("/", nil)
+	<-time.After(0)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := env.dial(t, engineio.TransportWebSocket)
+			c.connect("/", nil)
+			for _, f := range tt.frames {
+				_ = c.eio.Send(f)
+			}
+			c.waitClosed()
+			if r := <-reasons; r != ReasonParseError {
+				t.Errorf("reason %q", r)
+			}
+		})
+	}
+	_ = env.srv.Emit("still", "here")
+	bystander.expectEvent("/", "still")
+}
+
+func deep(n int) string {
+	b := make([]byte, 0, 2*n)
+	for i := 0; i < n; i++ {
+		b = append(b, '[')
+	}
+	for i := 0; i < n; i++ {
+		b = append(b, ']')
+	}
+	return string(b)
+}
