@@ -32,7 +32,7 @@ func (jsonCodec) Encode(p *Packet) ([]engineio.Frame, error) {
 		return nil, fmt.Errorf("%w: packet type %d", ErrUnsupportedValue, p.Type)
 	}
 	e := jsonEncPool.Get().(*jsonEncoder)
-	e.buf, e.bins = e.buf[:0], e.bins[:0]
+	e.buf, e.bins, e.first, e.err = e.buf[:0], e.bins[:0], e.first[:0], nil
 	defer func() {
 		e.release()
 		clear(e.bins)

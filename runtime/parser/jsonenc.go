@@ -16,10 +16,11 @@ import (
 // jsonEncoder writes JSON text the way JSON.stringify does, turning []byte
 // values into attachment placeholders.
 type jsonEncoder struct {
-	buf  []byte
-	bins [][]byte
-	stdj *stdJSON // lazily taken from stdPool
-	err  error
+	buf   []byte
+	bins  [][]byte
+	stdj  *stdJSON // lazily taken from stdPool
+	err   error
+	first []bool // JSONWriter: per open object or array, no member written yet
 }
 
 // stdJSON is a reusable encoding/json Encoder writing into a buffer.
@@ -154,6 +155,12 @@ func (e *jsonEncoder) goValue(x any) error {
 			}
 		}
 		e.buf = append(e.buf, '}')
+	case JSONAppender:
+		if rv := reflect.ValueOf(t); rv.Kind() == reflect.Pointer && rv.IsNil() {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		return e.appendSelf(t)
 	default:
 		return e.reflect(reflect.ValueOf(x), 0)
 	}
@@ -236,6 +243,16 @@ func (e *jsonEncoder) reflect(rv reflect.Value, depth int) error {
 	if t == valueType {
 		v := rv.Interface().(Value)
 		return e.value(&v)
+	}
+	// A JSONAppender met inside a value (a slice of generated structs):
+	// its own encoding, through the pointer when it is addressable.
+	if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface {
+		if t.Implements(appenderType) {
+			return e.appendSelf(rv.Interface().(JSONAppender))
+		}
+		if rv.CanAddr() && reflect.PointerTo(t).Implements(appenderType) {
+			return e.appendSelf(rv.Addr().Interface().(JSONAppender))
+		}
 	}
 	if !mayHaveBytes(t) {
 		return e.std(rv.Interface())
