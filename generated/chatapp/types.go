@@ -9,6 +9,7 @@
 package chatapp
 
 import (
+	parser "github.com/siogen/siogen/runtime/parser"
 	"github.com/siogen/siogen/runtime/socketio"
 	"regexp"
 	"time"
@@ -111,6 +112,20 @@ func (x *User) Validate() error {
 	return nil
 }
 
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *User) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"id\"")
+	w.String(string(x.ID))
+	w.Key("\"name\"")
+	w.String(string(x.Name))
+	w.ObjectEnd()
+}
+
 // Room is the schema type Room.
 type Room struct {
 	ID    RoomID `json:"id"`
@@ -134,6 +149,22 @@ func (x *Room) Validate() error {
 		return socketio.At("members", err)
 	}
 	return nil
+}
+
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *Room) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"id\"")
+	w.String(string(x.ID))
+	w.Key("\"title\"")
+	w.String(string(x.Title))
+	w.Key("\"members\"")
+	w.Int(int64(x.Members))
+	w.ObjectEnd()
 }
 
 // Image is the schema type Image.
@@ -163,6 +194,22 @@ func (x *Image) Validate() error {
 		return socketio.At("data", err)
 	}
 	return nil
+}
+
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *Image) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"name\"")
+	w.String(string(x.Name))
+	w.Key("\"type\"")
+	w.String(string(x.Type))
+	w.Key("\"data\"")
+	w.Binary([]byte(x.Data))
+	w.ObjectEnd()
 }
 
 // Text is the schema type Text (string).
@@ -208,6 +255,30 @@ func (x *Message) Validate() error {
 	return nil
 }
 
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *Message) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"id\"")
+	w.String(string(x.ID))
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.Key("\"author\"")
+	x.Author.AppendJSON(w)
+	w.Key("\"text\"")
+	w.String(string(x.Text))
+	if x.Image != nil {
+		w.Key("\"image\"")
+		x.Image.AppendJSON(w)
+	}
+	w.Key("\"sentAt\"")
+	w.Time(x.SentAt)
+	w.ObjectEnd()
+}
+
 // Presence is the schema type Presence.
 type Presence string
 
@@ -243,6 +314,18 @@ func (x *ChatAuth) Validate() error {
 	return nil
 }
 
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *ChatAuth) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"token\"")
+	w.String(string(x.Token))
+	w.ObjectEnd()
+}
+
 // ChatHelloAck is the type of the ack of event hello in /chat.
 type ChatHelloAck struct {
 	User  User   `json:"user"`
@@ -265,6 +348,25 @@ func (x *ChatHelloAck) Validate() error {
 	return nil
 }
 
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *ChatHelloAck) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"user\"")
+	x.User.AppendJSON(w)
+	w.Key("\"rooms\"")
+	w.ArrayStart()
+	for i0 := range x.Rooms {
+		w.Elem()
+		x.Rooms[i0].AppendJSON(w)
+	}
+	w.ArrayEnd()
+	w.ObjectEnd()
+}
+
 // ChatJoinPayload is the type of the payload of event join in /chat.
 type ChatJoinPayload struct {
 	Room RoomID `json:"room"`
@@ -279,6 +381,18 @@ func (x *ChatJoinPayload) Validate() error {
 		return socketio.At("room", err)
 	}
 	return nil
+}
+
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *ChatJoinPayload) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.ObjectEnd()
 }
 
 // ChatJoinAck is the type of the ack of event join in /chat.
@@ -309,6 +423,32 @@ func (x *ChatJoinAck) Validate() error {
 	return nil
 }
 
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *ChatJoinAck) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"room\"")
+	x.Room.AppendJSON(w)
+	w.Key("\"history\"")
+	w.ArrayStart()
+	for i0 := range x.History {
+		w.Elem()
+		x.History[i0].AppendJSON(w)
+	}
+	w.ArrayEnd()
+	w.Key("\"members\"")
+	w.ArrayStart()
+	for i0 := range x.Members {
+		w.Elem()
+		x.Members[i0].AppendJSON(w)
+	}
+	w.ArrayEnd()
+	w.ObjectEnd()
+}
+
 // ChatLeavePayload is the type of the payload of event leave in /chat.
 type ChatLeavePayload struct {
 	Room RoomID `json:"room"`
@@ -323,6 +463,18 @@ func (x *ChatLeavePayload) Validate() error {
 		return socketio.At("room", err)
 	}
 	return nil
+}
+
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *ChatLeavePayload) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.ObjectEnd()
 }
 
 // ChatSendPayload is the type of the payload of event send in /chat.
@@ -351,6 +503,24 @@ func (x *ChatSendPayload) Validate() error {
 	return nil
 }
 
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *ChatSendPayload) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.Key("\"text\"")
+	w.String(string(x.Text))
+	if x.Image != nil {
+		w.Key("\"image\"")
+		x.Image.AppendJSON(w)
+	}
+	w.ObjectEnd()
+}
+
 // ChatTypingPayload is the type of the payload of event typing in /chat.
 type ChatTypingPayload struct {
 	Room   RoomID `json:"room"`
@@ -366,6 +536,20 @@ func (x *ChatTypingPayload) Validate() error {
 		return socketio.At("room", err)
 	}
 	return nil
+}
+
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *ChatTypingPayload) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.Key("\"typing\"")
+	w.Bool(bool(x.Typing))
+	w.ObjectEnd()
 }
 
 // ChatPresencePayload is the type of the payload of event presence in /chat.
@@ -392,6 +576,22 @@ func (x *ChatPresencePayload) Validate() error {
 	return nil
 }
 
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *ChatPresencePayload) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.Key("\"user\"")
+	x.User.AppendJSON(w)
+	w.Key("\"state\"")
+	w.String(string(x.State))
+	w.ObjectEnd()
+}
+
 // ChatUserTypingPayload is the type of the payload of event userTyping in /chat.
 type ChatUserTypingPayload struct {
 	Room   RoomID `json:"room"`
@@ -413,6 +613,22 @@ func (x *ChatUserTypingPayload) Validate() error {
 	return nil
 }
 
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *ChatUserTypingPayload) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.Key("\"user\"")
+	x.User.AppendJSON(w)
+	w.Key("\"typing\"")
+	w.Bool(bool(x.Typing))
+	w.ObjectEnd()
+}
+
 // ChatRoomListPayload is the type of the payload of event roomList in /chat.
 type ChatRoomListPayload struct {
 	Rooms []Room `json:"rooms"`
@@ -429,6 +645,23 @@ func (x *ChatRoomListPayload) Validate() error {
 		}
 	}
 	return nil
+}
+
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *ChatRoomListPayload) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"rooms\"")
+	w.ArrayStart()
+	for i0 := range x.Rooms {
+		w.Elem()
+		x.Rooms[i0].AppendJSON(w)
+	}
+	w.ArrayEnd()
+	w.ObjectEnd()
 }
 
 // validateC2SChatJoin checks the arguments of the event "join" of /chat.

@@ -123,6 +123,36 @@ type ackErr struct {
 	Error *AckError `json:"error"`
 }
 
+// AppendJSON writes {"ok":true,"data":…} without reflection (the data
+// too, when it is a generated type).
+func (a ackOK[R]) AppendJSON(w parser.JSONWriter) {
+	w.ObjectStart()
+	w.Key(`"ok"`)
+	w.Bool(a.OK)
+	w.Key(`"data"`)
+	w.Value(a.Data)
+	w.ObjectEnd()
+}
+
+// AppendJSON writes {"ok":false,"error":{"code":…,"message":…}}.
+func (a ackErr) AppendJSON(w parser.JSONWriter) {
+	w.ObjectStart()
+	w.Key(`"ok"`)
+	w.Bool(a.OK)
+	w.Key(`"error"`)
+	if a.Error == nil {
+		w.Null()
+	} else {
+		w.ObjectStart()
+		w.Key(`"code"`)
+		w.String(a.Error.Code)
+		w.Key(`"message"`)
+		w.String(a.Error.Message)
+		w.ObjectEnd()
+	}
+	w.ObjectEnd()
+}
+
 // ackEnvelope decodes either shape.
 type ackEnvelope[R any] struct {
 	OK    bool      `json:"ok"`

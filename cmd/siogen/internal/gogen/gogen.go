@@ -583,6 +583,7 @@ func (g *generator) namedType(f *jen.File, nt *schema.NamedType) {
 		f.Add(comment(fmt.Sprintf("Validate checks the constraints of the schema on x and its fields.")))
 		f.Func().Params(jen.Id("x").Op("*").Id(nt.GoName)).Id("Validate").Params().Error().Block(body...)
 		f.Line()
+		g.appendJSONMethod(f, nt)
 	case schema.KindEnum:
 		f.Type().Id(nt.GoName).String()
 		f.Line()

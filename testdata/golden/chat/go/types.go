@@ -9,6 +9,7 @@
 package chat
 
 import (
+	parser "github.com/siogen/siogen/runtime/parser"
 	"github.com/siogen/siogen/runtime/socketio"
 	"time"
 )
@@ -92,6 +93,24 @@ func (x *User) Validate() error {
 	return nil
 }
 
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *User) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"id\"")
+	w.String(string(x.ID))
+	w.Key("\"name\"")
+	w.String(string(x.Name))
+	if x.Avatar != nil {
+		w.Key("\"avatar\"")
+		w.String(string((*x.Avatar)))
+	}
+	w.ObjectEnd()
+}
+
 // Message is the schema type Message.
 type Message struct {
 	ID     string    `json:"id"`
@@ -116,6 +135,35 @@ func (x *Message) Validate() error {
 	return nil
 }
 
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *Message) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"id\"")
+	w.String(string(x.ID))
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.Key("\"author\"")
+	x.Author.AppendJSON(w)
+	w.Key("\"text\"")
+	w.String(string(x.Text))
+	if len(x.Files) > 0 {
+		w.Key("\"files\"")
+		w.ArrayStart()
+		for i0 := range x.Files {
+			w.Elem()
+			w.Binary([]byte(x.Files[i0]))
+		}
+		w.ArrayEnd()
+	}
+	w.Key("\"sentAt\"")
+	w.Time(x.SentAt)
+	w.ObjectEnd()
+}
+
 // ChatAuth is the type of the auth of namespace /chat.
 type ChatAuth struct {
 	Token string `json:"token"`
@@ -124,6 +172,18 @@ type ChatAuth struct {
 // Validate checks the constraints of the schema on x and its fields.
 func (x *ChatAuth) Validate() error {
 	return nil
+}
+
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *ChatAuth) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"token\"")
+	w.String(string(x.Token))
+	w.ObjectEnd()
 }
 
 // ChatJoinPayload is the type of the payload of event join in /chat.
@@ -140,6 +200,18 @@ func (x *ChatJoinPayload) Validate() error {
 		return socketio.At("room", err)
 	}
 	return nil
+}
+
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *ChatJoinPayload) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.ObjectEnd()
 }
 
 // ChatJoinAck is the type of the ack of event join in /chat.
@@ -160,6 +232,23 @@ func (x *ChatJoinAck) Validate() error {
 	return nil
 }
 
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *ChatJoinAck) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"history\"")
+	w.ArrayStart()
+	for i0 := range x.History {
+		w.Elem()
+		x.History[i0].AppendJSON(w)
+	}
+	w.ArrayEnd()
+	w.ObjectEnd()
+}
+
 // ChatSendPayload is the type of the payload of event send in /chat.
 type ChatSendPayload struct {
 	Room RoomID `json:"room"`
@@ -177,6 +266,20 @@ func (x *ChatSendPayload) Validate() error {
 	return nil
 }
 
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *ChatSendPayload) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.Key("\"text\"")
+	w.String(string(x.Text))
+	w.ObjectEnd()
+}
+
 // ChatTypingPayload is the type of the payload of event typing in /chat.
 type ChatTypingPayload struct {
 	Room RoomID `json:"room"`
@@ -191,6 +294,18 @@ func (x *ChatTypingPayload) Validate() error {
 		return socketio.At("room", err)
 	}
 	return nil
+}
+
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *ChatTypingPayload) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.ObjectEnd()
 }
 
 // ChatPresencePayload is the type of the payload of event presence in /chat.
@@ -211,6 +326,20 @@ func (x *ChatPresencePayload) Validate() error {
 		return socketio.At("state", err)
 	}
 	return nil
+}
+
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *ChatPresencePayload) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"user\"")
+	x.User.AppendJSON(w)
+	w.Key("\"state\"")
+	w.String(string(x.State))
+	w.ObjectEnd()
 }
 
 // validateC2SChatJoin checks the arguments of the event "join" of /chat.

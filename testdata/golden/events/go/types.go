@@ -7,6 +7,7 @@
 package events
 
 import (
+	parser "github.com/siogen/siogen/runtime/parser"
 	"github.com/siogen/siogen/runtime/socketio"
 	"regexp"
 )
@@ -126,6 +127,24 @@ func (x *Doc) Validate() error {
 	return nil
 }
 
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *Doc) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"id\"")
+	w.String(string(x.ID))
+	w.Key("\"title\"")
+	w.String(string(x.Title))
+	w.Key("\"body\"")
+	w.String(string(x.Body))
+	w.Key("\"version\"")
+	w.Int(int64(x.Version))
+	w.ObjectEnd()
+}
+
 // WorkspaceAuth is the type of the auth of namespace /workspace/{id}.
 type WorkspaceAuth struct {
 	Token string `json:"token"`
@@ -140,6 +159,18 @@ func (x *WorkspaceAuth) Validate() error {
 		return socketio.At("token", err)
 	}
 	return nil
+}
+
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *WorkspaceAuth) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"token\"")
+	w.String(string(x.Token))
+	w.ObjectEnd()
 }
 
 // WorkspaceSavePayload is the type of the payload of event save in /workspace/{id}.
@@ -159,6 +190,20 @@ func (x *WorkspaceSavePayload) Validate() error {
 	return nil
 }
 
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *WorkspaceSavePayload) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"doc\"")
+	x.Doc.AppendJSON(w)
+	w.Key("\"base\"")
+	w.Int(int64(x.Base))
+	w.ObjectEnd()
+}
+
 // WorkspaceSaveAck is the type of the ack of event save in /workspace/{id}.
 type WorkspaceSaveAck struct {
 	Version int32 `json:"version"`
@@ -169,6 +214,18 @@ func (x *WorkspaceSaveAck) Validate() error {
 	return nil
 }
 
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *WorkspaceSaveAck) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"version\"")
+	w.Int(int64(x.Version))
+	w.ObjectEnd()
+}
+
 // WorkspaceMoveOpts is the type of the argument opts of event move in /workspace/{id}.
 type WorkspaceMoveOpts struct {
 	Snap bool `json:"snap"`
@@ -177,6 +234,18 @@ type WorkspaceMoveOpts struct {
 // Validate checks the constraints of the schema on x and its fields.
 func (x *WorkspaceMoveOpts) Validate() error {
 	return nil
+}
+
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *WorkspaceMoveOpts) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"snap\"")
+	w.Bool(bool(x.Snap))
+	w.ObjectEnd()
 }
 
 // WorkspaceLegacyRenamePayload is the type of the payload of event legacyRename in /workspace/{id}.
@@ -194,6 +263,20 @@ func (x *WorkspaceLegacyRenamePayload) Validate() error {
 		return socketio.At("id", err)
 	}
 	return nil
+}
+
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *WorkspaceLegacyRenamePayload) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"id\"")
+	w.String(string(x.ID))
+	w.Key("\"title\"")
+	w.String(string(x.Title))
+	w.ObjectEnd()
 }
 
 // WorkspaceConfirmAck is the type of the ack of event confirm in /workspace/{id}.

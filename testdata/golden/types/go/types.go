@@ -10,8 +10,11 @@ package types
 
 import (
 	"encoding/json"
+	parser "github.com/siogen/siogen/runtime/parser"
 	"github.com/siogen/siogen/runtime/socketio"
+	"maps"
 	"regexp"
+	"slices"
 	"time"
 )
 
@@ -204,6 +207,37 @@ func (x *Tree) Validate() error {
 	return nil
 }
 
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *Tree) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"label\"")
+	w.String(string(x.Label))
+	w.Key("\"children\"")
+	w.ArrayStart()
+	for i0 := range x.Children {
+		w.Elem()
+		x.Children[i0].AppendJSON(w)
+	}
+	w.ArrayEnd()
+	w.Key("\"byName\"")
+	w.ObjectStart()
+	for _, k0 := range slices.Sorted(maps.Keys(x.ByName)) {
+		w.KeyString(k0)
+		v0 := x.ByName[k0]
+		v0.AppendJSON(w)
+	}
+	w.ObjectEnd()
+	if x.Parent != nil {
+		w.Key("\"parent\"")
+		x.Parent.AppendJSON(w)
+	}
+	w.ObjectEnd()
+}
+
 // Everything is the schema type Everything.
 //
 // One field of every kind.
@@ -277,6 +311,91 @@ func (x *Everything) Validate() error {
 	return nil
 }
 
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *Everything) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"s\"")
+	w.String(string(x.S))
+	w.Key("\"b\"")
+	w.Bool(bool(x.B))
+	w.Key("\"i32\"")
+	w.Int(int64(x.I32))
+	w.Key("\"i64\"")
+	w.Int(int64(x.I64))
+	w.Key("\"f64\"")
+	w.Float(float64(x.F64))
+	w.Key("\"t\"")
+	w.Time(x.T)
+	w.Key("\"bin\"")
+	w.Binary([]byte(x.Bin))
+	w.Key("\"a\"")
+	w.Value(json.RawMessage(x.A))
+	w.Key("\"named\"")
+	w.String(string(x.Named))
+	w.Key("\"list\"")
+	w.ArrayStart()
+	for i0 := range x.List {
+		w.Elem()
+		w.String(string(x.List[i0]))
+	}
+	w.ArrayEnd()
+	w.Key("\"map\"")
+	w.ObjectStart()
+	for _, k0 := range slices.Sorted(maps.Keys(x.Map)) {
+		w.KeyString(k0)
+		v0 := x.Map[k0]
+		w.Int(int64(v0))
+	}
+	w.ObjectEnd()
+	if x.Opt != nil {
+		w.Key("\"opt\"")
+		w.String(string((*x.Opt)))
+	}
+	if len(x.OptList) > 0 {
+		w.Key("\"optList\"")
+		w.ArrayStart()
+		for i0 := range x.OptList {
+			w.Elem()
+			w.String(string(x.OptList[i0]))
+		}
+		w.ArrayEnd()
+	}
+	if x.OptStr != nil {
+		w.Key("\"optStr\"")
+		w.String(string((*x.OptStr)))
+	}
+	w.Key("\"count\"")
+	w.Int(int64(x.Count))
+	w.Key("\"ratio\"")
+	w.Float(float64(x.Ratio))
+	w.Key("\"user_id\"")
+	w.String(string(x.UserID))
+	if x.AvatarURL != nil {
+		w.Key("\"avatarUrl\"")
+		w.String(string((*x.AvatarURL)))
+	}
+	w.Key("\"HTTPStatus\"")
+	w.Int(int64(x.HTTPStatus))
+	w.Key("\"old\"")
+	w.String(string(x.Old))
+	w.Key("\"address\"")
+	x.Address.AppendJSON(w)
+	w.Key("\"mood\"")
+	w.String(string(x.Mood))
+	w.Key("\"spaced\"")
+	w.ArrayStart()
+	for i0 := range x.Spaced {
+		w.Elem()
+		w.String(string(x.Spaced[i0]))
+	}
+	w.ArrayEnd()
+	w.ObjectEnd()
+}
+
 // EverythingAddressGeo is the type of the field EverythingAddress.geo.
 type EverythingAddressGeo struct {
 	Lat float64 `json:"lat"`
@@ -288,6 +407,20 @@ func (x *EverythingAddressGeo) Validate() error {
 	return nil
 }
 
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *EverythingAddressGeo) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"lat\"")
+	w.Float(float64(x.Lat))
+	w.Key("\"lng\"")
+	w.Float(float64(x.Lng))
+	w.ObjectEnd()
+}
+
 // EverythingAddress is the type of the field Everything.address.
 type EverythingAddress struct {
 	Street string               `json:"street"`
@@ -297,6 +430,20 @@ type EverythingAddress struct {
 // Validate checks the constraints of the schema on x and its fields.
 func (x *EverythingAddress) Validate() error {
 	return nil
+}
+
+// AppendJSON writes x as JSON for the runtime's codec, without reflection.
+func (x *EverythingAddress) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"street\"")
+	w.String(string(x.Street))
+	w.Key("\"geo\"")
+	x.Geo.AppendJSON(w)
+	w.ObjectEnd()
 }
 
 // EverythingMood is the type of the field Everything.mood.

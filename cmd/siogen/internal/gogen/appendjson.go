@@ -1,0 +1,114 @@
+package gogen
+
+import (
+	"fmt"
+	"strconv"
+
+	"github.com/dave/jennifer/jen"
+
+	"github.com/siogen/siogen/schema"
+)
+
+const (
+	pparser = "github.com/siogen/siogen/runtime/parser"
+	pmaps   = "maps"
+)
+
+// appendJSONMethod declares AppendJSON for the object type nt: the
+// runtime's JSON codec calls it instead of encoding/json, so generated
+// payloads are encoded without reflection. It writes what encoding/json
+// writes for the struct, but for two things: []byte become binary
+// attachments (as the codec does for every value), and a nil list or map
+// in a required field is written [] or {} (the TypeScript types say so).
+func (g *generator) appendJSONMethod(f *jen.File, nt *schema.NamedType) {
+	w := jen.Id("w")
+	body := []jen.Code{
+		jen.If(jen.Id("x").Op("==").Nil()).Block(w.Clone().Dot("Null").Call(), jen.Return()),
+		w.Clone().Dot("ObjectStart").Call(),
+	}
+	for _, fl := range nt.Type.Fields {
+		x := jen.Id("x").Dot(fl.GoName)
+		key := w.Clone().Dot("Key").Call(jen.Lit(strconv.Quote(fl.Name)))
+		if fl.Type.Kind == schema.KindOptional {
+			elem := fl.Type.Elem
+			var present jen.Code
+			var write []jen.Code
+			switch {
+			case g.nilable(elem):
+				present = jen.Len(x.Clone()).Op(">").Lit(0)
+				write = g.appendValue(elem, x.Clone(), 0)
+			case g.isObject(elem):
+				present = x.Clone().Op("!=").Nil()
+				write = []jen.Code{x.Clone().Dot("AppendJSON").Call(w)}
+			default:
+				present = x.Clone().Op("!=").Nil()
+				write = g.appendValue(elem, jen.Parens(jen.Op("*").Add(x.Clone())), 0)
+			}
+			body = append(body, jen.If(present).Block(append([]jen.Code{key}, write...)...))
+			continue
+		}
+		body = append(body, key)
+		body = append(body, g.appendValue(fl.Type, x, 0)...)
+	}
+	body = append(body, w.Clone().Dot("ObjectEnd").Call())
+	f.Add(comment(fmt.Sprintf("AppendJSON writes x as JSON for the runtime's codec, without reflection.")))
+	f.Func().Params(jen.Id("x").Op("*").Id(nt.GoName)).Id("AppendJSON").Params(jen.Id("w").Qual(pparser, "JSONWriter")).Block(body...)
+	f.Line()
+}
+
+// appendValue returns the statements that write x, a value of type t
+// (addressable when t is an object); depth names the loop variables.
+func (g *generator) appendValue(t *schema.Type, x *jen.Statement, depth int) []jen.Code {
+	w := func() *jen.Statement { return jen.Id("w") }
+	switch t.Kind {
+	case schema.KindPrimitive:
+		switch t.Prim {
+		case schema.String:
+			return []jen.Code{w().Dot("String").Call(jen.String().Parens(x))}
+		case schema.Bool:
+			return []jen.Code{w().Dot("Bool").Call(jen.Bool().Parens(x))}
+		case schema.Int32, schema.Int64:
+			return []jen.Code{w().Dot("Int").Call(jen.Int64().Parens(x))}
+		case schema.Float64:
+			return []jen.Code{w().Dot("Float").Call(jen.Float64().Parens(x))}
+		case schema.Time:
+			return []jen.Code{w().Dot("Time").Call(x)}
+		case schema.Binary:
+			return []jen.Code{w().Dot("Binary").Call(jen.Index().Byte().Parens(x))}
+		default: // any: json.RawMessage, as encoding/json writes it
+			return []jen.Code{w().Dot("Value").Call(jen.Qual(pjson, "RawMessage").Parens(x))}
+		}
+	case schema.KindNamed:
+		switch {
+		case g.binding(t.Name) != nil:
+			return []jen.Code{w().Dot("Value").Call(x)}
+		case g.isObject(t):
+			return []jen.Code{x.Clone().Dot("AppendJSON").Call(w())}
+		case t.Decl.Type.Kind == schema.KindEnum:
+			return []jen.Code{w().Dot("String").Call(jen.String().Parens(x))}
+		default: // a name for another type: write it as that type
+			return g.appendValue(t.Decl.Type, x, depth)
+		}
+	case schema.KindList:
+		i := jen.Id("i" + strconv.Itoa(depth))
+		return []jen.Code{
+			w().Dot("ArrayStart").Call(),
+			jen.For(i.Clone().Op(":=").Range().Add(x.Clone())).Block(
+				append([]jen.Code{w().Dot("Elem").Call()}, g.appendValue(t.Elem, x.Clone().Index(i.Clone()), depth+1)...)...),
+			w().Dot("ArrayEnd").Call(),
+		}
+	case schema.KindMap:
+		k := jen.Id("k" + strconv.Itoa(depth))
+		v := jen.Id("v" + strconv.Itoa(depth))
+		return []jen.Code{
+			w().Dot("ObjectStart").Call(),
+			jen.For(jen.List(jen.Id("_"), k.Clone()).Op(":=").Range().Qual(pslice, "Sorted").Call(jen.Qual(pmaps, "Keys").Call(x.Clone()))).Block(
+				append([]jen.Code{
+					w().Dot("KeyString").Call(k.Clone()),
+					v.Clone().Op(":=").Add(x.Clone()).Index(k.Clone()),
+				}, g.appendValue(t.Elem, v.Clone(), depth+1)...)...),
+			w().Dot("ObjectEnd").Call(),
+		}
+	}
+	panic(fmt.Sprintf("gogen: appendValue: unexpected type %s", t))
+}
