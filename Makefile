@@ -47,7 +47,8 @@ interop:
 FUZZTIME ?= 30s
 FUZZ_TARGETS := engineio:FuzzDecodePayload engineio:FuzzDecodePacket \
 	runtime/parser:FuzzJSONDecode runtime/parser:FuzzJSONAttachments runtime/parser:FuzzMsgpackDecode \
-	schema:FuzzParse schema:FuzzParseConfig
+	schema:FuzzParse schema:FuzzParseConfig \
+	runtime/socketio:FuzzLiveServer generated/types:FuzzGeneratedPayload
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "== $$pkg $$fn"; $(GO) test ./$$pkg -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) -parallel=1 || exit 1; done
