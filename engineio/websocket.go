@@ -38,17 +38,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, _ *Sessi
 		_ = c.Close(websocket.StatusGoingAway, "server shutting down")
 		return
 	}
-	ss.mu.Lock()
-	if ss.closed {
-		ss.mu.Unlock()
-		_ = c.CloseNow()
-		return
-	}
-	ss.ws = c
-	ss.wg.Add(2)
-	ss.mu.Unlock()
-	go ss.writeLoop(c)
-	ss.readLoop(c)
+	ss.runWebSocket(c)
 }
 
 // upgrade probes a WebSocket for a polling session and, on "5", moves the
@@ -108,6 +98,12 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ss *Session) {
 		_ = c.CloseNow()
 		return
 	}
+	ss.runWebSocket(c)
+}
+
+// runWebSocket makes c the session's transport and serves it until it ends:
+// a writer goroutine drains the queue, this goroutine reads.
+func (ss *Session) runWebSocket(c *websocket.Conn) {
 	ss.mu.Lock()
 	if ss.closed {
 		ss.mu.Unlock()
@@ -120,7 +116,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ss *Session) {
 	ss.ws = c
 	ss.wg.Add(2)
 	ss.mu.Unlock()
-	ss.signal() // the pending poll, if any, answers noop
+	ss.signal() // after an upgrade, the pending poll, if any, answers noop
 	go ss.writeLoop(c)
 	ss.readLoop(c)
 }
