@@ -8,10 +8,10 @@ export SIOGEN_SIO_NODE_SERVER := $(CURDIR)/runtime/socketio/testdata/sio-server.
 export SIOGEN_EIO_NODE_MODULES := $(NODE_MODULES)
 export SIOGEN_SIO_NODE_MODULES := $(NODE_MODULES)
 
-.PHONY: test npm vet generate-check gotest interop fuzz bench run chat
+.PHONY: test npm vet generate-check gotest loadtest interop fuzz bench run chat
 
 ## test: everything — npm packages, vet, Go tests with -race, interop tests
-test: npm vet generate-check gotest interop
+test: npm vet generate-check gotest loadtest interop
 
 ## npm: installs the official npm packages the tests run against, from the lockfile
 npm:
@@ -23,6 +23,10 @@ npm:
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+
+## loadtest: 10k WebSocket connections, churn, back to baseline (not under -race: it caps goroutines at 8128)
+loadtest:
+	$(GO) test -count=1 -run 'TestLoad10k' -v ./runtime/socketio 2>&1 | grep -E '^(---|ok|FAIL|panic)|load_test.go'
 
 ## generate-check: go generate ./... must reproduce the committed generated code
 ## (and the chat example's TypeScript types and esbuild bundle; needs make npm)
