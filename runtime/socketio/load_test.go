@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/siogen/siogen/engineio"
 )
 
 // The load test runs its clients in a child process (this test binary,
@@ -28,14 +30,16 @@ import (
 // only the server's side of the connections — and the open-file limit is
 // per process.
 const (
-	loadURLEnv = "SIOGEN_LOAD_CLIENT_URL"
-	loadNEnv   = "SIOGEN_LOAD_CLIENT_N"
+	loadURLEnv  = "SIOGEN_LOAD_CLIENT_URL"
+	loadNEnv    = "SIOGEN_LOAD_CLIENT_N"
+	loadSlowEnv = "SIOGEN_LOAD_CLIENT_SLOW" // how many more clients never read
 )
 
 func init() {
 	if url := os.Getenv(loadURLEnv); url != "" {
 		n, _ := strconv.Atoi(os.Getenv(loadNEnv))
-		os.Exit(loadClients(url, n, os.Stdin, os.Stdout))
+		slow, _ := strconv.Atoi(os.Getenv(loadSlowEnv))
+		os.Exit(loadClients(url, n, slow, os.Stdin, os.Stdout))
 	}
 }
 
@@ -85,7 +89,7 @@ func (lc *loadClient) close() {
 // loadClients is the child process: it opens n connections, then obeys
 // the parent's commands on in ("ticks N", "churn D", "close"), answering
 // on out. It returns the exit code.
-func loadClients(url string, n int, in io.Reader, out io.Writer) int {
+func loadClients(url string, n, slow int, in io.Reader, out io.Writer) int {
 	fail := func(format string, args ...any) int {
 		fmt.Fprintf(out, "error "+format+"\n", args...)
 		return 1
@@ -121,6 +125,26 @@ func loadClients(url string, n int, in io.Reader, out io.Writer) int {
 	if firstErr != nil {
 		return fail("%v", firstErr)
 	}
+	// Slow clients join and then never read again: their TCP windows fill.
+	var slowConns []*websocket.Conn
+	for i := 0; i < slow; i++ {
+		c, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{HTTPClient: hc})
+		if err != nil {
+			return fail("slow client: %v", err)
+		}
+		if _, _, err := c.Read(ctx); err != nil {
+			return fail("slow client: %v", err)
+		}
+		if err := c.Write(ctx, websocket.MessageText, []byte(`40{"slow":true}`)); err != nil {
+			return fail("slow client: %v", err)
+		}
+		slowConns = append(slowConns, c)
+	}
+	defer func() {
+		for _, c := range slowConns {
+			c.CloseNow()
+		}
+	}()
 	fmt.Fprintf(out, "ready %d\n", n)
 	sc := bufio.NewScanner(in)
 	for sc.Scan() {
@@ -128,7 +152,7 @@ func loadClients(url string, n int, in io.Reader, out io.Writer) int {
 		switch cmd {
 		case "ticks": // wait until that many ticks came
 			want, _ := strconv.ParseInt(arg, 10, 64)
-			deadline := time.Now().Add(time.Minute)
+			deadline := time.Now().Add(2 * time.Minute)
 			for ticks.Load() < want && time.Now().Before(deadline) {
 				time.Sleep(10 * time.Millisecond)
 			}
@@ -229,23 +253,25 @@ func TestLoad10k(t *testing.T) {
 // httptestGoroutines is what the running httptest server itself holds.
 const httptestGoroutines = 1
 
-// loadRound runs one round of the load test with a fresh client process.
-func loadRound(t *testing.T, srv *Server, url string, n int, soak time.Duration) {
+// startClients starts the client process with n clients (and slow ones
+// that never read); it returns its command input and a function that reads
+// the next answer, which must start with prefix.
+func startClients(t *testing.T, url string, n, slow int) (io.Writer, func(prefix string) string) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), loadURLEnv+"="+url, loadNEnv+"="+strconv.Itoa(n))
+	cmd.Env = append(os.Environ(), loadURLEnv+"="+url, loadNEnv+"="+strconv.Itoa(n), loadSlowEnv+"="+strconv.Itoa(slow))
 	cmd.Stderr = os.Stderr
 	stdin, _ := cmd.StdinPipe()
 	stdout, _ := cmd.StdoutPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
+	t.Cleanup(func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-	}()
+	})
 	lines := bufio.NewScanner(stdout)
-	expect := func(prefix string) string {
+	return stdin, func(prefix string) string {
 		t.Helper()
 		if !lines.Scan() {
 			t.Fatalf("client process ended waiting for %q", prefix)
@@ -256,6 +282,12 @@ func loadRound(t *testing.T, srv *Server, url string, n int, soak time.Duration)
 		}
 		return strings.TrimPrefix(line, prefix)
 	}
+}
+
+// loadRound runs one round of the load test with a fresh client process.
+func loadRound(t *testing.T, srv *Server, url string, n int, soak time.Duration) {
+	t.Helper()
+	stdin, expect := startClients(t, url, n, 0)
 
 	start := time.Now()
 	expect("ready ")
@@ -289,4 +321,68 @@ func waitUntilFor(t *testing.T, d time.Duration, cond func() bool) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestSlowConsumers: 1,000 clients read, 5 stop reading (and get large
+// messages besides). The stream of broadcasts reaches every reading client;
+// each slow one is disconnected when its queue overflows (write queue full)
+// instead of holding memory or the others back; the server's heap stays
+// bounded throughout.
+func TestSlowConsumers(t *testing.T) {
+	const n, slow, msgs = 1000, 5, 200
+	srv := NewServer(&ServerOptions{Engine: engineio.Options{WriteQueueSize: 256 << 10}})
+	hs := httptest.NewServer(srv)
+	defer hs.Close()
+	defer srv.Shutdown(context.Background())
+	var full atomic.Int64
+	srv.OnConnection(func(s *Socket) {
+		var auth struct {
+			Slow bool `json:"slow"`
+		}
+		if s.Handshake().Auth.Decode(&auth) == nil && auth.Slow {
+			s.Join("heavy")
+		}
+		s.OnDisconnect(func(r DisconnectReason) {
+			if r == ReasonWriteQueueFull {
+				full.Add(1)
+			}
+		})
+	})
+	base := heapMB()
+	stdin, expect := startClients(t, "ws"+strings.TrimPrefix(hs.URL, "http")+"/socket.io/?EIO=4&transport=websocket", n, slow)
+	expect("ready ")
+	waitUntilFor(t, time.Minute, func() bool { return srv.Of("/").Len() == n+slow })
+
+	// Everyone gets a small tick; the slow clients' room also gets 64 KiB
+	// messages, enough to fill their TCP buffers and then their queues.
+	big := strings.Repeat("x", 64<<10)
+	peak := 0.0
+	for i := 0; i < msgs; i++ {
+		if err := srv.Emit("tick", i); err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.To("heavy").Emit("big", big); err != nil {
+			t.Fatal(err)
+		}
+		if i%50 == 49 {
+			peak = max(peak, heapMB())
+			// Pace on the readers, so only the slow clients' queues grow.
+			fmt.Fprintf(stdin, "ticks %d\n", n*(i+1))
+			if got := expect("ticks "); got != strconv.Itoa(n*(i+1)) {
+				t.Fatalf("after %d broadcasts the readers had %s of %d", i+1, got, n*(i+1))
+			}
+		}
+	}
+	waitUntilFor(t, time.Minute, func() bool { return full.Load() == slow })
+	// Bounded: the slow clients' queues are capped at 256 KiB each; a
+	// broadcast's frames are shared by all recipients.
+	t.Logf("heap: %.1f MB before, %.1f MB at the peak; %d slow clients cut off with %q", base, peak, full.Load(), ReasonWriteQueueFull)
+	if peak > base+200 {
+		t.Fatalf("heap peaked at %.1f MB (%.1f MB before)", peak, base)
+	}
+	if srv.Of("/").Len() != n {
+		t.Fatalf("%d sockets left, want the %d readers", srv.Of("/").Len(), n)
+	}
+	fmt.Fprintln(stdin, "close")
+	expect("closed")
 }
