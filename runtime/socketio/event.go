@@ -71,6 +71,9 @@ var (
 	// ErrAckTimeout: no acknowledgement came before the context ended. It
 	// wraps the context's error.
 	ErrAckTimeout = errors.New("socketio: acknowledgement timed out")
+	// ErrTooManyAcks: the socket already has ServerOptions.MaxPendingAcks
+	// acknowledgements outstanding.
+	ErrTooManyAcks = errors.New("socketio: too many acknowledgements pending")
 )
 
 // DisconnectReason says why a socket was disconnected. The values are Node's.

@@ -1,6 +1,8 @@
 package socketio
 
 import (
+	"context"
+	"errors"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -126,4 +128,43 @@ func deep(n int) string {
 		b = append(b, ']')
 	}
 	return string(b)
+}
+
+// A client that never acknowledges cannot make the server keep more than
+// MaxPendingAcks waiting acks for it.
+func TestMaxPendingAcks(t *testing.T) {
+	env := newEnv(t, &ServerOptions{MaxPendingAcks: 2, ConcurrentEvents: true})
+	errs := make(chan error, 3)
+	env.srv.OnConnection(func(s *Socket) {
+		s.On("ask-me", func(*Event) {
+			ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+			defer cancel()
+			_, err := s.EmitWithAck(ctx, "question")
+			errs <- err
+		})
+	})
+	c := env.dial(t)
+	c.connect("/", nil)
+	for i := 0; i < 3; i++ {
+		c.emit("/", "ask-me")
+	}
+	var tooMany, timedOut int
+	for i := 0; i < 3; i++ {
+		switch err := <-errs; {
+		case errors.Is(err, ErrTooManyAcks):
+			tooMany++
+		case errors.Is(err, ErrAckTimeout):
+			timedOut++
+		default:
+			t.Fatalf("EmitWithAck: %v", err)
+		}
+	}
+	if tooMany != 1 || timedOut != 2 {
+		t.Fatalf("%d refused, %d timed out; want 1 and 2", tooMany, timedOut)
+	}
+	// The expired ones are gone: there is room again.
+	c.emit("/", "ask-me")
+	if err := <-errs; !errors.Is(err, ErrAckTimeout) {
+		t.Fatalf("after expiry: %v", err)
+	}
 }

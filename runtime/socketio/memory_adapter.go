@@ -240,14 +240,18 @@ func (a *MemoryAdapter) LocalBroadcastWithAck(ctx context.Context, p *parser.Pac
 	if err != nil {
 		return 0, err
 	}
+	n := 0
 	for _, s := range socks {
 		s := s
-		s.registerAck(ctx, p.ID, func(args []parser.Value) {
+		if s.registerAck(ctx, p.ID, func(args []parser.Value) {
 			onAck(AckResult{SocketID: s.id, Args: args})
-		})
+		}) != nil {
+			continue // disconnected, or too many acks pending: not a recipient
+		}
 		s.sendFrames(p, frames, opts.Flags.Volatile)
+		n++
 	}
-	return len(socks), nil
+	return n, nil
 }
 
 // FetchSockets implements Adapter.

@@ -46,6 +46,10 @@ type ServerOptions struct {
 	// beyond it is refused with CONNECT_ERROR "too many namespaces".
 	// Default 100.
 	MaxNamespaces int
+	// MaxPendingAcks bounds the acknowledgements the server waits for from
+	// one socket; beyond it EmitWithAck fails with ErrTooManyAcks (and a
+	// broadcast with acks leaves that socket out). Default 1024.
+	MaxPendingAcks int
 	// Logger receives the server's log lines. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -72,6 +76,7 @@ const (
 	DefaultConnectTimeout   = 45 * time.Second
 	DefaultMaxPendingEvents = 1024
 	DefaultMaxNamespaces    = 100
+	DefaultMaxPendingAcks   = 1024
 )
 
 func (o *ServerOptions) withDefaults() ServerOptions {
@@ -99,6 +104,9 @@ func (o *ServerOptions) withDefaults() ServerOptions {
 	}
 	if c.MaxNamespaces <= 0 {
 		c.MaxNamespaces = DefaultMaxNamespaces
+	}
+	if c.MaxPendingAcks <= 0 {
+		c.MaxPendingAcks = DefaultMaxPendingAcks
 	}
 	c.Engine.Path = ""
 	if c.Engine.Logger == nil {

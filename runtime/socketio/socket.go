@@ -245,8 +245,8 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]
 	p := parser.NewEvent(s.nsp.name, event, args...)
 	p.ID, p.HasID = s.nsp.nextAckID(), true
 	ch := make(chan []parser.Value, 1)
-	if !s.registerAck(ctx, p.ID, func(a []parser.Value) { ch <- a }) {
-		return nil, ErrNotConnected
+	if err := s.registerAck(ctx, p.ID, func(a []parser.Value) { ch <- a }); err != nil {
+		return nil, err
 	}
 	if err := s.sendPacket(p, false); err != nil {
 		s.dropAck(p.ID)
@@ -306,19 +306,22 @@ func (s *Socket) sendFrames(p *parser.Packet, frames []engineio.Frame, volatile 
 }
 
 // registerAck keeps fn for the ack with id until it comes, ctx ends or the
-// socket disconnects. It returns false when the socket is disconnected.
-func (s *Socket) registerAck(ctx context.Context, id uint64, fn func([]parser.Value)) bool {
+// socket disconnects. It fails with ErrNotConnected or ErrTooManyAcks.
+func (s *Socket) registerAck(ctx context.Context, id uint64, fn func([]parser.Value)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if !s.connected {
-		return false
+		return ErrNotConnected
+	}
+	if len(s.acks) >= s.nsp.server.opts.MaxPendingAcks {
+		return ErrTooManyAcks
 	}
 	if s.acks == nil {
 		s.acks = make(map[uint64]pendingAck)
 	}
 	stop := context.AfterFunc(ctx, func() { s.dropAck(id) })
 	s.acks[id] = pendingAck{fn: fn, stop: stop}
-	return true
+	return nil
 }
 
 func (s *Socket) dropAck(id uint64) {
