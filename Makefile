@@ -26,7 +26,7 @@ vet:
 
 ## loadtest: 10k WebSocket connections with churn, back to baseline; 1k readers with slow consumers (not under -race: it caps goroutines at 8128)
 loadtest:
-	$(GO) test -count=1 -run 'TestLoad10k|TestSlowConsumers' -v ./runtime/socketio 2>&1 | grep -E '^(---|ok|FAIL|panic)|load_test.go'
+	$(GO) test -count=1 -run 'TestLoad10k|TestSlowConsumers' -v ./runtime/socketio
 
 ## generate-check: go generate ./... must reproduce the committed generated code
 ## (and the chat example's TypeScript types and esbuild bundle; needs make npm)
