@@ -48,7 +48,12 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, _ *Sessi
 	ss.wg.Add(2)
 	ss.mu.Unlock()
 	go ss.writeLoop(c)
-	ss.readLoop(c)
+	// The read loop gets a goroutine of its own and the HTTP handler returns
+	// (the connection is hijacked): the handler's goroutine, its stack grown
+	// by net/http and the handshake, would otherwise stay parked for the
+	// session's life. BenchmarkIdleWebSocketSessions: ~11.7 → ~7.5 KB of
+	// stack per idle session.
+	go ss.readLoop(c)
 }
 
 // upgrade probes a WebSocket for a polling session and, on "5", moves the
@@ -122,7 +127,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ss *Session) {
 	ss.mu.Unlock()
 	ss.signal() // the pending poll, if any, answers noop
 	go ss.writeLoop(c)
-	ss.readLoop(c)
+	go ss.readLoop(c) // as in serveWebSocket
 }
 
 // expectProbe reads one text frame and reports whether it is want.
