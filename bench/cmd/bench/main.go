@@ -153,6 +153,14 @@ func runOne(dir string, sc scenario, c contender) (metrics, error) {
 		os.MkdirAll(filepath.Join(dir, "prof"), 0o755)
 		extra = []string{"-cpuprofile", filepath.Join(dir, "prof", c.name+"-"+sc.name+".pprof")}
 	}
+	if *profile && strings.HasPrefix(c.name, "siogen") && !strings.HasPrefix(sc.name, "echo") {
+		os.MkdirAll(filepath.Join(dir, "prof"), 0o755)
+		kind := "-cpuprofile"
+		if strings.HasPrefix(sc.name, "idle") {
+			kind = "-memprofile"
+		}
+		extra = []string{kind, filepath.Join(dir, "prof", c.name+"-"+sc.name+".pprof")}
+	}
 	s, err := start(c, dir, extra...)
 	if err != nil {
 		return nil, err

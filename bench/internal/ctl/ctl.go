@@ -14,7 +14,10 @@ import (
 	"syscall"
 )
 
-var cpuprofile = flag.String("cpuprofile", "", "write a CPU profile here, stopped on SIGTERM/SIGINT")
+var (
+	cpuprofile = flag.String("cpuprofile", "", "write a CPU profile here, stopped on SIGTERM/SIGINT")
+	memprofile = flag.String("memprofile", "", "write a heap profile here after each SIGUSR2 GC")
+)
 
 // Setup installs the signal handlers. Call it after flag.Parse.
 func Setup() {
@@ -24,6 +27,16 @@ func Setup() {
 		for range gc {
 			runtime.GC()
 			debug.FreeOSMemory()
+			if *memprofile != "" {
+				if f, err := os.Create(*memprofile); err == nil {
+					_ = pprof.Lookup("heap").WriteTo(f, 0)
+					f.Close()
+				}
+				if f, err := os.Create(*memprofile + ".goroutines"); err == nil {
+					_ = pprof.Lookup("goroutine").WriteTo(f, 1)
+					f.Close()
+				}
+			}
 		}
 	}()
 	stop := make(chan os.Signal, 1)
