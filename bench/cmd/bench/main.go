@@ -151,7 +151,8 @@ func runOne(dir string, sc scenario, c contender) (metrics, error) {
 	var extra []string
 	if *profile && strings.HasPrefix(c.name, "siogen") && strings.HasPrefix(sc.name, "echo") {
 		os.MkdirAll(filepath.Join(dir, "prof"), 0o755)
-		extra = []string{"-cpuprofile", filepath.Join(dir, "prof", c.name+"-"+sc.name+".pprof")}
+		extra = []string{"-cpuprofile", filepath.Join(dir, "prof", c.name+"-"+sc.name+".pprof"),
+			"-memprofile", filepath.Join(dir, "prof", c.name+"-"+sc.name+".heap")}
 	}
 	if *profile && strings.HasPrefix(c.name, "siogen") && !strings.HasPrefix(sc.name, "echo") {
 		os.MkdirAll(filepath.Join(dir, "prof"), 0o755)

@@ -116,6 +116,14 @@ func start1(c contender, dir string, extra ...string) (*server, error) {
 }
 
 func (s *server) stop() {
+	defer func() { // SIOGEN_BENCH_SERVER_LOG=file keeps the servers' stderr (e.g. with GODEBUG=gctrace=1)
+		if f := os.Getenv("SIOGEN_BENCH_SERVER_LOG"); f != "" {
+			if w, err := os.OpenFile(f, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644); err == nil {
+				fmt.Fprintf(w, "== %s\n%s", strings.Join(s.cmd.Args, " "), s.stderr.String())
+				w.Close()
+			}
+		}
+	}()
 	_ = s.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan struct{})
 	go func() { _ = s.cmd.Wait(); close(done) }()

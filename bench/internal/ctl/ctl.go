@@ -16,7 +16,7 @@ import (
 
 var (
 	cpuprofile = flag.String("cpuprofile", "", "write a CPU profile here, stopped on SIGTERM/SIGINT")
-	memprofile = flag.String("memprofile", "", "write a heap profile here after each SIGUSR2 GC")
+	memprofile = flag.String("memprofile", "", "write a heap profile here after each SIGUSR2 GC and on SIGTERM/SIGINT")
 )
 
 // Setup installs the signal handlers. Call it after flag.Parse.
@@ -51,6 +51,12 @@ func Setup() {
 		<-stop
 		if *cpuprofile != "" {
 			pprof.StopCPUProfile()
+		}
+		if *memprofile != "" { // alloc_space/alloc_objects: what the run allocated
+			if f, err := os.Create(*memprofile); err == nil {
+				_ = pprof.Lookup("heap").WriteTo(f, 0)
+				f.Close()
+			}
 		}
 		os.Exit(0)
 	}()
