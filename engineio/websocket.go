@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
+	"sync"
 
 	"github.com/coder/websocket"
 )
@@ -101,8 +103,12 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ss *Session) {
 	ss.runWebSocket(c)
 }
 
-// runWebSocket makes c the session's transport and serves it until it ends:
-// a writer goroutine drains the queue, this goroutine reads.
+// runWebSocket makes c the session's transport and serves it until it ends,
+// with a writer goroutine draining the queue and a reader goroutine. The
+// HTTP handler returns (the connection is hijacked): its goroutine, its
+// stack grown by net/http and the handshake, would otherwise stay parked for
+// the session's life. BenchmarkIdleWebSocketSessions: ~11.7 → ~7.5 KB of
+// stack per idle session.
 func (ss *Session) runWebSocket(c *websocket.Conn) {
 	ss.mu.Lock()
 	if ss.closed {
@@ -118,7 +124,7 @@ func (ss *Session) runWebSocket(c *websocket.Conn) {
 	ss.mu.Unlock()
 	ss.signal() // after an upgrade, the pending poll, if any, answers noop
 	go ss.writeLoop(c)
-	ss.readLoop(c)
+	go ss.readLoop(c)
 }
 
 // expectProbe reads one text frame and reports whether it is want.
@@ -131,7 +137,7 @@ func expectProbe(ctx context.Context, c *websocket.Conn, want string) bool {
 func (ss *Session) readLoop(c *websocket.Conn) {
 	defer ss.wg.Done()
 	for {
-		typ, data, err := c.Read(context.Background())
+		typ, data, err := readMessage(c)
 		if err != nil {
 			reason := ReasonTransportError
 			if websocket.CloseStatus(err) != -1 {
@@ -153,6 +159,45 @@ func (ss *Session) readLoop(c *websocket.Conn) {
 		}
 		ss.onPacket(p)
 	}
+}
+
+// readBufs are scratch buffers for readMessage.
+var readBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// readMessage reads the next message into a slice of exactly its size, which
+// the handler may keep. (websocket.Conn.Read uses io.ReadAll, whose 512-byte
+// first buffer is what a small message kept: most of an echo's allocation.)
+// The scratch buffer comes from a pool only once a message has begun, so an
+// idle session holds none.
+func readMessage(c *websocket.Conn) (websocket.MessageType, []byte, error) {
+	typ, r, err := c.Reader(context.Background())
+	if err != nil {
+		return 0, nil, err
+	}
+	bp := readBufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		var n int
+		n, err = r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err != nil {
+			break
+		}
+	}
+	var data []byte
+	if err == io.EOF {
+		err = nil
+		data = make([]byte, len(b))
+		copy(data, b)
+	}
+	if cap(b) <= 64<<10 { // a pool of small buffers: a large message's goes
+		*bp = b[:0]
+		readBufs.Put(bp)
+	}
+	return typ, data, err
 }
 
 // writeLoop writes queued frames, one per WebSocket message, until the

@@ -1,0 +1,215 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// A proto is what the load generator speaks to a contender. The generator
+// implements Engine.IO / Socket.IO framing itself; only the WebSocket layer
+// comes from github.com/coder/websocket (as a client).
+type proto int
+
+const (
+	pTCP    proto = iota // 64-byte records on a TCP connection
+	pWS                  // one WebSocket text message per record
+	pSIO5                // Engine.IO v4 / Socket.IO v5, JSON parser, over WebSocket
+	pSIO5MP              // Engine.IO v4 / Socket.IO v5, socket.io-msgpack-parser
+	pSIO3                // Engine.IO v3 / Socket.IO v4 (socket.io 2.x wire), JSON
+)
+
+func (p proto) socketIO() bool { return p >= pSIO5 }
+
+const payloadSize = 64
+
+// epoch is the origin of the stamps carried in payloads: every payload starts
+// with '#' and 19 decimal digits, the nanoseconds from epoch to the moment the
+// message was meant to be sent (not when it was), padded with 'x' to 64 bytes.
+var epoch = time.Now()
+
+func now() int64 { return int64(time.Since(epoch)) }
+
+func putStamp(buf []byte, stamp int64) {
+	buf[0] = '#'
+	for i := 19; i >= 1; i-- {
+		buf[i] = byte('0' + stamp%10)
+		stamp /= 10
+	}
+	for i := 20; i < payloadSize; i++ {
+		buf[i] = 'x'
+	}
+}
+
+func getStamp(frame []byte) (int64, bool) {
+	i := bytes.IndexByte(frame, '#')
+	if i < 0 || len(frame) < i+20 {
+		return 0, false
+	}
+	var v int64
+	for _, c := range frame[i+1 : i+20] {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		v = v*10 + int64(c-'0')
+	}
+	return v, true
+}
+
+type client struct {
+	p   proto
+	tcp net.Conn
+	rd  *bufio.Reader
+	ws  *websocket.Conn
+	out []byte // the sender's frame buffer (one sender goroutine per client)
+	in  []byte // the TCP receiver's buffer
+}
+
+var httpClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true, MaxIdleConnsPerHost: -1}}
+
+// dial connects and, for Socket.IO, completes the Engine.IO handshake and the
+// CONNECT to namespace "/".
+func dial(ctx context.Context, p proto, addr string) (*client, error) {
+	c := &client{p: p, out: make([]byte, 0, 128)}
+	switch p {
+	case pTCP:
+		conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
+		if err != nil {
+			return nil, err
+		}
+		c.tcp, c.rd, c.in = conn, bufio.NewReaderSize(conn, 4096), make([]byte, payloadSize)
+		return c, nil
+	case pWS:
+		ws, _, err := websocket.Dial(ctx, "ws://"+addr+"/", &websocket.DialOptions{HTTPClient: httpClient, CompressionMode: websocket.CompressionDisabled})
+		if err != nil {
+			return nil, err
+		}
+		c.ws = ws
+		return c, nil
+	}
+	eio := "4"
+	if p == pSIO3 {
+		eio = "3"
+	}
+	ws, _, err := websocket.Dial(ctx, "ws://"+addr+"/socket.io/?EIO="+eio+"&transport=websocket",
+		&websocket.DialOptions{HTTPClient: httpClient, CompressionMode: websocket.CompressionDisabled})
+	if err != nil {
+		return nil, err
+	}
+	c.ws = ws
+	ws.SetReadLimit(1 << 20)
+	_, msg, err := ws.Read(ctx)
+	if err != nil || len(msg) == 0 || msg[0] != '0' {
+		ws.CloseNow()
+		return nil, fmt.Errorf("engine.io open: %q %v", msg, err)
+	}
+	switch p {
+	case pSIO5:
+		err = ws.Write(ctx, websocket.MessageText, []byte("40"))
+	case pSIO5MP: // {"type":0,"nsp":"/"}
+		err = ws.Write(ctx, websocket.MessageBinary, []byte("\x82\xa4type\x00\xa3nsp\xa1/"))
+	}
+	if err != nil {
+		ws.CloseNow()
+		return nil, err
+	}
+	for { // the server's CONNECT
+		typ, msg, err := ws.Read(ctx)
+		if err != nil {
+			ws.CloseNow()
+			return nil, err
+		}
+		if typ == websocket.MessageBinary || bytes.HasPrefix(msg, []byte("40")) {
+			return c, nil
+		}
+		if bytes.HasPrefix(msg, []byte("44")) {
+			ws.CloseNow()
+			return nil, fmt.Errorf("connect error: %s", msg)
+		}
+	}
+}
+
+// send sends one record: the payload as the argument of event for Socket.IO.
+func (c *client) send(ctx context.Context, event string, stamp int64) error {
+	b := c.out[:0]
+	switch c.p {
+	case pTCP:
+		b = b[:payloadSize]
+		putStamp(b, stamp)
+		_, err := c.tcp.Write(b)
+		return err
+	case pWS:
+		b = b[:payloadSize]
+		putStamp(b, stamp)
+	case pSIO5, pSIO3:
+		b = append(b, `42["`...)
+		b = append(b, event...)
+		b = append(b, `","`...)
+		n := len(b)
+		b = b[:n+payloadSize]
+		putStamp(b[n:], stamp)
+		b = append(b, `"]`...)
+	case pSIO5MP: // {"type":2,"data":[event,payload],"nsp":"/"}
+		b = append(b, "\x83\xa4type\x02\xa4data\x92"...)
+		b = append(b, 0xa0|byte(len(event)))
+		b = append(b, event...)
+		b = append(b, 0xd9, payloadSize)
+		n := len(b)
+		b = b[:n+payloadSize]
+		putStamp(b[n:], stamp)
+		b = append(b, "\xa3nsp\xa1/"...)
+		c.out = b
+		return c.ws.Write(ctx, websocket.MessageBinary, b)
+	}
+	c.out = b
+	return c.ws.Write(ctx, websocket.MessageText, b)
+}
+
+// recv returns the next record's stamp, answering Engine.IO v4 pings.
+func (c *client) recv(ctx context.Context) (int64, error) {
+	if c.p == pTCP {
+		if _, err := io.ReadFull(c.rd, c.in); err != nil {
+			return 0, err
+		}
+		s, _ := getStamp(c.in)
+		return s, nil
+	}
+	for {
+		typ, msg, err := c.ws.Read(ctx)
+		if err != nil {
+			return 0, err
+		}
+		if typ == websocket.MessageText && len(msg) == 1 && msg[0] == '2' && c.p != pSIO3 {
+			if err := c.ws.Write(ctx, websocket.MessageText, []byte("3")); err != nil {
+				return 0, err
+			}
+			continue
+		}
+		if c.p.socketIO() && typ == websocket.MessageText && !bytes.HasPrefix(msg, []byte("42")) {
+			continue
+		}
+		s, ok := getStamp(msg)
+		if !ok {
+			return 0, errors.New("record without a stamp: " + strconv.Quote(string(msg)))
+		}
+		return s, nil
+	}
+}
+
+func (c *client) close() {
+	if c.tcp != nil {
+		c.tcp.Close()
+	}
+	if c.ws != nil {
+		c.ws.CloseNow()
+	}
+}

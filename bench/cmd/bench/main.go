@@ -1,0 +1,238 @@
+// Command bench is siogen's benchmark suite: it builds and starts each
+// contender server as its own process pinned to one core, drives it from a
+// load generator of its own (Engine.IO v4 / Socket.IO v5 over WebSocket,
+// written here) pinned to the other core, and writes RESULTS.md and PNG plots.
+//
+//	cd bench && go run ./cmd/bench            # the full suite, ~8 minutes
+//	go run ./cmd/bench -rounds 1 -quick       # a smoke run
+//
+// See bench/README.md for the method.
+package main
+
+import (
+	"encoding/json"
+	"flag"
+	"fmt"
+	"log"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
+	"time"
+)
+
+var (
+	rounds     = flag.Int("rounds", 3, "rounds; the contenders are interleaved within each")
+	quick      = flag.Bool("quick", false, "short windows and small N, to check the harness")
+	serverCore = flag.String("server-core", "0", "CPU the servers are pinned to")
+	genCore    = flag.String("gen-core", "1", "CPU the load generator is pinned to")
+	idleN      = flag.Int("idle-n", 10000, "connections of the idle/connect scenario")
+	only       = flag.String("only", "", "comma-separated contenders to run (default all)")
+	scenOnly   = flag.String("scenarios", "", "comma-separated scenarios to run (default all)")
+	outDir     = flag.String("out", ".", "where RESULTS.md, results.json and plots/ go")
+	from       = flag.String("from", "", "only rewrite RESULTS.md and the plots from this results.json")
+	profile    = flag.Bool("profile", false, "write a CPU profile of siogen in the echo scenarios to prof/")
+)
+
+// A scenario is one measurement, run for each contender it applies to.
+type scenario struct {
+	name, title string
+	floors      bool // the floors take part
+	run         func(s *server, c contender) (metrics, error)
+}
+
+func scenarios() []scenario {
+	warm, dur := time.Second, 3*time.Second
+	n := *idleN
+	if *quick {
+		warm, dur, n = 300*time.Millisecond, time.Second, 1000
+	}
+	return []scenario{
+		{"echo-100x100", "Echo RTT, 100 connections × 100 echoes/s (10k/s), 64 B, open loop", true,
+			func(s *server, c contender) (metrics, error) { return echoOpenLoop(s, c.proto, 100, 100, warm, dur) }},
+		{"echo-1kx10", "Echo RTT, 1000 connections × 10 echoes/s (10k/s), 64 B, open loop", true,
+			func(s *server, c contender) (metrics, error) { return echoOpenLoop(s, c.proto, 1000, 10, warm, dur) }},
+		{"throughput-500", "Max echo throughput, 500 connections, closed loop (1 in flight each), 64 B", true,
+			func(s *server, c contender) (metrics, error) { return throughput(s, c.proto, 500, warm, dur) }},
+		{"fanout-1k", "Fan-out: 20 events/s to one room of 1000 clients (20k deliveries/s), 64 B", false,
+			func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 1000, 20, warm, dur) }},
+		{"idle-connect", fmt.Sprintf("Connect %d clients (32 at a time), then idle RSS after GC", n), true,
+			func(s *server, c contender) (metrics, error) { return idle(s, c.proto, n, 32) }},
+	}
+}
+
+func main() {
+	flag.Parse()
+	log.SetFlags(log.Ltime)
+	if os.Getenv("SIOGEN_BENCH_PINNED") == "" {
+		pinSelf()
+	}
+	dir, err := os.Getwd()
+	if err != nil {
+		log.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil || filepath.Base(dir) != "bench" {
+		log.Fatal("run from the bench/ directory: cd bench && go run ./cmd/bench")
+	}
+	binDir := filepath.Join(dir, "bin")
+	if *from == "" {
+		must(run(dir, "go", "build", "-o", binDir+"/", "./cmd/siogen-server", "./cmd/gsio-server", "./cmd/floor-server"))
+		if _, err := os.Stat(filepath.Join(dir, "node", "node_modules", "socket.io")); err != nil {
+			must(run(filepath.Join(dir, "node"), "npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"))
+		}
+	}
+
+	all := contenders(dir, binDir)
+	if *only != "" {
+		all = slices.DeleteFunc(all, func(c contender) bool { return !slices.Contains(strings.Split(*only, ","), c.name) })
+	}
+	scens := scenarios()
+	if *scenOnly != "" {
+		scens = slices.DeleteFunc(scens, func(s scenario) bool { return !slices.Contains(strings.Split(*scenOnly, ","), s.name) })
+	}
+	must(os.MkdirAll(*outDir, 0o755))
+	if *from != "" {
+		b, err := os.ReadFile(*from)
+		must(err)
+		res := &results{}
+		must(json.Unmarshal(b, res))
+		*quick, *idleN = res.Quick, res.IdleN
+		report(res, scens, all)
+		return
+	}
+	res := &results{Started: time.Now(), Rounds: *rounds, Quick: *quick, IdleN: *idleN, Data: map[string]map[string][]metrics{}}
+	res.Load0 = loadavg()
+	for r := 0; r < *rounds; r++ {
+		for _, sc := range scens {
+			order := slices.Clone(all)
+			k := r % len(order) // interleaved, and a different one goes first each round
+			order = append(order[k:], order[:k]...)
+			for _, c := range order {
+				if c.floor && !sc.floors {
+					continue
+				}
+				m, err := runOne(dir, sc, c)
+				if err != nil {
+					log.Printf("round %d %s %s: %v", r+1, sc.name, c.name, err)
+					res.Errors = append(res.Errors, fmt.Sprintf("round %d, %s, %s: %v", r+1, sc.name, c.name, err))
+					m = nil
+				} else {
+					log.Printf("round %d %-14s %-15s %s", r+1, sc.name, c.name, m.brief())
+				}
+				if res.Data[sc.name] == nil {
+					res.Data[sc.name] = map[string][]metrics{}
+				}
+				for len(res.Data[sc.name][c.name]) < r {
+					res.Data[sc.name][c.name] = append(res.Data[sc.name][c.name], nil)
+				}
+				res.Data[sc.name][c.name] = append(res.Data[sc.name][c.name], m)
+			}
+		}
+		res.Loads = append(res.Loads, loadavg())
+	}
+	res.Finished = time.Now()
+	b, _ := json.MarshalIndent(res, "", " ")
+	must(os.WriteFile(filepath.Join(*outDir, "results.json"), b, 0o644))
+	report(res, scens, all)
+}
+
+func report(res *results, scens []scenario, all []contender) {
+	plots, err := writePlots(res, scens, all, filepath.Join(*outDir, "plots"))
+	if err != nil {
+		log.Printf("plots: %v", err)
+	}
+	must(writeReport(res, scens, all, plots, filepath.Join(*outDir, "RESULTS.md")))
+	log.Printf("wrote %s (%s)", filepath.Join(*outDir, "RESULTS.md"), time.Since(res.Started).Round(time.Second))
+}
+
+func runOne(dir string, sc scenario, c contender) (metrics, error) {
+	var extra []string
+	if *profile && strings.HasPrefix(c.name, "siogen") && strings.HasPrefix(sc.name, "echo") {
+		os.MkdirAll(filepath.Join(dir, "prof"), 0o755)
+		extra = []string{"-cpuprofile", filepath.Join(dir, "prof", c.name+"-"+sc.name+".pprof"),
+			"-memprofile", filepath.Join(dir, "prof", c.name+"-"+sc.name+".heap")}
+	}
+	if *profile && strings.HasPrefix(c.name, "siogen") && !strings.HasPrefix(sc.name, "echo") {
+		os.MkdirAll(filepath.Join(dir, "prof"), 0o755)
+		kind := "-cpuprofile"
+		if strings.HasPrefix(sc.name, "idle") {
+			kind = "-memprofile"
+		}
+		extra = []string{kind, filepath.Join(dir, "prof", c.name+"-"+sc.name+".pprof")}
+	}
+	s, err := start(c, dir, extra...)
+	if err != nil {
+		return nil, err
+	}
+	defer s.stop()
+	return sc.run(s, c)
+}
+
+// pinSelf raises the open-files limit (the idle scenario holds 10k sockets
+// on each side) and re-executes the harness pinned to the generator's core.
+func pinSelf() {
+	lim := &syscall.Rlimit{Cur: 1 << 20, Max: 1 << 20}
+	if err := syscall.Setrlimit(syscall.RLIMIT_NOFILE, lim); err != nil {
+		lim = &syscall.Rlimit{}
+		_ = syscall.Getrlimit(syscall.RLIMIT_NOFILE, lim)
+		lim.Cur = lim.Max
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, lim)
+	}
+	self, err := os.Executable()
+	if err != nil {
+		log.Fatal(err)
+	}
+	taskset, err := exec.LookPath("taskset")
+	if err != nil {
+		log.Fatal("taskset (util-linux) is needed to pin the processes: ", err)
+	}
+	env := append(os.Environ(), "SIOGEN_BENCH_PINNED=1")
+	log.Fatal(syscall.Exec(taskset, append([]string{"taskset", "-c", *genCore, self}, os.Args[1:]...), env))
+}
+
+func run(dir, name string, args ...string) error {
+	cmd := exec.Command(name, args...)
+	cmd.Dir, cmd.Stdout, cmd.Stderr = dir, os.Stderr, os.Stderr
+	return cmd.Run()
+}
+
+func must(err error) {
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
+func loadavg() string {
+	b, _ := os.ReadFile("/proc/loadavg")
+	f := strings.Fields(string(b))
+	if len(f) < 3 {
+		return "?"
+	}
+	return strings.Join(f[:3], " ")
+}
+
+func (m metrics) brief() string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	var b strings.Builder
+	for _, k := range keys {
+		fmt.Fprintf(&b, "%s=%.4g ", k, m[k])
+	}
+	return b.String()
+}
+
+type results struct {
+	Started, Finished time.Time
+	Rounds            int
+	Quick             bool
+	IdleN             int
+	Load0             string
+	Loads             []string
+	Errors            []string
+	Data              map[string]map[string][]metrics // scenario → contender → per round
+}

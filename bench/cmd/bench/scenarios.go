@@ -1,0 +1,271 @@
+package main
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"sync"
+	"sync/atomic"
+	"time"
+)
+
+// metrics of one scenario run of one contender.
+type metrics map[string]float64
+
+// lat collects latencies, one slice per goroutine, merged at the end.
+type lat struct {
+	mu  sync.Mutex
+	all []int64
+}
+
+func (l *lat) add(s []int64) { l.mu.Lock(); l.all = append(l.all, s...); l.mu.Unlock() }
+
+func (l *lat) into(m metrics) {
+	slices.Sort(l.all)
+	q := func(p float64) float64 {
+		if len(l.all) == 0 {
+			return 0
+		}
+		i := int(p * float64(len(l.all)))
+		if i >= len(l.all) {
+			i = len(l.all) - 1
+		}
+		return float64(l.all[i]) / 1e3 // µs
+	}
+	m["p50"], m["p90"], m["p99"], m["max"] = q(0.50), q(0.90), q(0.99), q(1)
+	m["samples"] = float64(len(l.all))
+}
+
+func selfCPU() time.Duration { return cpu(os.Getpid()) }
+
+func sleepUntil(t int64) {
+	if d := time.Duration(t - now()); d > 0 {
+		time.Sleep(d)
+	}
+}
+
+// window is the measured part of a run, in stamps (ns from epoch): a warm-up
+// before it, a grace period after it for the last replies.
+type window struct{ start, from, end int64 }
+
+func newWindow(warm, dur time.Duration) window {
+	s := now() + int64(100*time.Millisecond)
+	return window{start: s, from: s + int64(warm), end: s + int64(warm+dur)}
+}
+
+func (w window) in(stamp int64) bool { return stamp >= w.from && stamp < w.end }
+
+// cpuWindow reads the server's and the generator's CPU at the window's edges.
+func cpuWindow(pid int, w window) (srv, self time.Duration) {
+	sleepUntil(w.from)
+	s0, g0 := cpu(pid), selfCPU()
+	sleepUntil(w.end)
+	return cpu(pid) - s0, selfCPU() - g0
+}
+
+// echoOpenLoop: conns clients each send rate echoes per second, open loop,
+// each starting at a random phase; latency is taken from the intended send
+// time, so a stalled sender or server shows up in it (no coordinated omission).
+func echoOpenLoop(s *server, p proto, conns int, rate float64, warm, dur time.Duration) (metrics, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cs, err := dialAll(ctx, p, s.addr, conns, 32)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(cs)
+	interval := int64(float64(time.Second) / rate)
+	w := newWindow(warm, dur)
+	var sent, recvd atomic.Int64
+	var l lat
+	var wg sync.WaitGroup
+	for _, c := range cs {
+		wg.Add(1)
+		go func() { // sender
+			defer wg.Done()
+			for next := w.start + rand.Int64N(interval); next < w.end; next += interval {
+				sleepUntil(next)
+				if c.send(ctx, "echo", next) != nil {
+					return
+				}
+				if w.in(next) {
+					sent.Add(1)
+				}
+			}
+		}()
+		go func() { // receiver
+			var mine []int64
+			defer func() { l.add(mine) }()
+			for {
+				st, err := c.recv(ctx)
+				if err != nil {
+					return
+				}
+				if w.in(st) {
+					mine = append(mine, now()-st)
+					recvd.Add(1)
+				}
+			}
+		}()
+	}
+	scpu, gcpu := cpuWindow(s.pid, w)
+	wg.Wait()
+	for deadline := time.Now().Add(2 * time.Second); recvd.Load() < sent.Load() && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	closeAll(cs)
+	cancel()
+	time.Sleep(50 * time.Millisecond) // receivers hand in their samples
+	m := metrics{}
+	l.mu.Lock()
+	l.into(m)
+	l.mu.Unlock()
+	n := float64(sent.Load())
+	m["sent"], m["lost"] = n, n-float64(recvd.Load())
+	m["cpu_us"] = float64(scpu.Microseconds()) / n
+	m["srv_pct"] = 100 * scpu.Seconds() / dur.Seconds()
+	m["gen_pct"] = 100 * gcpu.Seconds() / dur.Seconds()
+	return m, nil
+}
+
+// throughput: conns clients each send an echo, wait for it and send the next
+// (closed loop): the most the server does with conns connections.
+func throughput(s *server, p proto, conns int, warm, dur time.Duration) (metrics, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cs, err := dialAll(ctx, p, s.addr, conns, 32)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(cs)
+	w := newWindow(warm, dur)
+	var done atomic.Int64
+	var l lat
+	var wg sync.WaitGroup
+	for _, c := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			var mine []int64
+			defer func() { l.add(mine) }()
+			sleepUntil(w.start)
+			for {
+				t := now()
+				if t >= w.end {
+					return
+				}
+				if c.send(ctx, "echo", t) != nil {
+					return
+				}
+				st, err := c.recv(ctx)
+				if err != nil {
+					return
+				}
+				if w.in(st) {
+					done.Add(1)
+					mine = append(mine, now()-st)
+				}
+			}
+		}()
+	}
+	scpu, gcpu := cpuWindow(s.pid, w)
+	go func() { time.Sleep(3 * time.Second); closeAll(cs) }() // a stuck client
+	wg.Wait()
+	m := metrics{}
+	l.into(m)
+	n := float64(done.Load())
+	m["msgs_per_s"] = n / dur.Seconds()
+	m["cpu_us"] = float64(scpu.Microseconds()) / n
+	m["srv_pct"] = 100 * scpu.Seconds() / dur.Seconds()
+	m["gen_pct"] = 100 * gcpu.Seconds() / dur.Seconds()
+	return m, nil
+}
+
+// fanout: conns clients are in room "r"; client 0 publishes rate events per
+// second, each delivered by the server to every client of the room (the
+// publisher too). Latency is from the intended publish time to each delivery.
+func fanout(s *server, p proto, conns int, rate float64, warm, dur time.Duration) (metrics, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cs, err := dialAll(ctx, p, s.addr, conns, 32)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(cs)
+	time.Sleep(200 * time.Millisecond) // room joins settle
+	interval := int64(float64(time.Second) / rate)
+	w := newWindow(warm, dur)
+	var pubs, recvd atomic.Int64
+	var l lat
+	go func() {
+		for next := w.start; next < w.end; next += interval {
+			sleepUntil(next)
+			if cs[0].send(ctx, "pub", next) != nil {
+				return
+			}
+			if w.in(next) {
+				pubs.Add(1)
+			}
+		}
+	}()
+	for _, c := range cs {
+		go func() {
+			var mine []int64
+			defer func() { l.add(mine) }()
+			for {
+				st, err := c.recv(ctx)
+				if err != nil {
+					return
+				}
+				if w.in(st) {
+					mine = append(mine, now()-st)
+					recvd.Add(1)
+				}
+			}
+		}()
+	}
+	scpu, gcpu := cpuWindow(s.pid, w)
+	want := func() int64 { return pubs.Load() * int64(conns) }
+	for deadline := time.Now().Add(2 * time.Second); recvd.Load() < want() && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	closeAll(cs)
+	cancel()
+	time.Sleep(100 * time.Millisecond)
+	m := metrics{}
+	l.mu.Lock()
+	l.into(m)
+	l.mu.Unlock()
+	n := float64(want())
+	m["deliveries"], m["lost"] = n, n-float64(recvd.Load())
+	m["cpu_us"] = float64(scpu.Microseconds()) / n
+	m["srv_pct"] = 100 * scpu.Seconds() / dur.Seconds()
+	m["gen_pct"] = 100 * gcpu.Seconds() / dur.Seconds()
+	return m, nil
+}
+
+// idle: connects n clients, workers at a time (the connect rate and the
+// server's CPU per connect), then leaves them idle and reads the server's RSS
+// after a GC; per connection is the growth over the RSS before, also after a GC.
+func idle(s *server, p proto, n, workers int) (metrics, error) {
+	s.gc()
+	base := rss(s.pid)
+	c0, t0 := cpu(s.pid), time.Now()
+	cs, err := dialAll(context.Background(), p, s.addr, n, workers)
+	if err != nil {
+		return nil, err
+	}
+	defer closeAll(cs)
+	el, scpu := time.Since(t0), cpu(s.pid)-c0
+	time.Sleep(500 * time.Millisecond)
+	s.gc()
+	after := rss(s.pid)
+	return metrics{
+		"conn_per_s":   float64(n) / el.Seconds(),
+		"cpu_us":       float64(scpu.Microseconds()) / float64(n),
+		"kb_per_conn":  float64(after-base) / float64(n) / 1024,
+		"base_rss_mb":  float64(base) / (1 << 20),
+		"after_rss_mb": float64(after) / (1 << 20),
+	}, nil
+}

@@ -1,0 +1,53 @@
+// Command siogen-server is the siogen contender of the benchmark suite: a
+// Socket.IO server on runtime/socketio with three events.
+//
+//	echo(s)  -> emits "echo" with the same string back to the sender
+//	pub(s)   -> emits "msg" with s to room "r" (every socket joins it on connect)
+//
+// The harness runs it with GOMAXPROCS=1 pinned to one core.
+package main
+
+import (
+	"flag"
+	"log"
+	"log/slog"
+	"net/http"
+	"os"
+
+	"github.com/siogen/siogen/bench/internal/ctl"
+	"github.com/siogen/siogen/runtime/parser"
+	"github.com/siogen/siogen/runtime/socketio"
+)
+
+func main() {
+	addr := flag.String("addr", "127.0.0.1:3000", "listen address")
+	codec := flag.String("parser", "json", "json or msgpack")
+	flag.Parse()
+	ctl.Setup()
+
+	opts := &socketio.ServerOptions{
+		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn})),
+	}
+	if *codec == "msgpack" {
+		opts.Parser = parser.MessagePack
+	}
+	srv := socketio.NewServer(opts)
+	srv.OnConnection(func(s *socketio.Socket) {
+		s.Join("r")
+		s.On("echo", func(e *socketio.Event) {
+			var msg string
+			if e.Decode(&msg) == nil {
+				_ = s.Emit("echo", msg)
+			}
+		})
+		s.On("pub", func(e *socketio.Event) {
+			var msg string
+			if e.Decode(&msg) == nil {
+				_ = srv.To("r").Emit("msg", msg)
+			}
+		})
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", srv)
+	log.Fatal(http.ListenAndServe(*addr, mux))
+}
