@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -227,4 +229,48 @@ func Example() {
 	var s string
 	_ = res[0].Decode(&s)
 	fmt.Println(s)
+}
+
+// The server mounted on a mux at a custom path, as the README shows, with
+// the client's Path set to match.
+func TestCustomPathOnMux(t *testing.T) {
+	srv := socketio.NewServer(nil)
+	srv.OnConnection(func(s *socketio.Socket) {
+		s.On("hi", func(e *socketio.Event) { _ = e.Ack("there") })
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/ws/socket.io/", srv)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "app", http.StatusTeapot) })
+	hs := httptest.NewServer(mux)
+	defer hs.Close()
+	defer srv.Shutdown(context.Background())
+	for _, mode := range modes {
+		t.Run(mode.name, func(t *testing.T) {
+			tr := &http.Transport{}
+			defer tr.CloseIdleConnections()
+			m := socketio.NewManager(hs.URL, &socketio.ManagerOptions{Path: "/ws/socket.io/", Transports: mode.transports,
+				HTTPClient: &http.Client{Transport: tr}})
+			defer m.Close()
+			c := m.Socket("/", nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := c.Connect(ctx); err != nil {
+				t.Fatal(err)
+			}
+			res, err := c.EmitWithAck(ctx, "hi")
+			var s string
+			if err != nil || res[0].Decode(&s) != nil || s != "there" {
+				t.Fatalf("ack %v %v", res, err)
+			}
+		})
+	}
+	// The default path is not served: the app's handler answers it.
+	res, err := http.Get(hs.URL + "/socket.io/?EIO=4&transport=polling")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusTeapot {
+		t.Fatalf("default path: %d", res.StatusCode)
+	}
 }
