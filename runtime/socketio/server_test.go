@@ -392,18 +392,24 @@ func sorted(s ...string) []string { sort.Strings(s); return s }
 func TestBroadcastWithAck(t *testing.T) {
 	env := newEnv(t, nil)
 	clients := []*rawClient{env.dial(t), env.dial(t), env.dial(t)}
-	for _, c := range clients {
-		c.connect("/", nil)
+	ids := make([]string, len(clients))
+	for i, c := range clients {
+		ids[i] = c.connect("/", nil)
 	}
-	var wg sync.WaitGroup
-	for i, c := range clients[:2] {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			p := c.next()
-			c.send(&parser.Packet{Type: parser.Ack, Namespace: "/", ID: p.ID, HasID: true, Data: []parser.Value{parser.ValueOf(i)}})
-		}()
+	// answer makes the first two clients answer the next question.
+	answer := func() *sync.WaitGroup {
+		var wg sync.WaitGroup
+		for i, c := range clients[:2] {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				p := c.next()
+				c.send(&parser.Packet{Type: parser.Ack, Namespace: "/", ID: p.ID, HasID: true, Data: []parser.Value{parser.ValueOf(i)}})
+			}()
+		}
+		return &wg
 	}
+	wg := answer()
 	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
 	defer cancel()
 	res, err := env.srv.Of("/").EmitWithAck(ctx, "ask")
@@ -414,16 +420,15 @@ func TestBroadcastWithAck(t *testing.T) {
 	}
 	clients[2].next() // the question it ignored
 	// Without the silent client every answer arrives and there is no error.
-	_ = env.srv.Of("/").Socket(socketIDs(env)[0])
-}
-
-func socketIDs(env *testEnv) []string {
-	infos, _ := env.srv.Of("/").FetchSockets(context.Background())
-	out := make([]string, len(infos))
-	for i, in := range infos {
-		out[i] = in.ID
+	wg = answer()
+	ctx2, cancel2 := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel2()
+	res, err = env.srv.Of("/").Except(ids[2]).EmitWithAck(ctx2, "ask")
+	wg.Wait()
+	if err != nil || len(res) != 2 {
+		t.Fatalf("without the silent client: %d answers, err %v", len(res), err)
 	}
-	return out
+	clients[2].nothing(50 * time.Millisecond)
 }
 
 func TestDisconnects(t *testing.T) {
