@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/siogen/siogen/engineio"
@@ -70,6 +71,7 @@ type Socket struct {
 	handlers    map[string][]func(*Event)
 	anyIn       []func(*Event)
 	anyOut      []func(event string, args []parser.Value)
+	hasAnyOut   atomic.Bool // len(anyOut) > 0, read without the lock per packet
 	middleware  []func(*Event) error
 	onError     []func(error)
 	disconnecti []func(DisconnectReason)
@@ -143,6 +145,7 @@ func (s *Socket) OnAny(fn func(*Event)) {
 func (s *Socket) OnAnyOutgoing(fn func(event string, args []parser.Value)) {
 	s.mu.Lock()
 	s.anyOut = append(s.anyOut, fn)
+	s.hasAnyOut.Store(true)
 	s.mu.Unlock()
 }
 
@@ -289,10 +292,10 @@ func (s *Socket) sendPacket(p *parser.Packet, volatile bool) error {
 // sendFrames queues the frames of p (already encoded, maybe shared by a
 // broadcast) to the socket's connection.
 func (s *Socket) sendFrames(p *parser.Packet, frames []engineio.Frame, volatile bool) error {
-	s.mu.Lock()
-	out := s.anyOut
-	s.mu.Unlock()
-	if len(out) > 0 && p.Type == parser.Event {
+	if s.hasAnyOut.Load() && p.Type == parser.Event {
+		s.mu.Lock()
+		out := s.anyOut
+		s.mu.Unlock()
 		if name, ok := p.EventName(); ok {
 			for _, fn := range out {
 				fn(name, p.Args())
