@@ -35,6 +35,7 @@ type Session struct {
 	postBusy  bool          // a polling POST is being processed
 	probing   bool          // a WebSocket is being probed for an upgrade
 	ws        *websocket.Conn
+	out       *wsNetConn // set with ws when frames are written to the socket directly (wsconn.go)
 	timer     *time.Timer
 	timerGen  uint64
 	waitPong  bool
@@ -87,6 +88,10 @@ func (s *Session) enqueue(volatile bool, frames []Frame) error {
 		s.mu.Unlock()
 		return ErrClosed
 	}
+	if out := s.out; out != nil {
+		s.mu.Unlock()
+		return s.writeDirect(out, volatile, frames)
+	}
 	if s.queued > 0 && s.queued+size > s.srv.opts.WriteQueueSize {
 		s.mu.Unlock()
 		if !volatile {
@@ -99,6 +104,23 @@ func (s *Session) enqueue(volatile bool, frames []Frame) error {
 	s.mu.Unlock()
 	s.signal()
 	return nil
+}
+
+// writeDirect writes frames to a WebSocket from the sender's goroutine.
+func (s *Session) writeDirect(out *wsNetConn, volatile bool, frames []Frame) error {
+	err := out.writeFrames(frames, true)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, ErrQueueFull):
+		if !volatile {
+			s.close(ReasonWriteQueueFull, ErrQueueFull)
+		}
+		return ErrQueueFull
+	default:
+		s.close(ReasonTransportError, fmt.Errorf("engineio: websocket write: %w", err))
+		return ErrClosed
+	}
 }
 
 // signal wakes the writers without blocking.
@@ -177,9 +199,14 @@ func (s *Session) onTimer(gen uint64) {
 		return
 	}
 	s.waitPong = true
+	s.armTimer(s.srv.opts.PingTimeout)
+	if out := s.out; out != nil {
+		s.mu.Unlock()
+		_ = s.writeDirect(out, false, []Frame{pingFrame})
+		return
+	}
 	s.queue = append(s.queue, pingFrame)
 	s.queued += 2
-	s.armTimer(s.srv.opts.PingTimeout)
 	s.mu.Unlock()
 	s.signal()
 }
@@ -217,13 +244,24 @@ func (s *Session) close(reason CloseReason, err error) {
 	// may be processed after the POST, and must get its noop, not a 400.
 	linger := s.transport == TransportPolling && (reason == ReasonForcedClose || reason == ReasonTransportClose)
 	s.lingering = linger
-	ws := s.ws
+	ws, out := s.ws, s.out
+	if ws != nil && out != nil && reason == ReasonForcedClose {
+		s.wg.Add(1) // the closing goroutine below
+	}
 	s.mu.Unlock()
 	s.signal()
 	if ws != nil {
 		if reason == ReasonForcedClose {
-			// The writer flushes the queue and closes; this bounds a stuck peer.
+			// What is written goes out before the close frame; the writer
+			// goroutine, or this one, closes. This bounds a stuck peer.
 			time.AfterFunc(closeGrace, func() { _ = ws.CloseNow() })
+			if out != nil {
+				go func() {
+					defer s.wg.Done()
+					out.waitDrained(closeGrace)
+					_ = ws.Close(websocket.StatusNormalClosure, "")
+				}()
+			}
 		} else {
 			_ = ws.CloseNow()
 		}

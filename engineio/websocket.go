@@ -11,22 +11,30 @@ import (
 	"github.com/coder/websocket"
 )
 
+// wsConn is an accepted WebSocket: the library's connection and, when the
+// socket could be wrapped (see wsconn.go), the wrapper frames are written to.
+type wsConn struct {
+	*websocket.Conn
+	out *wsNetConn // nil: frames are written by the library, from a writer goroutine
+}
+
 // acceptWebSocket completes the WebSocket handshake. On failure the response
 // has been written by websocket.Accept.
-func (s *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (*websocket.Conn, error) {
+func (s *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (wsConn, error) {
 	mode := websocket.CompressionDisabled
 	if s.opts.PerMessageDeflate {
 		mode = websocket.CompressionContextTakeover
 	}
-	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
+	hw := &hijackWriter{ResponseWriter: w, limit: s.opts.WriteQueueSize}
+	c, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // the Origin was checked by ServeHTTP, with the CORS policy
 		CompressionMode:    mode,
 	})
 	if err != nil {
-		return nil, err
+		return wsConn{}, err
 	}
 	c.SetReadLimit(int64(s.opts.MaxHTTPBufferSize))
-	return c, nil
+	return wsConn{Conn: c, out: hw.nc}, nil
 }
 
 // serveWebSocket serves a session that starts on WebSocket (no polling).
@@ -79,7 +87,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ss *Session) {
 	// Reads fail, and close the WebSocket, when the upgrade takes too long.
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.UpgradeTimeout)
 	defer cancel()
-	if !expectProbe(ctx, c, "2probe") {
+	if !expectProbe(ctx, c.Conn, "2probe") {
 		endProbe()
 		_ = c.CloseNow()
 		return
@@ -95,7 +103,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ss *Session) {
 		_ = c.CloseNow()
 		return
 	}
-	if !expectProbe(ctx, c, "5") {
+	if !expectProbe(ctx, c.Conn, "5") {
 		endProbe()
 		_ = c.CloseNow()
 		return
@@ -109,7 +117,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ss *Session) {
 // stack grown by net/http and the handshake, would otherwise stay parked for
 // the session's life. BenchmarkIdleWebSocketSessions: ~11.7 → ~7.5 KB of
 // stack per idle session.
-func (ss *Session) runWebSocket(c *websocket.Conn) {
+func (ss *Session) runWebSocket(c wsConn) {
 	ss.mu.Lock()
 	if ss.closed {
 		ss.mu.Unlock()
@@ -119,12 +127,27 @@ func (ss *Session) runWebSocket(c *websocket.Conn) {
 	ss.transport = TransportWebSocket
 	ss.upgrading = false
 	ss.probing = false
-	ss.ws = c
-	ss.wg.Add(2)
+	ss.ws = c.Conn
+	if c.out != nil {
+		// Frames are written by their senders from now on; what polling
+		// left queued goes first.
+		c.out.onFail = func(err error) {
+			ss.close(ReasonTransportError, fmt.Errorf("engineio: websocket write: %w", err))
+		}
+		ss.out = c.out
+		if q := ss.takeQueue(); len(q) > 0 {
+			_ = c.out.writeFrames(q, false)
+		}
+		ss.wg.Add(1)
+	} else {
+		ss.wg.Add(2)
+	}
 	ss.mu.Unlock()
 	ss.signal() // after an upgrade, the pending poll, if any, answers noop
-	go ss.writeLoop(c)
-	go ss.readLoop(c)
+	if c.out == nil {
+		go ss.writeLoop(c.Conn)
+	}
+	go ss.readLoop(c.Conn)
 }
 
 // expectProbe reads one text frame and reports whether it is want.

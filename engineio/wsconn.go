@@ -1,0 +1,333 @@
+package engineio
+
+import (
+	"bufio"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// A server WebSocket is read by github.com/coder/websocket, which buffers the
+// connection it hijacks with the two 4 KiB bufio buffers net/http hands out:
+// 8 KiB per connection for its whole life, most of an idle session's memory.
+// It would also write each message through its own locks and a writer
+// goroutine of ours. wsNetConn replaces both sides when the connection is a
+// plain TCP socket (anything with syscall.Conn; TLS and others keep the
+// standard path):
+//
+//   - Reading: the library gets a 16-byte bufio.Reader over wsNetConn, which
+//     reads the socket into a pooled buffer only once data is there (it waits
+//     for readability holding none) and gives it back when it is drained. An
+//     idle session holds no read buffer.
+//   - Writing: frames are written by the goroutine that sends them, with one
+//     non-blocking write per batch. What the kernel does not take at once is
+//     kept in order and written by a goroutine that exists only while there
+//     is a backlog. There is no writer goroutine per session and no hand-off
+//     per message; a slow peer never blocks the sender.
+//
+// The library's own writes (pongs, close frames, "3probe") go through the
+// same ordered path: its bufio.Writer of 256 bytes takes a control frame
+// whole, so its frames are never split around ours.
+
+// wsReadBufSize is the size of the pooled buffers a WebSocket is read into.
+const wsReadBufSize = 8 << 10
+
+var wsReadBufs = sync.Pool{New: func() any { b := make([]byte, wsReadBufSize); return &b }}
+
+// hijackWriter is the ResponseWriter handed to websocket.Accept: the
+// connection it hijacks is wrapped in a wsNetConn when it can be.
+type hijackWriter struct {
+	http.ResponseWriter
+	limit int        // bytes a wsNetConn may hold back for a slow peer
+	nc    *wsNetConn // set by Hijack when the connection was wrapped
+}
+
+// Hijack hijacks the underlying connection and, for a plain socket without
+// permessage-deflate, returns it wrapped with small buffers.
+func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := h.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("engineio: the ResponseWriter does not implement http.Hijacker")
+	}
+	c, brw, err := hj.Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	sc, ok := c.(syscall.Conn)
+	if !ok || h.Header().Get("Sec-WebSocket-Extensions") != "" {
+		// TLS, or compressed messages, which the library writes itself.
+		return c, brw, nil
+	}
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		return c, brw, nil
+	}
+	nc := &wsNetConn{Conn: c, raw: raw, limit: h.limit}
+	nc.readFn, nc.writeFn = nc.readFd, nc.writeFd
+	if n := brw.Reader.Buffered(); n > 0 { // sent right behind the handshake
+		b, _ := brw.Reader.Peek(n)
+		nc.r = append([]byte(nil), b...)
+	}
+	h.nc = nc
+	return nc, bufio.NewReadWriter(bufio.NewReaderSize(nc, 16), bufio.NewWriterSize(nc, 256)), nil
+}
+
+// wsNetConn is a hijacked TCP connection with lazy read buffers and
+// non-blocking, ordered writes. See the comment at the top of this file.
+type wsNetConn struct {
+	net.Conn
+	raw   syscall.RawConn
+	limit int
+
+	// Read side, used by the one reading goroutine.
+	rbuf   *[]byte // pooled buffer behind r, nil when r is empty or not pooled
+	r      []byte  // read but not yet consumed
+	readFn func(fd uintptr) bool
+	rres   sysResult
+
+	// Write side.
+	wmu      sync.Mutex
+	pend     []byte        // bytes the kernel has not taken yet, in order
+	flushing bool          // a goroutine is writing pend
+	drained  chan struct{} // closed when the flushing goroutine ends
+	werr     error         // the first write error; every later write fails with it
+	onFail   func(error)   // told of a write error of the flushing goroutine
+	writeFn  func(fd uintptr) bool
+	wp       []byte // what writeFn writes, under wmu
+	wres     sysResult
+}
+
+// Read reads what the socket has, through a pooled buffer held only while it
+// has unread bytes.
+func (c *wsNetConn) Read(p []byte) (int, error) {
+	if len(c.r) == 0 {
+		if err := c.fill(); err != nil {
+			return 0, err
+		}
+	}
+	n := copy(p, c.r)
+	c.r = c.r[n:]
+	if len(c.r) == 0 {
+		c.r = nil
+		if c.rbuf != nil {
+			wsReadBufs.Put(c.rbuf)
+			c.rbuf = nil
+		}
+	}
+	return n, nil
+}
+
+// fill waits until the socket is readable, without a buffer, then reads it
+// into a pooled one.
+func (c *wsNetConn) fill() error {
+	c.rres = sysResult{}
+	err := c.raw.Read(c.readFn)
+	bp, n := c.rbuf, c.rres.n
+	if err == nil && c.rres.err != nil {
+		err = os.NewSyscallError("read", c.rres.err)
+	}
+	if err == nil && n <= 0 {
+		err = io.EOF
+	}
+	if err != nil {
+		if bp != nil {
+			wsReadBufs.Put(bp)
+			c.rbuf = nil
+		}
+		return err
+	}
+	c.r = (*bp)[:n]
+	return nil
+}
+
+// sysResult is what a system call made through syscall.RawConn returned.
+type sysResult struct {
+	n   int
+	err error
+}
+
+// readFd is c.readFn: one read of the socket into a pooled buffer, kept in
+// c.rbuf; false (wait for readability) when there is nothing to read. (A
+// method value made once: a closure per call would allocate.)
+func (c *wsNetConn) readFd(fd uintptr) bool {
+	bp := wsReadBufs.Get().(*[]byte)
+	for {
+		c.rres.n, c.rres.err = syscall.Read(int(fd), *bp)
+		if c.rres.err != syscall.EINTR {
+			break
+		}
+	}
+	if c.rres.err == syscall.EAGAIN {
+		wsReadBufs.Put(bp)
+		return false
+	}
+	c.rbuf = bp
+	return true
+}
+
+// writeFd is c.writeFn: one non-blocking write of c.wp. It never waits for
+// writability: a full socket is the flushing goroutine's business.
+func (c *wsNetConn) writeFd(fd uintptr) bool {
+	for {
+		c.wres.n, c.wres.err = syscall.Write(int(fd), c.wp)
+		if c.wres.err != syscall.EINTR {
+			return true
+		}
+	}
+}
+
+// Write writes p in order after anything pending, without blocking: what
+// the kernel does not take is kept and written in the background. The
+// WebSocket library writes its control frames through it.
+func (c *wsNetConn) Write(p []byte) (int, error) {
+	c.wmu.Lock()
+	err := c.writeLocked(p, false)
+	c.wmu.Unlock()
+	if err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// writeFrames writes frames as WebSocket messages, one frame each, in one
+// write when they fit. With limit, it fails with ErrQueueFull rather than
+// hold back more than c.limit bytes.
+func (c *wsNetConn) writeFrames(frames []Frame, limit bool) error {
+	bp := wsWriteBufs.Get().(*[]byte)
+	b := (*bp)[:0]
+	for _, f := range frames {
+		b = appendFrameHeader(b, f.Binary, len(f.Data))
+		b = append(b, f.Data...)
+	}
+	c.wmu.Lock()
+	err := c.writeLocked(b, limit)
+	c.wmu.Unlock()
+	if cap(b) <= 64<<10 { // a large batch's buffer is not kept
+		*bp = b[:0]
+		wsWriteBufs.Put(bp)
+	}
+	return err
+}
+
+// wsWriteBufs are the buffers frames are assembled in; writeLocked does not
+// keep them.
+var wsWriteBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
+// appendFrameHeader appends the header of an unmasked, final WebSocket
+// frame (RFC 6455 §5.2): text or binary, with its payload length.
+func appendFrameHeader(b []byte, binary bool, n int) []byte {
+	op := byte(0x81) // FIN + text
+	if binary {
+		op = 0x82
+	}
+	switch {
+	case n < 126:
+		return append(b, op, byte(n))
+	case n <= 0xffff:
+		return append(b, op, 126, byte(n>>8), byte(n))
+	default:
+		u := uint64(n)
+		return append(b, op, 127, byte(u>>56), byte(u>>48), byte(u>>40), byte(u>>32),
+			byte(u>>24), byte(u>>16), byte(u>>8), byte(u))
+	}
+}
+
+// writeLocked writes p, or queues it behind pending bytes. c.wmu is held; p
+// is not kept.
+func (c *wsNetConn) writeLocked(p []byte, limit bool) error {
+	if c.werr != nil {
+		return c.werr
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	if c.flushing {
+		if limit && len(c.pend)+len(p) > c.limit {
+			return ErrQueueFull
+		}
+		c.pend = append(c.pend, p...)
+		return nil
+	}
+	c.wp, c.wres = p, sysResult{}
+	err := c.raw.Write(c.writeFn)
+	c.wp = nil
+	n, serr := c.wres.n, c.wres.err
+	if serr == syscall.EAGAIN {
+		n, serr = 0, nil
+	}
+	if err == nil && serr != nil {
+		err = os.NewSyscallError("write", serr)
+	}
+	if err != nil {
+		c.werr = err
+		return err
+	}
+	if n < 0 {
+		n = 0
+	}
+	if n < len(p) {
+		c.pend = append(c.pend[:0], p[n:]...)
+		c.flushing = true
+		c.drained = make(chan struct{})
+		go c.flush()
+	}
+	return nil
+}
+
+// flush writes the pending bytes, blocking, until there are none or a write
+// fails (the connection is closed, at the latest, when the session ends).
+func (c *wsNetConn) flush() {
+	var spare []byte
+	for {
+		c.wmu.Lock()
+		b := c.pend
+		if len(b) == 0 || c.werr != nil {
+			c.pend = nil // an idle connection keeps no write buffer
+			c.flushing = false
+			close(c.drained)
+			c.wmu.Unlock()
+			return
+		}
+		c.pend = spare[:0]
+		c.wmu.Unlock()
+
+		_, err := c.Conn.Write(b)
+
+		if err != nil {
+			c.wmu.Lock()
+			c.werr = err
+			c.pend = nil
+			c.flushing = false
+			close(c.drained)
+			fail := c.onFail
+			c.wmu.Unlock()
+			if fail != nil {
+				fail(err)
+			}
+			return
+		}
+		spare = b
+	}
+}
+
+// waitDrained waits until nothing is pending, or for at most d.
+func (c *wsNetConn) waitDrained(d time.Duration) {
+	c.wmu.Lock()
+	ch := c.drained
+	busy := c.flushing
+	c.wmu.Unlock()
+	if !busy {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ch:
+	case <-t.C:
+	}
+}
