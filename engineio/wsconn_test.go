@@ -144,8 +144,9 @@ func TestWebSocketBacklogLimit(t *testing.T) {
 }
 
 func TestWebSocketPipelinedFrame(t *testing.T) {
-	// A client may send its first frame in the same segment as the
-	// handshake: the bytes net/http has already buffered must not be lost.
+	// A client may send its first frames in the same segment as the
+	// handshake: the bytes net/http has already buffered must not be lost,
+	// and two frames read at once are two messages.
 	ts := newTestServer(t, calmOptions())
 	nc, err := net.Dial("tcp", strings.TrimPrefix(ts.URL, "http://"))
 	if err != nil {
@@ -155,13 +156,17 @@ func TestWebSocketPipelinedFrame(t *testing.T) {
 	_ = nc.SetDeadline(time.Now().Add(5 * time.Second))
 	req := "GET /engine.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
 		"Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
-	payload := []byte("4pipelined")
 	mask := [4]byte{1, 2, 3, 4}
-	frame := []byte{0x81, 0x80 | byte(len(payload)), mask[0], mask[1], mask[2], mask[3]}
-	for i, b := range payload {
-		frame = append(frame, b^mask[i%4])
+	frame := func(payload string) []byte {
+		f := []byte{0x81, 0x80 | byte(len(payload)), mask[0], mask[1], mask[2], mask[3]}
+		for i := range len(payload) {
+			f = append(f, payload[i]^mask[i%4])
+		}
+		return f
 	}
-	if _, err := nc.Write(append([]byte(req), frame...)); err != nil {
+	msg := append([]byte(req), frame("4pipelined")...)
+	msg = append(msg, frame("4second")...)
+	if _, err := nc.Write(msg); err != nil {
 		t.Fatal(err)
 	}
 	br := bufio.NewReader(nc)
@@ -190,8 +195,10 @@ func TestWebSocketPipelinedFrame(t *testing.T) {
 	if open := readServerFrame(); !strings.HasPrefix(open, "0{") {
 		t.Fatalf("open packet %q", open)
 	}
-	if echo := readServerFrame(); echo != "4pipelined" {
-		t.Fatalf("echo %q", echo)
+	for _, want := range []string{"4pipelined", "4second"} {
+		if echo := readServerFrame(); echo != want {
+			t.Fatalf("echo %q, want %q", echo, want)
+		}
 	}
 }
 
