@@ -21,8 +21,10 @@ type Event struct {
 	// Args are the arguments, still encoded; Decode or Value.Decode them.
 	Args []parser.Value
 
-	ack   func(args []any) error
-	acked atomic.Bool
+	ack     func(args []any) error
+	ackSock *Socket // or, without a closure: the server socket that answers ackID
+	ackID   uint64
+	acked   atomic.Bool
 }
 
 // NewEvent returns an event; ack, when non-nil, sends the acknowledgement.
@@ -48,13 +50,16 @@ func (e *Event) Decode(dst ...any) error {
 
 // WantsAck reports whether the sender asked for an acknowledgement that has
 // not been sent yet.
-func (e *Event) WantsAck() bool { return e.ack != nil && !e.acked.Load() }
+func (e *Event) WantsAck() bool { return (e.ack != nil || e.ackSock != nil) && !e.acked.Load() }
 
 // Ack sends the acknowledgement with args. It can be called once; later
 // calls, and calls for an event sent without an ack, return ErrNoAck.
 func (e *Event) Ack(args ...any) error {
-	if e.ack == nil || !e.acked.CompareAndSwap(false, true) {
+	if (e.ack == nil && e.ackSock == nil) || !e.acked.CompareAndSwap(false, true) {
 		return ErrNoAck
+	}
+	if e.ackSock != nil {
+		return e.ackSock.sendAck(e.ackID, args)
 	}
 	return e.ack(args)
 }

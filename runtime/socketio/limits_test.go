@@ -3,6 +3,7 @@ package socketio
 import (
 	"context"
 	"errors"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -39,7 +40,7 @@ func TestMaxPendingEventsBackpressure(t *testing.T) {
 	time.Sleep(200 * time.Millisecond) // let the server read what it will
 	s := sock.Load()
 	s.exec.mu.Lock()
-	queued := len(s.exec.queue)
+	queued := s.exec.pending()
 	s.exec.mu.Unlock()
 	if queued > limit {
 		t.Fatalf("%d events queued, limit %d", queued, limit)
@@ -166,5 +167,45 @@ func TestMaxPendingAcks(t *testing.T) {
 	c.emit("/", "ask-me")
 	if err := <-errs; !errors.Is(err, ErrAckTimeout) {
 		t.Fatalf("after expiry: %v", err)
+	}
+}
+
+// An executor that never runs dry (each task queues the next, with a few
+// always waiting) runs every task in order and keeps its queue small.
+func TestExecutorBusyQueueStaysSmall(t *testing.T) {
+	var x executor
+	const total, ahead = 10000, 5
+	var mu sync.Mutex
+	ran, maxCap := 0, 0
+	done := make(chan struct{})
+	var next func(i int) func()
+	next = func(i int) func() {
+		return func() {
+			mu.Lock()
+			if i != ran {
+				t.Errorf("task %d ran in position %d", i, ran)
+			}
+			ran++
+			mu.Unlock()
+			x.mu.Lock()
+			maxCap = max(maxCap, cap(x.queue))
+			x.mu.Unlock()
+			if i+ahead < total {
+				x.run(next(i + ahead))
+			}
+			if i == total-1 {
+				close(done)
+			}
+		}
+	}
+	x.mu.Lock() // queue the first ones before the loop starts
+	for i := range ahead {
+		x.queue = append(x.queue, task{fn: next(i)})
+	}
+	x.mu.Unlock()
+	x.run(func() {})
+	<-done
+	if maxCap > 4*ahead {
+		t.Fatalf("queue capacity reached %d with at most %d tasks waiting", maxCap, ahead+1)
 	}
 }

@@ -351,30 +351,26 @@ func (s *Socket) onEvent(p *parser.Packet) {
 	if !ok && len(p.Data) > 0 {
 		name = string(p.Data[0].Raw()) // a numeric event name
 	}
-	var ack func([]any) error
+	e := &Event{Name: name, Args: p.Args()}
 	if p.HasID {
-		id := p.ID
-		ack = func(args []any) error {
-			vals := make([]parser.Value, len(args))
-			for i, a := range args {
-				vals[i] = parser.ValueOf(a)
-			}
-			return s.sendPacket(&parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true, Data: vals}, false)
-		}
+		e.ackSock, e.ackID = s, p.ID
 	}
-	e := NewEvent(name, p.Args(), ack)
-	s.run(func() { s.dispatch(e) })
-}
-
-// run executes fn in the socket's order — waiting while MaxPendingEvents
-// are queued, which pauses the reading of the connection — or at once in a
-// goroutine of its own with ConcurrentEvents.
-func (s *Socket) run(fn func()) {
 	if s.nsp.server.opts.ConcurrentEvents {
-		go fn()
+		go s.dispatch(e)
 		return
 	}
-	s.exec.wait(fn)
+	// In the socket's order, waiting while MaxPendingEvents are queued,
+	// which pauses the reading of the connection.
+	s.exec.wait(task{s: s, e: e})
+}
+
+// sendAck sends the ACK packet of an event received by s.
+func (s *Socket) sendAck(id uint64, args []any) error {
+	vals := make([]parser.Value, len(args))
+	for i, a := range args {
+		vals[i] = parser.ValueOf(a)
+	}
+	return s.sendPacket(&parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true, Data: vals}, false)
 }
 
 func (s *Socket) dispatch(e *Event) {
@@ -444,67 +440,105 @@ func (s *Socket) onclose(reason DisconnectReason) {
 	})
 }
 
-// executor runs functions one after another, on a goroutine that it holds
-// only while there is work: an idle socket costs no goroutine. Server and
-// client sockets run their handlers on one.
+// executor runs tasks one after another, on a goroutine that it holds only
+// while there is work: an idle socket costs no goroutine. Server and client
+// sockets run their handlers on one.
 type executor struct {
 	mu      sync.Mutex
-	queue   []func()
+	queue   []task
+	head    int // queue[head:] are waiting
 	running bool
-	limit   int        // with wait: how many queued functions make run wait
+	loopFn  func()     // x.loop, made once (a method value allocates)
+	limit   int        // with wait: how many queued tasks make wait block
 	notFull *sync.Cond // signaled as the queue shrinks (when limit > 0)
 }
 
-// setLimit makes wait block while limit functions are queued.
+// A task is what an executor runs: fn, or, without an allocation for a
+// closure, an incoming event of a server socket.
+type task struct {
+	fn func()
+	s  *Socket
+	e  *Event
+}
+
+func (t task) run() {
+	if t.e != nil {
+		t.s.dispatch(t.e)
+		return
+	}
+	t.fn()
+}
+
+// setLimit makes wait block while limit tasks are queued.
 func (x *executor) setLimit(limit int) {
 	x.limit = limit
 	x.notFull = sync.NewCond(&x.mu)
 }
 
-// wait queues fn like run, but first waits while the queue is full: the
+// pending returns how many tasks are waiting. x.mu is held.
+func (x *executor) pending() int { return len(x.queue) - x.head }
+
+// wait queues t like run, but first waits while the queue is full: the
 // caller (a connection's reader) is held back, which holds back the peer.
-func (x *executor) wait(fn func()) {
+func (x *executor) wait(t task) {
 	x.mu.Lock()
-	for x.limit > 0 && len(x.queue) >= x.limit {
+	for x.limit > 0 && x.pending() >= x.limit {
 		x.notFull.Wait()
 	}
-	x.enqueueLocked(fn)
+	x.enqueueLocked(t)
 }
 
 func (x *executor) run(fn func()) {
 	x.mu.Lock()
-	x.enqueueLocked(fn)
+	x.enqueueLocked(task{fn: fn})
 }
 
-// enqueueLocked queues fn and starts the loop if needed; it unlocks x.mu.
-func (x *executor) enqueueLocked(fn func()) {
-	x.queue = append(x.queue, fn)
+// enqueueLocked queues t and starts the loop if needed; it unlocks x.mu.
+func (x *executor) enqueueLocked(t task) {
+	if len(x.queue) == cap(x.queue) && x.head >= len(x.queue)/2 && x.head > 0 {
+		// A busy executor never empties its queue: reuse the front half
+		// that has been run rather than let append grow the array.
+		n := copy(x.queue, x.queue[x.head:])
+		clear(x.queue[n:])
+		x.queue, x.head = x.queue[:n], 0
+	}
+	x.queue = append(x.queue, t)
 	if x.running {
 		x.mu.Unlock()
 		return
 	}
 	x.running = true
+	if x.loopFn == nil {
+		x.loopFn = x.loop
+	}
+	fn := x.loopFn
 	x.mu.Unlock()
-	workers.do(x.loop)
+	workers.do(fn)
 }
 
 func (x *executor) loop() {
 	for {
 		x.mu.Lock()
-		if len(x.queue) == 0 {
+		if x.head == len(x.queue) {
 			x.running = false
-			x.queue = nil
+			if cap(x.queue) > 16 { // a burst's queue is not kept
+				x.queue = nil
+			} else {
+				clear(x.queue[:cap(x.queue)])
+				x.queue = x.queue[:0]
+			}
+			x.head = 0
 			x.mu.Unlock()
 			return
 		}
-		fn := x.queue[0]
-		x.queue[0] = nil
-		x.queue = x.queue[1:]
+		t := x.queue[x.head]
+		x.queue[x.head] = task{}
+		x.head++
 		if x.notFull != nil {
 			x.notFull.Signal()
 		}
 		x.mu.Unlock()
-		fn()
+		t.run()
 	}
 }
 
