@@ -72,6 +72,8 @@ type client struct {
 	ws  *websocket.Conn
 	out []byte // the sender's frame buffer (one sender goroutine per client)
 	in  []byte // the TCP receiver's buffer
+
+	ackID int64 // the id of the last record recv returned if it was an ACK, else -1
 }
 
 var httpClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true, MaxIdleConnsPerHost: -1}}
@@ -140,6 +142,13 @@ func dial(ctx context.Context, p proto, addr string) (*client, error) {
 
 // send sends one record: the payload as the argument of event for Socket.IO.
 func (c *client) send(ctx context.Context, event string, stamp int64) error {
+	return c.sendAck(ctx, event, stamp, -1)
+}
+
+// sendAck sends one record like send; with id >= 0 the Socket.IO EVENT asks
+// for an acknowledgement with that id (`42<id>["event","…"]`, or the "id" key
+// of the msgpack packet object).
+func (c *client) sendAck(ctx context.Context, event string, stamp, id int64) error {
 	b := c.out[:0]
 	switch c.p {
 	case pTCP:
@@ -151,15 +160,24 @@ func (c *client) send(ctx context.Context, event string, stamp int64) error {
 		b = b[:payloadSize]
 		putStamp(b, stamp)
 	case pSIO5, pSIO3:
-		b = append(b, `42["`...)
+		b = append(b, `42`...)
+		if id >= 0 {
+			b = strconv.AppendInt(b, id, 10)
+		}
+		b = append(b, `["`...)
 		b = append(b, event...)
 		b = append(b, `","`...)
 		n := len(b)
 		b = b[:n+payloadSize]
 		putStamp(b[n:], stamp)
 		b = append(b, `"]`...)
-	case pSIO5MP: // {"type":2,"data":[event,payload],"nsp":"/"}
-		b = append(b, "\x83\xa4type\x02\xa4data\x92"...)
+	case pSIO5MP: // {"type":2,"data":[event,payload],"nsp":"/"[,"id":id]}
+		if id >= 0 {
+			b = append(b, 0x84)
+		} else {
+			b = append(b, 0x83)
+		}
+		b = append(b, "\xa4type\x02\xa4data\x92"...)
 		b = append(b, 0xa0|byte(len(event)))
 		b = append(b, event...)
 		b = append(b, 0xd9, payloadSize)
@@ -167,6 +185,10 @@ func (c *client) send(ctx context.Context, event string, stamp int64) error {
 		b = b[:n+payloadSize]
 		putStamp(b[n:], stamp)
 		b = append(b, "\xa3nsp\xa1/"...)
+		if id >= 0 {
+			b = append(b, "\xa2id"...)
+			b = appendMsgpackUint(b, uint64(id))
+		}
 		c.out = b
 		return c.ws.Write(ctx, websocket.MessageBinary, b)
 	}
@@ -194,15 +216,82 @@ func (c *client) recv(ctx context.Context) (int64, error) {
 			}
 			continue
 		}
-		if c.p.socketIO() && typ == websocket.MessageText && !bytes.HasPrefix(msg, []byte("42")) {
-			continue
+		if s, ok, err := c.record(typ == websocket.MessageBinary, msg); err != nil || ok {
+			return s, err
 		}
-		s, ok := getStamp(msg)
-		if !ok {
-			return 0, errors.New("record without a stamp: " + strconv.Quote(string(msg)))
-		}
-		return s, nil
 	}
+}
+
+// record reads a stamp out of one Engine.IO message (false: not a record,
+// e.g. the CONNECT reply) and sets c.ackID.
+func (c *client) record(binary bool, msg []byte) (int64, bool, error) {
+	c.ackID = -1
+	if c.p.socketIO() && !binary {
+		if !bytes.HasPrefix(msg, []byte("42")) && !bytes.HasPrefix(msg, []byte("43")) {
+			return 0, false, nil
+		}
+		if msg[1] == '3' {
+			c.ackID = parseUint(msg[2:])
+		}
+	}
+	if c.p == pSIO5MP && binary {
+		c.ackID = msgpackAckID(msg)
+	}
+	s, ok := getStamp(msg)
+	if !ok {
+		return 0, false, errors.New("record without a stamp: " + strconv.Quote(string(msg)))
+	}
+	return s, true, nil
+}
+
+// parseUint reads the decimal digits at the start of b (-1 if none).
+func parseUint(b []byte) int64 {
+	v := int64(-1)
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			break
+		}
+		v = max(v, 0)*10 + int64(c-'0')
+	}
+	return v
+}
+
+func appendMsgpackUint(b []byte, v uint64) []byte {
+	switch {
+	case v < 128:
+		return append(b, byte(v))
+	case v < 1<<8:
+		return append(b, 0xcc, byte(v))
+	case v < 1<<16:
+		return append(b, 0xcd, byte(v>>8), byte(v))
+	default:
+		return append(b, 0xce, byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+	}
+}
+
+// msgpackAckID is the id of a msgpack ACK packet ({"type":3,…,"id":N}), -1
+// for any other packet. The packet object's keys are short strings; the
+// payload is the only long one and holds no 0xa2 'i' 'd' (it is '#', digits, 'x').
+func msgpackAckID(msg []byte) int64 {
+	if !bytes.Contains(msg, []byte("\xa4type\x03")) {
+		return -1
+	}
+	i := bytes.Index(msg, []byte("\xa2id"))
+	if i < 0 || i+3 >= len(msg) {
+		return -1
+	}
+	b := msg[i+3:]
+	switch {
+	case b[0] < 0x80:
+		return int64(b[0])
+	case b[0] == 0xcc && len(b) > 1:
+		return int64(b[1])
+	case b[0] == 0xcd && len(b) > 2:
+		return int64(b[1])<<8 | int64(b[2])
+	case b[0] == 0xce && len(b) > 4:
+		return int64(b[1])<<24 | int64(b[2])<<16 | int64(b[3])<<8 | int64(b[4])
+	}
+	return -1
 }
 
 func (c *client) close() {

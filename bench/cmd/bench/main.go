@@ -3,7 +3,7 @@
 // load generator of its own (Engine.IO v4 / Socket.IO v5 over WebSocket,
 // written here) pinned to the other core, and writes RESULTS.md and PNG plots.
 //
-//	cd bench && go run ./cmd/bench            # the full suite, ~8 minutes
+//	cd bench && go run ./cmd/bench            # the full suite (5 rounds; prints its estimate)
 //	go run ./cmd/bench -rounds 1 -quick       # a smoke run
 //
 // See bench/README.md for the method.
@@ -24,7 +24,7 @@ import (
 )
 
 var (
-	rounds     = flag.Int("rounds", 3, "rounds; the contenders are interleaved within each")
+	rounds     = flag.Int("rounds", 5, "rounds; the contenders are interleaved within each")
 	quick      = flag.Bool("quick", false, "short windows and small N, to check the harness")
 	serverCore = flag.String("server-core", "0", "CPU the servers are pinned to")
 	genCore    = flag.String("gen-core", "1", "CPU the load generator is pinned to")
@@ -41,6 +41,7 @@ type scenario struct {
 	name, title string
 	floors      bool // the floors take part
 	run         func(s *server, c contender) (metrics, error)
+	est         time.Duration // about how long one contender's run takes (full run, not -quick)
 }
 
 func scenarios() []scenario {
@@ -51,15 +52,17 @@ func scenarios() []scenario {
 	}
 	return []scenario{
 		{"echo-100x100", "Echo RTT, 100 connections × 100 echoes/s (10k/s), 64 B, open loop", true,
-			func(s *server, c contender) (metrics, error) { return echoOpenLoop(s, c.proto, 100, 100, warm, dur) }},
+			func(s *server, c contender) (metrics, error) { return echoOpenLoop(s, c.proto, 100, 100, warm, dur) }, 5 * time.Second},
 		{"echo-1kx10", "Echo RTT, 1000 connections × 10 echoes/s (10k/s), 64 B, open loop", true,
-			func(s *server, c contender) (metrics, error) { return echoOpenLoop(s, c.proto, 1000, 10, warm, dur) }},
+			func(s *server, c contender) (metrics, error) { return echoOpenLoop(s, c.proto, 1000, 10, warm, dur) }, 5 * time.Second},
 		{"throughput-500", "Max echo throughput, 500 connections, closed loop (1 in flight each), 64 B", true,
-			func(s *server, c contender) (metrics, error) { return throughput(s, c.proto, 500, warm, dur) }},
+			func(s *server, c contender) (metrics, error) { return throughput(s, c.proto, 500, warm, dur, false) }, 5 * time.Second},
+		{"throughput-ack-500", "Max acknowledgement throughput, 500 connections, closed loop: emit echoAck with an ack id, wait for the ACK, 64 B", false,
+			func(s *server, c contender) (metrics, error) { return throughput(s, c.proto, 500, warm, dur, true) }, 5 * time.Second},
 		{"fanout-1k", "Fan-out: 20 events/s to one room of 1000 clients (20k deliveries/s), 64 B", false,
-			func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 1000, 20, warm, dur) }},
+			func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 1000, 20, warm, dur) }, 5 * time.Second},
 		{"idle-connect", fmt.Sprintf("Connect %d clients (32 at a time), then idle RSS after GC", n), true,
-			func(s *server, c contender) (metrics, error) { return idle(s, c.proto, n, 32) }},
+			func(s *server, c contender) (metrics, error) { return idle(s, c.proto, n, 32) }, 12 * time.Second},
 	}
 }
 
@@ -104,7 +107,21 @@ func main() {
 	}
 	res := &results{Started: time.Now(), Rounds: *rounds, Quick: *quick, IdleN: *idleN, Data: map[string]map[string][]metrics{}}
 	res.Load0 = loadavg()
+	var est time.Duration
+	for _, sc := range scens {
+		for _, c := range all {
+			if !c.floor || sc.floors {
+				est += sc.est
+			}
+		}
+	}
+	if *quick {
+		est /= 3
+	}
+	log.Printf("%d scenarios × %d contenders × %d rounds: about %s (%s a round, estimated)", len(scens), len(all), *rounds,
+		(est * time.Duration(*rounds)).Round(time.Second), est.Round(time.Second))
 	for r := 0; r < *rounds; r++ {
+		r0 := time.Now()
 		for _, sc := range scens {
 			order := slices.Clone(all)
 			k := r % len(order) // interleaved, and a different one goes first each round
@@ -131,6 +148,9 @@ func main() {
 			}
 		}
 		res.Loads = append(res.Loads, loadavg())
+		if left := *rounds - r - 1; left > 0 {
+			log.Printf("round %d took %s; about %s left", r+1, time.Since(r0).Round(time.Second), (time.Since(r0) * time.Duration(left)).Round(time.Second))
+		}
 	}
 	res.Finished = time.Now()
 	b, _ := json.MarshalIndent(res, "", " ")

@@ -99,6 +99,12 @@ func writePlots(res *results, scens []scenario, cs []contender, dir string) (map
 				err = bars(res, s.name, names(s.name), s.name+": latency", "ms", []series{{"p50", "p50", 1e-3}, {"p99", "p99", 1e-3}},
 					filepath.Join(dir, s.name+"-latency.png"))
 			}
+		case strings.HasPrefix(s.name, "throughput-ack"):
+			err = bars(res, s.name, names(s.name), s.name+": acks per second (closed loop)", "acks/s", []series{{"acks/s", "msgs_per_s", 1}}, file)
+			if err == nil {
+				err = bars(res, s.name, names(s.name), s.name+": server CPU per ack", "µs", []series{{"CPU µs/ack", "cpu_us", 1}},
+					filepath.Join(dir, s.name+"-cpu.png"))
+			}
 		case strings.HasPrefix(s.name, "throughput"):
 			err = bars(res, s.name, names(s.name), s.name+": echoes per second (closed loop)", "echoes/s", []series{{"echoes/s", "msgs_per_s", 1}}, file)
 		case strings.HasPrefix(s.name, "fanout"):
@@ -117,7 +123,7 @@ func writePlots(res *results, scens []scenario, cs []contender, dir string) (map
 		if err != nil {
 			return out, err
 		}
-		for _, suffix := range []string{"", "-latency", "-rate"} {
+		for _, suffix := range []string{"", "-cpu", "-latency", "-rate"} {
 			if _, err := os.Stat(filepath.Join(dir, s.name+suffix+".png")); err == nil {
 				out[s.name] = append(out[s.name], "plots/"+s.name+suffix+".png")
 			}

@@ -271,6 +271,22 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 				v("server CPU %", s.name, "srv_pct"), v("generator CPU %", s.name, "gen_pct"), v("lost", s.name, "lost"),
 			})
 			w("\nLatency is from the moment each echo was due to be sent (open loop, random phase per connection) to its reply; it includes the load generator's own timer and scheduling delay, which the raw-tcp row shows.\n\n")
+		case strings.HasPrefix(s.name, "throughput-ack"):
+			table(&b, res, s.name, cs, []column{
+				v("acks/s", s.name, "msgs_per_s"),
+				column{"% of raw-tcp echoes/s", func(c string) []float64 {
+					return scale(ratio(vals(res, s.name, c, "msgs_per_s"), vals(res, "throughput-500", tcp, "msgs_per_s")), 100)
+				}},
+				under("× Node", s.name, "msgs_per_s", node),
+				v("server CPU µs/ack", s.name, "cpu_us"),
+				column{"CPU × raw-tcp echo", func(c string) []float64 {
+					return ratio(vals(res, s.name, c, "cpu_us"), vals(res, "throughput-500", tcp, "cpu_us"))
+				}},
+				over("Node CPU ÷ this", s.name, "cpu_us", node),
+				v("server CPU %", s.name, "srv_pct"), v("generator CPU %", s.name, "gen_pct"),
+				lat(s.name, "p50"), lat(s.name, "p99"), v("wrong ack ids", s.name, "bad_acks"),
+			})
+			w("\nEach connection emits `echoAck` with the payload and an ack id (`42<id>[\"echoAck\",\"…\"]`, or the msgpack packet's `id`), the server acknowledges with the same string (`43<id>[\"…\"]`), and the client checks the id before it sends the next. The floors take no part (they have no acknowledgements): the raw-tcp columns compare with raw-tcp's echoes in throughput-500 of the same round (empty when that scenario did not run). A row whose server CPU is well under 100%% while the generator's is near 100%% is bounded by the load generator.\n\n")
 		case strings.HasPrefix(s.name, "throughput"):
 			table(&b, res, s.name, cs, []column{
 				v("echoes/s", s.name, "msgs_per_s"),

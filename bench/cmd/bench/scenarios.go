@@ -130,8 +130,10 @@ func echoOpenLoop(s *server, p proto, conns int, rate float64, warm, dur time.Du
 }
 
 // throughput: conns clients each send an echo, wait for it and send the next
-// (closed loop): the most the server does with conns connections.
-func throughput(s *server, p proto, conns int, warm, dur time.Duration) (metrics, error) {
+// (closed loop): the most the server does with conns connections. With ack,
+// each client emits "echoAck" asking for an acknowledgement (ids 1, 2, … per
+// connection) and waits for the ACK with that id instead of an "echo" event.
+func throughput(s *server, p proto, conns int, warm, dur time.Duration, ack bool) (metrics, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cs, err := dialAll(ctx, p, s.addr, conns, 32)
@@ -140,7 +142,7 @@ func throughput(s *server, p proto, conns int, warm, dur time.Duration) (metrics
 	}
 	defer closeAll(cs)
 	w := newWindow(warm, dur)
-	var done atomic.Int64
+	var done, badAcks atomic.Int64
 	var l lat
 	var wg sync.WaitGroup
 	for _, c := range cs {
@@ -150,17 +152,27 @@ func throughput(s *server, p proto, conns int, warm, dur time.Duration) (metrics
 			var mine []int64
 			defer func() { l.add(mine) }()
 			sleepUntil(w.start)
-			for {
+			for id := int64(1); ; id++ {
 				t := now()
 				if t >= w.end {
 					return
 				}
-				if c.send(ctx, "echo", t) != nil {
+				var err error
+				if ack {
+					err = c.sendAck(ctx, "echoAck", t, id)
+				} else {
+					err = c.send(ctx, "echo", t)
+				}
+				if err != nil {
 					return
 				}
 				st, err := c.recv(ctx)
 				if err != nil {
 					return
+				}
+				if ack && c.ackID != id {
+					badAcks.Add(1)
+					continue
 				}
 				if w.in(st) {
 					done.Add(1)
@@ -175,6 +187,9 @@ func throughput(s *server, p proto, conns int, warm, dur time.Duration) (metrics
 	m := metrics{}
 	l.into(m)
 	n := float64(done.Load())
+	if ack {
+		m["bad_acks"] = float64(badAcks.Load())
+	}
 	m["msgs_per_s"] = n / dur.Seconds()
 	m["cpu_us"] = float64(scpu.Microseconds()) / n
 	m["srv_pct"] = 100 * scpu.Seconds() / dur.Seconds()

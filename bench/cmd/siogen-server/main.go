@@ -1,7 +1,8 @@
 // Command siogen-server is the siogen contender of the benchmark suite: a
-// Socket.IO server on runtime/socketio with three events.
+// Socket.IO server on runtime/socketio with four events.
 //
 //	echo(s)  -> emits "echo" with the same string back to the sender
+//	echoAck(s, ack) -> acknowledges with s
 //	pub(s)   -> emits "msg" with s to room "r" (every socket joins it on connect)
 //
 // The harness runs it with GOMAXPROCS=1 pinned to one core.
@@ -38,6 +39,12 @@ func main() {
 			var msg string
 			if e.Decode(&msg) == nil {
 				_ = s.Emit("echo", msg)
+			}
+		})
+		s.On("echoAck", func(e *socketio.Event) {
+			var msg string
+			if e.Decode(&msg) == nil {
+				_ = e.Ack(msg)
 			}
 		})
 		s.On("pub", func(e *socketio.Event) {
