@@ -46,9 +46,11 @@ type scenario struct {
 
 func scenarios() []scenario {
 	warm, dur := time.Second, 3*time.Second
+	satWarm, satDur := 500*time.Millisecond, 2*time.Second // each saturation step
 	n := *idleN
 	if *quick {
 		warm, dur, n = 300*time.Millisecond, time.Second, 1000
+		satWarm, satDur = 200*time.Millisecond, 700*time.Millisecond
 	}
 	return []scenario{
 		{"echo-100x100", "Echo RTT, 100 connections × 100 echoes/s (10k/s), 64 B, open loop", true,
@@ -61,6 +63,20 @@ func scenarios() []scenario {
 			func(s *server, c contender) (metrics, error) { return throughput(s, c.proto, 500, warm, dur, true) }, 5 * time.Second},
 		{"fanout-1k", "Fan-out: 20 events/s to one room of 1000 clients (20k deliveries/s), 64 B", false,
 			func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 1000, 20, warm, dur) }, 5 * time.Second},
+		{"fanout-5k", "Fan-out: 4 events/s to one room of 5000 clients (20k deliveries/s), 64 B", false,
+			func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 5000, 4, warm, dur) }, 8 * time.Second},
+		{"fanout-10k", "Fan-out: 2 events/s to one room of 10 000 clients (20k deliveries/s), 64 B", false,
+			func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 10000, 2, warm, dur) }, 11 * time.Second},
+		{"fanout-10kx5", "Fan-out, the issue's target: 5 events/s to one room of 10 000 clients (50k deliveries/s), 64 B", false,
+			func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 10000, 5, warm, dur) }, 11 * time.Second},
+		{"fanout-sat-1k", "Fan-out saturation: one room of 1000 clients, the publish rate raised step by step (10k deliveries/s, ×1.5 a step) until p99 ≥ 500 ms or a delivery is lost", false,
+			func(s *server, c contender) (metrics, error) {
+				return fanoutSaturation(s, c.proto, 1000, satWarm, satDur)
+			}, 20 * time.Second},
+		{"fanout-sat-10k", "Fan-out saturation: one room of 10 000 clients, the publish rate raised step by step (10k deliveries/s, ×1.5 a step) until p99 ≥ 500 ms or a delivery is lost", false,
+			func(s *server, c contender) (metrics, error) {
+				return fanoutSaturation(s, c.proto, 10000, satWarm, satDur)
+			}, 25 * time.Second},
 		{"idle-connect", fmt.Sprintf("Connect %d clients (32 at a time), then idle RSS after GC", n), true,
 			func(s *server, c contender) (metrics, error) { return idle(s, c.proto, n, 32) }, 12 * time.Second},
 	}

@@ -181,6 +181,9 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 	lat := func(sc, key string) column {
 		return column{key + " ms", func(c string) []float64 { return scale(vals(res, sc, c, key), 1e-3) }}
 	}
+	latH := func(head, sc, key string) column {
+		return column{head, func(c string) []float64 { return scale(vals(res, sc, c, key), 1e-3) }}
+	}
 	v := func(head, sc, key string) column {
 		return column{head, func(c string) []float64 { return vals(res, sc, c, key) }}
 	}
@@ -209,7 +212,8 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 	w("| floors | raw-tcp: a Go TCP echo of 64-byte records; plain-ws: a github.com/coder/websocket %s echo |\n\n", goModVersion("github.com/coder/websocket"))
 
 	// the targets of the issue
-	if res.Data["echo-100x100"] != nil || res.Data["idle-connect"] != nil {
+	if slices.ContainsFunc([]string{"echo-100x100", "echo-1kx10", "throughput-500", "fanout-1k", "fanout-10kx5", "idle-connect"},
+		func(sc string) bool { return res.Data[sc] != nil && has[sc] }) {
 		w("## siogen against the targets\n\n")
 		w("| target | measured (siogen, JSON) | met? |\n|---|---|---|\n")
 		verdict := func(ok bool, n int) string {
@@ -245,6 +249,12 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 		if has["fanout-1k"] {
 			m, _, _, n := stats(vals(res, "fanout-1k", sio, "cpu_us"))
 			w("| fan-out: ≤ 6 µs server CPU per delivery | %s µs | %s |\n", cell(vals(res, "fanout-1k", sio, "cpu_us")), verdict(m <= 6, n))
+		}
+		if has["fanout-10kx5"] {
+			r := ratio(vals(res, "fanout-10kx5", sio, "p99"), vals(res, "fanout-10kx5", node, "p99"))
+			m, _, _, n := stats(r)
+			w("| fan-out 10k × 5/s: p99 at most half of Node's (siogen's p99 ÷ Node's, same round) | %s (siogen %s ms, Node %s ms) | %s |\n", cell(r),
+				cell(scale(vals(res, "fanout-10kx5", sio, "p99"), 1e-3)), cell(scale(vals(res, "fanout-10kx5", node, "p99"), 1e-3)), verdict(m <= 0.5, n))
 		}
 		if has["idle-connect"] {
 			m, _, _, n := stats(vals(res, "idle-connect", sio, "kb_per_conn"))
@@ -299,9 +309,21 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 				lat(s.name, "p50"), lat(s.name, "p99"),
 			})
 			w("\nA row whose server CPU is well under 100%% while the generator's is near 100%% is bounded by the load generator (one core), not by the server: its echoes/s is a lower bound.\n\n")
+		case strings.HasPrefix(s.name, "fanout-sat"):
+			table(&b, res, s.name, cs, []column{
+				v("max deliveries/s with p99 < 500 ms", s.name, "sat_dps"),
+				under("× Node", s.name, "sat_dps", node),
+				latH("p50 ms", s.name, "sat_p50"), latH("p99 ms", s.name, "sat_p99"),
+				v("server CPU µs/delivery", s.name, "sat_cpu_us"),
+				v("server CPU %", s.name, "sat_srv_pct"), v("generator CPU %", s.name, "sat_gen_pct"),
+				v("next step: deliveries/s", s.name, "fail_dps"), latH("next step: p99 ms", s.name, "fail_p99"), v("next step: lost", s.name, "fail_lost"),
+				v("next step: generator CPU %", s.name, "fail_gen_pct"),
+			})
+			w("\nThe publish rate starts at 10k deliveries/s and goes up ×1.5 a step on the same connections (each step: %s); the first step whose p99 reaches 500 ms or that loses a delivery ends the search. The figures are those of the last step that passed, the `next step` ones of the step that failed. A failing step whose generator CPU is near 100%% was bounded by the load generator, not the server: the row's figure is then a lower bound.\n\n", satWarmDur())
 		case strings.HasPrefix(s.name, "fanout"):
 			table(&b, res, s.name, cs, []column{
 				lat(s.name, "p50"), lat(s.name, "p90"), lat(s.name, "p99"), lat(s.name, "max"),
+				over("Node p99 ÷ this", s.name, "p99", node),
 				v("server CPU µs/delivery", s.name, "cpu_us"),
 				over("Node CPU ÷ this", s.name, "cpu_us", node),
 				v("server CPU %", s.name, "srv_pct"), v("generator CPU %", s.name, "gen_pct"), v("lost", s.name, "lost"),
@@ -345,4 +367,11 @@ func memGiB() string {
 		}
 	}
 	return "?"
+}
+
+func satWarmDur() string {
+	if *quick {
+		return "0.2 s warm-up, 0.7 s measured, 1 s grace"
+	}
+	return "0.5 s warm-up, 2 s measured, 1 s grace"
 }
