@@ -66,12 +66,13 @@ func getStamp(frame []byte) (int64, bool) {
 }
 
 type client struct {
-	p   proto
-	tcp net.Conn
-	rd  *bufio.Reader
-	ws  *websocket.Conn
-	out []byte // the sender's frame buffer (one sender goroutine per client)
-	in  []byte // the TCP receiver's buffer
+	p    proto
+	tcp  net.Conn
+	rd   *bufio.Reader
+	ws   *websocket.Conn
+	poll *poller // long-polling (no WebSocket)
+	out  []byte  // the sender's frame buffer (one sender goroutine per client)
+	in   []byte  // the TCP receiver's buffer
 
 	ackID int64 // the id of the last record recv returned if it was an ACK, else -1
 }
@@ -80,8 +81,11 @@ var httpClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true
 
 // dial connects and, for Socket.IO, completes the Engine.IO handshake and the
 // CONNECT to namespace "/".
-func dial(ctx context.Context, p proto, addr string) (*client, error) {
-	c := &client{p: p, out: make([]byte, 0, 128)}
+func dial(ctx context.Context, p proto, t tmode, addr string) (*client, error) {
+	if t != tWS {
+		return dialPolling(ctx, p, addr, t == tUpgrade)
+	}
+	c := &client{p: p, out: make([]byte, 0, 128), ackID: -1}
 	switch p {
 	case pTCP:
 		conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
@@ -190,9 +194,20 @@ func (c *client) sendAck(ctx context.Context, event string, stamp, id int64) err
 			b = appendMsgpackUint(b, uint64(id))
 		}
 		c.out = b
-		return c.ws.Write(ctx, websocket.MessageBinary, b)
+		return c.write(ctx, true, b)
 	}
 	c.out = b
+	return c.write(ctx, false, b)
+}
+
+// write sends one Engine.IO packet: a WebSocket message, or a POST.
+func (c *client) write(ctx context.Context, binary bool, b []byte) error {
+	if c.poll != nil {
+		return c.poll.post(ctx, binary, b)
+	}
+	if binary {
+		return c.ws.Write(ctx, websocket.MessageBinary, b)
+	}
 	return c.ws.Write(ctx, websocket.MessageText, b)
 }
 
@@ -206,17 +221,35 @@ func (c *client) recv(ctx context.Context) (int64, error) {
 		return s, nil
 	}
 	for {
-		typ, msg, err := c.ws.Read(ctx)
-		if err != nil {
-			return 0, err
+		var binary bool
+		var msg []byte
+		if c.poll != nil {
+			select {
+			case pk, ok := <-c.poll.inbox:
+				if !ok {
+					return 0, errors.New("polling ended")
+				}
+				binary, msg = pk.binary, pk.data
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			}
+		} else {
+			typ, m, err := c.ws.Read(ctx)
+			if err != nil {
+				return 0, err
+			}
+			binary, msg = typ == websocket.MessageBinary, m
 		}
-		if typ == websocket.MessageText && len(msg) == 1 && msg[0] == '2' && c.p != pSIO3 {
-			if err := c.ws.Write(ctx, websocket.MessageText, []byte("3")); err != nil {
+		if !binary && len(msg) == 1 && msg[0] == '2' && c.p != pSIO3 {
+			if err := c.write(ctx, false, []byte("3")); err != nil {
 				return 0, err
 			}
 			continue
 		}
-		if s, ok, err := c.record(typ == websocket.MessageBinary, msg); err != nil || ok {
+		if !binary && len(msg) == 1 && msg[0] == '6' { // noop
+			continue
+		}
+		if s, ok, err := c.record(binary, msg); err != nil || ok {
 			return s, err
 		}
 	}
@@ -300,5 +333,8 @@ func (c *client) close() {
 	}
 	if c.ws != nil {
 		c.ws.CloseNow()
+	}
+	if c.poll != nil {
+		c.poll.close()
 	}
 }

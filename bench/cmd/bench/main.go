@@ -42,7 +42,19 @@ type scenario struct {
 	floors      bool // the floors take part
 	run         func(s *server, c contender) (metrics, error)
 	est         time.Duration // about how long one contender's run takes (full run, not -quick)
+	// skip leaves out contenders the scenario cannot drive (nil: none but
+	// the floors unless floors).
+	skip func(c contender) bool
+	// own: run starts the servers it needs itself (s is nil).
+	own bool
 }
+
+func (sc scenario) applies(c contender) bool {
+	return (!c.floor || sc.floors) && (sc.skip == nil || !sc.skip(c))
+}
+
+// eio4Only: the load generator speaks long-polling in Engine.IO v4 only.
+func eio4Only(c contender) bool { return c.proto != pSIO5 && c.proto != pSIO5MP }
 
 func scenarios() []scenario {
 	warm, dur := time.Second, 3*time.Second
@@ -52,33 +64,42 @@ func scenarios() []scenario {
 		warm, dur, n = 300*time.Millisecond, time.Second, 1000
 		satWarm, satDur = 200*time.Millisecond, 700*time.Millisecond
 	}
+	const sec = time.Second
 	return []scenario{
-		{"echo-100x100", "Echo RTT, 100 connections × 100 echoes/s (10k/s), 64 B, open loop", true,
-			func(s *server, c contender) (metrics, error) { return echoOpenLoop(s, c.proto, 100, 100, warm, dur) }, 5 * time.Second},
-		{"echo-1kx10", "Echo RTT, 1000 connections × 10 echoes/s (10k/s), 64 B, open loop", true,
-			func(s *server, c contender) (metrics, error) { return echoOpenLoop(s, c.proto, 1000, 10, warm, dur) }, 5 * time.Second},
-		{"throughput-500", "Max echo throughput, 500 connections, closed loop (1 in flight each), 64 B", true,
-			func(s *server, c contender) (metrics, error) { return throughput(s, c.proto, 500, warm, dur, false) }, 5 * time.Second},
-		{"throughput-ack-500", "Max acknowledgement throughput, 500 connections, closed loop: emit echoAck with an ack id, wait for the ACK, 64 B", false,
-			func(s *server, c contender) (metrics, error) { return throughput(s, c.proto, 500, warm, dur, true) }, 5 * time.Second},
-		{"fanout-1k", "Fan-out: 20 events/s to one room of 1000 clients (20k deliveries/s), 64 B", false,
-			func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 1000, 20, warm, dur) }, 5 * time.Second},
-		{"fanout-5k", "Fan-out: 4 events/s to one room of 5000 clients (20k deliveries/s), 64 B", false,
-			func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 5000, 4, warm, dur) }, 8 * time.Second},
-		{"fanout-10k", "Fan-out: 2 events/s to one room of 10 000 clients (20k deliveries/s), 64 B", false,
-			func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 10000, 2, warm, dur) }, 11 * time.Second},
-		{"fanout-10kx5", "Fan-out, the issue's target: 5 events/s to one room of 10 000 clients (50k deliveries/s), 64 B", false,
-			func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 10000, 5, warm, dur) }, 11 * time.Second},
-		{"fanout-sat-1k", "Fan-out saturation: one room of 1000 clients, the publish rate raised step by step (10k deliveries/s, ×1.5 a step) until p99 ≥ 500 ms or a delivery is lost", false,
-			func(s *server, c contender) (metrics, error) {
+		{name: "echo-100x100", title: "Echo RTT, 100 connections × 100 echoes/s (10k/s), 64 B, open loop", floors: true, est: 5 * sec,
+			run: func(s *server, c contender) (metrics, error) {
+				return echoOpenLoop(s, c.proto, tWS, 100, 100, warm, dur)
+			}},
+		{name: "echo-1kx10", title: "Echo RTT, 1000 connections × 10 echoes/s (10k/s), 64 B, open loop", floors: true, est: 5 * sec,
+			run: func(s *server, c contender) (metrics, error) {
+				return echoOpenLoop(s, c.proto, tWS, 1000, 10, warm, dur)
+			}},
+		{name: "throughput-500", title: "Max echo throughput, 500 connections, closed loop (1 in flight each), 64 B", floors: true, est: 5 * sec,
+			run: func(s *server, c contender) (metrics, error) { return throughput(s, c.proto, 500, warm, dur, false) }},
+		{name: "throughput-ack-500", title: "Max acknowledgement throughput, 500 connections, closed loop: emit echoAck with an ack id, wait for the ACK, 64 B", est: 5 * sec,
+			run: func(s *server, c contender) (metrics, error) { return throughput(s, c.proto, 500, warm, dur, true) }},
+		{name: "fanout-1k", title: "Fan-out: 20 events/s to one room of 1000 clients (20k deliveries/s), 64 B", est: 5 * sec,
+			run: func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 1000, 20, warm, dur) }},
+		{name: "fanout-5k", title: "Fan-out: 4 events/s to one room of 5000 clients (20k deliveries/s), 64 B", est: 8 * sec,
+			run: func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 5000, 4, warm, dur) }},
+		{name: "fanout-10k", title: "Fan-out: 2 events/s to one room of 10 000 clients (20k deliveries/s), 64 B", est: 11 * sec,
+			run: func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 10000, 2, warm, dur) }},
+		{name: "fanout-10kx5", title: "Fan-out, the issue's target: 5 events/s to one room of 10 000 clients (50k deliveries/s), 64 B", est: 11 * sec,
+			run: func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 10000, 5, warm, dur) }},
+		{name: "fanout-sat-1k", title: "Fan-out saturation: one room of 1000 clients, the publish rate raised step by step (10k deliveries/s, ×1.5 a step) until p99 ≥ 500 ms or a delivery is lost", est: 20 * sec,
+			run: func(s *server, c contender) (metrics, error) {
 				return fanoutSaturation(s, c.proto, 1000, satWarm, satDur)
-			}, 20 * time.Second},
-		{"fanout-sat-10k", "Fan-out saturation: one room of 10 000 clients, the publish rate raised step by step (10k deliveries/s, ×1.5 a step) until p99 ≥ 500 ms or a delivery is lost", false,
-			func(s *server, c contender) (metrics, error) {
+			}},
+		{name: "fanout-sat-10k", title: "Fan-out saturation: one room of 10 000 clients, the publish rate raised step by step (10k deliveries/s, ×1.5 a step) until p99 ≥ 500 ms or a delivery is lost", est: 25 * sec,
+			run: func(s *server, c contender) (metrics, error) {
 				return fanoutSaturation(s, c.proto, 10000, satWarm, satDur)
-			}, 25 * time.Second},
-		{"idle-connect", fmt.Sprintf("Connect %d clients (32 at a time), then idle RSS after GC", n), true,
-			func(s *server, c contender) (metrics, error) { return idle(s, c.proto, n, 32) }, 12 * time.Second},
+			}},
+		{name: "polling-echo-100x10", title: "Echo RTT over HTTP long-polling (no upgrade), 100 connections × 10 echoes/s (1k/s), 64 B, open loop", est: 5 * sec, skip: eio4Only,
+			run: func(s *server, c contender) (metrics, error) {
+				return echoOpenLoop(s, c.proto, tPolling, 100, 10, warm, dur)
+			}},
+		{name: "idle-connect", title: fmt.Sprintf("Connect %d clients (32 at a time), then idle RSS after GC; then %d more via polling→WebSocket upgrade", n, n), floors: true, est: 15 * sec,
+			run: func(s *server, c contender) (metrics, error) { return idle(s, c.proto, n, 32) }},
 	}
 }
 
@@ -118,6 +139,9 @@ func main() {
 		res := &results{}
 		must(json.Unmarshal(b, res))
 		*quick, *idleN = res.Quick, res.IdleN
+		scens = slices.DeleteFunc(scenarios(), func(s scenario) bool { // the titles with the saved -quick and -idle-n
+			return *scenOnly != "" && !slices.Contains(strings.Split(*scenOnly, ","), s.name)
+		})
 		report(res, scens, all)
 		return
 	}
@@ -126,7 +150,7 @@ func main() {
 	var est time.Duration
 	for _, sc := range scens {
 		for _, c := range all {
-			if !c.floor || sc.floors {
+			if sc.applies(c) {
 				est += sc.est
 			}
 		}
@@ -143,7 +167,7 @@ func main() {
 			k := r % len(order) // interleaved, and a different one goes first each round
 			order = append(order[k:], order[:k]...)
 			for _, c := range order {
-				if c.floor && !sc.floors {
+				if !sc.applies(c) {
 					continue
 				}
 				m, err := runOne(dir, sc, c)
@@ -197,6 +221,9 @@ func runOne(dir string, sc scenario, c contender) (metrics, error) {
 			kind = "-memprofile"
 		}
 		extra = []string{kind, filepath.Join(dir, "prof", c.name+"-"+sc.name+".pprof")}
+	}
+	if sc.own {
+		return sc.run(nil, c)
 	}
 	s, err := start(c, dir, extra...)
 	if err != nil {

@@ -99,6 +99,12 @@ func writePlots(res *results, scens []scenario, cs []contender, dir string) (map
 				err = bars(res, s.name, names(s.name), s.name+": latency", "ms", []series{{"p50", "p50", 1e-3}, {"p99", "p99", 1e-3}},
 					filepath.Join(dir, s.name+"-latency.png"))
 			}
+		case strings.HasPrefix(s.name, "polling-echo"):
+			err = bars(res, s.name, names(s.name), s.name+": server CPU per echo", "µs", []series{{"CPU µs/echo", "cpu_us", 1}}, file)
+			if err == nil {
+				err = bars(res, s.name, names(s.name), s.name+": latency", "ms", []series{{"p50", "p50", 1e-3}, {"p99", "p99", 1e-3}},
+					filepath.Join(dir, s.name+"-latency.png"))
+			}
 		case strings.HasPrefix(s.name, "throughput-ack"):
 			err = bars(res, s.name, names(s.name), s.name+": acks per second (closed loop)", "acks/s", []series{{"acks/s", "msgs_per_s", 1}}, file)
 			if err == nil {
@@ -118,7 +124,8 @@ func writePlots(res *results, scens []scenario, cs []contender, dir string) (map
 		case strings.HasPrefix(s.name, "idle"):
 			err = bars(res, s.name, names(s.name), s.name+": RSS per idle connection", "KB", []series{{"KB/conn", "kb_per_conn", 1}}, file)
 			if err == nil {
-				err = bars(res, s.name, names(s.name), s.name+": connects per second", "connects/s", []series{{"connects/s", "conn_per_s", 1}},
+				err = bars(res, s.name, names(s.name), s.name+": connects per second", "connects/s",
+					[]series{{"WebSocket", "conn_per_s", 1}, {"polling→WebSocket", "poll_conn_per_s", 1}},
 					filepath.Join(dir, s.name+"-rate.png"))
 			}
 		}

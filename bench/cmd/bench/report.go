@@ -281,6 +281,17 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 				v("server CPU %", s.name, "srv_pct"), v("generator CPU %", s.name, "gen_pct"), v("lost", s.name, "lost"),
 			})
 			w("\nLatency is from the moment each echo was due to be sent (open loop, random phase per connection) to its reply; it includes the load generator's own timer and scheduling delay, which the raw-tcp row shows.\n\n")
+		case strings.HasPrefix(s.name, "polling-echo"):
+			table(&b, res, s.name, cs, []column{
+				lat(s.name, "p50"), lat(s.name, "p90"), lat(s.name, "p99"), lat(s.name, "max"),
+				v("server CPU µs/echo", s.name, "cpu_us"),
+				column{"CPU × raw-tcp echo", func(c string) []float64 {
+					return ratio(vals(res, s.name, c, "cpu_us"), vals(res, "echo-100x100", tcp, "cpu_us"))
+				}},
+				over("Node CPU ÷ this", s.name, "cpu_us", node),
+				v("server CPU %", s.name, "srv_pct"), v("generator CPU %", s.name, "gen_pct"), v("lost", s.name, "lost"),
+			})
+			w("\nThe clients stay on HTTP long-polling (Engine.IO v4: a GET always pending, one POST per echo, replies batched with 0x1e when several are buffered; each client has HTTP keep-alive connections of its own). googollee (Engine.IO v3, whose polling payload format differs) and the floors take no part; `CPU × raw-tcp echo` compares with raw-tcp in echo-100x100 of the same round.\n\n")
 		case strings.HasPrefix(s.name, "throughput-ack"):
 			table(&b, res, s.name, cs, []column{
 				v("acks/s", s.name, "msgs_per_s"),
@@ -334,11 +345,14 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 				v("connects/s", s.name, "conn_per_s"),
 				under("× Node", s.name, "conn_per_s", node),
 				v("server CPU µs/connect", s.name, "cpu_us"),
+				v("polling→WS connects/s", s.name, "poll_conn_per_s"),
+				under("× Node", s.name, "poll_conn_per_s", node),
+				v("server CPU µs/connect (polling→WS)", s.name, "poll_cpu_us"),
 				v("RSS KB/conn", s.name, "kb_per_conn"),
 				over("Node RSS ÷ this", s.name, "kb_per_conn", node),
 				v("RSS before MB", s.name, "base_rss_mb"), v("RSS after MB", s.name, "after_rss_mb"),
 			})
-			w("\nA connect is the WebSocket handshake plus, for Socket.IO, the Engine.IO open packet and the namespace CONNECT round trip. RSS per connection is (RSS with all clients connected, after a GC − RSS before, after a GC) ÷ N; the GC is asked for with SIGUSR2 (Go: runtime.GC + debug.FreeOSMemory; Node: global.gc with --expose-gc).\n\n")
+			w("\nA connect is the WebSocket handshake plus, for Socket.IO, the Engine.IO open packet and the namespace CONNECT round trip. The polling→WS columns connect the same number again after the first ones are closed, as a default socket.io-client does: the polling handshake GET, the CONNECT POSTed and its reply taken by a GET (each client with HTTP connections of its own), then a WebSocket with the same sid, `2probe`/`3probe`, `5`; that is 3 HTTP requests and a WebSocket handshake per client (Engine.IO v4 contenders only). RSS per connection is (RSS with all clients connected, after a GC − RSS before, after a GC) ÷ N; the GC is asked for with SIGUSR2 (Go: runtime.GC + debug.FreeOSMemory; Node: global.gc with --expose-gc).\n\n")
 		}
 		for _, p := range plots[s.name] {
 			w("![%s](%s)\n", s.name, p)

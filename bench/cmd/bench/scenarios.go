@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"log"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -67,10 +68,10 @@ func cpuWindow(pid int, w window) (srv, self time.Duration) {
 // echoOpenLoop: conns clients each send rate echoes per second, open loop,
 // each starting at a random phase; latency is taken from the intended send
 // time, so a stalled sender or server shows up in it (no coordinated omission).
-func echoOpenLoop(s *server, p proto, conns int, rate float64, warm, dur time.Duration) (metrics, error) {
+func echoOpenLoop(s *server, p proto, t tmode, conns int, rate float64, warm, dur time.Duration) (metrics, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	cs, err := dialAll(ctx, p, s.addr, conns, 32)
+	cs, err := dialAllT(ctx, p, t, s.addr, conns, 32)
 	if err != nil {
 		return nil, err
 	}
@@ -377,11 +378,30 @@ func idle(s *server, p proto, n, workers int) (metrics, error) {
 	time.Sleep(500 * time.Millisecond)
 	s.gc()
 	after := rss(s.pid)
-	return metrics{
+	m := metrics{
 		"conn_per_s":   float64(n) / el.Seconds(),
 		"cpu_us":       float64(scpu.Microseconds()) / float64(n),
 		"kb_per_conn":  float64(after-base) / float64(n) / 1024,
 		"base_rss_mb":  float64(base) / (1 << 20),
 		"after_rss_mb": float64(after) / (1 << 20),
-	}, nil
+	}
+	if p != pSIO5 && p != pSIO5MP { // polling: Engine.IO v4 only
+		return m, nil
+	}
+	// The same n again, connected the way a default socket.io-client does:
+	// the polling handshake and CONNECT, then the upgrade to WebSocket.
+	closeAll(cs)
+	time.Sleep(time.Second) // the server lets the first n go
+	c0, t0 = cpu(s.pid), time.Now()
+	cs2, err := dialAllT(context.Background(), p, tUpgrade, s.addr, n, workers)
+	if err != nil { // the WebSocket figures stand
+		log.Printf("idle: polling→websocket connects: %v", err)
+		m["poll_failed"] = 1
+		return m, nil
+	}
+	defer closeAll(cs2)
+	el, scpu = time.Since(t0), cpu(s.pid)-c0
+	m["poll_conn_per_s"] = float64(n) / el.Seconds()
+	m["poll_cpu_us"] = float64(scpu.Microseconds()) / float64(n)
+	return m, nil
 }
