@@ -36,6 +36,8 @@ var (
 	profile    = flag.Bool("profile", false, "write a CPU profile of siogen in the echo scenarios to prof/")
 )
 
+var benchDir string // bench/, where the harness runs
+
 // A scenario is one measurement, run for each contender it applies to.
 type scenario struct {
 	name, title string
@@ -98,6 +100,9 @@ func scenarios() []scenario {
 			run: func(s *server, c contender) (metrics, error) {
 				return echoOpenLoop(s, c.proto, tPolling, 100, 10, warm, dur)
 			}},
+		{name: "redis-2node", title: "Cross-node fan-out on the Redis adapter: 2 nodes + redis-server on the servers' core, 1000 clients split between the nodes in room `r`, 20 events/s published on node A (20k deliveries/s, half of them through Redis), 64 B", est: 8 * sec,
+			own: true, skip: func(c contender) bool { return c.name != "siogen" && c.name != "node-socket.io" },
+			run: func(_ *server, c contender) (metrics, error) { return redisFanout(benchDir, c, 1000, 20, warm, dur) }},
 		{name: "idle-connect", title: fmt.Sprintf("Connect %d clients (32 at a time), then idle RSS after GC; then %d more via polling→WebSocket upgrade", n, n), floors: true, est: 15 * sec,
 			run: func(s *server, c contender) (metrics, error) { return idle(s, c.proto, n, 32) }},
 	}
@@ -116,10 +121,13 @@ func main() {
 	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil || filepath.Base(dir) != "bench" {
 		log.Fatal("run from the bench/ directory: cd bench && go run ./cmd/bench")
 	}
+	benchDir = dir
 	binDir := filepath.Join(dir, "bin")
 	if *from == "" {
 		must(run(dir, "go", "build", "-o", binDir+"/", "./cmd/siogen-server", "./cmd/gsio-server", "./cmd/floor-server"))
-		if _, err := os.Stat(filepath.Join(dir, "node", "node_modules", "socket.io")); err != nil {
+		_, err1 := os.Stat(filepath.Join(dir, "node", "node_modules", "socket.io"))
+		_, err2 := os.Stat(filepath.Join(dir, "node", "node_modules", "@socket.io", "redis-adapter"))
+		if err1 != nil || err2 != nil {
 			must(run(filepath.Join(dir, "node"), "npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"))
 		}
 	}

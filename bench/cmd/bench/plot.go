@@ -113,6 +113,12 @@ func writePlots(res *results, scens []scenario, cs []contender, dir string) (map
 			}
 		case strings.HasPrefix(s.name, "throughput"):
 			err = bars(res, s.name, names(s.name), s.name+": echoes per second (closed loop)", "echoes/s", []series{{"echoes/s", "msgs_per_s", 1}}, file)
+		case strings.HasPrefix(s.name, "redis"):
+			err = bars(res, s.name, names(s.name), s.name+": CPU per delivery, both nodes", "µs", []series{{"CPU µs/delivery", "cpu_us", 1}}, file)
+			if err == nil {
+				err = bars(res, s.name, names(s.name), s.name+": cross-node delivery latency", "ms", []series{{"p50", "p50", 1e-3}, {"p99", "p99", 1e-3}},
+					filepath.Join(dir, s.name+"-latency.png"))
+			}
 		case strings.HasPrefix(s.name, "fanout-sat"):
 			err = bars(res, s.name, names(s.name), s.name+": max deliveries/s with p99 < 500 ms", "deliveries/s", []series{{"deliveries/s", "sat_dps", 1}}, file)
 		case strings.HasPrefix(s.name, "fanout"):

@@ -320,6 +320,21 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 				lat(s.name, "p50"), lat(s.name, "p99"),
 			})
 			w("\nA row whose server CPU is well under 100%% while the generator's is near 100%% is bounded by the load generator (one core), not by the server: its echoes/s is a lower bound.\n\n")
+		case strings.HasPrefix(s.name, "redis"):
+			table(&b, res, s.name, cs, []column{
+				v("deliveries/s", s.name, "dps"),
+				lat(s.name, "p50"), lat(s.name, "p90"), lat(s.name, "p99"), lat(s.name, "max"),
+				over("Node p99 ÷ this", s.name, "p99", node),
+				v("CPU µs/delivery (both nodes)", s.name, "cpu_us"),
+				column{"CPU × fanout-1k (1 node)", func(c string) []float64 {
+					return ratio(vals(res, s.name, c, "cpu_us"), vals(res, "fanout-1k", c, "cpu_us"))
+				}},
+				over("Node CPU ÷ this", s.name, "cpu_us", node),
+				v("both nodes CPU %", s.name, "srv_pct"), v("redis-server CPU %", s.name, "redis_pct"),
+				v("generator CPU %", s.name, "gen_pct"), v("lost", s.name, "lost"),
+			})
+			w("\nThe harness starts its own redis-server (free port, `--save '' --appendonly no`) and two nodes of the contender on it (siogen: runtime/redisadapter, classic; Node: @socket.io/redis-adapter %s with redis %s), all three pinned to core %s, the generator on core %s. Half the clients connect to each node; the publisher is on node A, so half the deliveries cross Redis. Latency is from the publish's intended time to each receipt, on either node. CPU per delivery sums both nodes' CPU (redis-server's is given apart, as a share of one core over the run, 10 ms ticks). `CPU × fanout-1k` compares with the same contender's single-node fan-out to 1000 clients in the same round (empty when it did not run). The floors, siogen-msgpack and googollee take no part.\n\n",
+				pkgVersion(dir, "@socket.io/redis-adapter"), pkgVersion(dir, "redis"), *serverCore, *genCore)
 		case strings.HasPrefix(s.name, "fanout-sat"):
 			table(&b, res, s.name, cs, []column{
 				v("max deliveries/s with p99 < 500 ms", s.name, "sat_dps"),
