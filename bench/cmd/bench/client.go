@@ -50,19 +50,26 @@ func putStamp(buf []byte, stamp int64) {
 	}
 }
 
+// getStamp finds the first '#' followed by 19 digits: a '#' byte may come
+// earlier in a msgpack packet (an ack id of 35 is the byte 0x23).
 func getStamp(frame []byte) (int64, bool) {
-	i := bytes.IndexByte(frame, '#')
-	if i < 0 || len(frame) < i+20 {
-		return 0, false
-	}
-	var v int64
-	for _, c := range frame[i+1 : i+20] {
-		if c < '0' || c > '9' {
+next:
+	for off := 0; ; {
+		i := bytes.IndexByte(frame[off:], '#')
+		if i < 0 || len(frame) < off+i+20 {
 			return 0, false
 		}
-		v = v*10 + int64(c-'0')
+		i += off
+		off = i + 1
+		var v int64
+		for _, c := range frame[i+1 : i+20] {
+			if c < '0' || c > '9' {
+				continue next
+			}
+			v = v*10 + int64(c-'0')
+		}
+		return v, true
 	}
-	return v, true
 }
 
 type client struct {

@@ -60,47 +60,47 @@ func eio4Only(c contender) bool { return c.proto != pSIO5 && c.proto != pSIO5MP 
 
 func scenarios() []scenario {
 	warm, dur := time.Second, 3*time.Second
-	satWarm, satDur := 500*time.Millisecond, 2*time.Second // each saturation step
+	satWarm, satDur := 300*time.Millisecond, 1500*time.Millisecond // each saturation step
 	n := *idleN
 	if *quick {
 		warm, dur, n = 300*time.Millisecond, time.Second, 1000
 		satWarm, satDur = 200*time.Millisecond, 700*time.Millisecond
 	}
-	const sec = time.Second
+	const sec, ms = time.Second, time.Millisecond
 	return []scenario{
-		{name: "echo-100x100", title: "Echo RTT, 100 connections × 100 echoes/s (10k/s), 64 B, open loop", floors: true, est: 5 * sec,
+		{name: "echo-100x100", title: "Echo RTT, 100 connections × 100 echoes/s (10k/s), 64 B, open loop", floors: true, est: 4500 * ms,
 			run: func(s *server, c contender) (metrics, error) {
 				return echoOpenLoop(s, c.proto, tWS, 100, 100, warm, dur)
 			}},
-		{name: "echo-1kx10", title: "Echo RTT, 1000 connections × 10 echoes/s (10k/s), 64 B, open loop", floors: true, est: 5 * sec,
+		{name: "echo-1kx10", title: "Echo RTT, 1000 connections × 10 echoes/s (10k/s), 64 B, open loop", floors: true, est: 4500 * ms,
 			run: func(s *server, c contender) (metrics, error) {
 				return echoOpenLoop(s, c.proto, tWS, 1000, 10, warm, dur)
 			}},
-		{name: "throughput-500", title: "Max echo throughput, 500 connections, closed loop (1 in flight each), 64 B", floors: true, est: 5 * sec,
+		{name: "throughput-500", title: "Max echo throughput, 500 connections, closed loop (1 in flight each), 64 B", floors: true, est: 4500 * ms,
 			run: func(s *server, c contender) (metrics, error) { return throughput(s, c.proto, 500, warm, dur, false) }},
-		{name: "throughput-ack-500", title: "Max acknowledgement throughput, 500 connections, closed loop: emit echoAck with an ack id, wait for the ACK, 64 B", est: 5 * sec,
+		{name: "throughput-ack-500", title: "Max acknowledgement throughput, 500 connections, closed loop: emit echoAck with an ack id, wait for the ACK, 64 B", est: 4500 * ms,
 			run: func(s *server, c contender) (metrics, error) { return throughput(s, c.proto, 500, warm, dur, true) }},
 		{name: "fanout-1k", title: "Fan-out: 20 events/s to one room of 1000 clients (20k deliveries/s), 64 B", est: 5 * sec,
 			run: func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 1000, 20, warm, dur) }},
-		{name: "fanout-5k", title: "Fan-out: 4 events/s to one room of 5000 clients (20k deliveries/s), 64 B", est: 8 * sec,
+		{name: "fanout-5k", title: "Fan-out: 4 events/s to one room of 5000 clients (20k deliveries/s), 64 B", est: 7 * sec,
 			run: func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 5000, 4, warm, dur) }},
-		{name: "fanout-10k", title: "Fan-out: 2 events/s to one room of 10 000 clients (20k deliveries/s), 64 B", est: 11 * sec,
+		{name: "fanout-10k", title: "Fan-out: 2 events/s to one room of 10 000 clients (20k deliveries/s), 64 B", est: 9 * sec,
 			run: func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 10000, 2, warm, dur) }},
-		{name: "fanout-10kx5", title: "Fan-out, the issue's target: 5 events/s to one room of 10 000 clients (50k deliveries/s), 64 B", est: 11 * sec,
+		{name: "fanout-10kx5", title: "Fan-out, the issue's target: 5 events/s to one room of 10 000 clients (50k deliveries/s), 64 B", est: 9 * sec,
 			run: func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 10000, 5, warm, dur) }},
-		{name: "fanout-sat-1k", title: "Fan-out saturation: one room of 1000 clients, the publish rate raised step by step (10k deliveries/s, ×1.5 a step) until p99 ≥ 500 ms or a delivery is lost", est: 20 * sec,
+		{name: "fanout-sat-1k", title: "Fan-out saturation: one room of 1000 clients, the publish rate raised step by step (10k deliveries/s, ×1.5 a step) until p99 ≥ 500 ms or a delivery is lost", est: 13 * sec,
 			run: func(s *server, c contender) (metrics, error) {
 				return fanoutSaturation(s, c.proto, 1000, satWarm, satDur)
 			}},
-		{name: "fanout-sat-10k", title: "Fan-out saturation: one room of 10 000 clients, the publish rate raised step by step (10k deliveries/s, ×1.5 a step) until p99 ≥ 500 ms or a delivery is lost", est: 25 * sec,
+		{name: "fanout-sat-10k", title: "Fan-out saturation: one room of 10 000 clients, the publish rate raised step by step (10k deliveries/s, ×1.5 a step) until p99 ≥ 500 ms or a delivery is lost", est: 15 * sec,
 			run: func(s *server, c contender) (metrics, error) {
 				return fanoutSaturation(s, c.proto, 10000, satWarm, satDur)
 			}},
-		{name: "polling-echo-100x10", title: "Echo RTT over HTTP long-polling (no upgrade), 100 connections × 10 echoes/s (1k/s), 64 B, open loop", est: 5 * sec, skip: eio4Only,
+		{name: "polling-echo-100x10", title: "Echo RTT over HTTP long-polling (no upgrade), 100 connections × 10 echoes/s (1k/s), 64 B, open loop", est: 4500 * ms, skip: eio4Only,
 			run: func(s *server, c contender) (metrics, error) {
 				return echoOpenLoop(s, c.proto, tPolling, 100, 10, warm, dur)
 			}},
-		{name: "redis-2node", title: "Cross-node fan-out on the Redis adapter: 2 nodes + redis-server on the servers' core, 1000 clients split between the nodes in room `r`, 20 events/s published on node A (20k deliveries/s, half of them through Redis), 64 B", est: 8 * sec,
+		{name: "redis-2node", title: "Cross-node fan-out on the Redis adapter: 2 nodes + redis-server on the servers' core, 1000 clients split between the nodes in room `r`, 20 events/s published on node A (20k deliveries/s, half of them through Redis), 64 B", est: 10 * sec,
 			own: true, skip: func(c contender) bool { return c.name != "siogen" && c.name != "node-socket.io" },
 			run: func(_ *server, c contender) (metrics, error) { return redisFanout(benchDir, c, 1000, 20, warm, dur) }},
 		{name: "idle-connect", title: fmt.Sprintf("Connect %d clients (32 at a time), then idle RSS after GC; then %d more via polling→WebSocket upgrade", n, n), floors: true, est: 15 * sec,
@@ -178,13 +178,15 @@ func main() {
 				if !sc.applies(c) {
 					continue
 				}
+				t0 := time.Now()
 				m, err := runOne(dir, sc, c)
+				took := time.Since(t0).Round(100 * time.Millisecond)
 				if err != nil {
-					log.Printf("round %d %s %s: %v", r+1, sc.name, c.name, err)
+					log.Printf("round %d %s %s (%s): %v", r+1, sc.name, c.name, took, err)
 					res.Errors = append(res.Errors, fmt.Sprintf("round %d, %s, %s: %v", r+1, sc.name, c.name, err))
 					m = nil
 				} else {
-					log.Printf("round %d %-14s %-15s %s", r+1, sc.name, c.name, m.brief())
+					log.Printf("round %d %-14s %-15s (%s) %s", r+1, sc.name, c.name, took, m.brief())
 				}
 				if res.Data[sc.name] == nil {
 					res.Data[sc.name] = map[string][]metrics{}

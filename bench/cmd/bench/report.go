@@ -305,7 +305,7 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 				}},
 				over("Node CPU ÷ this", s.name, "cpu_us", node),
 				v("server CPU %", s.name, "srv_pct"), v("generator CPU %", s.name, "gen_pct"),
-				lat(s.name, "p50"), lat(s.name, "p99"), v("wrong ack ids", s.name, "bad_acks"),
+				lat(s.name, "p50"), lat(s.name, "p99"), v("wrong ack ids", s.name, "bad_acks"), v("clients failed", s.name, "failed_clients"),
 			})
 			w("\nEach connection emits `echoAck` with the payload and an ack id (`42<id>[\"echoAck\",\"…\"]`, or the msgpack packet's `id`), the server acknowledges with the same string (`43<id>[\"…\"]`), and the client checks the id before it sends the next. The floors take no part (they have no acknowledgements): the raw-tcp columns compare with raw-tcp's echoes in throughput-500 of the same round (empty when that scenario did not run). A row whose server CPU is well under 100%% while the generator's is near 100%% is bounded by the load generator.\n\n")
 		case strings.HasPrefix(s.name, "throughput"):
@@ -317,7 +317,7 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 				under("× Node", s.name, "msgs_per_s", node),
 				v("server CPU µs/echo", s.name, "cpu_us"),
 				v("server CPU %", s.name, "srv_pct"), v("generator CPU %", s.name, "gen_pct"),
-				lat(s.name, "p50"), lat(s.name, "p99"),
+				lat(s.name, "p50"), lat(s.name, "p99"), v("clients failed", s.name, "failed_clients"),
 			})
 			w("\nA row whose server CPU is well under 100%% while the generator's is near 100%% is bounded by the load generator (one core), not by the server: its echoes/s is a lower bound.\n\n")
 		case strings.HasPrefix(s.name, "redis"):
@@ -400,7 +400,7 @@ func memGiB() string {
 
 func satWarmDur() string {
 	if *quick {
-		return "0.2 s warm-up, 0.7 s measured, 1 s grace"
+		return "0.2 s warm-up, 0.7 s measured, up to 1 s grace"
 	}
-	return "0.5 s warm-up, 2 s measured, 1 s grace"
+	return "0.3 s warm-up, 1.5 s measured, up to 1 s grace"
 }

@@ -143,7 +143,7 @@ func throughput(s *server, p proto, conns int, warm, dur time.Duration, ack bool
 	}
 	defer closeAll(cs)
 	w := newWindow(warm, dur)
-	var done, badAcks atomic.Int64
+	var done, badAcks, failed atomic.Int64
 	var l lat
 	var wg sync.WaitGroup
 	for _, c := range cs {
@@ -158,17 +158,20 @@ func throughput(s *server, p proto, conns int, warm, dur time.Duration, ack bool
 				if t >= w.end {
 					return
 				}
+				var st int64
 				var err error
 				if ack {
 					err = c.sendAck(ctx, "echoAck", t, id)
 				} else {
 					err = c.send(ctx, "echo", t)
 				}
-				if err != nil {
-					return
+				if err == nil {
+					st, err = c.recv(ctx)
 				}
-				st, err := c.recv(ctx)
 				if err != nil {
+					if now() < w.end {
+						failed.Add(1) // a client that stops early: a harness or server fault, not load
+					}
 					return
 				}
 				if ack && c.ackID != id {
@@ -191,6 +194,7 @@ func throughput(s *server, p proto, conns int, warm, dur time.Duration, ack bool
 	if ack {
 		m["bad_acks"] = float64(badAcks.Load())
 	}
+	m["failed_clients"] = float64(failed.Load())
 	m["msgs_per_s"] = n / dur.Seconds()
 	m["cpu_us"] = float64(scpu.Microseconds()) / n
 	m["srv_pct"] = 100 * scpu.Seconds() / dur.Seconds()
