@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -154,6 +155,9 @@ func main() {
 		return
 	}
 	res := &results{Started: time.Now(), Rounds: *rounds, Quick: *quick, IdleN: *idleN, Data: map[string]map[string][]metrics{}}
+	if *quick {
+		res.IdleN = 1000 // what scenarios() uses with -quick
+	}
 	res.Load0 = loadavg()
 	var est time.Duration
 	for _, sc := range scens {
@@ -198,14 +202,23 @@ func main() {
 			}
 		}
 		res.Loads = append(res.Loads, loadavg())
+		res.Finished = time.Now()
+		save(res)
 		if left := *rounds - r - 1; left > 0 {
 			log.Printf("round %d took %s; about %s left", r+1, time.Since(r0).Round(time.Second), (time.Since(r0) * time.Duration(left)).Round(time.Second))
 		}
 	}
 	res.Finished = time.Now()
-	b, _ := json.MarshalIndent(res, "", " ")
-	must(os.WriteFile(filepath.Join(*outDir, "results.json"), b, 0o644))
+	save(res)
 	report(res, scens, all)
+}
+
+// save writes results.json (after each round too, so that a run cut short
+// keeps its finished rounds: -from rewrites the report from it).
+func save(res *results) {
+	b, err := json.MarshalIndent(res, "", " ")
+	must(err)
+	must(os.WriteFile(filepath.Join(*outDir, "results.json"), b, 0o644))
 }
 
 func report(res *results, scens []scenario, all []contender) {
@@ -233,14 +246,25 @@ func runOne(dir string, sc scenario, c contender) (metrics, error) {
 		extra = []string{kind, filepath.Join(dir, "prof", c.name+"-"+sc.name+".pprof")}
 	}
 	if sc.own {
-		return sc.run(nil, c)
+		return finite(sc.run(nil, c))
 	}
 	s, err := start(c, dir, extra...)
 	if err != nil {
 		return nil, err
 	}
 	defer s.stop()
-	return sc.run(s, c)
+	return finite(sc.run(s, c))
+}
+
+// finite drops NaN and ±Inf figures (a ratio over zero samples): JSON has
+// none, and a missing figure reads as "–" in the report.
+func finite(m metrics, err error) (metrics, error) {
+	for k, v := range m {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			delete(m, k)
+		}
+	}
+	return m, err
 }
 
 // pinSelf raises the open-files limit (the idle scenario holds 10k sockets
