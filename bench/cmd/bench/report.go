@@ -345,7 +345,7 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 				v("next step: deliveries/s", s.name, "fail_dps"), latH("next step: p99 ms", s.name, "fail_p99"), v("next step: lost", s.name, "fail_lost"),
 				v("next step: generator CPU %", s.name, "fail_gen_pct"),
 			})
-			w("\nThe publish rate starts at 10k deliveries/s and goes up ×1.5 a step on the same connections (each step: %s); the first step whose p99 reaches 500 ms or that loses a delivery ends the search. The figures are those of the last step that passed, the `next step` ones of the step that failed. A failing step whose generator CPU is near 100%% was bounded by the load generator, not the server: the row's figure is then a lower bound.\n\n", satWarmDur())
+			w("\nThe publish rate starts at 10k deliveries/s and goes up ×1.5 a step on the same connections (each step: %s); the first step whose p99 reaches 500 ms or that loses a delivery ends the search. The figures are those of the last step that passed (0: the first step already failed), the `next step` ones of the step that failed. A failing step whose generator CPU is near 100%% was bounded by the load generator, not the server: the row's figure is then a lower bound.\n\n", satWarmDur())
 		case strings.HasPrefix(s.name, "fanout"):
 			table(&b, res, s.name, cs, []column{
 				lat(s.name, "p50"), lat(s.name, "p90"), lat(s.name, "p99"), lat(s.name, "max"),
