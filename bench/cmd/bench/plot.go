@@ -69,6 +69,9 @@ func bars(res *results, sc string, cs []string, title, ylabel string, ss []serie
 	p.Legend.Top = true
 	p.NominalX(cs...)
 	p.Y.Min = 0
+	if len(ss) > 1 {
+		p.Y.Max *= 1.2 // room for the legend above the bars
+	}
 	return p.Save(vg.Length(90+70*len(cs))*vg.Points(1), 300, file)
 }
 

@@ -175,7 +175,7 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	has := map[string]bool{}
 	for _, s := range scens {
-		has[s.name] = true
+		has[s.name] = res.Data[s.name] != nil // a target row only for what ran
 	}
 	const tcp, node, sio = "raw-tcp", "node-socket.io", "siogen"
 	lat := func(sc, key string) column {
