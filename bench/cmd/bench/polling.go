@@ -103,6 +103,11 @@ func (pl *poller) get(ctx context.Context, url string) ([]packet, error) {
 	if resp.StatusCode != http.StatusOK {
 		return nil, fmt.Errorf("polling GET: %s %q", resp.Status, body)
 	}
+	return splitPayload(body)
+}
+
+// splitPayload splits a polling payload into its packets.
+func splitPayload(body []byte) ([]packet, error) {
 	var out []packet
 	for _, part := range bytes.Split(body, []byte{recordSep}) {
 		if len(part) > 0 && part[0] == 'b' {
