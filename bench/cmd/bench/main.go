@@ -104,7 +104,7 @@ func scenarios() []scenario {
 		{name: "redis-2node", title: "Cross-node fan-out on the Redis adapter: 2 nodes + redis-server on the servers' core, 1000 clients split between the nodes in room `r`, 20 events/s published on node A (20k deliveries/s, half of them through Redis), 64 B", est: 10 * sec,
 			own: true, skip: func(c contender) bool { return c.name != "siogen" && c.name != "node-socket.io" },
 			run: func(_ *server, c contender) (metrics, error) { return redisFanout(benchDir, c, 1000, 20, warm, dur) }},
-		{name: "idle-connect", title: fmt.Sprintf("Connect %d clients (32 at a time), then idle RSS after GC; then %d more via polling→WebSocket upgrade", n, n), floors: true, est: 15 * sec,
+		{name: "idle-connect", title: fmt.Sprintf("Connect %d clients (32 at a time), then idle RSS after GC; then %d more via polling→WebSocket upgrade", n, n), floors: true, est: 20 * sec,
 			run: func(s *server, c contender) (metrics, error) { return idle(s, c.proto, n, 32) }},
 	}
 }
