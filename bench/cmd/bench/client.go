@@ -50,36 +50,49 @@ func putStamp(buf []byte, stamp int64) {
 	}
 }
 
+// getStamp finds the first '#' followed by 19 digits: a '#' byte may come
+// earlier in a msgpack packet (an ack id of 35 is the byte 0x23).
 func getStamp(frame []byte) (int64, bool) {
-	i := bytes.IndexByte(frame, '#')
-	if i < 0 || len(frame) < i+20 {
-		return 0, false
-	}
-	var v int64
-	for _, c := range frame[i+1 : i+20] {
-		if c < '0' || c > '9' {
+next:
+	for off := 0; ; {
+		i := bytes.IndexByte(frame[off:], '#')
+		if i < 0 || len(frame) < off+i+20 {
 			return 0, false
 		}
-		v = v*10 + int64(c-'0')
+		i += off
+		off = i + 1
+		var v int64
+		for _, c := range frame[i+1 : i+20] {
+			if c < '0' || c > '9' {
+				continue next
+			}
+			v = v*10 + int64(c-'0')
+		}
+		return v, true
 	}
-	return v, true
 }
 
 type client struct {
-	p   proto
-	tcp net.Conn
-	rd  *bufio.Reader
-	ws  *websocket.Conn
-	out []byte // the sender's frame buffer (one sender goroutine per client)
-	in  []byte // the TCP receiver's buffer
+	p    proto
+	tcp  net.Conn
+	rd   *bufio.Reader
+	ws   *websocket.Conn
+	poll *poller // long-polling (no WebSocket)
+	out  []byte  // the sender's frame buffer (one sender goroutine per client)
+	in   []byte  // the TCP receiver's buffer
+
+	ackID int64 // the id of the last record recv returned if it was an ACK, else -1
 }
 
 var httpClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true, MaxIdleConnsPerHost: -1}}
 
 // dial connects and, for Socket.IO, completes the Engine.IO handshake and the
 // CONNECT to namespace "/".
-func dial(ctx context.Context, p proto, addr string) (*client, error) {
-	c := &client{p: p, out: make([]byte, 0, 128)}
+func dial(ctx context.Context, p proto, t tmode, addr string) (*client, error) {
+	if t != tWS {
+		return dialPolling(ctx, p, addr, t == tUpgrade)
+	}
+	c := &client{p: p, out: make([]byte, 0, 128), ackID: -1}
 	switch p {
 	case pTCP:
 		conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
@@ -140,6 +153,13 @@ func dial(ctx context.Context, p proto, addr string) (*client, error) {
 
 // send sends one record: the payload as the argument of event for Socket.IO.
 func (c *client) send(ctx context.Context, event string, stamp int64) error {
+	return c.sendAck(ctx, event, stamp, -1)
+}
+
+// sendAck sends one record like send; with id >= 0 the Socket.IO EVENT asks
+// for an acknowledgement with that id (`42<id>["event","…"]`, or the "id" key
+// of the msgpack packet object).
+func (c *client) sendAck(ctx context.Context, event string, stamp, id int64) error {
 	b := c.out[:0]
 	switch c.p {
 	case pTCP:
@@ -151,15 +171,24 @@ func (c *client) send(ctx context.Context, event string, stamp int64) error {
 		b = b[:payloadSize]
 		putStamp(b, stamp)
 	case pSIO5, pSIO3:
-		b = append(b, `42["`...)
+		b = append(b, `42`...)
+		if id >= 0 {
+			b = strconv.AppendInt(b, id, 10)
+		}
+		b = append(b, `["`...)
 		b = append(b, event...)
 		b = append(b, `","`...)
 		n := len(b)
 		b = b[:n+payloadSize]
 		putStamp(b[n:], stamp)
 		b = append(b, `"]`...)
-	case pSIO5MP: // {"type":2,"data":[event,payload],"nsp":"/"}
-		b = append(b, "\x83\xa4type\x02\xa4data\x92"...)
+	case pSIO5MP: // {"type":2,"data":[event,payload],"nsp":"/"[,"id":id]}
+		if id >= 0 {
+			b = append(b, 0x84)
+		} else {
+			b = append(b, 0x83)
+		}
+		b = append(b, "\xa4type\x02\xa4data\x92"...)
 		b = append(b, 0xa0|byte(len(event)))
 		b = append(b, event...)
 		b = append(b, 0xd9, payloadSize)
@@ -167,10 +196,25 @@ func (c *client) send(ctx context.Context, event string, stamp int64) error {
 		b = b[:n+payloadSize]
 		putStamp(b[n:], stamp)
 		b = append(b, "\xa3nsp\xa1/"...)
+		if id >= 0 {
+			b = append(b, "\xa2id"...)
+			b = appendMsgpackUint(b, uint64(id))
+		}
 		c.out = b
-		return c.ws.Write(ctx, websocket.MessageBinary, b)
+		return c.write(ctx, true, b)
 	}
 	c.out = b
+	return c.write(ctx, false, b)
+}
+
+// write sends one Engine.IO packet: a WebSocket message, or a POST.
+func (c *client) write(ctx context.Context, binary bool, b []byte) error {
+	if c.poll != nil {
+		return c.poll.post(ctx, binary, b)
+	}
+	if binary {
+		return c.ws.Write(ctx, websocket.MessageBinary, b)
+	}
 	return c.ws.Write(ctx, websocket.MessageText, b)
 }
 
@@ -184,25 +228,110 @@ func (c *client) recv(ctx context.Context) (int64, error) {
 		return s, nil
 	}
 	for {
-		typ, msg, err := c.ws.Read(ctx)
-		if err != nil {
-			return 0, err
+		var binary bool
+		var msg []byte
+		if c.poll != nil {
+			select {
+			case pk, ok := <-c.poll.inbox:
+				if !ok {
+					return 0, errors.New("polling ended")
+				}
+				binary, msg = pk.binary, pk.data
+			case <-ctx.Done():
+				return 0, ctx.Err()
+			}
+		} else {
+			typ, m, err := c.ws.Read(ctx)
+			if err != nil {
+				return 0, err
+			}
+			binary, msg = typ == websocket.MessageBinary, m
 		}
-		if typ == websocket.MessageText && len(msg) == 1 && msg[0] == '2' && c.p != pSIO3 {
-			if err := c.ws.Write(ctx, websocket.MessageText, []byte("3")); err != nil {
+		if !binary && len(msg) == 1 && msg[0] == '2' && c.p != pSIO3 {
+			if err := c.write(ctx, false, []byte("3")); err != nil {
 				return 0, err
 			}
 			continue
 		}
-		if c.p.socketIO() && typ == websocket.MessageText && !bytes.HasPrefix(msg, []byte("42")) {
+		if !binary && len(msg) == 1 && msg[0] == '6' { // noop
 			continue
 		}
-		s, ok := getStamp(msg)
-		if !ok {
-			return 0, errors.New("record without a stamp: " + strconv.Quote(string(msg)))
+		if s, ok, err := c.record(binary, msg); err != nil || ok {
+			return s, err
 		}
-		return s, nil
 	}
+}
+
+// record reads a stamp out of one Engine.IO message (false: not a record,
+// e.g. the CONNECT reply) and sets c.ackID.
+func (c *client) record(binary bool, msg []byte) (int64, bool, error) {
+	c.ackID = -1
+	if c.p.socketIO() && !binary {
+		if !bytes.HasPrefix(msg, []byte("42")) && !bytes.HasPrefix(msg, []byte("43")) {
+			return 0, false, nil
+		}
+		if msg[1] == '3' {
+			c.ackID = parseUint(msg[2:])
+		}
+	}
+	if c.p == pSIO5MP && binary {
+		c.ackID = msgpackAckID(msg)
+	}
+	s, ok := getStamp(msg)
+	if !ok {
+		return 0, false, errors.New("record without a stamp: " + strconv.Quote(string(msg)))
+	}
+	return s, true, nil
+}
+
+// parseUint reads the decimal digits at the start of b (-1 if none).
+func parseUint(b []byte) int64 {
+	v := int64(-1)
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			break
+		}
+		v = max(v, 0)*10 + int64(c-'0')
+	}
+	return v
+}
+
+func appendMsgpackUint(b []byte, v uint64) []byte {
+	switch {
+	case v < 128:
+		return append(b, byte(v))
+	case v < 1<<8:
+		return append(b, 0xcc, byte(v))
+	case v < 1<<16:
+		return append(b, 0xcd, byte(v>>8), byte(v))
+	default:
+		return append(b, 0xce, byte(v>>24), byte(v>>16), byte(v>>8), byte(v))
+	}
+}
+
+// msgpackAckID is the id of a msgpack ACK packet ({"type":3,…,"id":N}), -1
+// for any other packet. The packet object's keys are short strings; the
+// payload is the only long one and holds no 0xa2 'i' 'd' (it is '#', digits, 'x').
+func msgpackAckID(msg []byte) int64 {
+	if !bytes.Contains(msg, []byte("\xa4type\x03")) {
+		return -1
+	}
+	i := bytes.Index(msg, []byte("\xa2id"))
+	if i < 0 || i+3 >= len(msg) {
+		return -1
+	}
+	b := msg[i+3:]
+	switch {
+	case b[0] < 0x80:
+		return int64(b[0])
+	case b[0] == 0xcc && len(b) > 1:
+		return int64(b[1])
+	case b[0] == 0xcd && len(b) > 2:
+		return int64(b[1])<<8 | int64(b[2])
+	case b[0] == 0xce && len(b) > 4:
+		return int64(b[1])<<24 | int64(b[2])<<16 | int64(b[3])<<8 | int64(b[4])
+	}
+	return -1
 }
 
 func (c *client) close() {
@@ -211,5 +340,8 @@ func (c *client) close() {
 	}
 	if c.ws != nil {
 		c.ws.CloseNow()
+	}
+	if c.poll != nil {
+		c.poll.close()
 	}
 }

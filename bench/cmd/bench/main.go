@@ -3,7 +3,7 @@
 // load generator of its own (Engine.IO v4 / Socket.IO v5 over WebSocket,
 // written here) pinned to the other core, and writes RESULTS.md and PNG plots.
 //
-//	cd bench && go run ./cmd/bench            # the full suite, ~8 minutes
+//	cd bench && go run ./cmd/bench            # the full suite (5 rounds; prints its estimate)
 //	go run ./cmd/bench -rounds 1 -quick       # a smoke run
 //
 // See bench/README.md for the method.
@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -24,7 +25,7 @@ import (
 )
 
 var (
-	rounds     = flag.Int("rounds", 3, "rounds; the contenders are interleaved within each")
+	rounds     = flag.Int("rounds", 5, "rounds; the contenders are interleaved within each")
 	quick      = flag.Bool("quick", false, "short windows and small N, to check the harness")
 	serverCore = flag.String("server-core", "0", "CPU the servers are pinned to")
 	genCore    = flag.String("gen-core", "1", "CPU the load generator is pinned to")
@@ -36,30 +37,75 @@ var (
 	profile    = flag.Bool("profile", false, "write a CPU profile of siogen in the echo scenarios to prof/")
 )
 
+var benchDir string // bench/, where the harness runs
+
 // A scenario is one measurement, run for each contender it applies to.
 type scenario struct {
 	name, title string
 	floors      bool // the floors take part
 	run         func(s *server, c contender) (metrics, error)
+	est         time.Duration // about how long one contender's run takes (full run, not -quick)
+	// skip leaves out contenders the scenario cannot drive (nil: none but
+	// the floors unless floors).
+	skip func(c contender) bool
+	// own: run starts the servers it needs itself (s is nil).
+	own bool
 }
+
+func (sc scenario) applies(c contender) bool {
+	return (!c.floor || sc.floors) && (sc.skip == nil || !sc.skip(c))
+}
+
+// eio4Only: the load generator speaks long-polling in Engine.IO v4 only.
+func eio4Only(c contender) bool { return c.proto != pSIO5 && c.proto != pSIO5MP }
 
 func scenarios() []scenario {
 	warm, dur := time.Second, 3*time.Second
+	satWarm, satDur := 300*time.Millisecond, 1500*time.Millisecond // each saturation step
 	n := *idleN
 	if *quick {
 		warm, dur, n = 300*time.Millisecond, time.Second, 1000
+		satWarm, satDur = 200*time.Millisecond, 700*time.Millisecond
 	}
+	const sec, ms = time.Second, time.Millisecond
 	return []scenario{
-		{"echo-100x100", "Echo RTT, 100 connections × 100 echoes/s (10k/s), 64 B, open loop", true,
-			func(s *server, c contender) (metrics, error) { return echoOpenLoop(s, c.proto, 100, 100, warm, dur) }},
-		{"echo-1kx10", "Echo RTT, 1000 connections × 10 echoes/s (10k/s), 64 B, open loop", true,
-			func(s *server, c contender) (metrics, error) { return echoOpenLoop(s, c.proto, 1000, 10, warm, dur) }},
-		{"throughput-500", "Max echo throughput, 500 connections, closed loop (1 in flight each), 64 B", true,
-			func(s *server, c contender) (metrics, error) { return throughput(s, c.proto, 500, warm, dur) }},
-		{"fanout-1k", "Fan-out: 20 events/s to one room of 1000 clients (20k deliveries/s), 64 B", false,
-			func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 1000, 20, warm, dur) }},
-		{"idle-connect", fmt.Sprintf("Connect %d clients (32 at a time), then idle RSS after GC", n), true,
-			func(s *server, c contender) (metrics, error) { return idle(s, c.proto, n, 32) }},
+		{name: "echo-100x100", title: "Echo RTT, 100 connections × 100 echoes/s (10k/s), 64 B, open loop", floors: true, est: 4500 * ms,
+			run: func(s *server, c contender) (metrics, error) {
+				return echoOpenLoop(s, c.proto, tWS, 100, 100, warm, dur)
+			}},
+		{name: "echo-1kx10", title: "Echo RTT, 1000 connections × 10 echoes/s (10k/s), 64 B, open loop", floors: true, est: 4500 * ms,
+			run: func(s *server, c contender) (metrics, error) {
+				return echoOpenLoop(s, c.proto, tWS, 1000, 10, warm, dur)
+			}},
+		{name: "throughput-500", title: "Max echo throughput, 500 connections, closed loop (1 in flight each), 64 B", floors: true, est: 4500 * ms,
+			run: func(s *server, c contender) (metrics, error) { return throughput(s, c.proto, 500, warm, dur, false) }},
+		{name: "throughput-ack-500", title: "Max acknowledgement throughput, 500 connections, closed loop: emit echoAck with an ack id, wait for the ACK, 64 B", est: 4500 * ms,
+			run: func(s *server, c contender) (metrics, error) { return throughput(s, c.proto, 500, warm, dur, true) }},
+		{name: "fanout-1k", title: "Fan-out: 20 events/s to one room of 1000 clients (20k deliveries/s), 64 B", est: 5 * sec,
+			run: func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 1000, 20, warm, dur) }},
+		{name: "fanout-5k", title: "Fan-out: 4 events/s to one room of 5000 clients (20k deliveries/s), 64 B", est: 7 * sec,
+			run: func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 5000, 4, warm, dur) }},
+		{name: "fanout-10k", title: "Fan-out: 2 events/s to one room of 10 000 clients (20k deliveries/s), 64 B", est: 9 * sec,
+			run: func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 10000, 2, warm, dur) }},
+		{name: "fanout-10kx5", title: "Fan-out, the issue's target: 5 events/s to one room of 10 000 clients (50k deliveries/s), 64 B", est: 9 * sec,
+			run: func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 10000, 5, warm, dur) }},
+		{name: "fanout-sat-1k", title: "Fan-out saturation: one room of 1000 clients, the publish rate raised step by step (10k deliveries/s, ×1.5 a step) until p99 ≥ 500 ms or a delivery is lost", est: 13 * sec,
+			run: func(s *server, c contender) (metrics, error) {
+				return fanoutSaturation(s, c.proto, 1000, satWarm, satDur)
+			}},
+		{name: "fanout-sat-10k", title: "Fan-out saturation: one room of 10 000 clients, the publish rate raised step by step (10k deliveries/s, ×1.5 a step) until p99 ≥ 500 ms or a delivery is lost", est: 15 * sec,
+			run: func(s *server, c contender) (metrics, error) {
+				return fanoutSaturation(s, c.proto, 10000, satWarm, satDur)
+			}},
+		{name: "polling-echo-100x10", title: "Echo RTT over HTTP long-polling (no upgrade), 100 connections × 10 echoes/s (1k/s), 64 B, open loop", est: 4500 * ms, skip: eio4Only,
+			run: func(s *server, c contender) (metrics, error) {
+				return echoOpenLoop(s, c.proto, tPolling, 100, 10, warm, dur)
+			}},
+		{name: "redis-2node", title: "Cross-node fan-out on the Redis adapter: 2 nodes + redis-server on the servers' core, 1000 clients split between the nodes in room `r`, 20 events/s published on node A (20k deliveries/s, half of them through Redis), 64 B", est: 10 * sec,
+			own: true, skip: func(c contender) bool { return c.name != "siogen" && c.name != "node-socket.io" },
+			run: func(_ *server, c contender) (metrics, error) { return redisFanout(benchDir, c, 1000, 20, warm, dur) }},
+		{name: "idle-connect", title: fmt.Sprintf("Connect %d clients (32 at a time), then idle RSS after GC; then %d more via polling→WebSocket upgrade", n, n), floors: true, est: 20 * sec,
+			run: func(s *server, c contender) (metrics, error) { return idle(s, c.proto, n, 32) }},
 	}
 }
 
@@ -76,10 +122,13 @@ func main() {
 	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil || filepath.Base(dir) != "bench" {
 		log.Fatal("run from the bench/ directory: cd bench && go run ./cmd/bench")
 	}
+	benchDir = dir
 	binDir := filepath.Join(dir, "bin")
 	if *from == "" {
 		must(run(dir, "go", "build", "-o", binDir+"/", "./cmd/siogen-server", "./cmd/gsio-server", "./cmd/floor-server"))
-		if _, err := os.Stat(filepath.Join(dir, "node", "node_modules", "socket.io")); err != nil {
+		_, err1 := os.Stat(filepath.Join(dir, "node", "node_modules", "socket.io"))
+		_, err2 := os.Stat(filepath.Join(dir, "node", "node_modules", "@socket.io", "redis-adapter"))
+		if err1 != nil || err2 != nil {
 			must(run(filepath.Join(dir, "node"), "npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"))
 		}
 	}
@@ -99,27 +148,49 @@ func main() {
 		res := &results{}
 		must(json.Unmarshal(b, res))
 		*quick, *idleN = res.Quick, res.IdleN
+		scens = slices.DeleteFunc(scenarios(), func(s scenario) bool { // the titles with the saved -quick and -idle-n
+			return *scenOnly != "" && !slices.Contains(strings.Split(*scenOnly, ","), s.name)
+		})
 		report(res, scens, all)
 		return
 	}
 	res := &results{Started: time.Now(), Rounds: *rounds, Quick: *quick, IdleN: *idleN, Data: map[string]map[string][]metrics{}}
+	if *quick {
+		res.IdleN = 1000 // what scenarios() uses with -quick
+	}
 	res.Load0 = loadavg()
+	var est time.Duration
+	for _, sc := range scens {
+		for _, c := range all {
+			if sc.applies(c) {
+				est += sc.est
+			}
+		}
+	}
+	if *quick { // shorter windows, but the 10k connects stay
+		est = est * 3 / 5
+	}
+	log.Printf("%d scenarios × %d contenders × %d rounds: about %s (%s a round, estimated)", len(scens), len(all), *rounds,
+		(est * time.Duration(*rounds)).Round(time.Second), est.Round(time.Second))
 	for r := 0; r < *rounds; r++ {
+		r0 := time.Now()
 		for _, sc := range scens {
 			order := slices.Clone(all)
 			k := r % len(order) // interleaved, and a different one goes first each round
 			order = append(order[k:], order[:k]...)
 			for _, c := range order {
-				if c.floor && !sc.floors {
+				if !sc.applies(c) {
 					continue
 				}
+				t0 := time.Now()
 				m, err := runOne(dir, sc, c)
+				took := time.Since(t0).Round(100 * time.Millisecond)
 				if err != nil {
-					log.Printf("round %d %s %s: %v", r+1, sc.name, c.name, err)
+					log.Printf("round %d %s %s (%s): %v", r+1, sc.name, c.name, took, err)
 					res.Errors = append(res.Errors, fmt.Sprintf("round %d, %s, %s: %v", r+1, sc.name, c.name, err))
 					m = nil
 				} else {
-					log.Printf("round %d %-14s %-15s %s", r+1, sc.name, c.name, m.brief())
+					log.Printf("round %d %-14s %-15s (%s) %s", r+1, sc.name, c.name, took, m.brief())
 				}
 				if res.Data[sc.name] == nil {
 					res.Data[sc.name] = map[string][]metrics{}
@@ -131,11 +202,23 @@ func main() {
 			}
 		}
 		res.Loads = append(res.Loads, loadavg())
+		res.Finished = time.Now()
+		save(res)
+		if left := *rounds - r - 1; left > 0 {
+			log.Printf("round %d took %s; about %s left", r+1, time.Since(r0).Round(time.Second), (time.Since(r0) * time.Duration(left)).Round(time.Second))
+		}
 	}
 	res.Finished = time.Now()
-	b, _ := json.MarshalIndent(res, "", " ")
-	must(os.WriteFile(filepath.Join(*outDir, "results.json"), b, 0o644))
+	save(res)
 	report(res, scens, all)
+}
+
+// save writes results.json (after each round too, so that a run cut short
+// keeps its finished rounds: -from rewrites the report from it).
+func save(res *results) {
+	b, err := json.MarshalIndent(res, "", " ")
+	must(err)
+	must(os.WriteFile(filepath.Join(*outDir, "results.json"), b, 0o644))
 }
 
 func report(res *results, scens []scenario, all []contender) {
@@ -162,12 +245,26 @@ func runOne(dir string, sc scenario, c contender) (metrics, error) {
 		}
 		extra = []string{kind, filepath.Join(dir, "prof", c.name+"-"+sc.name+".pprof")}
 	}
+	if sc.own {
+		return finite(sc.run(nil, c))
+	}
 	s, err := start(c, dir, extra...)
 	if err != nil {
 		return nil, err
 	}
 	defer s.stop()
-	return sc.run(s, c)
+	return finite(sc.run(s, c))
+}
+
+// finite drops NaN and ±Inf figures (a ratio over zero samples): JSON has
+// none, and a missing figure reads as "–" in the report.
+func finite(m metrics, err error) (metrics, error) {
+	for k, v := range m {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			delete(m, k)
+		}
+	}
+	return m, err
 }
 
 // pinSelf raises the open-files limit (the idle scenario holds 10k sockets

@@ -69,6 +69,9 @@ func bars(res *results, sc string, cs []string, title, ylabel string, ss []serie
 	p.Legend.Top = true
 	p.NominalX(cs...)
 	p.Y.Min = 0
+	if len(ss) > 1 {
+		p.Y.Max *= 1.2 // room for the legend above the bars
+	}
 	return p.Save(vg.Length(90+70*len(cs))*vg.Points(1), 300, file)
 }
 
@@ -99,8 +102,28 @@ func writePlots(res *results, scens []scenario, cs []contender, dir string) (map
 				err = bars(res, s.name, names(s.name), s.name+": latency", "ms", []series{{"p50", "p50", 1e-3}, {"p99", "p99", 1e-3}},
 					filepath.Join(dir, s.name+"-latency.png"))
 			}
+		case strings.HasPrefix(s.name, "polling-echo"):
+			err = bars(res, s.name, names(s.name), s.name+": server CPU per echo", "µs", []series{{"CPU µs/echo", "cpu_us", 1}}, file)
+			if err == nil {
+				err = bars(res, s.name, names(s.name), s.name+": latency", "ms", []series{{"p50", "p50", 1e-3}, {"p99", "p99", 1e-3}},
+					filepath.Join(dir, s.name+"-latency.png"))
+			}
+		case strings.HasPrefix(s.name, "throughput-ack"):
+			err = bars(res, s.name, names(s.name), s.name+": acks per second (closed loop)", "acks/s", []series{{"acks/s", "msgs_per_s", 1}}, file)
+			if err == nil {
+				err = bars(res, s.name, names(s.name), s.name+": server CPU per ack", "µs", []series{{"CPU µs/ack", "cpu_us", 1}},
+					filepath.Join(dir, s.name+"-cpu.png"))
+			}
 		case strings.HasPrefix(s.name, "throughput"):
 			err = bars(res, s.name, names(s.name), s.name+": echoes per second (closed loop)", "echoes/s", []series{{"echoes/s", "msgs_per_s", 1}}, file)
+		case strings.HasPrefix(s.name, "redis"):
+			err = bars(res, s.name, names(s.name), s.name+": CPU per delivery, both nodes", "µs", []series{{"CPU µs/delivery", "cpu_us", 1}}, file)
+			if err == nil {
+				err = bars(res, s.name, names(s.name), s.name+": cross-node delivery latency", "ms", []series{{"p50", "p50", 1e-3}, {"p99", "p99", 1e-3}},
+					filepath.Join(dir, s.name+"-latency.png"))
+			}
+		case strings.HasPrefix(s.name, "fanout-sat"):
+			err = bars(res, s.name, names(s.name), s.name+": max deliveries/s with p99 < 500 ms", "deliveries/s", []series{{"deliveries/s", "sat_dps", 1}}, file)
 		case strings.HasPrefix(s.name, "fanout"):
 			err = bars(res, s.name, names(s.name), s.name+": server CPU per delivery", "µs", []series{{"CPU µs/delivery", "cpu_us", 1}}, file)
 			if err == nil {
@@ -110,14 +133,15 @@ func writePlots(res *results, scens []scenario, cs []contender, dir string) (map
 		case strings.HasPrefix(s.name, "idle"):
 			err = bars(res, s.name, names(s.name), s.name+": RSS per idle connection", "KB", []series{{"KB/conn", "kb_per_conn", 1}}, file)
 			if err == nil {
-				err = bars(res, s.name, names(s.name), s.name+": connects per second", "connects/s", []series{{"connects/s", "conn_per_s", 1}},
+				err = bars(res, s.name, names(s.name), s.name+": connects per second", "connects/s",
+					[]series{{"WebSocket", "conn_per_s", 1}, {"polling→WebSocket", "poll_conn_per_s", 1}},
 					filepath.Join(dir, s.name+"-rate.png"))
 			}
 		}
 		if err != nil {
 			return out, err
 		}
-		for _, suffix := range []string{"", "-latency", "-rate"} {
+		for _, suffix := range []string{"", "-cpu", "-latency", "-rate"} {
 			if _, err := os.Stat(filepath.Join(dir, s.name+suffix+".png")); err == nil {
 				out[s.name] = append(out[s.name], "plots/"+s.name+suffix+".png")
 			}

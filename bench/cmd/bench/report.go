@@ -175,11 +175,14 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 	w := func(format string, a ...any) { fmt.Fprintf(&b, format, a...) }
 	has := map[string]bool{}
 	for _, s := range scens {
-		has[s.name] = true
+		has[s.name] = res.Data[s.name] != nil // a target row only for what ran
 	}
 	const tcp, node, sio = "raw-tcp", "node-socket.io", "siogen"
 	lat := func(sc, key string) column {
 		return column{key + " ms", func(c string) []float64 { return scale(vals(res, sc, c, key), 1e-3) }}
+	}
+	latH := func(head, sc, key string) column {
+		return column{head, func(c string) []float64 { return scale(vals(res, sc, c, key), 1e-3) }}
 	}
 	v := func(head, sc, key string) column {
 		return column{head, func(c string) []float64 { return vals(res, sc, c, key) }}
@@ -209,7 +212,8 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 	w("| floors | raw-tcp: a Go TCP echo of 64-byte records; plain-ws: a github.com/coder/websocket %s echo |\n\n", goModVersion("github.com/coder/websocket"))
 
 	// the targets of the issue
-	if res.Data["echo-100x100"] != nil || res.Data["idle-connect"] != nil {
+	if slices.ContainsFunc([]string{"echo-100x100", "echo-1kx10", "throughput-500", "fanout-1k", "fanout-10kx5", "idle-connect"},
+		func(sc string) bool { return res.Data[sc] != nil && has[sc] }) {
 		w("## siogen against the targets\n\n")
 		w("| target | measured (siogen, JSON) | met? |\n|---|---|---|\n")
 		verdict := func(ok bool, n int) string {
@@ -246,6 +250,12 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 			m, _, _, n := stats(vals(res, "fanout-1k", sio, "cpu_us"))
 			w("| fan-out: ≤ 6 µs server CPU per delivery | %s µs | %s |\n", cell(vals(res, "fanout-1k", sio, "cpu_us")), verdict(m <= 6, n))
 		}
+		if has["fanout-10kx5"] {
+			r := ratio(vals(res, "fanout-10kx5", sio, "p99"), vals(res, "fanout-10kx5", node, "p99"))
+			m, _, _, n := stats(r)
+			w("| fan-out 10k × 5/s: p99 at most half of Node's (siogen's p99 ÷ Node's, same round) | %s (siogen %s ms, Node %s ms) | %s |\n", cell(r),
+				cell(scale(vals(res, "fanout-10kx5", sio, "p99"), 1e-3)), cell(scale(vals(res, "fanout-10kx5", node, "p99"), 1e-3)), verdict(m <= 0.5, n))
+		}
 		if has["idle-connect"] {
 			m, _, _, n := stats(vals(res, "idle-connect", sio, "kb_per_conn"))
 			w("| idle: ≤ 10 KB RSS per connection at %d | %s KB | %s |\n", res.IdleN, cell(vals(res, "idle-connect", sio, "kb_per_conn")), verdict(m <= 10 && res.IdleN >= 10000, n))
@@ -271,6 +281,33 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 				v("server CPU %", s.name, "srv_pct"), v("generator CPU %", s.name, "gen_pct"), v("lost", s.name, "lost"),
 			})
 			w("\nLatency is from the moment each echo was due to be sent (open loop, random phase per connection) to its reply; it includes the load generator's own timer and scheduling delay, which the raw-tcp row shows.\n\n")
+		case strings.HasPrefix(s.name, "polling-echo"):
+			table(&b, res, s.name, cs, []column{
+				lat(s.name, "p50"), lat(s.name, "p90"), lat(s.name, "p99"), lat(s.name, "max"),
+				v("server CPU µs/echo", s.name, "cpu_us"),
+				column{"CPU × raw-tcp echo", func(c string) []float64 {
+					return ratio(vals(res, s.name, c, "cpu_us"), vals(res, "echo-100x100", tcp, "cpu_us"))
+				}},
+				over("Node CPU ÷ this", s.name, "cpu_us", node),
+				v("server CPU %", s.name, "srv_pct"), v("generator CPU %", s.name, "gen_pct"), v("lost", s.name, "lost"),
+			})
+			w("\nThe clients stay on HTTP long-polling (Engine.IO v4: a GET always pending, one POST per echo, replies batched with 0x1e when several are buffered; each client has HTTP keep-alive connections of its own). googollee (Engine.IO v3, whose polling payload format differs) and the floors take no part; `CPU × raw-tcp echo` compares with raw-tcp in echo-100x100 of the same round.\n\n")
+		case strings.HasPrefix(s.name, "throughput-ack"):
+			table(&b, res, s.name, cs, []column{
+				v("acks/s", s.name, "msgs_per_s"),
+				column{"% of raw-tcp echoes/s", func(c string) []float64 {
+					return scale(ratio(vals(res, s.name, c, "msgs_per_s"), vals(res, "throughput-500", tcp, "msgs_per_s")), 100)
+				}},
+				under("× Node", s.name, "msgs_per_s", node),
+				v("server CPU µs/ack", s.name, "cpu_us"),
+				column{"CPU × raw-tcp echo", func(c string) []float64 {
+					return ratio(vals(res, s.name, c, "cpu_us"), vals(res, "throughput-500", tcp, "cpu_us"))
+				}},
+				over("Node CPU ÷ this", s.name, "cpu_us", node),
+				v("server CPU %", s.name, "srv_pct"), v("generator CPU %", s.name, "gen_pct"),
+				lat(s.name, "p50"), lat(s.name, "p99"), v("wrong ack ids", s.name, "bad_acks"), v("clients failed", s.name, "failed_clients"),
+			})
+			w("\nEach connection emits `echoAck` with the payload and an ack id (`42<id>[\"echoAck\",\"…\"]`, or the msgpack packet's `id`), the server acknowledges with the same string (`43<id>[\"…\"]`), and the client checks the id before it sends the next. The floors take no part (they have no acknowledgements): the raw-tcp columns compare with raw-tcp's echoes in throughput-500 of the same round (empty when that scenario did not run). A row whose server CPU is well under 100%% while the generator's is near 100%% is bounded by the load generator.\n\n")
 		case strings.HasPrefix(s.name, "throughput"):
 			table(&b, res, s.name, cs, []column{
 				v("echoes/s", s.name, "msgs_per_s"),
@@ -280,12 +317,39 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 				under("× Node", s.name, "msgs_per_s", node),
 				v("server CPU µs/echo", s.name, "cpu_us"),
 				v("server CPU %", s.name, "srv_pct"), v("generator CPU %", s.name, "gen_pct"),
-				lat(s.name, "p50"), lat(s.name, "p99"),
+				lat(s.name, "p50"), lat(s.name, "p99"), v("clients failed", s.name, "failed_clients"),
 			})
 			w("\nA row whose server CPU is well under 100%% while the generator's is near 100%% is bounded by the load generator (one core), not by the server: its echoes/s is a lower bound.\n\n")
+		case strings.HasPrefix(s.name, "redis"):
+			table(&b, res, s.name, cs, []column{
+				v("deliveries/s", s.name, "dps"),
+				lat(s.name, "p50"), lat(s.name, "p90"), lat(s.name, "p99"), lat(s.name, "max"),
+				over("Node p99 ÷ this", s.name, "p99", node),
+				v("CPU µs/delivery (both nodes)", s.name, "cpu_us"),
+				column{"CPU × fanout-1k (1 node)", func(c string) []float64 {
+					return ratio(vals(res, s.name, c, "cpu_us"), vals(res, "fanout-1k", c, "cpu_us"))
+				}},
+				over("Node CPU ÷ this", s.name, "cpu_us", node),
+				v("both nodes CPU %", s.name, "srv_pct"), v("redis-server CPU %", s.name, "redis_pct"),
+				v("generator CPU %", s.name, "gen_pct"), v("lost", s.name, "lost"),
+			})
+			w("\nThe harness starts its own redis-server (free port, `--save '' --appendonly no`) and two nodes of the contender on it (siogen: runtime/redisadapter, classic; Node: @socket.io/redis-adapter %s with redis %s), all three pinned to core %s, the generator on core %s. Half the clients connect to each node; the publisher is on node A, so half the deliveries cross Redis. Latency is from the publish's intended time to each receipt, on either node. CPU per delivery sums both nodes' CPU (redis-server's is given apart, as a share of one core over the run, 10 ms ticks). `CPU × fanout-1k` compares with the same contender's single-node fan-out to 1000 clients in the same round (empty when it did not run). The floors, siogen-msgpack and googollee take no part.\n\n",
+				pkgVersion(dir, "@socket.io/redis-adapter"), pkgVersion(dir, "redis"), *serverCore, *genCore)
+		case strings.HasPrefix(s.name, "fanout-sat"):
+			table(&b, res, s.name, cs, []column{
+				v("max deliveries/s with p99 < 500 ms", s.name, "sat_dps"),
+				under("× Node", s.name, "sat_dps", node),
+				latH("p50 ms", s.name, "sat_p50"), latH("p99 ms", s.name, "sat_p99"),
+				v("server CPU µs/delivery", s.name, "sat_cpu_us"),
+				v("server CPU %", s.name, "sat_srv_pct"), v("generator CPU %", s.name, "sat_gen_pct"),
+				v("next step: deliveries/s", s.name, "fail_dps"), latH("next step: p99 ms", s.name, "fail_p99"), v("next step: lost", s.name, "fail_lost"),
+				v("next step: generator CPU %", s.name, "fail_gen_pct"),
+			})
+			w("\nThe publish rate starts at 10k deliveries/s and goes up ×1.5 a step on the same connections (each step: %s); the first step whose p99 reaches 500 ms or that loses a delivery ends the search. The figures are those of the last step that passed (0: the first step already failed), the `next step` ones of the step that failed. A failing step whose generator CPU is near 100%% was bounded by the load generator, not the server: the row's figure is then a lower bound.\n\n", satWarmDur())
 		case strings.HasPrefix(s.name, "fanout"):
 			table(&b, res, s.name, cs, []column{
 				lat(s.name, "p50"), lat(s.name, "p90"), lat(s.name, "p99"), lat(s.name, "max"),
+				over("Node p99 ÷ this", s.name, "p99", node),
 				v("server CPU µs/delivery", s.name, "cpu_us"),
 				over("Node CPU ÷ this", s.name, "cpu_us", node),
 				v("server CPU %", s.name, "srv_pct"), v("generator CPU %", s.name, "gen_pct"), v("lost", s.name, "lost"),
@@ -296,11 +360,14 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 				v("connects/s", s.name, "conn_per_s"),
 				under("× Node", s.name, "conn_per_s", node),
 				v("server CPU µs/connect", s.name, "cpu_us"),
+				v("polling→WS connects/s", s.name, "poll_conn_per_s"),
+				under("× Node", s.name, "poll_conn_per_s", node),
+				v("server CPU µs/connect (polling→WS)", s.name, "poll_cpu_us"),
 				v("RSS KB/conn", s.name, "kb_per_conn"),
 				over("Node RSS ÷ this", s.name, "kb_per_conn", node),
 				v("RSS before MB", s.name, "base_rss_mb"), v("RSS after MB", s.name, "after_rss_mb"),
 			})
-			w("\nA connect is the WebSocket handshake plus, for Socket.IO, the Engine.IO open packet and the namespace CONNECT round trip. RSS per connection is (RSS with all clients connected, after a GC − RSS before, after a GC) ÷ N; the GC is asked for with SIGUSR2 (Go: runtime.GC + debug.FreeOSMemory; Node: global.gc with --expose-gc).\n\n")
+			w("\nA connect is the WebSocket handshake plus, for Socket.IO, the Engine.IO open packet and the namespace CONNECT round trip. The polling→WS columns connect the same number again after the first ones are closed, as a default socket.io-client does: the polling handshake GET, the CONNECT POSTed and its reply taken by a GET (each client with HTTP connections of its own), then a WebSocket with the same sid, `2probe`/`3probe`, `5`; that is 3 HTTP requests and a WebSocket handshake per client (Engine.IO v4 contenders only). RSS per connection is (RSS with all clients connected, after a GC − RSS before, after a GC) ÷ N; the GC is asked for with SIGUSR2 (Go: runtime.GC + debug.FreeOSMemory; Node: global.gc with --expose-gc).\n\n")
 		}
 		for _, p := range plots[s.name] {
 			w("![%s](%s)\n", s.name, p)
@@ -329,4 +396,11 @@ func memGiB() string {
 		}
 	}
 	return "?"
+}
+
+func satWarmDur() string {
+	if *quick {
+		return "0.2 s warm-up, 0.7 s measured, up to 1 s grace"
+	}
+	return "0.3 s warm-up, 1.5 s measured, up to 1 s grace"
 }

@@ -171,8 +171,13 @@ func rss(pid int) int64 {
 	return 0
 }
 
-// dialAll connects n clients, workers at a time.
+// dialAll connects n clients over WebSocket, workers at a time.
 func dialAll(ctx context.Context, p proto, addr string, n, workers int) ([]*client, error) {
+	return dialAllT(ctx, p, tWS, addr, n, workers)
+}
+
+// dialAllT connects n clients over transport t, workers at a time.
+func dialAllT(ctx context.Context, p proto, t tmode, addr string, n, workers int) ([]*client, error) {
 	cs := make([]*client, n)
 	errs := make(chan error, workers)
 	next := make(chan int)
@@ -184,7 +189,7 @@ func dialAll(ctx context.Context, p proto, addr string, n, workers int) ([]*clie
 					continue
 				}
 				dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-				c, err := dial(dctx, p, addr)
+				c, err := dial(dctx, p, t, addr)
 				cancel()
 				if err != nil {
 					first = fmt.Errorf("client %d: %w", i, err)

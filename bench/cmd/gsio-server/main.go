@@ -1,4 +1,4 @@
-// Command gsio-server is the "Go alternative" contender: the same three
+// Command gsio-server is the "Go alternative" contender: the same four
 // events as siogen-server on github.com/googollee/go-socket.io v1.7.0. That
 // library speaks Engine.IO v3 / Socket.IO v4 (socket.io 2.x clients), not
 // v4/v5; the load generator speaks that dialect to it (see README.md).
@@ -26,6 +26,9 @@ func main() {
 	})
 	srv.OnEvent("/", "echo", func(s socketio.Conn, msg string) {
 		s.Emit("echo", msg)
+	})
+	srv.OnEvent("/", "echoAck", func(s socketio.Conn, msg string) string {
+		return msg // a return value is the acknowledgement
 	})
 	srv.OnEvent("/", "pub", func(s socketio.Conn, msg string) {
 		srv.BroadcastToRoom("/", "r", "msg", msg)

@@ -1,0 +1,119 @@
+package main
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/siogen/siogen/runtime/parser"
+	"github.com/siogen/siogen/runtime/socketio"
+)
+
+func TestGetStampSkipsAnEarlierHash(t *testing.T) {
+	buf := make([]byte, payloadSize)
+	putStamp(buf, 1234567)
+	// a msgpack ACK whose id is 35, the byte '#', before the payload
+	frame := append([]byte("\x84\xa2id#\xa4type\x03\xa4data\x91\xd9\x40"), buf...)
+	frame = append(frame, "\xa3nsp\xa1/"...)
+	if s, ok := getStamp(frame); !ok || s != 1234567 {
+		t.Fatalf("getStamp = %d, %v", s, ok)
+	}
+	if id := msgpackAckID(frame); id != 35 {
+		t.Fatalf("msgpackAckID = %d", id)
+	}
+	for _, id := range []uint64{0, 127, 128, 255, 256, 65535, 65536} {
+		b := appendMsgpackUint([]byte("\x83\xa2id"), id)
+		b = append(b, "\xa4type\x03"...)
+		if got := msgpackAckID(b); got != int64(id) {
+			t.Errorf("id %d read back as %d", id, got)
+		}
+	}
+	if id := parseUint([]byte(`12["x"]`)); id != 12 {
+		t.Fatalf("parseUint = %d", id)
+	}
+}
+
+func TestSplitPayload(t *testing.T) {
+	pk, err := splitPayload([]byte("42[\"echo\",\"a\"]\x1ebAQIDBA==\x1e6"))
+	if err != nil || len(pk) != 3 {
+		t.Fatalf("%v %v", pk, err)
+	}
+	if pk[0].binary || string(pk[0].data) != `42["echo","a"]` || !pk[1].binary || string(pk[1].data) != "\x01\x02\x03\x04" || string(pk[2].data) != "6" {
+		t.Fatalf("%+v", pk)
+	}
+}
+
+// echoServer is a siogen server with the bench servers' echo and echoAck.
+func echoServer(t *testing.T, p parser.Codec) string {
+	srv := socketio.NewServer(&socketio.ServerOptions{Parser: p})
+	srv.OnConnection(func(s *socketio.Socket) {
+		s.On("echo", func(e *socketio.Event) {
+			var msg string
+			if e.Decode(&msg) == nil {
+				_ = s.Emit("echo", msg)
+			}
+		})
+		s.On("echoAck", func(e *socketio.Event) {
+			var msg string
+			if e.Decode(&msg) == nil {
+				_ = e.Ack(msg)
+			}
+		})
+	})
+	mux := http.NewServeMux()
+	mux.Handle("/socket.io/", srv)
+	hs := httptest.NewServer(mux)
+	t.Cleanup(hs.Close)
+	return strings.TrimPrefix(hs.URL, "http://")
+}
+
+// TestTransports drives the generator's client over each transport and
+// parser: a burst of echoes (over polling, several come back in one GET
+// payload, split on 0x1e) and acks with ids past 127 (msgpack uint8).
+func TestTransports(t *testing.T) {
+	for _, pc := range []struct {
+		name string
+		p    proto
+		par  parser.Codec
+	}{{"json", pSIO5, nil}, {"msgpack", pSIO5MP, parser.MessagePack}} {
+		addr := echoServer(t, pc.par)
+		for _, tm := range []tmode{tWS, tPolling, tUpgrade} {
+			t.Run(pc.name+"/"+tm.String(), func(t *testing.T) {
+				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+				defer cancel()
+				c, err := dial(ctx, pc.p, tm, addr)
+				if err != nil {
+					t.Fatal(err)
+				}
+				defer c.close()
+				if (c.poll != nil) != (tm == tPolling) {
+					t.Fatalf("poll %v ws %v", c.poll != nil, c.ws != nil)
+				}
+				const n = 50
+				for i := range n {
+					if err := c.send(ctx, "echo", int64(1000+i)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				for i := range n {
+					st, err := c.recv(ctx)
+					if err != nil || st != int64(1000+i) {
+						t.Fatalf("echo %d: %d %v", i, st, err)
+					}
+				}
+				for id := int64(120); id < 300; id++ {
+					if err := c.sendAck(ctx, "echoAck", id*7, id); err != nil {
+						t.Fatal(err)
+					}
+					st, err := c.recv(ctx)
+					if err != nil || st != id*7 || c.ackID != id {
+						t.Fatalf("ack %d: stamp %d id %d %v", id, st, c.ackID, err)
+					}
+				}
+			})
+		}
+	}
+}
