@@ -276,16 +276,21 @@ func (s *Server) newSession(r *http.Request, transport Transport) *Session {
 	if s.opts.InitialPacket != nil {
 		ss.queue = append(ss.queue, TextFrame(s.opts.InitialPacket))
 	}
+	// The session is visible (Shutdown, the heartbeat) before it has a
+	// handler: whatever would call the handler meanwhile waits on dispatch.
+	ss.dispatch.Lock()
 	ss.mu.Lock()
 	ss.armTimer(s.opts.PingInterval)
 	ss.mu.Unlock()
 	h := s.connect(ss)
 	if h == nil {
 		ss.handler = nopHandler{}
+		ss.dispatch.Unlock()
 		ss.close(ReasonForcedClose, errors.New("engineio: connection refused by the server"))
 		return ss
 	}
 	ss.handler = h
+	ss.dispatch.Unlock()
 	return ss
 }
 

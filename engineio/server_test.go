@@ -653,3 +653,46 @@ func TestClientClosePollingPostFirst(t *testing.T) {
 		t.Fatalf("second GET: %d", r.status)
 	}
 }
+
+// A session is registered (Shutdown sees it, its heartbeat runs) before its
+// connect callback has returned the handler. Closing it meanwhile must wait
+// for the handler, not call a nil one (found by -count=20 under load).
+func TestCloseWhileConnectCallbackRuns(t *testing.T) {
+	started := make(chan struct{})
+	release := make(chan struct{})
+	h := &echoHandler{closed: make(chan CloseReason, 1)}
+	eio := NewServer(func(s *Session) Handler {
+		h.s = s
+		close(started)
+		<-release
+		return h
+	}, calmOptions())
+	hs := httptest.NewServer(eio)
+	defer hs.Close()
+	go func() {
+		res, err := http.Get(hs.URL + "/engine.io/?EIO=4&transport=polling")
+		if err == nil {
+			res.Body.Close()
+		}
+	}()
+	<-started
+	shut := make(chan error, 1)
+	go func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		shut <- eio.Shutdown(ctx)
+	}()
+	time.Sleep(20 * time.Millisecond) // Shutdown closes the session meanwhile
+	close(release)
+	select {
+	case r := <-h.closed:
+		if r != ReasonForcedClose {
+			t.Fatalf("reason %q", r)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the handler never learned of the close")
+	}
+	if err := <-shut; err != nil {
+		t.Fatal(err)
+	}
+}
