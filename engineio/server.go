@@ -256,6 +256,9 @@ func (s *Server) newSession(r *http.Request, transport Transport) *Session {
 		cancel:    cancel,
 		done:      make(chan struct{}),
 	}
+	// The session is visible (Shutdown, the heartbeat) before it has a
+	// handler: whatever would call the handler meanwhile waits on dispatch.
+	ss.dispatch.Lock()
 	s.mu.Lock()
 	if s.shutdown {
 		s.mu.Unlock()
@@ -276,9 +279,6 @@ func (s *Server) newSession(r *http.Request, transport Transport) *Session {
 	if s.opts.InitialPacket != nil {
 		ss.queue = append(ss.queue, TextFrame(s.opts.InitialPacket))
 	}
-	// The session is visible (Shutdown, the heartbeat) before it has a
-	// handler: whatever would call the handler meanwhile waits on dispatch.
-	ss.dispatch.Lock()
 	ss.mu.Lock()
 	ss.armTimer(s.opts.PingInterval)
 	ss.mu.Unlock()
