@@ -183,9 +183,12 @@ func (h *chatServer) Join(ctx context.Context, s *chatapp.ChatSocket, p *chatapp
 		h.mu.Unlock()
 		return nil, socketio.NewAckError(chatapp.CodeNoSuchRoom, fmt.Sprintf("there is no room %q", p.Room))
 	}
+	if err := s.Join(string(p.Room)); err != nil {
+		h.mu.Unlock()
+		return nil, err // socketio.ErrTooManyRooms: the client gets code "internal"
+	}
 	_, already := r.members[s.ID()]
 	r.members[s.ID()] = u.User
-	s.Join(string(p.Room))
 	// Never a nil slice: it would be sent as null, not [] (see docs/chat.md).
 	history := append(make([]chatapp.Message, 0, len(r.history)), r.history...)
 	ack := &chatapp.ChatJoinAck{Room: r.infoLocked(), History: history, Members: r.membersLocked()}

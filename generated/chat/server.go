@@ -173,9 +173,11 @@ func (s *ChatSocket) Handshake() socketio.Handshake {
 	return s.s.Handshake()
 }
 
-// Join puts the socket in rooms.
-func (s *ChatSocket) Join(rooms ...string) {
-	s.s.Join(rooms...)
+// Join puts the socket in rooms. When they would put it in more rooms than
+// the server's MaxRoomsPerSocket, it joins none and returns
+// socketio.ErrTooManyRooms.
+func (s *ChatSocket) Join(rooms ...string) error {
+	return s.s.Join(rooms...)
 }
 
 // Leave takes the socket out of rooms.

@@ -87,9 +87,11 @@ func (s *MainSocket) Handshake() socketio.Handshake {
 	return s.s.Handshake()
 }
 
-// Join puts the socket in rooms.
-func (s *MainSocket) Join(rooms ...string) {
-	s.s.Join(rooms...)
+// Join puts the socket in rooms. When they would put it in more rooms than
+// the server's MaxRoomsPerSocket, it joins none and returns
+// socketio.ErrTooManyRooms.
+func (s *MainSocket) Join(rooms ...string) error {
+	return s.s.Join(rooms...)
 }
 
 // Leave takes the socket out of rooms.
@@ -428,9 +430,11 @@ func (s *WorkspaceSocket) Handshake() socketio.Handshake {
 	return s.s.Handshake()
 }
 
-// Join puts the socket in rooms.
-func (s *WorkspaceSocket) Join(rooms ...string) {
-	s.s.Join(rooms...)
+// Join puts the socket in rooms. When they would put it in more rooms than
+// the server's MaxRoomsPerSocket, it joins none and returns
+// socketio.ErrTooManyRooms.
+func (s *WorkspaceSocket) Join(rooms ...string) error {
+	return s.s.Join(rooms...)
 }
 
 // Leave takes the socket out of rooms.
@@ -673,9 +677,11 @@ func (s *OrgTeamSocket) Handshake() socketio.Handshake {
 	return s.s.Handshake()
 }
 
-// Join puts the socket in rooms.
-func (s *OrgTeamSocket) Join(rooms ...string) {
-	s.s.Join(rooms...)
+// Join puts the socket in rooms. When they would put it in more rooms than
+// the server's MaxRoomsPerSocket, it joins none and returns
+// socketio.ErrTooManyRooms.
+func (s *OrgTeamSocket) Join(rooms ...string) error {
+	return s.s.Join(rooms...)
 }
 
 // Leave takes the socket out of rooms.

@@ -363,7 +363,9 @@ func (a *Adapter) onRequest(payload []byte) {
 		}
 		switch req.Type {
 		case reqRemoteJoin:
-			s.Join(req.Room)
+			if err := s.Join(req.Room); err != nil {
+				socketio.ServerLogger(a.nsp.Server()).Debug("redisadapter: remote join refused", "nsp", a.nsp.Name(), "socket", s.ID(), "err", err)
+			}
 		case reqRemoteLeave:
 			s.Leave(req.Room)
 		default:

@@ -65,7 +65,8 @@ type SessionState struct {
 // several nodes can forward it; delivery to local sockets goes through
 // LocalAdapter, which encodes the packet once for all of them.
 type Adapter interface {
-	// AddAll puts socket id in rooms.
+	// AddAll puts socket id in rooms. It does not check
+	// ServerOptions.MaxRoomsPerSocket: Socket.Join does, before calling it.
 	AddAll(id string, rooms ...Room)
 	// Del takes socket id out of room.
 	Del(id string, room Room)

@@ -162,7 +162,9 @@ func (b *BroadcastOperator) FetchSockets(ctx context.Context) ([]SocketInfo, err
 	return out, nil
 }
 
-// SocketsJoin makes the selected sockets join rooms.
+// SocketsJoin makes the selected sockets join rooms. A socket that would
+// then be in more than ServerOptions.MaxRoomsPerSocket rooms is left out
+// (it joins none of them; logged at debug level).
 func (b *BroadcastOperator) SocketsJoin(rooms ...Room) error {
 	for _, n := range b.targets() {
 		if err := n.adapter.AddSockets(b.Options(), rooms); err != nil {

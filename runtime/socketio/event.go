@@ -79,6 +79,9 @@ var (
 	// ErrTooManyAcks: the socket already has ServerOptions.MaxPendingAcks
 	// acknowledgements outstanding.
 	ErrTooManyAcks = errors.New("socketio: too many acknowledgements pending")
+	// ErrTooManyRooms: joining the rooms would put the socket in more than
+	// ServerOptions.MaxRoomsPerSocket rooms; it joined none of them.
+	ErrTooManyRooms = errors.New("socketio: too many rooms")
 )
 
 // DisconnectReason says why a socket was disconnected. The values are Node's.

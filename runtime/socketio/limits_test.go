@@ -1,8 +1,13 @@
 package socketio
 
 import (
+	"bytes"
 	"context"
 	"errors"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -208,4 +213,199 @@ func TestExecutorBusyQueueStaysSmall(t *testing.T) {
 	if maxCap > 4*ahead {
 		t.Fatalf("queue capacity reached %d with at most %d tasks waiting", maxCap, ahead+1)
 	}
+}
+
+// Join takes a socket up to MaxRoomsPerSocket rooms and no further: a join
+// beyond joins none of its rooms; rooms already joined, the own id room and
+// duplicates are not new ones; leaving makes room.
+func TestMaxRoomsPerSocket(t *testing.T) {
+	const limit = 3
+	env := newEnv(t, &ServerOptions{MaxRoomsPerSocket: limit})
+	socks := make(chan *Socket, 1)
+	env.srv.OnConnection(func(s *Socket) { socks <- s })
+	env.dial(t).connect("/", nil)
+	s := <-socks
+	own := "<own>" // stands for s.ID() in the table
+	tests := []struct {
+		name  string
+		have  []Room // joined before
+		leave []Room // then left
+		join  []Room
+		err   error
+		want  []Room // rooms after, own room left out
+	}{
+		{"up to the limit", nil, nil, []Room{"a", "b", "c"}, nil, []Room{"a", "b", "c"}},
+		{"one by one to the limit", []Room{"a", "b"}, nil, []Room{"c"}, nil, []Room{"a", "b", "c"}},
+		{"one more", []Room{"a", "b", "c"}, nil, []Room{"d"}, ErrTooManyRooms, []Room{"a", "b", "c"}},
+		{"all or none", []Room{"a"}, nil, []Room{"b", "c", "d"}, ErrTooManyRooms, []Room{"a"}},
+		{"more than the limit at once", nil, nil, []Room{"a", "b", "c", "d"}, ErrTooManyRooms, nil},
+		{"rooms joined already are free", []Room{"a", "b", "c"}, nil, []Room{"c", "a"}, nil, []Room{"a", "b", "c"}},
+		{"own room is free", []Room{"a", "b", "c"}, nil, []Room{own}, nil, []Room{"a", "b", "c"}},
+		{"duplicates count once", []Room{"a"}, nil, []Room{"b", "b", "c", "c", "a"}, nil, []Room{"a", "b", "c"}},
+		{"leaving frees a slot", []Room{"a", "b", "c"}, []Room{"b"}, []Room{"d"}, nil, []Room{"a", "c", "d"}},
+		{"nothing to join", []Room{"a", "b", "c"}, nil, nil, nil, []Room{"a", "b", "c"}},
+	}
+	ownRoom := func(rooms []Room) []Room {
+		out := slices.Clone(rooms)
+		for i, r := range out {
+			if r == own {
+				out[i] = s.ID()
+			}
+		}
+		return out
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			s.Leave(s.Rooms()...)
+			s.Join(s.ID()) // the table starts from a socket in its own room only
+			if err := s.Join(tt.have...); err != nil {
+				t.Fatalf("joining %v first: %v", tt.have, err)
+			}
+			s.Leave(tt.leave...)
+			if err := s.Join(ownRoom(tt.join)...); !errors.Is(err, tt.err) {
+				t.Fatalf("Join(%v) = %v, want %v", tt.join, err, tt.err)
+			}
+			if got, want := s.Rooms(), sorted(append([]Room{s.ID()}, tt.want...)...); !slices.Equal(got, want) {
+				t.Fatalf("rooms %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// SocketsJoin leaves out the sockets it would take beyond
+// MaxRoomsPerSocket (they join none of the rooms, logged at debug level);
+// the others join.
+func TestSocketsJoinRespectsMaxRooms(t *testing.T) {
+	var logs syncBuffer
+	env := newEnv(t, &ServerOptions{MaxRoomsPerSocket: 2,
+		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	socks := make(chan *Socket, 3)
+	env.srv.OnConnection(func(s *Socket) { socks <- s })
+	var sock [3]*Socket
+	for i := range sock {
+		env.dial(t).connect("/", nil)
+		sock[i] = <-socks
+	}
+	full, one := sock[0], sock[1]
+	if err := full.Join("r", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if err := one.Join("r"); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name  string
+		op    *BroadcastOperator
+		rooms []Room
+		want  [3][]Room // rooms of full, one, none after, own room left out
+	}{
+		{"one socket at the limit is left out", env.srv.In("r"), []Room{"z"},
+			[3][]Room{{"r", "x"}, {"r", "z"}, nil}},
+		{"every socket, two rooms", env.srv.Of("/").Except("x"), []Room{"p", "q"},
+			[3][]Room{{"r", "x"}, {"r", "z"}, {"p", "q"}}},
+		{"rooms joined already", env.srv.In("r"), []Room{"x"},
+			[3][]Room{{"r", "x"}, {"r", "z"}, {"p", "q"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if err := tt.op.SocketsJoin(tt.rooms...); err != nil {
+				t.Fatalf("SocketsJoin: %v", err)
+			}
+			for i, s := range sock {
+				if got, want := s.Rooms(), sorted(append([]Room{s.ID()}, tt.want[i]...)...); !slices.Equal(got, want) {
+					t.Errorf("socket %d: rooms %v, want %v", i, got, want)
+				}
+			}
+		})
+	}
+	if n := strings.Count(logs.String(), "socket left out of SocketsJoin"); n != 3 {
+		t.Errorf("%d debug lines for sockets left out, want 3 (full once, one twice):\n%s", n, logs.String())
+	}
+}
+
+// A client that asks its handler to join room after room cannot make the
+// server keep more than MaxRoomsPerSocket rooms for it.
+func TestMaxRoomsPerSocketBoundsMemory(t *testing.T) {
+	const limit, asked = 10, 200
+	env := newEnv(t, &ServerOptions{MaxRoomsPerSocket: limit})
+	var refused atomic.Int64
+	env.srv.OnConnection(func(s *Socket) {
+		s.On("join", func(e *Event) {
+			var room string
+			_ = e.Decode(&room)
+			if errors.Is(s.Join(room), ErrTooManyRooms) {
+				refused.Add(1)
+			}
+			_ = e.Ack()
+		})
+	})
+	c := env.dial(t, engineio.TransportWebSocket)
+	id := c.connect("/", nil)
+	for i := 0; i < asked; i++ {
+		p := parser.NewEvent("/", "join", "room-"+strconv.Itoa(i))
+		p.ID, p.HasID = uint64(i), true
+		c.send(p)
+	}
+	for i := 0; i < asked; i++ {
+		if a := c.next(); a.Type != parser.Ack {
+			t.Fatalf("ack %d: %v %s", i, a.Type, show(a))
+		}
+	}
+	nsp := env.srv.Of("/")
+	if got := len(nsp.Socket(id).Rooms()); got != limit+1 {
+		t.Errorf("socket in %d rooms, want %d (own room included)", got, limit+1)
+	}
+	if got := len(nsp.Adapter().Rooms()); got != limit+1 {
+		t.Errorf("adapter keeps %d rooms, want %d", got, limit+1)
+	}
+	if got := refused.Load(); got != asked-limit {
+		t.Errorf("%d joins refused, want %d", got, asked-limit)
+	}
+}
+
+// Joins from several goroutines at once (handlers with ConcurrentEvents,
+// remote SocketsJoin) together stop at MaxRoomsPerSocket too.
+func TestMaxRoomsPerSocketConcurrentJoins(t *testing.T) {
+	const limit, goroutines, each = 50, 8, 20
+	env := newEnv(t, &ServerOptions{MaxRoomsPerSocket: limit})
+	socks := make(chan *Socket, 1)
+	env.srv.OnConnection(func(s *Socket) { socks <- s })
+	env.dial(t).connect("/", nil)
+	s := <-socks
+	var joined atomic.Int64
+	var wg sync.WaitGroup
+	for g := 0; g < goroutines; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < each; i++ {
+				if s.Join(strconv.Itoa(g)+"-"+strconv.Itoa(i)) == nil {
+					joined.Add(1)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if got := len(s.Rooms()) - 1; got != limit || joined.Load() != limit {
+		t.Fatalf("%d rooms, %d joins succeeded; want %d and %d", got, joined.Load(), limit, limit)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent writers (log handlers
+// on several goroutines) and a reader.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
 }

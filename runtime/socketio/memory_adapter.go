@@ -276,9 +276,14 @@ func (a *MemoryAdapter) AddSockets(opts BroadcastOptions, rooms []Room) error {
 }
 
 // LocalAddSockets makes this node's sockets that opts selects join rooms.
+// A socket that would be in more than MaxRoomsPerSocket rooms joins none
+// of them (logged at debug level); the others join.
 func (a *MemoryAdapter) LocalAddSockets(opts BroadcastOptions, rooms []Room) {
 	for _, s := range a.recipients(opts) {
-		s.Join(rooms...)
+		if err := s.Join(rooms...); err != nil {
+			a.nsp.server.opts.Logger.Debug("socketio: socket left out of SocketsJoin",
+				"nsp", a.nsp.name, "socket", s.id, "rooms", len(rooms), "err", err)
+		}
 	}
 }
 

@@ -198,7 +198,7 @@ func (n *Namespace) FetchSockets(ctx context.Context) ([]SocketInfo, error) {
 // AllRooms returns the rooms of the namespace that have sockets, on every node.
 func (n *Namespace) AllRooms(ctx context.Context) ([]Room, error) { return n.adapter.AllRooms(ctx) }
 
-// SocketsJoin makes every socket join rooms.
+// SocketsJoin makes every socket join rooms (see BroadcastOperator.SocketsJoin).
 func (n *Namespace) SocketsJoin(rooms ...Room) error { return n.operator().SocketsJoin(rooms...) }
 
 // SocketsLeave makes every socket leave rooms.

@@ -50,6 +50,11 @@ type ServerOptions struct {
 	// one socket; beyond it EmitWithAck fails with ErrTooManyAcks (and a
 	// broadcast with acks leaves that socket out). Default 1024.
 	MaxPendingAcks int
+	// MaxRoomsPerSocket bounds the rooms one socket may be in, its own id
+	// room not counted: a Socket.Join beyond it joins none of its rooms and
+	// fails with ErrTooManyRooms, and SocketsJoin leaves out the sockets it
+	// would take beyond it. Default 1000; math.MaxInt lifts the bound.
+	MaxRoomsPerSocket int
 	// Logger receives the server's log lines. Default slog.Default().
 	Logger *slog.Logger
 }
@@ -73,10 +78,11 @@ func (r *RecoveryOptions) maxDuration() time.Duration {
 
 // Default values of ServerOptions fields.
 const (
-	DefaultConnectTimeout   = 45 * time.Second
-	DefaultMaxPendingEvents = 1024
-	DefaultMaxNamespaces    = 100
-	DefaultMaxPendingAcks   = 1024
+	DefaultConnectTimeout    = 45 * time.Second
+	DefaultMaxPendingEvents  = 1024
+	DefaultMaxNamespaces     = 100
+	DefaultMaxPendingAcks    = 1024
+	DefaultMaxRoomsPerSocket = 1000
 )
 
 func (o *ServerOptions) withDefaults() ServerOptions {
@@ -107,6 +113,9 @@ func (o *ServerOptions) withDefaults() ServerOptions {
 	}
 	if c.MaxPendingAcks <= 0 {
 		c.MaxPendingAcks = DefaultMaxPendingAcks
+	}
+	if c.MaxRoomsPerSocket <= 0 {
+		c.MaxRoomsPerSocket = DefaultMaxRoomsPerSocket
 	}
 	c.Engine.Path = ""
 	if c.Engine.Logger == nil {

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,6 +65,8 @@ type Socket struct {
 	handshake Handshake
 	recovered bool
 	exec      executor
+
+	joinMu sync.Mutex // makes Join's count and join one step
 
 	mu          sync.Mutex
 	connected   bool
@@ -179,8 +182,50 @@ func (s *Socket) OnDisconnect(fn func(DisconnectReason)) {
 	s.mu.Unlock()
 }
 
-// Join puts the socket in rooms.
-func (s *Socket) Join(rooms ...Room) { s.nsp.adapter.AddAll(s.id, rooms...) }
+// Join puts the socket in rooms. When that would put it in more than
+// ServerOptions.MaxRoomsPerSocket rooms, it joins none of them and returns
+// ErrTooManyRooms. Rooms it is in already, and its own id room, do not
+// count as new ones.
+func (s *Socket) Join(rooms ...Room) error {
+	if len(rooms) == 0 {
+		return nil
+	}
+	s.joinMu.Lock()
+	defer s.joinMu.Unlock()
+	if !s.roomsFit(rooms) {
+		return ErrTooManyRooms
+	}
+	s.nsp.adapter.AddAll(s.id, rooms...)
+	return nil
+}
+
+// roomsFit reports whether joining rooms keeps the socket within
+// MaxRoomsPerSocket, its own id room not counted.
+func (s *Socket) roomsFit(rooms []Room) bool {
+	limit := s.nsp.server.opts.MaxRoomsPerSocket
+	have := s.nsp.adapter.SocketRooms(s.id)
+	n := len(have)
+	if slices.Contains(have, s.id) {
+		n--
+	}
+	if n+len(rooms) <= limit {
+		return true // even if every one is new
+	}
+	in := make(map[Room]struct{}, len(have)+len(rooms))
+	for _, r := range have {
+		in[r] = struct{}{}
+	}
+	for _, r := range rooms {
+		if _, ok := in[r]; ok || r == s.id {
+			continue
+		}
+		in[r] = struct{}{}
+		if n++; n > limit {
+			return false
+		}
+	}
+	return true
+}
 
 // Leave takes the socket out of rooms.
 func (s *Socket) Leave(rooms ...Room) {

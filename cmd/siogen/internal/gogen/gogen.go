@@ -1051,7 +1051,7 @@ func (g *generator) serverNamespace(f *jen.File, ns *schema.Namespace) {
 		{"ID returns the socket's id.", "ID", nil, []jen.Code{jen.String()}, jen.Return(raw.Clone().Dot("ID").Call())},
 		{"Context returns a context that ends when the socket disconnects.", "Context", nil, []jen.Code{jen.Qual(pctx, "Context")}, jen.Return(jen.Qual(rt, "SocketContext").Call(raw.Clone()))},
 		{"Handshake returns the details of the connection.", "Handshake", nil, []jen.Code{jen.Qual(rt, "Handshake")}, jen.Return(raw.Clone().Dot("Handshake").Call())},
-		{"Join puts the socket in rooms.", "Join", []jen.Code{jen.Id("rooms").Op("...").String()}, nil, raw.Clone().Dot("Join").Call(jen.Id("rooms").Op("..."))},
+		{"Join puts the socket in rooms. When they would put it in more rooms than\nthe server's MaxRoomsPerSocket, it joins none and returns\nsocketio.ErrTooManyRooms.", "Join", []jen.Code{jen.Id("rooms").Op("...").String()}, []jen.Code{jen.Error()}, jen.Return(raw.Clone().Dot("Join").Call(jen.Id("rooms").Op("...")))},
 		{"Leave takes the socket out of rooms.", "Leave", []jen.Code{jen.Id("rooms").Op("...").String()}, nil, raw.Clone().Dot("Leave").Call(jen.Id("rooms").Op("..."))},
 		{"Rooms returns the socket's rooms, its own id room included.", "Rooms", nil, []jen.Code{jen.Index().String()}, jen.Return(raw.Clone().Dot("Rooms").Call())},
 		{"Data returns the value stored with SetData.", "Data", nil, []jen.Code{jen.Any()}, jen.Return(raw.Clone().Dot("Data").Call())},
