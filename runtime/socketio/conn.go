@@ -232,6 +232,7 @@ func (c *conn) connect(p *parser.Packet) {
 	if !s.recovered || rec.RunMiddlewares {
 		for _, mw := range nsp.middlewareChain() {
 			if err := mw(s); err != nil {
+				nsp.adapter.DelAll(s.id) // rooms a middleware joined
 				var ce *ConnectError
 				if errors.As(err, &ce) {
 					c.sendConnectError(name, ce.Message, ce.Data)

@@ -409,3 +409,52 @@ func (b *syncBuffer) String() string {
 	defer b.mu.Unlock()
 	return b.b.String()
 }
+
+// A socket that has disconnected joins nothing: rooms joined from a
+// goroutine that outlives the socket do not stay in the adapter.
+func TestJoinAfterDisconnect(t *testing.T) {
+	env := newEnv(t, nil)
+	socks := make(chan *Socket, 1)
+	gone := make(chan struct{})
+	env.srv.OnConnection(func(s *Socket) {
+		s.OnDisconnect(func(DisconnectReason) { close(gone) })
+		socks <- s
+	})
+	c := env.dial(t)
+	c.connect("/", nil)
+	s := <-socks
+	if err := s.Join("before"); err != nil {
+		t.Fatal(err)
+	}
+	c.send(&parser.Packet{Type: parser.Disconnect, Namespace: "/"})
+	<-gone
+	if err := s.Join("after"); !errors.Is(err, ErrNotConnected) {
+		t.Fatalf("Join after disconnect: %v, want ErrNotConnected", err)
+	}
+	if rooms := env.srv.Of("/").Adapter().SocketRooms(s.ID()); len(rooms) != 0 {
+		t.Fatalf("a gone socket is still in rooms %v", rooms)
+	}
+}
+
+// Rooms joined by a middleware that then refuses the connection do not stay
+// in the adapter.
+func TestRefusedSocketLeavesNoRooms(t *testing.T) {
+	env := newEnv(t, nil)
+	refused := make(chan *Socket, 1)
+	env.srv.Of("/").Use(func(s *Socket) error {
+		if err := s.Join("lobby"); err != nil {
+			return err
+		}
+		refused <- s
+		return errors.New("no")
+	})
+	c := env.dial(t)
+	c.send(&parser.Packet{Type: parser.Connect, Namespace: "/"})
+	if p := c.next(); p.Type != parser.ConnectError {
+		t.Fatalf("got %v, want CONNECT_ERROR", p.Type)
+	}
+	s := <-refused
+	if rooms := env.srv.Of("/").Adapter().SocketRooms(s.ID()); len(rooms) != 0 {
+		t.Fatalf("a refused socket is still in rooms %v", rooms)
+	}
+}

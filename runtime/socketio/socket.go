@@ -186,12 +186,21 @@ func (s *Socket) OnDisconnect(fn func(DisconnectReason)) {
 // ServerOptions.MaxRoomsPerSocket rooms, it joins none of them and returns
 // ErrTooManyRooms. Rooms it is in already, and its own id room, do not
 // count as new ones.
+//
+// A socket that has disconnected joins nothing (ErrNotConnected): its
+// rooms would otherwise stay in the adapter after it is gone. (A socket
+// not connected yet, in a middleware, may join, as in Node.)
 func (s *Socket) Join(rooms ...Room) error {
 	if len(rooms) == 0 {
 		return nil
 	}
 	s.joinMu.Lock()
 	defer s.joinMu.Unlock()
+	select {
+	case <-s.gone:
+		return ErrNotConnected
+	default:
+	}
 	if !s.roomsFit(rooms) {
 		return ErrTooManyRooms
 	}
@@ -478,7 +487,9 @@ func (s *Socket) onclose(reason DisconnectReason) {
 			s.nsp.adapter.PersistSession(SessionState{SID: s.id, PID: s.pid, Rooms: s.Rooms(), Data: data})
 		}
 		s.nsp.remove(s) // again: the connect task may have added it after the first
+		s.joinMu.Lock() // a Join that saw the socket connected has ended
 		s.nsp.adapter.DelAll(s.id)
+		s.joinMu.Unlock()
 		for _, fn := range dis {
 			fn(reason)
 		}
