@@ -41,6 +41,15 @@ type Value struct {
 	v     any      // kindGo
 }
 
+// ValuesOf wraps each of args with ValueOf: the arguments of a packet.
+func ValuesOf(args ...any) []Value {
+	vals := make([]Value, len(args))
+	for i, a := range args {
+		vals[i] = ValueOf(a)
+	}
+	return vals
+}
+
 // ValueOf wraps a Go value for encoding. []byte values anywhere inside v
 // (including struct fields and map values) are sent as binary. Struct fields
 // are named by their json tags with both codecs. A Value passed to ValueOf is

@@ -243,10 +243,7 @@ func (a *Adapter) DisconnectSockets(opts socketio.BroadcastOptions, close bool) 
 // until ctx ends or RequestsTimeout, then returns an error wrapping
 // ErrTimeout.
 func (a *Adapter) ServerSideEmit(ctx context.Context, args []any, onAck func([]parser.Value)) error {
-	vals := make([]parser.Value, len(args))
-	for i, x := range args {
-		vals[i] = parser.ValueOf(x)
-	}
+	vals := parser.ValuesOf(args...)
 	if onAck == nil {
 		if a.o.Sharded {
 			return a.publishSharded(a.channel, msgServerSideEmit, &sSSE{Packet: vals})

@@ -126,11 +126,7 @@ func (e *Emitter) Emit(ctx context.Context, event string, args ...any) error {
 	if err := checkEvent(event); err != nil {
 		return err
 	}
-	data := make([]parser.Value, 1+len(args))
-	data[0] = parser.ValueOf(event)
-	for i, x := range args {
-		data[1+i] = parser.ValueOf(x)
-	}
+	data := parser.NewEvent(e.nsp, event, args...).Data
 	msg, err := encodeClassicBroadcast("emitter", e.nsp, data,
 		&emitterOpts{Rooms: nonNil(e.rooms), Flags: e.flags, Except: nonNil(e.except)})
 	if err != nil {
@@ -173,11 +169,7 @@ func (e *Emitter) ServerSideEmit(ctx context.Context, event string, args ...any)
 	if err := checkEvent(event); err != nil {
 		return err
 	}
-	data := make([]parser.Value, 1+len(args))
-	data[0] = parser.ValueOf(event)
-	for i, x := range args {
-		data[1+i] = parser.ValueOf(x)
-	}
+	data := parser.NewEvent(e.nsp, event, args...).Data
 	return e.request(ctx, &classicReq{UID: "emitter", Type: reqServerSideEmit, Data: data})
 }
 

@@ -670,11 +670,7 @@ func (s *ClientSocket) clientDeliver(mc *mgrConn, p *parser.Packet) {
 	if p.HasID {
 		id, m := p.ID, s.m
 		ack = func(args []any) error {
-			data := make([]parser.Value, len(args))
-			for i, a := range args {
-				data[i] = parser.ValueOf(a)
-			}
-			frames, err := m.codec.Encode(&parser.Packet{Type: parser.Ack, Namespace: s.nsp, ID: id, HasID: true, Data: data})
+			frames, err := m.codec.Encode(&parser.Packet{Type: parser.Ack, Namespace: s.nsp, ID: id, HasID: true, Data: parser.ValuesOf(args...)})
 			if err != nil {
 				return err
 			}

@@ -420,11 +420,7 @@ func (s *Socket) onEvent(p *parser.Packet) {
 
 // sendAck sends the ACK packet of an event received by s.
 func (s *Socket) sendAck(id uint64, args []any) error {
-	vals := make([]parser.Value, len(args))
-	for i, a := range args {
-		vals[i] = parser.ValueOf(a)
-	}
-	return s.sendPacket(&parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true, Data: vals}, false)
+	return s.sendPacket(&parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true, Data: parser.ValuesOf(args...)}, false)
 }
 
 func (s *Socket) dispatch(e *Event) {
@@ -580,8 +576,7 @@ func (x *executor) loop() {
 			if cap(x.queue) > 16 { // a burst's queue is not kept
 				x.queue = nil
 			} else {
-				clear(x.queue[:cap(x.queue)])
-				x.queue = x.queue[:0]
+				x.queue = x.queue[:0] // its slots were cleared as they ran
 			}
 			x.head = 0
 			x.mu.Unlock()
