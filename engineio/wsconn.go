@@ -10,6 +10,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // A server WebSocket is read by github.com/coder/websocket, which buffers the
@@ -98,7 +99,9 @@ type wsNetConn struct {
 	werr     error         // the first write error; every later write fails with it
 	onFail   func(error)   // told of a write error of the flushing goroutine
 	writeFn  func(fd uintptr) bool
-	wp       []byte // what writeFn writes, under wmu
+	wv       [][]byte        // what writeFn writes, under wmu
+	iov      []syscall.Iovec // writeFn's scratch
+	hdr      []byte          // writeFrames' scratch: the frame headers
 	wres     sysResult
 }
 
@@ -170,14 +173,42 @@ func (c *wsNetConn) readFd(fd uintptr) bool {
 	return true
 }
 
-// writeFd is c.writeFn: one non-blocking write of c.wp. It never waits for
+// maxIovecs is Linux's IOV_MAX: what one writev takes at most.
+const maxIovecs = 1024
+
+// writeFd is c.writeFn: one non-blocking writev(2) of c.wv, so that a frame's
+// header and its payload (the same bytes for every recipient of a
+// broadcast) go out together without being copied. It never waits for
 // writability: a full socket is the flushing goroutine's business.
 func (c *wsNetConn) writeFd(fd uintptr) bool {
-	for {
-		c.wres.n, c.wres.err = syscall.Write(int(fd), c.wp)
-		if c.wres.err != syscall.EINTR {
-			return true
+	iov := c.iov[:0]
+	for _, b := range c.wv {
+		if len(b) == 0 {
+			continue
 		}
+		if len(iov) == maxIovecs {
+			break // the rest counts as not written
+		}
+		v := syscall.Iovec{Base: &b[0]}
+		v.SetLen(len(b))
+		iov = append(iov, v)
+	}
+	c.iov = iov
+	c.wres = sysResult{}
+	if len(iov) == 0 {
+		return true
+	}
+	for {
+		n, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+		if e == syscall.EINTR {
+			continue
+		}
+		if e != 0 {
+			c.wres.err = e
+		} else {
+			c.wres.n = int(n)
+		}
+		return true
 	}
 }
 
@@ -186,7 +217,8 @@ func (c *wsNetConn) writeFd(fd uintptr) bool {
 // WebSocket library writes its control frames through it.
 func (c *wsNetConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
-	err := c.writeLocked(p, false)
+	c.wv = append(c.wv[:0], p)
+	err := c.writeLocked(false)
 	c.wmu.Unlock()
 	if err != nil {
 		return 0, err
@@ -195,28 +227,38 @@ func (c *wsNetConn) Write(p []byte) (int, error) {
 }
 
 // writeFrames writes frames as WebSocket messages, one frame each, in one
-// write when they fit. With limit, it fails with ErrQueueFull rather than
-// hold back more than c.limit bytes.
+// write. With limit, it fails with ErrQueueFull rather than hold back more
+// than c.limit bytes.
 func (c *wsNetConn) writeFrames(frames []Frame, limit bool) error {
-	bp := wsWriteBufs.Get().(*[]byte)
-	b := (*bp)[:0]
-	for _, f := range frames {
-		b = appendFrameHeader(b, f.Binary, len(f.Data))
-		b = append(b, f.Data...)
-	}
 	c.wmu.Lock()
-	err := c.writeLocked(b, limit)
-	c.wmu.Unlock()
-	if cap(b) <= 64<<10 { // a large batch's buffer is not kept
-		*bp = b[:0]
-		wsWriteBufs.Put(bp)
+	defer c.wmu.Unlock()
+	// The headers first, then the slices: c.hdr does not move meanwhile.
+	h := c.hdr[:0]
+	for _, f := range frames {
+		h = appendFrameHeader(h, f.Binary, len(f.Data))
 	}
-	return err
+	c.hdr = h
+	c.wv = c.wv[:0]
+	for _, f := range frames {
+		n := frameHeaderLen(len(f.Data))
+		c.wv = append(c.wv, h[:n], f.Data)
+		h = h[n:]
+	}
+	return c.writeLocked(limit)
 }
 
-// wsWriteBufs are the buffers frames are assembled in; writeLocked does not
-// keep them.
-var wsWriteBufs = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+// frameHeaderLen is the length of the header appendFrameHeader writes for
+// a payload of n bytes.
+func frameHeaderLen(n int) int {
+	switch {
+	case n < 126:
+		return 2
+	case n <= 0xffff:
+		return 4
+	default:
+		return 10
+	}
+}
 
 // appendFrameHeader appends the header of an unmasked, final WebSocket
 // frame (RFC 6455 §5.2): text or binary, with its payload length.
@@ -237,25 +279,32 @@ func appendFrameHeader(b []byte, binary bool, n int) []byte {
 	}
 }
 
-// writeLocked writes p, or queues it behind pending bytes. c.wmu is held; p
-// is not kept.
-func (c *wsNetConn) writeLocked(p []byte, limit bool) error {
+// writeLocked writes c.wv, or queues it behind pending bytes. c.wmu is
+// held; c.wv is emptied and none of its slices is kept.
+func (c *wsNetConn) writeLocked(limit bool) error {
+	defer func() {
+		clear(c.wv) // let the payloads go
+		c.wv = c.wv[:0]
+		clear(c.iov)
+	}()
 	if c.werr != nil {
 		return c.werr
 	}
-	if len(p) == 0 {
+	size := 0
+	for _, b := range c.wv {
+		size += len(b)
+	}
+	if size == 0 {
 		return nil
 	}
 	if c.flushing {
-		if limit && len(c.pend)+len(p) > c.limit {
+		if limit && len(c.pend)+size > c.limit {
 			return ErrQueueFull
 		}
-		c.pend = append(c.pend, p...)
+		c.pend = appendAll(c.pend, c.wv, 0)
 		return nil
 	}
-	c.wp, c.wres = p, sysResult{}
 	err := c.raw.Write(c.writeFn)
-	c.wp = nil
 	n, serr := c.wres.n, c.wres.err
 	if serr == syscall.EAGAIN {
 		n, serr = 0, nil
@@ -267,16 +316,26 @@ func (c *wsNetConn) writeLocked(p []byte, limit bool) error {
 		c.werr = err
 		return err
 	}
-	if n < 0 {
-		n = 0
-	}
-	if n < len(p) {
-		c.pend = append(c.pend[:0], p[n:]...)
+	if n < size {
+		c.pend = appendAll(c.pend[:0], c.wv, n)
 		c.flushing = true
 		c.drained = make(chan struct{})
 		go c.flush()
 	}
 	return nil
+}
+
+// appendAll appends the bytes of bufs after the first skip of them to b.
+func appendAll(b []byte, bufs [][]byte, skip int) []byte {
+	for _, p := range bufs {
+		if skip >= len(p) {
+			skip -= len(p)
+			continue
+		}
+		b = append(b, p[skip:]...)
+		skip = 0
+	}
+	return b
 }
 
 // flush writes the pending bytes, blocking, until there are none or a write

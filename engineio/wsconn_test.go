@@ -253,3 +253,11 @@ func TestWebSocketDirectWritesConcurrent(t *testing.T) {
 		next[g]++
 	}
 }
+
+func TestFrameHeaderLen(t *testing.T) {
+	for _, n := range []int{0, 125, 126, 0xffff, 0x10000, 1 << 30} {
+		if got, want := frameHeaderLen(n), len(appendFrameHeader(nil, false, n)); got != want {
+			t.Errorf("frameHeaderLen(%d) = %d, header is %d bytes", n, got, want)
+		}
+	}
+}
