@@ -4,12 +4,11 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
-	"runtime"
-	"runtime/debug"
 	"strings"
 	"testing"
 
 	"github.com/coder/websocket"
+	"github.com/siogen/siogen/internal/idlemem"
 )
 
 var benchFrames = []Frame{
@@ -73,37 +72,17 @@ func BenchmarkWebSocketEcho(b *testing.B) {
 // what an idle one costs after a GC: the goroutine stacks (the server's
 // goroutines; the clients have none) and the heap (server and client sides).
 func BenchmarkIdleWebSocketSessions(b *testing.B) {
-	const n = 2000
-	measure := func() (stack, heap uint64) {
-		runtime.GC()
-		debug.FreeOSMemory()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return m.StackInuse, m.HeapInuse
-	}
 	for b.Loop() {
 		eio := NewServer(func(s *Session) Handler { return nopHandler{} }, nil)
 		hs := httptest.NewServer(eio)
-		ctx := context.Background()
-		s0, h0 := measure()
-		conns := make([]*websocket.Conn, n)
-		for i := range conns {
-			c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http")+"/?EIO=4&transport=websocket", nil)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, _, err := c.Read(ctx); err != nil { // open
-				b.Fatal(err)
-			}
-			conns[i] = c
-		}
-		s1, h1 := measure()
-		b.ReportMetric(float64(s1-s0)/n, "stack-B/session")
-		b.ReportMetric(float64(h1-h0)/n, "heap-B/session")
-		for _, c := range conns {
-			c.CloseNow()
-		}
-		eio.Shutdown(ctx)
+		stack, heap := idlemem.Measure(b, hs.URL+"/?EIO=4&transport=websocket", 2000,
+			func(ctx context.Context, c *websocket.Conn) error {
+				_, _, err := c.Read(ctx) // open
+				return err
+			})
+		b.ReportMetric(stack, "stack-B/session")
+		b.ReportMetric(heap, "heap-B/session")
+		eio.Shutdown(context.Background())
 		hs.Close()
 	}
 }

@@ -28,14 +28,14 @@ type Session struct {
 	reason    CloseReason
 	closeErr  error
 	queue     []Frame
-	queued    int           // bytes in queue
-	wake      chan struct{} // wakes the WebSocket writer: frames queued or state changed
-	pollWake  chan struct{} // wakes a pending poll, likewise
-	getActive bool          // a polling GET is pending
-	postBusy  bool          // a polling POST is being processed
-	probing   bool          // a WebSocket is being probed for an upgrade
-	ws        *websocket.Conn
-	out       *wsNetConn // set with ws when frames are written to the socket directly (wsconn.go)
+	queued    int             // bytes in queue
+	wake      chan struct{}   // wakes the WebSocket writer: frames queued or state changed
+	pollWake  chan struct{}   // wakes a pending poll, likewise
+	getActive bool            // a polling GET is pending
+	postBusy  bool            // a polling POST is being processed
+	probing   bool            // a WebSocket is being probed for an upgrade
+	ws        *websocket.Conn // the WebSocket, when the library reads and writes it
+	out       *wsNetConn      // the WebSocket, when this package does (wsconn.go)
 	timer     *time.Timer
 	timerGen  uint64
 	waitPong  bool
@@ -245,26 +245,23 @@ func (s *Session) close(reason CloseReason, err error) {
 	linger := s.transport == TransportPolling && (reason == ReasonForcedClose || reason == ReasonTransportClose)
 	s.lingering = linger
 	ws, out := s.ws, s.out
-	if ws != nil && out != nil && reason == ReasonForcedClose {
-		s.wg.Add(1) // the closing goroutine below
-	}
 	s.mu.Unlock()
 	s.signal()
-	if ws != nil {
-		if reason == ReasonForcedClose {
-			// What is written goes out before the close frame; the writer
-			// goroutine, or this one, closes. This bounds a stuck peer.
-			time.AfterFunc(closeGrace, func() { _ = ws.CloseNow() })
-			if out != nil {
-				go func() {
-					defer s.wg.Done()
-					out.waitDrained(closeGrace)
-					_ = ws.Close(websocket.StatusNormalClosure, "")
-				}()
-			}
-		} else {
-			_ = ws.CloseNow()
-		}
+	switch {
+	case out != nil && reason == ReasonForcedClose:
+		// The close frame follows what is written or pending; the reader
+		// closes the socket on the peer's answer, or this timer does, which
+		// bounds a stuck peer.
+		out.writeClose(closeNormal, "")
+		time.AfterFunc(closeGrace, func() { _ = out.Close() })
+	case out != nil:
+		_ = out.Close()
+	case ws != nil && reason == ReasonForcedClose:
+		// What is queued goes out before the close frame: the writer
+		// goroutine closes. This bounds a stuck peer.
+		time.AfterFunc(closeGrace, func() { _ = ws.CloseNow() })
+	case ws != nil:
+		_ = ws.CloseNow()
 	}
 
 	if linger {

@@ -7,15 +7,60 @@ import (
 	"io"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/coder/websocket"
 )
 
-// wsConn is an accepted WebSocket: the library's connection and, when the
-// socket could be wrapped (see wsconn.go), the wrapper frames are written to.
+// wsConn is an accepted WebSocket: either the library's connection, or (see
+// wsconn.go and wsread.go) a plain socket that this package reads and writes
+// itself once the library has done the handshake.
 type wsConn struct {
-	*websocket.Conn
-	out *wsNetConn // nil: frames are written by the library, from a writer goroutine
+	ws  *websocket.Conn // TLS or permessage-deflate: the library reads and writes
+	out *wsNetConn      // otherwise
+}
+
+// closeNow ends the connection without a close handshake.
+func (c wsConn) closeNow() {
+	if c.out != nil {
+		_ = c.out.Close()
+		return
+	}
+	_ = c.ws.CloseNow()
+}
+
+// close ends a connection no session reads, with a close frame of code and
+// reason; it waits for the peer's answer (the library) or lets a goroutine
+// do so (out), at most closeGrace.
+func (c wsConn) close(code websocket.StatusCode, reason string) {
+	if c.out != nil {
+		c.out.closeAfterPeer(int(code), reason, closeGrace)
+		return
+	}
+	_ = c.ws.Close(code, reason)
+}
+
+// expect reads one text message and reports whether it is want. Reads fail
+// once ctx is done.
+func (c wsConn) expect(ctx context.Context, want string) bool {
+	if c.out == nil {
+		typ, data, err := c.ws.Read(ctx)
+		return err == nil && typ == websocket.MessageText && string(data) == want
+	}
+	if d, ok := ctx.Deadline(); ok {
+		_ = c.out.SetReadDeadline(d)
+		defer c.out.SetReadDeadline(time.Time{})
+	}
+	bin, data, err := c.out.readMessage(len(want))
+	return err == nil && !bin && string(data) == want
+}
+
+// writeText writes one text message.
+func (c wsConn) writeText(ctx context.Context, s string) error {
+	if c.out != nil {
+		return c.out.writeFrames([]Frame{{Data: []byte(s)}}, false)
+	}
+	return c.ws.Write(ctx, websocket.MessageText, []byte(s))
 }
 
 // acceptWebSocket completes the WebSocket handshake. On failure the response
@@ -33,8 +78,15 @@ func (s *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (wsConn
 	if err != nil {
 		return wsConn{}, err
 	}
+	if hw.nc != nil {
+		// The library's Conn is not used again. Closing it clears its
+		// finalizer (the Conn is part of a cycle, which a finalizer keeps
+		// from ever being collected); the socket is not closed.
+		_ = c.CloseNow()
+		return wsConn{out: hw.nc}, nil
+	}
 	c.SetReadLimit(int64(s.opts.MaxHTTPBufferSize))
-	return wsConn{Conn: c, out: hw.nc}, nil
+	return wsConn{ws: c}, nil
 }
 
 // serveWebSocket serves a session that starts on WebSocket (no polling).
@@ -45,7 +97,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, _ *Sessi
 	}
 	ss := s.newSession(r, TransportWebSocket)
 	if ss == nil {
-		_ = c.Close(websocket.StatusGoingAway, "server shutting down")
+		c.close(websocket.StatusGoingAway, "server shutting down")
 		return
 	}
 	ss.runWebSocket(c)
@@ -68,7 +120,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ss *Session) {
 		// Already upgraded, upgrading, or closed: like Node, accept the
 		// WebSocket and close it at once; the session is not affected.
 		if c, err := s.acceptWebSocket(w, r); err == nil {
-			_ = c.Close(websocket.StatusPolicyViolation, "session already has a websocket")
+			c.close(websocket.StatusPolicyViolation, "session already has a websocket")
 		}
 		return
 	}
@@ -87,9 +139,9 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ss *Session) {
 	// Reads fail, and close the WebSocket, when the upgrade takes too long.
 	ctx, cancel := context.WithTimeout(context.Background(), s.opts.UpgradeTimeout)
 	defer cancel()
-	if !expectProbe(ctx, c.Conn, "2probe") {
+	if !c.expect(ctx, "2probe") {
 		endProbe()
-		_ = c.CloseNow()
+		c.closeNow()
 		return
 	}
 	// Upgrading before "3probe" goes out: once the client may know, a poll
@@ -98,14 +150,14 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ss *Session) {
 	ss.upgrading = true
 	ss.mu.Unlock()
 	ss.signal()
-	if c.Write(ctx, websocket.MessageText, []byte("3probe")) != nil {
+	if c.writeText(ctx, "3probe") != nil {
 		endProbe()
-		_ = c.CloseNow()
+		c.closeNow()
 		return
 	}
-	if !expectProbe(ctx, c.Conn, "5") {
+	if !c.expect(ctx, "5") {
 		endProbe()
-		_ = c.CloseNow()
+		c.closeNow()
 		return
 	}
 	ss.runWebSocket(c)
@@ -121,13 +173,13 @@ func (ss *Session) runWebSocket(c wsConn) {
 	ss.mu.Lock()
 	if ss.closed {
 		ss.mu.Unlock()
-		_ = c.CloseNow()
+		c.closeNow()
 		return
 	}
 	ss.transport = TransportWebSocket
 	ss.upgrading = false
 	ss.probing = false
-	ss.ws = c.Conn
+	ss.ws = c.ws
 	if c.out != nil {
 		// Frames are written by their senders from now on; what polling
 		// left queued goes first.
@@ -144,16 +196,48 @@ func (ss *Session) runWebSocket(c wsConn) {
 	}
 	ss.mu.Unlock()
 	ss.signal() // after an upgrade, the pending poll, if any, answers noop
-	if c.out == nil {
-		go ss.writeLoop(c.Conn)
+	if c.out != nil {
+		go ss.readDirect(c.out)
+		return
 	}
-	go ss.readLoop(c.Conn)
+	go ss.writeLoop(c.ws)
+	go ss.readLoop(c.ws)
 }
 
-// expectProbe reads one text frame and reports whether it is want.
-func expectProbe(ctx context.Context, c *websocket.Conn, want string) bool {
-	typ, data, err := c.Read(ctx)
-	return err == nil && typ == websocket.MessageText && string(data) == want
+// readDirect reads packets from a socket this package reads itself until it
+// ends, then closes the session and the socket.
+func (ss *Session) readDirect(c *wsNetConn) {
+	defer ss.wg.Done()
+	limit := ss.srv.opts.MaxHTTPBufferSize
+	for {
+		// Between messages, wait for data here, a few frames deep: a stack
+		// parked this shallow is halved by the GC (it keeps a stack that
+		// its goroutine uses a quarter of or more), so an idle session's
+		// goroutine goes back to the minimum stack once a message grew it.
+		var err error
+		if len(c.r) == 0 {
+			err = c.fill()
+		}
+		var bin bool
+		var data []byte
+		if err == nil {
+			bin, data, err = c.readMessage(limit)
+		}
+		if err != nil {
+			var ce *wsCloseError
+			if errors.As(err, &ce) {
+				ss.close(ReasonTransportClose, nil)
+			} else {
+				ss.close(ReasonTransportError, err)
+			}
+			_ = c.Close()
+			return
+		}
+		if !ss.onMessage(bin, data) {
+			_ = c.Close()
+			return
+		}
+	}
 }
 
 // readLoop reads packets until the WebSocket ends, then closes the session.
@@ -171,17 +255,25 @@ func (ss *Session) readLoop(c *websocket.Conn) {
 			ss.close(reason, err)
 			return
 		}
-		if typ == websocket.MessageBinary {
-			ss.onPacket(Packet{Type: PacketMessage, Data: data, Binary: true})
-			continue
-		}
-		p, err := DecodePacket(data)
-		if err != nil {
-			ss.close(ReasonParseError, err)
+		if !ss.onMessage(typ == websocket.MessageBinary, data) {
 			return
 		}
-		ss.onPacket(p)
 	}
+}
+
+// onMessage handles one WebSocket message; false when it ended the session.
+func (ss *Session) onMessage(binary bool, data []byte) bool {
+	if binary {
+		ss.onPacket(Packet{Type: PacketMessage, Data: data, Binary: true})
+		return true
+	}
+	p, err := DecodePacket(data)
+	if err != nil {
+		ss.close(ReasonParseError, err)
+		return false
+	}
+	ss.onPacket(p)
+	return true
 }
 
 // readBufs are scratch buffers for readMessage.

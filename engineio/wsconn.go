@@ -13,27 +13,26 @@ import (
 	"unsafe"
 )
 
-// A server WebSocket is read by github.com/coder/websocket, which buffers the
-// connection it hijacks with the two 4 KiB bufio buffers net/http hands out:
-// 8 KiB per connection for its whole life, most of an idle session's memory.
-// It would also write each message through its own locks and a writer
-// goroutine of ours. wsNetConn replaces both sides when the connection is a
-// plain TCP socket (anything with syscall.Conn; TLS and others keep the
-// standard path):
+// A server WebSocket on a plain socket (anything with syscall.Conn, without
+// permessage-deflate; TLS and compression keep github.com/coder/websocket
+// for the whole connection) is read and written by this package once the
+// library has performed the opening handshake. The library would buffer the
+// connection with net/http's two 4 KiB bufio buffers for its whole life,
+// read it through its own locks and a multi-reader, and write each message
+// through its locks and a writer goroutine of ours. Instead:
 //
-//   - Reading: the library gets a 16-byte bufio.Reader over wsNetConn, which
-//     reads the socket into a pooled buffer only once data is there (it waits
-//     for readability holding none) and gives it back when it is drained. An
-//     idle session holds no read buffer.
+//   - Reading (wsread.go): frames are parsed from a pooled buffer that is
+//     taken only once the socket is readable (the read waits holding none)
+//     and given back when drained. An idle session holds no read buffer and
+//     its goroutine waits a few frames deep.
 //   - Writing: frames are written by the goroutine that sends them, with one
 //     non-blocking write per batch. What the kernel does not take at once is
 //     kept in order and written by a goroutine that exists only while there
 //     is a backlog. There is no writer goroutine per session and no hand-off
 //     per message; a slow peer never blocks the sender.
 //
-// The library's own writes (pongs, close frames, "3probe") go through the
-// same ordered path: its bufio.Writer of 256 bytes takes a control frame
-// whole, so its frames are never split around ours.
+// Control frames (pongs, close frames) and "3probe" go through the same
+// ordered path; nothing is written after a close frame.
 
 // wsReadBufSize is the size of the pooled buffers a WebSocket is read into.
 const wsReadBufSize = 8 << 10
@@ -75,8 +74,18 @@ func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
 		nc.r = append([]byte(nil), b...)
 	}
 	h.nc = nc
-	return nc, bufio.NewReadWriter(bufio.NewReaderSize(nc, 16), bufio.NewWriterSize(nc, 256)), nil
+	// The library gets a connection it cannot use: it never reads or writes
+	// after the handshake (wsread.go does), and the finalizer of its
+	// discarded Conn must not close the socket.
+	return detachedConn{nc}, bufio.NewReadWriter(bufio.NewReaderSize(nc, 16), bufio.NewWriterSize(nc, 16)), nil
 }
+
+// detachedConn is the connection the WebSocket library is handed for a
+// socket it only performs the handshake on: closing it does nothing.
+type detachedConn struct{ net.Conn }
+
+// Close does nothing: the socket belongs to the session.
+func (detachedConn) Close() error { return nil }
 
 // wsNetConn is a hijacked TCP connection with lazy read buffers and
 // non-blocking, ordered writes. See the comment at the top of this file.
@@ -92,17 +101,18 @@ type wsNetConn struct {
 	rres   sysResult
 
 	// Write side.
-	wmu      sync.Mutex
-	pend     []byte        // bytes the kernel has not taken yet, in order
-	flushing bool          // a goroutine is writing pend
-	drained  chan struct{} // closed when the flushing goroutine ends
-	werr     error         // the first write error; every later write fails with it
-	onFail   func(error)   // told of a write error of the flushing goroutine
-	writeFn  func(fd uintptr) bool
-	wv       [][]byte        // what writeFn writes, under wmu
-	iov      []syscall.Iovec // writeFn's scratch
-	hdr      []byte          // writeFrames' scratch: the frame headers
-	wres     sysResult
+	wmu       sync.Mutex
+	pend      []byte        // bytes the kernel has not taken yet, in order
+	flushing  bool          // a goroutine is writing pend
+	drained   chan struct{} // closed when the flushing goroutine ends
+	werr      error         // the first write error; every later write fails with it
+	closeSent bool          // a close frame was written: nothing may follow it
+	onFail    func(error)   // told of a write error of the flushing goroutine
+	writeFn   func(fd uintptr) bool
+	wv        [][]byte        // what writeFn writes, under wmu
+	iov       []syscall.Iovec // writeFn's scratch
+	hdr       []byte          // writeFrames' scratch: the frame headers
+	wres      sysResult
 }
 
 // Read reads what the socket has, through a pooled buffer held only while it
@@ -232,6 +242,9 @@ func (c *wsNetConn) Write(p []byte) (int, error) {
 func (c *wsNetConn) writeFrames(frames []Frame, limit bool) error {
 	c.wmu.Lock()
 	defer c.wmu.Unlock()
+	if c.closeSent {
+		return ErrClosed
+	}
 	// The headers first, then the slices: c.hdr does not move meanwhile.
 	h := c.hdr[:0]
 	for _, f := range frames {

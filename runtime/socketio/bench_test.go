@@ -8,7 +8,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/siogen/siogen/engineio"
+	"github.com/siogen/siogen/internal/idlemem"
 	"github.com/siogen/siogen/runtime/parser"
 )
 
@@ -169,4 +172,34 @@ func firstID(srv *Server) string {
 		return info.ID
 	}
 	return ""
+}
+
+// BenchmarkIdleSockets connects 2000 Socket.IO clients over WebSocket (each
+// joins a room and has one handler, as in bench/) and reports what an idle
+// one costs the server after a GC: goroutine stacks, and the heap of both
+// sides (the clients are small: raw WebSocket connections).
+func BenchmarkIdleSockets(b *testing.B) {
+	for b.Loop() {
+		srv := NewServer(nil)
+		srv.OnConnection(func(s *Socket) {
+			_ = s.Join("r")
+			s.On("echo", func(e *Event) {})
+		})
+		hs := httptest.NewServer(srv)
+		stack, heap := idlemem.Measure(b, hs.URL+"/socket.io/?EIO=4&transport=websocket", 2000,
+			func(ctx context.Context, c *websocket.Conn) error {
+				if _, _, err := c.Read(ctx); err != nil { // open
+					return err
+				}
+				if err := c.Write(ctx, websocket.MessageText, []byte("40")); err != nil {
+					return err
+				}
+				_, _, err := c.Read(ctx) // CONNECT
+				return err
+			})
+		b.ReportMetric(stack, "stack-B/socket")
+		b.ReportMetric(heap, "heap-B/socket")
+		_ = srv.Shutdown(context.Background())
+		hs.Close()
+	}
 }
