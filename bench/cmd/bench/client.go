@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/siogen/siogen/bench/internal/floor"
 )
 
 // A proto is what the load generator speaks to a contender. The generator
@@ -30,11 +32,18 @@ const (
 
 func (p proto) socketIO() bool { return p >= pSIO5 }
 
-const payloadSize = 64
+// payloadSize: every contender's payload is one floor record (raw-tcp sends
+// the payload alone).
+const payloadSize = floor.RecordSize
+
+// pubEvent is the event a fan-out's publisher emits; the floors, which have
+// no events, get a publish record instead (floor.MarkPublish).
+const pubEvent = "pub"
 
 // epoch is the origin of the stamps carried in payloads: every payload starts
 // with '#' and 19 decimal digits, the nanoseconds from epoch to the moment the
-// message was meant to be sent (not when it was), padded with 'x' to 64 bytes.
+// message was meant to be sent (not when it was), padded with 'x' to 64 bytes
+// (a publish to a floor ends in 'P' instead: floor.MarkPublish).
 var epoch = time.Now()
 
 func now() int64 { return int64(time.Since(epoch)) }
@@ -162,14 +171,16 @@ func (c *client) send(ctx context.Context, event string, stamp int64) error {
 func (c *client) sendAck(ctx context.Context, event string, stamp, id int64) error {
 	b := c.out[:0]
 	switch c.p {
-	case pTCP:
+	case pTCP, pWS: // a record; the floor servers echo it or, a publish, write it to every connection
 		b = b[:payloadSize]
 		putStamp(b, stamp)
-		_, err := c.tcp.Write(b)
-		return err
-	case pWS:
-		b = b[:payloadSize]
-		putStamp(b, stamp)
+		if event == pubEvent {
+			floor.MarkPublish(b)
+		}
+		if c.p == pTCP {
+			_, err := c.tcp.Write(b)
+			return err
+		}
 	case pSIO5, pSIO3:
 		b = append(b, `42`...)
 		if id >= 0 {

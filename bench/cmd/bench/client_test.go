@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/siogen/siogen/bench/internal/floor"
 	"github.com/siogen/siogen/runtime/parser"
 	"github.com/siogen/siogen/runtime/socketio"
 )
@@ -115,5 +117,72 @@ func TestTransports(t *testing.T) {
 				}
 			})
 		}
+	}
+}
+
+// TestFloors drives the floor servers with the generator's client: an echo
+// comes back to its sender only, a publish goes to every connection (the
+// publisher's too), and over TCP a publish split across two writes, or
+// behind an echo request in one, is still told apart.
+func TestFloors(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go floor.ServeTCP(ln)
+	hs := httptest.NewServer(floor.WSHandler())
+	t.Cleanup(hs.Close)
+	for _, f := range []struct {
+		name, addr string
+		p          proto
+	}{{"raw-tcp", ln.Addr().String(), pTCP}, {"plain-ws", strings.TrimPrefix(hs.URL, "http://"), pWS}} {
+		t.Run(f.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			cs, err := dialAll(ctx, f.p, f.addr, 3, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeAll(cs)
+			expect := func(c *client, want int64) {
+				t.Helper()
+				if st, err := c.recv(ctx); err != nil || st != want {
+					t.Fatalf("got %d %v, want %d", st, err, want)
+				}
+			}
+			if err := cs[0].send(ctx, "echo", 11); err != nil {
+				t.Fatal(err)
+			}
+			expect(cs[0], 11)
+			if err := cs[1].send(ctx, pubEvent, 22); err != nil {
+				t.Fatal(err)
+			}
+			for _, c := range cs {
+				expect(c, 22) // and not the echo
+			}
+			if f.p != pTCP {
+				return
+			}
+			rec := func(stamp int64, pub bool) []byte {
+				b := make([]byte, payloadSize)
+				putStamp(b, stamp)
+				if pub {
+					floor.MarkPublish(b)
+				}
+				return b
+			}
+			both := append(rec(33, false), rec(44, true)...)
+			for _, part := range [][]byte{both[:10], both[10:100], both[100:]} {
+				if _, err := cs[2].tcp.Write(part); err != nil {
+					t.Fatal(err)
+				}
+				time.Sleep(20 * time.Millisecond) // separate reads on the server
+			}
+			expect(cs[2], 33)
+			for _, c := range cs {
+				expect(c, 44)
+			}
+		})
 	}
 }

@@ -81,19 +81,19 @@ func scenarios() []scenario {
 			run: func(s *server, c contender) (metrics, error) { return throughput(s, c.proto, 500, warm, dur, false) }},
 		{name: "throughput-ack-500", title: "Max acknowledgement throughput, 500 connections, closed loop: emit echoAck with an ack id, wait for the ACK, 64 B", est: 4500 * ms,
 			run: func(s *server, c contender) (metrics, error) { return throughput(s, c.proto, 500, warm, dur, true) }},
-		{name: "fanout-1k", title: "Fan-out: 20 events/s to one room of 1000 clients (20k deliveries/s), 64 B", est: 5 * sec,
+		{name: "fanout-1k", title: "Fan-out: 20 events/s to one room of 1000 clients (20k deliveries/s), 64 B", floors: true, est: 5 * sec,
 			run: func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 1000, 20, warm, dur) }},
-		{name: "fanout-5k", title: "Fan-out: 4 events/s to one room of 5000 clients (20k deliveries/s), 64 B", est: 7 * sec,
+		{name: "fanout-5k", title: "Fan-out: 4 events/s to one room of 5000 clients (20k deliveries/s), 64 B", floors: true, est: 7 * sec,
 			run: func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 5000, 4, warm, dur) }},
-		{name: "fanout-10k", title: "Fan-out: 2 events/s to one room of 10 000 clients (20k deliveries/s), 64 B", est: 9 * sec,
+		{name: "fanout-10k", title: "Fan-out: 2 events/s to one room of 10 000 clients (20k deliveries/s), 64 B", floors: true, est: 9 * sec,
 			run: func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 10000, 2, warm, dur) }},
-		{name: "fanout-10kx5", title: "Fan-out, the issue's target: 5 events/s to one room of 10 000 clients (50k deliveries/s), 64 B", est: 9 * sec,
+		{name: "fanout-10kx5", title: "Fan-out, the issue's target: 5 events/s to one room of 10 000 clients (50k deliveries/s), 64 B", floors: true, est: 9 * sec,
 			run: func(s *server, c contender) (metrics, error) { return fanout(s, c.proto, 10000, 5, warm, dur) }},
-		{name: "fanout-sat-1k", title: "Fan-out saturation: one room of 1000 clients, the publish rate raised step by step (10k deliveries/s, ×1.5 a step) until p99 ≥ 500 ms or a delivery is lost", est: 13 * sec,
+		{name: "fanout-sat-1k", title: "Fan-out saturation: one room of 1000 clients, the publish rate raised step by step (10k deliveries/s, ×1.5 a step) until p99 ≥ 500 ms or a delivery is lost", floors: true, est: 13 * sec,
 			run: func(s *server, c contender) (metrics, error) {
 				return fanoutSaturation(s, c.proto, 1000, satWarm, satDur)
 			}},
-		{name: "fanout-sat-10k", title: "Fan-out saturation: one room of 10 000 clients, the publish rate raised step by step (10k deliveries/s, ×1.5 a step) until p99 ≥ 500 ms or a delivery is lost", est: 15 * sec,
+		{name: "fanout-sat-10k", title: "Fan-out saturation: one room of 10 000 clients, the publish rate raised step by step (10k deliveries/s, ×1.5 a step) until p99 ≥ 500 ms or a delivery is lost", floors: true, est: 15 * sec,
 			run: func(s *server, c contender) (metrics, error) {
 				return fanoutSaturation(s, c.proto, 10000, satWarm, satDur)
 			}},

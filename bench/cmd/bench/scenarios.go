@@ -320,7 +320,7 @@ func (f *fanRun) step(ctx context.Context, pub *client, rate float64, warm, dur,
 		defer close(done)
 		for next := w.start; next < w.end; next += interval {
 			sleepUntil(next)
-			if pub.send(ctx, "pub", next) != nil {
+			if pub.send(ctx, pubEvent, next) != nil {
 				return
 			}
 			if w.in(next) {

@@ -19,7 +19,7 @@ import (
 type contender struct {
 	name  string
 	proto proto
-	floor bool // a floor: echo scenarios only
+	floor bool // a floor: echo, fan-out and idle scenarios only (scenario.floors)
 	args  func(dir, addr string) []string
 	env   []string
 }

@@ -1,18 +1,18 @@
-// Command floor-server is the floor of the benchmark suite: an echo server
-// that does no protocol work. -mode tcp echoes bytes on a TCP connection;
-// -mode ws echoes each message of a plain WebSocket (github.com/coder/websocket).
+// Command floor-server is the floor of the benchmark suite: a server that
+// does no protocol work (package bench/internal/floor). -mode tcp echoes
+// 64-byte records on TCP connections; -mode ws echoes each message of a plain
+// WebSocket (github.com/coder/websocket). In both, a publish record is
+// written to every connection instead (the fan-out scenarios).
 package main
 
 import (
-	"context"
 	"flag"
 	"log"
 	"net"
 	"net/http"
 
-	"github.com/coder/websocket"
-
 	"github.com/siogen/siogen/bench/internal/ctl"
+	"github.com/siogen/siogen/bench/internal/floor"
 )
 
 func main() {
@@ -27,45 +27,9 @@ func main() {
 		if err != nil {
 			log.Fatal(err)
 		}
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				log.Fatal(err)
-			}
-			go func() {
-				defer c.Close()
-				buf := make([]byte, 4096)
-				for {
-					n, err := c.Read(buf)
-					if err != nil {
-						return
-					}
-					if _, err := c.Write(buf[:n]); err != nil {
-						return
-					}
-				}
-			}()
-		}
+		log.Fatal(floor.ServeTCP(ln))
 	case "ws":
-		h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			c, err := websocket.Accept(w, r, &websocket.AcceptOptions{CompressionMode: websocket.CompressionDisabled})
-			if err != nil {
-				return
-			}
-			defer c.CloseNow()
-			c.SetReadLimit(1 << 20)
-			ctx := context.Background()
-			for {
-				typ, msg, err := c.Read(ctx)
-				if err != nil {
-					return
-				}
-				if err := c.Write(ctx, typ, msg); err != nil {
-					return
-				}
-			}
-		})
-		log.Fatal(http.ListenAndServe(*addr, h))
+		log.Fatal(http.ListenAndServe(*addr, floor.WSHandler()))
 	default:
 		log.Fatalf("unknown mode %q", *mode)
 	}
