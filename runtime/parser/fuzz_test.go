@@ -43,6 +43,18 @@ func checkReencode(t *testing.T, c Codec, p *Packet) {
 	for i := range p.Data {
 		var x any
 		_ = p.Data[i].Decode(&x) // must not panic
+		checkStringDecode(t, p.Data[i], x)
+	}
+}
+
+// checkStringDecode checks Decode's fast path into *string against the
+// generic decode of the same value into an interface (x).
+func checkStringDecode(t *testing.T, v Value, x any) {
+	t.Helper()
+	var s string
+	err := v.Decode(&s)
+	if want, ok := x.(string); ok && (err != nil || s != want) {
+		t.Fatalf("Decode(*string) of %v: %q, %v; Decode(*any) gives %q", v, s, err, want)
 	}
 }
 

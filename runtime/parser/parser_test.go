@@ -572,3 +572,33 @@ func TestPacketHelpers(t *testing.T) {
 	}
 	var _ engineio.Frame
 }
+
+func TestDecodeString(t *testing.T) {
+	mp := func(b ...byte) Value { return Value{kind: kindMsgpack, raw: b} }
+	tests := []struct {
+		name string
+		v    Value
+		want string
+		err  bool
+	}{
+		{"JSON plain", RawJSON([]byte(`"héllo"`)), "héllo", false},
+		{"JSON escapes", RawJSON([]byte(`"a\"b\u00e9\n"`)), "a\"bé\n", false},
+		{"JSON invalid UTF-8", RawJSON([]byte("\"a\xffb\"")), "a\ufffdb", false},
+		{"JSON number", RawJSON([]byte(`12`)), "", true},
+		{"JSON null", RawJSON([]byte(`null`)), "", false},
+		{"msgpack fixstr", mp(0xa2, 'h', 'i'), "hi", false},
+		{"msgpack str8", mp(0xd9, 3, 'a', 'b', 'c'), "abc", false},
+		{"msgpack int", mp(0x05), "", true},
+		{"Go string", ValueOf("go"), "go", false},
+		{"Go int", ValueOf(3), "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var s string
+			err := tt.v.Decode(&s)
+			if (err != nil) != tt.err || s != tt.want {
+				t.Fatalf("got %q, %v; want %q (error: %v)", s, err, tt.want, tt.err)
+			}
+		})
+	}
+}

@@ -141,9 +141,17 @@ func (v Value) Decode(dst any) error {
 	if dst == nil {
 		return fmt.Errorf("%w: Decode(nil)", ErrUnsupportedValue)
 	}
-	if p, ok := dst.(*Value); ok {
+	switch p := dst.(type) {
+	case *Value:
 		*p = v
 		return nil
+	case *string:
+		// The common argument: no reflection when it is a plain string
+		// (same result as the decoders; anything else goes to them).
+		if s, ok := v.AsString(); ok {
+			*p = s
+			return nil
+		}
 	}
 	switch v.kind {
 	case kindJSON:
