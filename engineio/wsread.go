@@ -138,9 +138,11 @@ func unmask(key [4]byte, b []byte) {
 // returned as a *wsProtocolError.
 func (c *wsNetConn) readMessage(limit int) (bin bool, data []byte, err error) {
 	bin, data, err = c.readFrames(limit)
-	var pe *wsProtocolError
-	if errors.As(err, &pe) {
-		c.writeClose(pe.Code, pe.Msg)
+	if err != nil {
+		var pe *wsProtocolError // declared here: it escapes, on this path only
+		if errors.As(err, &pe) {
+			c.writeClose(pe.Code, pe.Msg)
+		}
 	}
 	return bin, data, err
 }

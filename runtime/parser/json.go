@@ -324,6 +324,12 @@ func decodeJSONPayload(p *Packet, payload []byte, nAtt int) error {
 
 // checkEventName accepts a number or a string that is not reserved.
 func checkEventName(v Value) error {
+	if b, ok := v.plainString(); ok { // the usual case: nothing to allocate
+		if reservedEvent(string(b)) {
+			return fmt.Errorf("%w: reserved event name %q", ErrInvalidPayload, b)
+		}
+		return nil
+	}
 	if name, ok := v.AsString(); ok {
 		if reservedEvent(name) {
 			return fmt.Errorf("%w: reserved event name %q", ErrInvalidPayload, name)

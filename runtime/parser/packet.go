@@ -17,6 +17,7 @@ package parser
 import (
 	"errors"
 	"strconv"
+	"sync"
 
 	"github.com/siogen/siogen/engineio"
 )
@@ -107,7 +108,43 @@ func (p *Packet) EventName() (name string, ok bool) {
 	if p.Type.base() != Event || len(p.Data) == 0 {
 		return "", false
 	}
+	if b, ok := p.Data[0].plainString(); ok {
+		return intern(b), true
+	}
 	return p.Data[0].AsString()
+}
+
+// names holds the event names EventName has returned: an application has a
+// few, and each incoming event would otherwise allocate its name again.
+var names = struct {
+	sync.RWMutex
+	m map[string]string
+}{m: map[string]string{}}
+
+// Bounds of names: peers choose event names.
+const (
+	maxInterned    = 4096
+	maxInternedLen = 64
+)
+
+// intern returns b as a string, from names when it is there.
+func intern(b []byte) string {
+	if len(b) > maxInternedLen {
+		return string(b)
+	}
+	names.RLock()
+	s, ok := names.m[string(b)]
+	names.RUnlock()
+	if ok {
+		return s
+	}
+	s = string(b)
+	names.Lock()
+	if len(names.m) < maxInterned {
+		names.m[s] = s
+	}
+	names.Unlock()
+	return s
 }
 
 // Args returns the event arguments of an Event packet (Data without the

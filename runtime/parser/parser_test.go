@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -600,5 +601,42 @@ func TestDecodeString(t *testing.T) {
 				t.Fatalf("got %q, %v; want %q (error: %v)", s, err, tt.want, tt.err)
 			}
 		})
+	}
+}
+
+func TestEventNameInterned(t *testing.T) {
+	for _, codec := range []Codec{JSON, MessagePack} {
+		frames, err := codec.Encode(NewEvent("/", "chat message", "hi"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := frames[0].Data
+		if !frames[0].Binary {
+			data = data[1:] // the Engine.IO message type
+		}
+		p, err := codec.NewDecoder(DecoderOptions{}).Add(data, frames[0].Binary)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if name, ok := p.EventName(); !ok || name != "chat message" {
+			t.Fatalf("%v: EventName %q %v", codec, name, ok)
+		}
+		if n := testing.AllocsPerRun(100, func() { _, _ = p.EventName() }); n != 0 {
+			t.Errorf("%v: EventName allocates %v times for a known name", codec, n)
+		}
+	}
+	// Long names are not kept; the table is bounded.
+	long := strings.Repeat("n", maxInternedLen+1)
+	if got := intern([]byte(long)); got != long {
+		t.Fatalf("long name %q", got)
+	}
+	for i := range maxInterned + 10 {
+		_ = intern([]byte("name-" + strconv.Itoa(i)))
+	}
+	names.RLock()
+	n, _, kept := len(names.m), 0, names.m[long]
+	names.RUnlock()
+	if n > maxInterned || kept != "" {
+		t.Fatalf("%d names kept (bound %d), long name kept: %v", n, maxInterned, kept != "")
 	}
 }

@@ -112,23 +112,34 @@ func (v Value) AsString() (s string, ok bool) {
 	case kindGo:
 		s, ok = v.v.(string)
 		return s, ok
-	case kindJSON:
+	case kindJSON, kindMsgpack:
+		if b, ok := v.plainString(); ok {
+			return string(b), true
+		}
 		r := v.raw
-		if len(r) < 2 || r[0] != '"' {
-			return "", false
-		}
-		if bytes.IndexByte(r, '\\') < 0 && utf8.Valid(r) {
-			return string(r[1 : len(r)-1]), true
-		}
-		if json.Unmarshal(r, &s) != nil {
+		if v.kind == kindMsgpack || len(r) < 2 || r[0] != '"' || json.Unmarshal(r, &s) != nil {
 			return "", false
 		}
 		return s, true
-	case kindMsgpack:
-		b, ok := mpString(v.raw)
-		return string(b), ok
 	}
 	return "", false
+}
+
+// plainString returns the bytes of a string value that needs no decoding (a
+// JSON string without escapes, in valid UTF-8, or a MessagePack str), without
+// copying them.
+func (v Value) plainString() ([]byte, bool) {
+	switch v.kind {
+	case kindJSON:
+		r := v.raw
+		if len(r) < 2 || r[0] != '"' || bytes.IndexByte(r, '\\') >= 0 || !utf8.Valid(r) {
+			return nil, false
+		}
+		return r[1 : len(r)-1], true
+	case kindMsgpack:
+		return mpString(v.raw)
+	}
+	return nil, false
 }
 
 // Decode decodes v into dst, a non-nil pointer, as encoding/json (JSON codec)

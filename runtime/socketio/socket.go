@@ -620,13 +620,18 @@ func (p *workerPool) do(fn func()) {
 	go p.work(fn)
 }
 
-// workerIdleTime is how long an idle worker waits for work before it ends.
+// workerIdleTime is how long an idle worker waits for work before it ends
+// (up to twice that: see work).
 const workerIdleTime = 10 * time.Second
 
 func (p *workerPool) work(fn func()) {
 	ch := make(chan func())
+	// The timer is not reset for every task: when it fires, a worker that
+	// ran something since it last fired waits one more period. An idle
+	// worker ends after one to two periods.
 	timer := time.NewTimer(workerIdleTime)
 	defer timer.Stop()
+	used := true
 	for {
 		fn()
 		p.mu.Lock()
@@ -636,10 +641,16 @@ func (p *workerPool) work(fn func()) {
 		}
 		p.idle = append(p.idle, ch)
 		p.mu.Unlock()
-		timer.Reset(workerIdleTime)
+	wait:
 		select {
 		case fn = <-ch:
+			used = true
 		case <-timer.C:
+			if used {
+				used = false
+				timer.Reset(workerIdleTime)
+				goto wait
+			}
 			p.mu.Lock()
 			for i, c := range p.idle {
 				if c == ch {
@@ -650,6 +661,7 @@ func (p *workerPool) work(fn func()) {
 			}
 			p.mu.Unlock()
 			fn = <-ch // taken meanwhile: its work is on the way
+			timer.Reset(workerIdleTime)
 		}
 	}
 }
