@@ -243,7 +243,10 @@ func appendErrorJSON(b []byte, code ErrorCode, msg string) []byte {
 // newSession registers a new session on transport and runs the connect
 // callback. It returns nil when the server is shutting down.
 func (s *Server) newSession(r *http.Request, transport Transport) *Session {
-	req := r.Clone(context.Background())
+	// A shallow copy: net/http gives every request its own Header and URL
+	// and does not touch them after the handler returns, so they are kept
+	// as they are rather than deep-copied for every session.
+	req := r.WithContext(context.Background())
 	req.Body = http.NoBody
 	ctx, cancel := context.WithCancel(context.Background())
 	ss := &Session{

@@ -197,7 +197,7 @@ func (ss *Session) runWebSocket(c wsConn) {
 	ss.mu.Unlock()
 	ss.signal() // after an upgrade, the pending poll, if any, answers noop
 	if c.out != nil {
-		go ss.readDirect(c.out)
+		go ss.readDirect(c.out, false)
 		return
 	}
 	go ss.writeLoop(c.ws)
@@ -205,18 +205,29 @@ func (ss *Session) runWebSocket(c wsConn) {
 }
 
 // readDirect reads packets from a socket this package reads itself until it
-// ends, then closes the session and the socket.
-func (ss *Session) readDirect(c *wsNetConn) {
+// ends, then closes the session and the socket. fresh is false for the
+// session's first reading goroutine: see below.
+func (ss *Session) readDirect(c *wsNetConn, fresh bool) {
 	defer ss.wg.Done()
 	limit := ss.srv.opts.MaxHTTPBufferSize
+	handled := false
 	for {
-		// Between messages, wait for data here, a few frames deep: a stack
-		// parked this shallow is halved by the GC (it keeps a stack that
-		// its goroutine uses a quarter of or more), so an idle session's
-		// goroutine goes back to the minimum stack once a message grew it.
 		var err error
 		if len(c.r) == 0 {
-			err = c.fill()
+			if handled && !fresh {
+				// The first messages (a Socket.IO CONNECT, its middlewares
+				// and handlers) grow this goroutine's stack, and a goroutine
+				// parked in the poller keeps a grown stack for good: the GC
+				// halves a stack only while less than a quarter of it is in
+				// use, and the poller's frames and the guard take more than
+				// that of 4 KiB. So once, the first time the socket runs
+				// dry, reading goes on in a new goroutine with the smallest
+				// stack: an idle session costs 2 KiB less.
+				ss.wg.Add(1)
+				go ss.readDirect(c, true)
+				return
+			}
+			err = c.fill() // wait for data here, not deeper
 		}
 		var bin bool
 		var data []byte
@@ -237,6 +248,7 @@ func (ss *Session) readDirect(c *wsNetConn) {
 			_ = c.Close()
 			return
 		}
+		handled = true
 	}
 }
 
