@@ -458,3 +458,60 @@ func TestRefusedSocketLeavesNoRooms(t *testing.T) {
 		t.Fatalf("a refused socket is still in rooms %v", rooms)
 	}
 }
+
+func TestOwnRoomMembership(t *testing.T) {
+	// A socket's own room is kept apart from the others (memory_adapter.go);
+	// it must behave like any room: listed, left, joined by another socket.
+	srv := NewServer(nil)
+	conns := inProcess(t, srv, 3)
+	a := srv.Of("/").Adapter().(*MemoryAdapter)
+	var ids []string
+	for _, info := range a.LocalFetchSockets(BroadcastOptions{}) {
+		ids = append(ids, info.ID)
+	}
+	slices.Sort(ids)
+	x, y, z := ids[0], ids[1], ids[2]
+	a.AddAll(y, Room(x)) // y joins the room named after x
+	reach := func(opts BroadcastOptions) []string {
+		var got []string
+		for _, s := range a.recipients(opts) {
+			got = append(got, s.ID())
+		}
+		slices.Sort(got)
+		return got
+	}
+	tests := []struct {
+		name string
+		opts BroadcastOptions
+		want []string
+	}{
+		{"own room and a guest", BroadcastOptions{Rooms: []Room{Room(x)}}, []string{x, y}},
+		{"two own rooms", BroadcastOptions{Rooms: []Room{Room(x), Room(z)}}, []string{x, y, z}},
+		{"except an own room", BroadcastOptions{Except: []Room{Room(x)}}, []string{z}},
+		{"own room except another", BroadcastOptions{Rooms: []Room{Room(x)}, Except: []Room{Room(y)}}, []string{x}},
+	}
+	for _, tt := range tests {
+		if got := reach(tt.opts); !slices.Equal(got, tt.want) {
+			t.Errorf("%s: %v, want %v", tt.name, got, tt.want)
+		}
+	}
+	if rooms := a.Rooms(); !slices.Equal(rooms, []Room{Room(x), Room(y), Room(z)}) {
+		t.Errorf("Rooms %v", rooms)
+	}
+	a.Del(x, Room(x)) // x leaves its own room; y stays in it
+	if got := reach(BroadcastOptions{Rooms: []Room{Room(x)}}); !slices.Equal(got, []string{y}) {
+		t.Errorf("after x left its room: %v, want [%s]", got, y)
+	}
+	if rooms := a.SocketRooms(x); len(rooms) != 0 {
+		t.Errorf("x is still in %v", rooms)
+	}
+	a.Del(y, Room(x))
+	if rooms := a.Rooms(); !slices.Equal(rooms, []Room{Room(y), Room(z)}) {
+		t.Errorf("Rooms after both left %s: %v", x, rooms)
+	}
+	a.DelAll(z)
+	if got := reach(BroadcastOptions{Rooms: []Room{Room(z)}}); len(got) != 0 {
+		t.Errorf("z's room after DelAll: %v", got)
+	}
+	_ = conns
+}

@@ -22,6 +22,10 @@ import (
 type MemoryAdapter struct {
 	nsp *Namespace
 
+	// Every socket is in a room named by its id, alone as a rule: that
+	// membership is kept in sids only (a map per socket in rooms would be
+	// most of an idle socket's adapter memory); rooms holds every other
+	// membership. members combines them.
 	mu    sync.RWMutex
 	rooms map[Room]map[string]struct{}
 	sids  map[string]map[Room]struct{}
@@ -69,6 +73,9 @@ func (a *MemoryAdapter) AddAll(id string, rooms ...Room) {
 	}
 	for _, r := range rooms {
 		set[r] = struct{}{}
+		if r == Room(id) {
+			continue // its own room: see the type
+		}
 		m := a.rooms[r]
 		if m == nil {
 			m = make(map[string]struct{})
@@ -87,6 +94,9 @@ func (a *MemoryAdapter) Del(id string, room Room) {
 }
 
 func (a *MemoryAdapter) delFromRoom(id string, room Room) {
+	if room == Room(id) {
+		return // kept in sids only
+	}
 	if m := a.rooms[room]; m != nil {
 		delete(m, id)
 		if len(m) == 0 {
@@ -121,12 +131,31 @@ func (a *MemoryAdapter) SocketRooms(id string) []Room {
 func (a *MemoryAdapter) Rooms() []Room {
 	a.mu.RLock()
 	defer a.mu.RUnlock()
-	out := make([]Room, 0, len(a.rooms))
+	out := make([]Room, 0, len(a.rooms)+len(a.sids))
 	for r := range a.rooms {
 		out = append(out, r)
 	}
+	for id, set := range a.sids {
+		if _, in := set[Room(id)]; in {
+			if _, listed := a.rooms[Room(id)]; !listed {
+				out = append(out, Room(id))
+			}
+		}
+	}
 	slices.Sort(out)
 	return out
+}
+
+// members calls fn for every socket id in room r. a.mu is held.
+func (a *MemoryAdapter) members(r Room, fn func(id string)) {
+	if set, ok := a.sids[string(r)]; ok {
+		if _, in := set[r]; in {
+			fn(string(r)) // the socket whose own room it is
+		}
+	}
+	for id := range a.rooms[r] {
+		fn(id)
+	}
 }
 
 // AllRooms implements Adapter: with one node, the local rooms.
@@ -139,24 +168,22 @@ func (a *MemoryAdapter) recipients(opts BroadcastOptions) []*Socket {
 	if len(opts.Except) > 0 {
 		except = make(map[string]struct{})
 		for _, r := range opts.Except {
-			for id := range a.rooms[r] {
-				except[id] = struct{}{}
-			}
+			a.members(r, func(id string) { except[id] = struct{}{} })
 		}
 	}
 	var ids []string
 	if len(opts.Rooms) > 0 {
 		seen := make(map[string]struct{})
 		for _, r := range opts.Rooms {
-			for id := range a.rooms[r] {
+			a.members(r, func(id string) {
 				if _, dup := seen[id]; dup {
-					continue
+					return
 				}
 				seen[id] = struct{}{}
 				if _, no := except[id]; !no {
 					ids = append(ids, id)
 				}
-			}
+			})
 		}
 	}
 	a.mu.RUnlock()
