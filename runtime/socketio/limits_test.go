@@ -515,3 +515,37 @@ func TestOwnRoomMembership(t *testing.T) {
 	}
 	_ = conns
 }
+
+func TestHandlerSet(t *testing.T) {
+	// Past maxHandlerList names the set turns into a map; handlers keep
+	// their order and names either side of the switch are found.
+	for _, names := range []int{1, maxHandlerList, maxHandlerList + 1, 3 * maxHandlerList} {
+		var h handlerSet
+		calls := map[string][]int{}
+		for round := range 2 {
+			for i := range names {
+				name := "ev" + strconv.Itoa(i)
+				h.add(name, func(*Event) { calls[name] = append(calls[name], round) })
+			}
+		}
+		for i := range names {
+			name := "ev" + strconv.Itoa(i)
+			fns := h.get(name)
+			if len(fns) != 2 {
+				t.Fatalf("%d names: %s has %d handlers", names, name, len(fns))
+			}
+			for _, fn := range fns {
+				fn(nil)
+			}
+			if !slices.Equal(calls[name], []int{0, 1}) {
+				t.Fatalf("%d names: %s ran %v", names, name, calls[name])
+			}
+		}
+		if h.get("missing") != nil {
+			t.Fatalf("%d names: a missing name has handlers", names)
+		}
+		if (h.m != nil) != (names > maxHandlerList) {
+			t.Fatalf("%d names: map %v", names, h.m != nil)
+		}
+	}
+}

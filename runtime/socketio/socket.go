@@ -71,7 +71,7 @@ type Socket struct {
 	mu          sync.Mutex
 	connected   bool
 	data        any
-	handlers    map[string][]func(*Event)
+	handlers    handlerSet
 	anyIn       []func(*Event)
 	anyOut      []func(event string, args []parser.Value)
 	hasAnyOut   atomic.Bool // len(anyOut) > 0, read without the lock per packet
@@ -130,11 +130,59 @@ func (s *Socket) SetData(v any) {
 // run in order.
 func (s *Socket) On(event string, fn func(*Event)) {
 	s.mu.Lock()
-	if s.handlers == nil {
-		s.handlers = make(map[string][]func(*Event))
-	}
-	s.handlers[event] = append(s.handlers[event], fn)
+	s.handlers.add(event, fn)
 	s.mu.Unlock()
+}
+
+// handlerSet holds a socket's handlers by event name: a list while there are
+// few names (a map costs an idle socket a few hundred bytes), a map beyond.
+type handlerSet struct {
+	list []namedHandlers
+	m    map[string][]func(*Event)
+}
+
+type namedHandlers struct {
+	name string
+	fns  []func(*Event)
+}
+
+// maxHandlerList is the number of names a handlerSet lists before it maps.
+const maxHandlerList = 8
+
+func (h *handlerSet) add(name string, fn func(*Event)) {
+	if h.m != nil {
+		h.m[name] = append(h.m[name], fn)
+		return
+	}
+	for i := range h.list {
+		if h.list[i].name == name {
+			h.list[i].fns = append(h.list[i].fns, fn)
+			return
+		}
+	}
+	if len(h.list) < maxHandlerList {
+		h.list = append(h.list, namedHandlers{name, []func(*Event){fn}})
+		return
+	}
+	h.m = make(map[string][]func(*Event), len(h.list)+1)
+	for _, e := range h.list {
+		h.m[e.name] = e.fns
+	}
+	h.m[name] = []func(*Event){fn}
+	h.list = nil
+}
+
+// get returns the handlers of name. The caller must not append to them.
+func (h *handlerSet) get(name string) []func(*Event) {
+	if h.m != nil {
+		return h.m[name]
+	}
+	for i := range h.list {
+		if h.list[i].name == name {
+			return h.list[i].fns
+		}
+	}
+	return nil
 }
 
 // OnAny registers fn for every incoming event, before the event's own handlers.
@@ -425,7 +473,7 @@ func (s *Socket) sendAck(id uint64, args []any) error {
 
 func (s *Socket) dispatch(e *Event) {
 	s.mu.Lock()
-	mw, anyIn, hs, onErr := s.middleware, s.anyIn, s.handlers[e.Name], s.onError
+	mw, anyIn, hs, onErr := s.middleware, s.anyIn, s.handlers.get(e.Name), s.onError
 	s.mu.Unlock()
 	for _, m := range mw {
 		if err := m(e); err != nil {
