@@ -64,26 +64,27 @@ func (c wsConn) writeText(ctx context.Context, s string) error {
 }
 
 // acceptWebSocket completes the WebSocket handshake. On failure the response
-// has been written by websocket.Accept.
+// has been written.
 func (s *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (wsConn, error) {
+	if key, ok := s.plainUpgrade(r); ok {
+		return s.acceptPlain(w, r, key)
+	}
+	return s.acceptLibrary(w, r)
+}
+
+// acceptLibrary has github.com/coder/websocket complete the handshake (or
+// refuse it) and read and write the connection.
+func (s *Server) acceptLibrary(w http.ResponseWriter, r *http.Request) (wsConn, error) {
 	mode := websocket.CompressionDisabled
 	if s.opts.PerMessageDeflate {
 		mode = websocket.CompressionContextTakeover
 	}
-	hw := &hijackWriter{ResponseWriter: w, limit: s.opts.WriteQueueSize}
-	c, err := websocket.Accept(hw, r, &websocket.AcceptOptions{
+	c, err := websocket.Accept(w, r, &websocket.AcceptOptions{
 		InsecureSkipVerify: true, // the Origin was checked by ServeHTTP, with the CORS policy
 		CompressionMode:    mode,
 	})
 	if err != nil {
 		return wsConn{}, err
-	}
-	if hw.nc != nil {
-		// The library's Conn is not used again. Closing it clears its
-		// finalizer (the Conn is part of a cycle, which a finalizer keeps
-		// from ever being collected); the socket is not closed.
-		_ = c.CloseNow()
-		return wsConn{out: hw.nc}, nil
 	}
 	c.SetReadLimit(int64(s.opts.MaxHTTPBufferSize))
 	return wsConn{ws: c}, nil

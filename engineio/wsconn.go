@@ -1,11 +1,8 @@
 package engineio
 
 import (
-	"bufio"
-	"errors"
 	"io"
 	"net"
-	"net/http"
 	"os"
 	"sync"
 	"syscall"
@@ -15,8 +12,8 @@ import (
 
 // A server WebSocket on a plain socket (anything with syscall.Conn, without
 // permessage-deflate; TLS and compression keep github.com/coder/websocket
-// for the whole connection) is read and written by this package once the
-// library has performed the opening handshake. The library would buffer the
+// for the whole connection) is handshaken (wshandshake.go), read (wsread.go)
+// and written (here) by this package. The library would buffer the
 // connection with net/http's two 4 KiB bufio buffers for its whole life,
 // read it through its own locks and a multi-reader, and write each message
 // through its locks and a writer goroutine of ours. Instead:
@@ -38,54 +35,6 @@ import (
 const wsReadBufSize = 8 << 10
 
 var wsReadBufs = sync.Pool{New: func() any { b := make([]byte, wsReadBufSize); return &b }}
-
-// hijackWriter is the ResponseWriter handed to websocket.Accept: the
-// connection it hijacks is wrapped in a wsNetConn when it can be.
-type hijackWriter struct {
-	http.ResponseWriter
-	limit int        // bytes a wsNetConn may hold back for a slow peer
-	nc    *wsNetConn // set by Hijack when the connection was wrapped
-}
-
-// Hijack hijacks the underlying connection and, for a plain socket without
-// permessage-deflate, returns it wrapped with small buffers.
-func (h *hijackWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
-	hj, ok := h.ResponseWriter.(http.Hijacker)
-	if !ok {
-		return nil, nil, errors.New("engineio: the ResponseWriter does not implement http.Hijacker")
-	}
-	c, brw, err := hj.Hijack()
-	if err != nil {
-		return nil, nil, err
-	}
-	sc, ok := c.(syscall.Conn)
-	if !ok || h.Header().Get("Sec-WebSocket-Extensions") != "" {
-		// TLS, or compressed messages, which the library writes itself.
-		return c, brw, nil
-	}
-	raw, err := sc.SyscallConn()
-	if err != nil {
-		return c, brw, nil
-	}
-	nc := &wsNetConn{Conn: c, raw: raw, limit: h.limit}
-	nc.readFn, nc.writeFn = nc.readFd, nc.writeFd
-	if n := brw.Reader.Buffered(); n > 0 { // sent right behind the handshake
-		b, _ := brw.Reader.Peek(n)
-		nc.r = append([]byte(nil), b...)
-	}
-	h.nc = nc
-	// The library gets a connection it cannot use: it never reads or writes
-	// after the handshake (wsread.go does), and the finalizer of its
-	// discarded Conn must not close the socket.
-	return detachedConn{nc}, bufio.NewReadWriter(bufio.NewReaderSize(nc, 16), bufio.NewWriterSize(nc, 16)), nil
-}
-
-// detachedConn is the connection the WebSocket library is handed for a
-// socket it only performs the handshake on: closing it does nothing.
-type detachedConn struct{ net.Conn }
-
-// Close does nothing: the socket belongs to the session.
-func (detachedConn) Close() error { return nil }
 
 // wsNetConn is a hijacked TCP connection with lazy read buffers and
 // non-blocking, ordered writes. See the comment at the top of this file.
@@ -223,8 +172,8 @@ func (c *wsNetConn) writeFd(fd uintptr) bool {
 }
 
 // Write writes p in order after anything pending, without blocking: what
-// the kernel does not take is kept and written in the background. The
-// WebSocket library writes its control frames through it.
+// the kernel does not take is kept and written in the background. The 101
+// response goes out through it.
 func (c *wsNetConn) Write(p []byte) (int, error) {
 	c.wmu.Lock()
 	c.wv = append(c.wv[:0], p)

@@ -12,8 +12,6 @@ import (
 // parsed here (RFC 6455 §5), straight from the pooled read buffer, so that a
 // message costs one allocation (its own bytes, which the handler may keep)
 // and an idle session waits for data a few frames deep, holding no buffer.
-// github.com/coder/websocket still performs the opening handshake; it never
-// reads or writes this connection afterwards.
 
 // WebSocket opcodes (RFC 6455 §5.2).
 const (

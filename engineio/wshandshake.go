@@ -1,0 +1,137 @@
+package engineio
+
+import (
+	"bufio"
+	"crypto/sha1"
+	"encoding/base64"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"syscall"
+)
+
+// The opening handshake of a server WebSocket on a plain socket (RFC 6455
+// §4.2), done here rather than by github.com/coder/websocket: its Conn, which
+// this package would discard at once, and net/http's WriteHeader (which
+// copies the header map) cost a connect about 2 KB of garbage and a share of
+// its CPU. Requests this does not take (TLS, permessage-deflate, anything
+// invalid, which the library refuses with the right status) go to the
+// library.
+
+// keyGUID is appended to the client's key to compute Sec-WebSocket-Accept.
+const keyGUID = "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
+
+// plainUpgrade reports whether r is a valid WebSocket handshake that this
+// package completes itself, and returns its key.
+func (s *Server) plainUpgrade(r *http.Request) (key string, ok bool) {
+	if r.TLS != nil || r.Method != http.MethodGet || !r.ProtoAtLeast(1, 1) ||
+		!hasToken(r.Header, "Connection", "upgrade") || !hasToken(r.Header, "Upgrade", "websocket") ||
+		r.Header.Get("Sec-WebSocket-Version") != "13" {
+		return "", false
+	}
+	if s.opts.PerMessageDeflate && hasToken(r.Header, "Sec-WebSocket-Extensions", "permessage-deflate") {
+		return "", false
+	}
+	keys := r.Header.Values("Sec-WebSocket-Key")
+	if len(keys) != 1 {
+		return "", false
+	}
+	key = strings.TrimSpace(keys[0])
+	var raw [18]byte
+	if n, err := base64.StdEncoding.Decode(raw[:], []byte(key)); err != nil || n != 16 {
+		return "", false
+	}
+	return key, true
+}
+
+// hasToken reports whether the comma-separated header values of name hold
+// token, ignoring case and the parameters after ';'.
+func hasToken(h http.Header, name, token string) bool {
+	for _, v := range h.Values(name) {
+		for v != "" {
+			var t string
+			t, v, _ = strings.Cut(v, ",")
+			t, _, _ = strings.Cut(t, ";")
+			if strings.EqualFold(strings.TrimSpace(t), token) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// acceptPlain completes the handshake of r (plainUpgrade said yes): it
+// hijacks the connection and writes the 101 response itself. A connection
+// that is not a plain socket (a listener's wrapper) is handed to the library
+// with the handshake still to write.
+func (s *Server) acceptPlain(w http.ResponseWriter, r *http.Request, key string) (wsConn, error) {
+	c, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		http.Error(w, http.StatusText(http.StatusNotImplemented), http.StatusNotImplemented)
+		return wsConn{}, fmt.Errorf("engineio: websocket: %w", err)
+	}
+	return s.acceptHijacked(w.Header(), r, key, c, brw)
+}
+
+// acceptHijacked finishes the handshake on a hijacked connection.
+func (s *Server) acceptHijacked(h http.Header, r *http.Request, key string, c net.Conn, brw *bufio.ReadWriter) (wsConn, error) {
+	h.Set("Upgrade", "websocket")
+	h.Set("Connection", "Upgrade")
+	sum := sha1.Sum([]byte(key + keyGUID))
+	h.Set("Sec-WebSocket-Accept", base64.StdEncoding.EncodeToString(sum[:]))
+	sc, ok := c.(syscall.Conn)
+	var raw syscall.RawConn
+	var err error
+	if ok {
+		raw, err = sc.SyscallConn()
+	}
+	if !ok || err != nil {
+		// The library writes the response through hijacked.WriteHeader.
+		return s.acceptLibrary(&hijacked{h: h, c: c, brw: brw}, r)
+	}
+	nc := &wsNetConn{Conn: c, raw: raw, limit: s.opts.WriteQueueSize}
+	nc.readFn, nc.writeFn = nc.readFd, nc.writeFd
+	if n := brw.Reader.Buffered(); n > 0 { // sent right behind the handshake
+		b, _ := brw.Reader.Peek(n)
+		nc.r = append([]byte(nil), b...)
+	}
+	if _, err := nc.Write(switchingProtocols(h)); err != nil {
+		_ = c.Close()
+		return wsConn{}, err
+	}
+	return wsConn{out: nc}, nil
+}
+
+// switchingProtocols is the 101 response with header h.
+func switchingProtocols(h http.Header) []byte {
+	var b strings.Builder
+	b.WriteString("HTTP/1.1 101 Switching Protocols\r\n")
+	_ = h.Write(&b)
+	b.WriteString("\r\n")
+	return []byte(b.String())
+}
+
+// hijacked is a ResponseWriter over a connection already hijacked: the
+// library writes its 101 response through WriteHeader and takes the
+// connection with Hijack.
+type hijacked struct {
+	h   http.Header
+	c   net.Conn
+	brw *bufio.ReadWriter
+}
+
+func (w *hijacked) Header() http.Header { return w.h }
+
+func (w *hijacked) Write(p []byte) (int, error) { return w.brw.Write(p) }
+
+// WriteHeader writes the status line and the header.
+func (w *hijacked) WriteHeader(code int) {
+	if code != http.StatusSwitchingProtocols {
+		return // the request was valid: the library only switches
+	}
+	_, _ = w.brw.Write(switchingProtocols(w.h))
+	_ = w.brw.Flush()
+}
+
+func (w *hijacked) Hijack() (net.Conn, *bufio.ReadWriter, error) { return w.c, w.brw, nil }

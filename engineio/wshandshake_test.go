@@ -1,0 +1,144 @@
+package engineio
+
+import (
+	"bufio"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// rawHandshake sends a WebSocket handshake with the given header lines and
+// returns the response.
+func rawHandshake(t *testing.T, url, method string, lines ...string) *http.Response {
+	t.Helper()
+	nc, err := net.Dial("tcp", strings.TrimPrefix(url, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	_ = nc.SetDeadline(time.Now().Add(5 * time.Second))
+	req := method + " /engine.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n" + strings.Join(lines, "\r\n") + "\r\n\r\n"
+	if _, err := io.WriteString(nc, req); err != nil {
+		t.Fatal(err)
+	}
+	res, err := http.ReadResponse(bufio.NewReader(nc), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestWebSocketHandshake(t *testing.T) {
+	const key = "dGhlIHNhbXBsZSBub25jZQ=="
+	const accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" // RFC 6455 §1.3
+	std := []string{"Upgrade: websocket", "Connection: Upgrade", "Sec-WebSocket-Version: 13", "Sec-WebSocket-Key: " + key}
+	with := func(replace map[string]string, extra ...string) []string {
+		var out []string
+		for _, l := range std {
+			name, _, _ := strings.Cut(l, ":")
+			if v, ok := replace[name]; ok {
+				if v != "" {
+					out = append(out, name+": "+v)
+				}
+				continue
+			}
+			out = append(out, l)
+		}
+		return append(out, extra...)
+	}
+	tests := []struct {
+		name   string
+		method string
+		lines  []string
+		status int
+		header map[string]string // expected response headers
+	}{
+		{"standard", "GET", std, 101, map[string]string{"Sec-WebSocket-Accept": accept, "Upgrade": "websocket", "X-App": "set before"}},
+		{"token lists and case", "GET", with(map[string]string{"Connection": "keep-alive, UPGRADE", "Upgrade": "WebSocket"}), 101,
+			map[string]string{"Sec-WebSocket-Accept": accept}},
+		{"key with spaces", "GET", with(map[string]string{"Sec-WebSocket-Key": "  " + key + " "}), 101,
+			map[string]string{"Sec-WebSocket-Accept": accept}},
+		{"deflate offered, not enabled", "GET", with(nil, "Sec-WebSocket-Extensions: permessage-deflate"), 101,
+			map[string]string{"Sec-WebSocket-Extensions": ""}},
+		// Refused by the library, as it refuses them.
+		{"version 8", "GET", with(map[string]string{"Sec-WebSocket-Version": "8"}), 400, map[string]string{"Sec-WebSocket-Version": "13"}},
+		{"key of 15 bytes", "GET", with(map[string]string{"Sec-WebSocket-Key": "AAAAAAAAAAAAAAAAAAAA"}), 400, nil},
+		{"no key", "GET", with(map[string]string{"Sec-WebSocket-Key": ""}), 400, nil},
+		{"two keys", "GET", with(nil, "Sec-WebSocket-Key: "+key), 400, nil},
+		{"no upgrade token", "GET", with(map[string]string{"Connection": "keep-alive"}), 426, nil},
+	}
+	ts := newTestServer(t, calmOptions())
+	eio := ts.Config.Handler
+	ts.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-App", "set before")
+		eio.ServeHTTP(w, r)
+	})
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			res := rawHandshake(t, ts.URL, tt.method, tt.lines...)
+			if res.StatusCode != tt.status {
+				t.Fatalf("status %d, want %d", res.StatusCode, tt.status)
+			}
+			for k, v := range tt.header {
+				if got := res.Header.Get(k); got != v {
+					t.Errorf("%s: %q, want %q", k, got, v)
+				}
+			}
+		})
+	}
+}
+
+// wrappedListener hides its connections' syscall.Conn, as listener
+// wrappers (netutil.LimitListener...) do.
+type wrappedListener struct{ net.Listener }
+
+func (l wrappedListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	if err != nil {
+		return nil, err
+	}
+	return struct{ net.Conn }{c}, nil
+}
+
+func TestWebSocketWrappedConnection(t *testing.T) {
+	// A connection that is not a plain socket is handed to the library,
+	// after the handshake has been checked here.
+	eio := NewServer(func(s *Session) Handler { return &echoHandler{s: s, closed: make(chan CloseReason, 1)} }, calmOptions())
+	hs := httptest.NewUnstartedServer(eio)
+	hs.Listener = wrappedListener{hs.Listener}
+	hs.Start()
+	t.Cleanup(hs.Close)
+	ctx := t.Context()
+	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http")+"/engine.io/?EIO=4&transport=websocket", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.CloseNow()
+	if _, open, err := c.Read(ctx); err != nil || !strings.HasPrefix(string(open), "0{") {
+		t.Fatalf("open: %q %v", open, err)
+	}
+	if err := c.Write(ctx, websocket.MessageText, []byte("4hello")); err != nil {
+		t.Fatal(err)
+	}
+	if _, echo, err := c.Read(ctx); err != nil || string(echo) != "4hello" {
+		t.Fatalf("echo: %q %v", echo, err)
+	}
+	eio.mu.Lock()
+	for _, ss := range eio.sessions {
+		ss.mu.Lock()
+		direct := ss.out != nil
+		ss.mu.Unlock()
+		if direct {
+			t.Error("a wrapped connection is read by this package")
+		}
+	}
+	eio.mu.Unlock()
+	_ = c.Close(websocket.StatusNormalClosure, "")
+	_ = eio.Shutdown(ctx)
+}
