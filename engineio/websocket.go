@@ -64,10 +64,12 @@ func (c wsConn) writeText(ctx context.Context, s string) error {
 }
 
 // acceptWebSocket completes the WebSocket handshake. On failure the response
-// has been written.
-func (s *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request) (wsConn, error) {
+// has been written. With joinFirst, a plain socket's 101 response goes out
+// with the first frames written (the caller writes some at once: the open
+// packet, or a close frame): one write instead of two per connect.
+func (s *Server) acceptWebSocket(w http.ResponseWriter, r *http.Request, joinFirst bool) (wsConn, error) {
 	if key, ok := s.plainUpgrade(r); ok {
-		return s.acceptPlain(w, r, key)
+		return s.acceptPlain(w, r, key, joinFirst)
 	}
 	return s.acceptLibrary(w, r)
 }
@@ -92,7 +94,7 @@ func (s *Server) acceptLibrary(w http.ResponseWriter, r *http.Request) (wsConn, 
 
 // serveWebSocket serves a session that starts on WebSocket (no polling).
 func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, _ *Session) {
-	c, err := s.acceptWebSocket(w, r)
+	c, err := s.acceptWebSocket(w, r, true)
 	if err != nil {
 		return
 	}
@@ -120,7 +122,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ss *Session) {
 		}
 		// Already upgraded, upgrading, or closed: like Node, accept the
 		// WebSocket and close it at once; the session is not affected.
-		if c, err := s.acceptWebSocket(w, r); err == nil {
+		if c, err := s.acceptWebSocket(w, r, true); err == nil {
 			c.close(websocket.StatusPolicyViolation, "session already has a websocket")
 		}
 		return
@@ -132,7 +134,7 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ss *Session) {
 		ss.mu.Unlock()
 		ss.signal()
 	}
-	c, err := s.acceptWebSocket(w, r)
+	c, err := s.acceptWebSocket(w, r, false) // the client waits for it to send "2probe"
 	if err != nil {
 		endProbe()
 		return
@@ -188,9 +190,9 @@ func (ss *Session) runWebSocket(c wsConn) {
 			ss.close(ReasonTransportError, fmt.Errorf("engineio: websocket write: %w", err))
 		}
 		ss.out = c.out
-		if q := ss.takeQueue(); len(q) > 0 {
-			_ = c.out.writeFrames(q, false)
-		}
+		// What polling left queued goes first (and the 101 response, when
+		// it waits for the first frames).
+		_ = c.out.writeFrames(ss.takeQueue(), false)
 		ss.wg.Add(1)
 	} else {
 		ss.wg.Add(2)

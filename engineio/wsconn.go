@@ -51,6 +51,7 @@ type wsNetConn struct {
 
 	// Write side.
 	wmu       sync.Mutex
+	head      []byte        // the 101 response, to go out with the first write
 	pend      []byte        // bytes the kernel has not taken yet, in order
 	flushing  bool          // a goroutine is writing pend
 	drained   chan struct{} // closed when the flushing goroutine ends
@@ -251,6 +252,11 @@ func (c *wsNetConn) writeLocked(limit bool) error {
 	}()
 	if c.werr != nil {
 		return c.werr
+	}
+	if c.head != nil {
+		c.wv = append(c.wv, nil)
+		copy(c.wv[1:], c.wv)
+		c.wv[0], c.head = c.head, nil
 	}
 	size := 0
 	for _, b := range c.wv {

@@ -65,17 +65,17 @@ func hasToken(h http.Header, name, token string) bool {
 // hijacks the connection and writes the 101 response itself. A connection
 // that is not a plain socket (a listener's wrapper) is handed to the library
 // with the handshake still to write.
-func (s *Server) acceptPlain(w http.ResponseWriter, r *http.Request, key string) (wsConn, error) {
+func (s *Server) acceptPlain(w http.ResponseWriter, r *http.Request, key string, joinFirst bool) (wsConn, error) {
 	c, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		http.Error(w, http.StatusText(http.StatusNotImplemented), http.StatusNotImplemented)
 		return wsConn{}, fmt.Errorf("engineio: websocket: %w", err)
 	}
-	return s.acceptHijacked(w.Header(), r, key, c, brw)
+	return s.acceptHijacked(w.Header(), r, key, c, brw, joinFirst)
 }
 
 // acceptHijacked finishes the handshake on a hijacked connection.
-func (s *Server) acceptHijacked(h http.Header, r *http.Request, key string, c net.Conn, brw *bufio.ReadWriter) (wsConn, error) {
+func (s *Server) acceptHijacked(h http.Header, r *http.Request, key string, c net.Conn, brw *bufio.ReadWriter, joinFirst bool) (wsConn, error) {
 	h.Set("Upgrade", "websocket")
 	h.Set("Connection", "Upgrade")
 	sum := sha1.Sum([]byte(key + keyGUID))
@@ -95,6 +95,10 @@ func (s *Server) acceptHijacked(h http.Header, r *http.Request, key string, c ne
 	if n := brw.Reader.Buffered(); n > 0 { // sent right behind the handshake
 		b, _ := brw.Reader.Peek(n)
 		nc.r = append([]byte(nil), b...)
+	}
+	if joinFirst {
+		nc.head = switchingProtocols(h)
+		return wsConn{out: nc}, nil
 	}
 	if _, err := nc.Write(switchingProtocols(h)); err != nil {
 		_ = c.Close()

@@ -2,10 +2,12 @@ package engineio
 
 import (
 	"bufio"
+	"errors"
 	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -141,4 +143,48 @@ func TestWebSocketWrappedConnection(t *testing.T) {
 	eio.mu.Unlock()
 	_ = c.Close(websocket.StatusNormalClosure, "")
 	_ = eio.Shutdown(ctx)
+}
+
+func TestWebSocketResponseJoinsFirstWrite(t *testing.T) {
+	// With joinFirst, the 101 waits for the first frames and goes out with
+	// them.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	server, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewServer(func(*Session) Handler { return nopHandler{} }, nil)
+	c, err := s.acceptHijacked(http.Header{}, nil, "dGhlIHNhbXBsZSBub25jZQ==", server,
+		bufio.NewReadWriter(bufio.NewReader(server), bufio.NewWriter(server)), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.closeNow()
+	_ = client.SetReadDeadline(time.Now().Add(100 * time.Millisecond))
+	var b [1]byte
+	if n, err := client.Read(b[:]); n != 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
+		t.Fatalf("the response went out before any frame: %d bytes, %v", n, err)
+	}
+	if err := c.out.writeFrames([]Frame{{Data: []byte("0open")}}, false); err != nil {
+		t.Fatal(err)
+	}
+	_ = client.SetReadDeadline(time.Now().Add(5 * time.Second))
+	br := bufio.NewReader(client)
+	res, err := http.ReadResponse(br, nil)
+	if err != nil || res.StatusCode != http.StatusSwitchingProtocols {
+		t.Fatalf("response %v, %v", res, err)
+	}
+	frame := make([]byte, 7)
+	if _, err := io.ReadFull(br, frame); err != nil || string(frame[2:]) != "0open" {
+		t.Fatalf("frame %q, %v", frame, err)
+	}
 }
