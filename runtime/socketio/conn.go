@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"slices"
 	"sync"
 	"time"
 
@@ -22,11 +23,11 @@ type conn struct {
 	dec parser.Decoder
 
 	mu      sync.Mutex
-	sockets map[string]*Socket // by namespace
-	joined  bool               // a namespace was joined: the connect timeout is over
-	reason  DisconnectReason   // set when this side closes for a reason of its own
+	sockets []*Socket        // one per namespace joined (a few: a list costs less than a map)
+	joined  bool             // a namespace was joined: the connect timeout is over
+	reason  DisconnectReason // set when this side closes for a reason of its own
 	closed  bool
-	timer   *time.Timer
+	timer   *time.Timer // the connect timeout; nil once a namespace is joined
 }
 
 // newConn is the engineio.ConnectFunc of the server.
@@ -41,11 +42,10 @@ func (s *Server) newConn(es *engineio.Session) engineio.Handler {
 // when the server is shutting down.
 func (s *Server) attach(ec engineio.Conn, req *http.Request) *conn {
 	c := &conn{
-		srv:     s,
-		eio:     ec,
-		req:     req,
-		dec:     s.codec.NewDecoder(parser.DecoderOptions{MaxAttachments: s.opts.MaxAttachments}),
-		sockets: make(map[string]*Socket),
+		srv: s,
+		eio: ec,
+		req: req,
+		dec: s.codec.NewDecoder(parser.DecoderOptions{MaxAttachments: s.opts.MaxAttachments}),
 	}
 	s.mu.Lock()
 	if s.closing {
@@ -54,7 +54,7 @@ func (s *Server) attach(ec engineio.Conn, req *http.Request) *conn {
 	}
 	s.conns[c] = struct{}{}
 	s.mu.Unlock()
-	c.timer = time.AfterFunc(s.opts.ConnectTimeout, func() {
+	t := time.AfterFunc(s.opts.ConnectTimeout, func() {
 		c.mu.Lock()
 		idle := !c.joined
 		c.mu.Unlock()
@@ -62,6 +62,13 @@ func (s *Server) attach(ec engineio.Conn, req *http.Request) *conn {
 			c.fail(ReasonTransportClose, errors.New("socketio: no namespace joined within connectTimeout"))
 		}
 	})
+	c.mu.Lock()
+	if !c.joined { // a CONNECT may have been handled meanwhile
+		c.timer = t
+	} else {
+		t.Stop()
+	}
+	c.mu.Unlock()
 	return c
 }
 
@@ -98,11 +105,11 @@ func (c *conn) HandleMessage(data []byte, binary bool) {
 
 // HandleClose disconnects every socket of the session.
 func (c *conn) HandleClose(reason engineio.CloseReason, err error) {
-	c.timer.Stop()
 	c.srv.mu.Lock()
 	delete(c.srv.conns, c)
 	c.srv.mu.Unlock()
 	c.mu.Lock()
+	c.stopTimer()
 	c.closed = true
 	r := c.reason
 	c.mu.Unlock()
@@ -123,26 +130,41 @@ func (c *conn) fail(reason DisconnectReason, err error) {
 	_ = c.eio.Close()
 }
 
+// stopTimer ends the connect timeout. c.mu is held.
+func (c *conn) stopTimer() {
+	if c.timer != nil {
+		c.timer.Stop()
+		c.timer = nil
+	}
+}
+
 func (c *conn) socket(nsp string) *Socket {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.sockets[nsp]
+	return c.socketLocked(nsp)
+}
+
+// socketLocked returns the socket of namespace nsp. c.mu is held.
+func (c *conn) socketLocked(nsp string) *Socket {
+	for _, s := range c.sockets {
+		if s.nsp.name == nsp {
+			return s
+		}
+	}
+	return nil
 }
 
 func (c *conn) remove(s *Socket) {
 	c.mu.Lock()
-	if c.sockets[s.nsp.name] == s {
-		delete(c.sockets, s.nsp.name)
+	if i := slices.Index(c.sockets, s); i >= 0 {
+		c.sockets = slices.Delete(c.sockets, i, i+1)
 	}
 	c.mu.Unlock()
 }
 
 func (c *conn) closeSockets(reason DisconnectReason) {
 	c.mu.Lock()
-	list := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		list = append(list, s)
-	}
+	list := slices.Clone(c.sockets)
 	c.mu.Unlock()
 	for _, s := range list {
 		s.onclose(reason)
@@ -153,10 +175,7 @@ func (c *conn) closeSockets(reason DisconnectReason) {
 // DISCONNECT packet), then closes it: Socket.Disconnect(true).
 func (c *conn) disconnectAll() {
 	c.mu.Lock()
-	list := make([]*Socket, 0, len(c.sockets))
-	for _, s := range c.sockets {
-		list = append(list, s)
-	}
+	list := slices.Clone(c.sockets)
 	c.reason = ReasonForcedServerClose
 	c.mu.Unlock()
 	for _, s := range list {
@@ -244,12 +263,13 @@ func (c *conn) connect(p *parser.Packet) {
 		}
 	}
 	c.mu.Lock()
-	if c.closed || c.sockets[name] != nil {
+	if c.closed || c.socketLocked(name) != nil {
 		c.mu.Unlock()
 		return
 	}
-	c.sockets[name] = s
+	c.sockets = append(c.sockets, s)
 	c.joined = true
+	c.stopTimer()
 	s.connected = true
 	c.mu.Unlock()
 
