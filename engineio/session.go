@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"sync"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // A Session is one Engine.IO connection on the server side. It implements Conn.
@@ -28,14 +26,13 @@ type Session struct {
 	reason    CloseReason
 	closeErr  error
 	queue     []Frame
-	queued    int             // bytes in queue
-	wake      chan struct{}   // wakes the WebSocket writer: frames queued or state changed
-	pollWake  chan struct{}   // wakes a pending poll, likewise
-	getActive bool            // a polling GET is pending
-	postBusy  bool            // a polling POST is being processed
-	probing   bool            // a WebSocket is being probed for an upgrade
-	ws        *websocket.Conn // the WebSocket, when the library reads and writes it
-	out       *wsNetConn      // the WebSocket, when this package does (wsconn.go)
+	queued    int           // bytes in queue
+	wake      chan struct{} // wakes the WebSocket writer: frames queued or state changed
+	pollWake  chan struct{} // wakes a pending poll, likewise
+	getActive bool          // a polling GET is pending
+	postBusy  bool          // a polling POST is being processed
+	probing   bool          // a WebSocket is being probed for an upgrade
+	wsc       wsConn        // the WebSocket, once the session is on one
 	timer     *time.Timer
 	timerGen  uint64
 	waitPong  bool
@@ -88,7 +85,7 @@ func (s *Session) enqueue(volatile bool, frames []Frame) error {
 		s.mu.Unlock()
 		return ErrClosed
 	}
-	if out := s.out; out != nil {
+	if out := s.wsc.out; out != nil {
 		s.mu.Unlock()
 		return s.writeDirect(out, volatile, frames)
 	}
@@ -200,7 +197,7 @@ func (s *Session) onTimer(gen uint64) {
 	}
 	s.waitPong = true
 	s.armTimer(s.srv.opts.PingTimeout)
-	if out := s.out; out != nil {
+	if out := s.wsc.out; out != nil {
 		s.mu.Unlock()
 		_ = s.writeDirect(out, false, []Frame{pingFrame})
 		return
@@ -244,24 +241,22 @@ func (s *Session) close(reason CloseReason, err error) {
 	// may be processed after the POST, and must get its noop, not a 400.
 	linger := s.transport == TransportPolling && (reason == ReasonForcedClose || reason == ReasonTransportClose)
 	s.lingering = linger
-	ws, out := s.ws, s.out
+	wsc := s.wsc
 	s.mu.Unlock()
 	s.signal()
 	switch {
-	case out != nil && reason == ReasonForcedClose:
-		// The close frame follows what is written or pending; the reader
-		// closes the socket on the peer's answer, or this timer does, which
-		// bounds a stuck peer.
-		out.writeClose(closeNormal, "")
-		time.AfterFunc(closeGrace, func() { _ = out.Close() })
-	case out != nil:
-		_ = out.Close()
-	case ws != nil && reason == ReasonForcedClose:
-		// What is queued goes out before the close frame: the writer
-		// goroutine closes. This bounds a stuck peer.
-		time.AfterFunc(closeGrace, func() { _ = ws.CloseNow() })
-	case ws != nil:
-		_ = ws.CloseNow()
+	case !wsc.ok():
+	case reason == ReasonForcedClose:
+		// What is written or queued goes out before the close frame (which
+		// the library's writer goroutine sends itself); the reader closes
+		// the socket on the peer's answer, or this timer does, which bounds
+		// a stuck peer.
+		if wsc.out != nil {
+			wsc.out.writeClose(closeNormal, "")
+		}
+		time.AfterFunc(closeGrace, wsc.closeNow)
+	default:
+		wsc.closeNow()
 	}
 
 	if linger {

@@ -13,12 +13,15 @@ import (
 )
 
 // wsConn is an accepted WebSocket: either the library's connection, or (see
-// wsconn.go and wsread.go) a plain socket that this package reads and writes
-// itself once the library has done the handshake.
+// wshandshake.go, wsread.go and wsconn.go) a plain socket that this package
+// handshakes, reads and writes itself. The zero wsConn is none.
 type wsConn struct {
-	ws  *websocket.Conn // TLS or permessage-deflate: the library reads and writes
+	ws  *websocket.Conn // TLS, permessage-deflate, a wrapped connection: the library's
 	out *wsNetConn      // otherwise
 }
+
+// ok reports whether c is a connection.
+func (c wsConn) ok() bool { return c.ws != nil || c.out != nil }
 
 // closeNow ends the connection without a close handshake.
 func (c wsConn) closeNow() {
@@ -167,8 +170,9 @@ func (s *Server) upgrade(w http.ResponseWriter, r *http.Request, ss *Session) {
 }
 
 // runWebSocket makes c the session's transport and serves it until it ends,
-// with a writer goroutine draining the queue and a reader goroutine. The
-// HTTP handler returns (the connection is hijacked): its goroutine, its
+// with a reader goroutine (and, for the library's connections, a writer
+// goroutine draining the queue; on a plain socket, senders write). The HTTP
+// handler returns (the connection is hijacked): its goroutine, its
 // stack grown by net/http and the handshake, would otherwise stay parked for
 // the session's life. BenchmarkIdleWebSocketSessions: ~11.7 → ~7.5 KB of
 // stack per idle session.
@@ -182,16 +186,14 @@ func (ss *Session) runWebSocket(c wsConn) {
 	ss.transport = TransportWebSocket
 	ss.upgrading = false
 	ss.probing = false
-	ss.ws = c.ws
+	ss.wsc = c
 	if c.out != nil {
 		// Frames are written by their senders from now on; what polling
-		// left queued goes first.
+		// left queued goes first (with the 101 response, when it waits for
+		// the first frames).
 		c.out.onFail = func(err error) {
 			ss.close(ReasonTransportError, fmt.Errorf("engineio: websocket write: %w", err))
 		}
-		ss.out = c.out
-		// What polling left queued goes first (and the 101 response, when
-		// it waits for the first frames).
 		_ = c.out.writeFrames(ss.takeQueue(), false)
 		ss.wg.Add(1)
 	} else {

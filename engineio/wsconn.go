@@ -6,7 +6,6 @@ import (
 	"os"
 	"sync"
 	"syscall"
-	"time"
 	"unsafe"
 )
 
@@ -51,13 +50,12 @@ type wsNetConn struct {
 
 	// Write side.
 	wmu       sync.Mutex
-	head      []byte        // the 101 response, to go out with the first write
-	pend      []byte        // bytes the kernel has not taken yet, in order
-	flushing  bool          // a goroutine is writing pend
-	drained   chan struct{} // closed when the flushing goroutine ends
-	werr      error         // the first write error; every later write fails with it
-	closeSent bool          // a close frame was written: nothing may follow it
-	onFail    func(error)   // told of a write error of the flushing goroutine
+	head      []byte      // the 101 response, to go out with the first write
+	pend      []byte      // bytes the kernel has not taken yet, in order
+	flushing  bool        // a goroutine is writing pend
+	werr      error       // the first write error; every later write fails with it
+	closeSent bool        // a close frame was written: nothing may follow it
+	onFail    func(error) // told of a write error of the flushing goroutine
 	writeFn   func(fd uintptr) bool
 	wv        [][]byte        // what writeFn writes, under wmu
 	iov       []syscall.Iovec // writeFn's scratch
@@ -198,7 +196,7 @@ func (c *wsNetConn) writeFrames(frames []Frame, limit bool) error {
 	// The headers first, then the slices: c.hdr does not move meanwhile.
 	h := c.hdr[:0]
 	for _, f := range frames {
-		h = appendFrameHeader(h, f.Binary, len(f.Data))
+		h = appendFrameHeader(h, dataOp(f.Binary), len(f.Data))
 	}
 	c.hdr = h
 	c.wv = c.wv[:0]
@@ -223,13 +221,18 @@ func frameHeaderLen(n int) int {
 	}
 }
 
-// appendFrameHeader appends the header of an unmasked, final WebSocket
-// frame (RFC 6455 §5.2): text or binary, with its payload length.
-func appendFrameHeader(b []byte, binary bool, n int) []byte {
-	op := byte(0x81) // FIN + text
+// dataOp is the opcode of a data frame.
+func dataOp(binary bool) byte {
 	if binary {
-		op = 0x82
+		return opBinary
 	}
+	return opText
+}
+
+// appendFrameHeader appends the header of an unmasked, final WebSocket
+// frame (RFC 6455 §5.2) with opcode op and a payload of n bytes.
+func appendFrameHeader(b []byte, op byte, n int) []byte {
+	op |= 0x80 // FIN
 	switch {
 	case n < 126:
 		return append(b, op, byte(n))
@@ -287,7 +290,6 @@ func (c *wsNetConn) writeLocked(limit bool) error {
 	if n < size {
 		c.pend = appendAll(c.pend[:0], c.wv, n)
 		c.flushing = true
-		c.drained = make(chan struct{})
 		go c.flush()
 	}
 	return nil
@@ -316,7 +318,6 @@ func (c *wsNetConn) flush() {
 		if len(b) == 0 || c.werr != nil {
 			c.pend = nil // an idle connection keeps no write buffer
 			c.flushing = false
-			close(c.drained)
 			c.wmu.Unlock()
 			return
 		}
@@ -330,7 +331,6 @@ func (c *wsNetConn) flush() {
 			c.werr = err
 			c.pend = nil
 			c.flushing = false
-			close(c.drained)
 			fail := c.onFail
 			c.wmu.Unlock()
 			if fail != nil {
@@ -339,22 +339,5 @@ func (c *wsNetConn) flush() {
 			return
 		}
 		spare = b
-	}
-}
-
-// waitDrained waits until nothing is pending, or for at most d.
-func (c *wsNetConn) waitDrained(d time.Duration) {
-	c.wmu.Lock()
-	ch := c.drained
-	busy := c.flushing
-	c.wmu.Unlock()
-	if !busy {
-		return
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ch:
-	case <-t.C:
 	}
 }

@@ -28,7 +28,7 @@ func wsSession(t *testing.T, ts *testServer) (*websocket.Conn, *Session) {
 		t.Fatal("no session")
 	}
 	ss.mu.Lock()
-	direct := ss.out != nil
+	direct := ss.wsc.out != nil
 	ss.mu.Unlock()
 	if !direct {
 		t.Fatal("a plain TCP WebSocket is not written directly")
@@ -84,7 +84,7 @@ func TestWebSocketBacklogKeepsOrder(t *testing.T) {
 			t.Fatalf("send %d: %v", i, err)
 		}
 	}
-	out := ss.out
+	out := ss.wsc.out
 	out.wmu.Lock()
 	backlog := out.flushing
 	out.wmu.Unlock()
@@ -222,7 +222,7 @@ func TestAppendFrameHeader(t *testing.T) {
 		{0xffff, false, "817effff"},
 		{0x10000, true, "827f0000000000010000"},
 	} {
-		if got := fmt.Sprintf("%x", appendFrameHeader(nil, tc.binary, tc.n)); got != tc.want {
+		if got := fmt.Sprintf("%x", appendFrameHeader(nil, dataOp(tc.binary), tc.n)); got != tc.want {
 			t.Errorf("header(%d, %v) = %s, want %s", tc.n, tc.binary, got, tc.want)
 		}
 	}
@@ -264,7 +264,7 @@ func TestWebSocketDirectWritesConcurrent(t *testing.T) {
 
 func TestFrameHeaderLen(t *testing.T) {
 	for _, n := range []int{0, 125, 126, 0xffff, 0x10000, 1 << 30} {
-		if got, want := frameHeaderLen(n), len(appendFrameHeader(nil, false, n)); got != want {
+		if got, want := frameHeaderLen(n), len(appendFrameHeader(nil, opText, n)); got != want {
 			t.Errorf("frameHeaderLen(%d) = %d, header is %d bytes", n, got, want)
 		}
 	}

@@ -132,9 +132,12 @@ func TestWebSocketWrappedConnection(t *testing.T) {
 		t.Fatalf("echo: %q %v", echo, err)
 	}
 	eio.mu.Lock()
+	if len(eio.sessions) != 1 {
+		t.Errorf("%d sessions, want 1", len(eio.sessions))
+	}
 	for _, ss := range eio.sessions {
 		ss.mu.Lock()
-		direct := ss.out != nil
+		direct := ss.wsc.out != nil
 		ss.mu.Unlock()
 		if direct {
 			t.Error("a wrapped connection is read by this package")

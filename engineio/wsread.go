@@ -26,9 +26,7 @@ const (
 // WebSocket close codes (RFC 6455 §7.4.1).
 const (
 	closeNormal        = 1000
-	closeGoingAway     = 1001
 	closeProtocolError = 1002
-	closePolicy        = 1008
 	closeTooBig        = 1009
 	closeNoStatus      = 1005 // never sent: the close frame had no code
 )
@@ -240,7 +238,7 @@ func (c *wsNetConn) writeControl(op byte, payload []byte) error {
 	if op == opClose {
 		c.closeSent = true
 	}
-	c.hdr = append(c.hdr[:0], 0x80|op, byte(len(payload)))
+	c.hdr = appendFrameHeader(c.hdr[:0], op, len(payload))
 	c.wv = append(c.wv[:0], c.hdr, payload)
 	return c.writeLocked(false)
 }

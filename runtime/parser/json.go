@@ -324,15 +324,15 @@ func decodeJSONPayload(p *Packet, payload []byte, nAtt int) error {
 
 // checkEventName accepts a number or a string that is not reserved.
 func checkEventName(v Value) error {
-	if b, ok := v.plainString(); ok { // the usual case: nothing to allocate
+	b, ok := v.plainString() // the usual case: nothing to allocate
+	if !ok {
+		var name string
+		name, ok = v.AsString() // escapes to decode
+		b = []byte(name)
+	}
+	if ok {
 		if reservedEvent(string(b)) {
 			return fmt.Errorf("%w: reserved event name %q", ErrInvalidPayload, b)
-		}
-		return nil
-	}
-	if name, ok := v.AsString(); ok {
-		if reservedEvent(name) {
-			return fmt.Errorf("%w: reserved event name %q", ErrInvalidPayload, name)
 		}
 		return nil
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/siogen/siogen/bench/internal/app"
 	"github.com/siogen/siogen/bench/internal/floor"
 	"github.com/siogen/siogen/runtime/parser"
 	"github.com/siogen/siogen/runtime/socketio"
@@ -48,23 +49,10 @@ func TestSplitPayload(t *testing.T) {
 	}
 }
 
-// echoServer is a siogen server with the bench servers' echo and echoAck.
+// echoServer is a siogen server with the bench servers' events.
 func echoServer(t *testing.T, p parser.Codec) string {
 	srv := socketio.NewServer(&socketio.ServerOptions{Parser: p})
-	srv.OnConnection(func(s *socketio.Socket) {
-		s.On("echo", func(e *socketio.Event) {
-			var msg string
-			if e.Decode(&msg) == nil {
-				_ = s.Emit("echo", msg)
-			}
-		})
-		s.On("echoAck", func(e *socketio.Event) {
-			var msg string
-			if e.Decode(&msg) == nil {
-				_ = e.Ack(msg)
-			}
-		})
-	})
+	app.Register(srv)
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", srv)
 	hs := httptest.NewServer(mux)

@@ -1,9 +1,5 @@
 // Command siogen-server is the siogen contender of the benchmark suite: a
-// Socket.IO server on runtime/socketio with four events.
-//
-//	echo(s)  -> emits "echo" with the same string back to the sender
-//	echoAck(s, ack) -> acknowledges with s
-//	pub(s)   -> emits "msg" with s to room "r" (every socket joins it on connect)
+// Socket.IO server on runtime/socketio serving internal/app's events.
 //
 // The harness runs it with GOMAXPROCS=1 pinned to one core. With -redis the
 // server is one node of a cluster on runtime/redisadapter (classic adapter,
@@ -20,6 +16,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/siogen/siogen/bench/internal/app"
 	"github.com/siogen/siogen/bench/internal/ctl"
 	"github.com/siogen/siogen/runtime/parser"
 	"github.com/siogen/siogen/runtime/redisadapter"
@@ -47,27 +44,7 @@ func main() {
 		opts.Parser = parser.MessagePack
 	}
 	srv := socketio.NewServer(opts)
-	srv.OnConnection(func(s *socketio.Socket) {
-		s.Join("r")
-		s.On("echo", func(e *socketio.Event) {
-			var msg string
-			if e.Decode(&msg) == nil {
-				_ = s.Emit("echo", msg)
-			}
-		})
-		s.On("echoAck", func(e *socketio.Event) {
-			var msg string
-			if e.Decode(&msg) == nil {
-				_ = e.Ack(msg)
-			}
-		})
-		s.On("pub", func(e *socketio.Event) {
-			var msg string
-			if e.Decode(&msg) == nil {
-				_ = srv.To("r").Emit("msg", msg)
-			}
-		})
-	})
+	app.Register(srv)
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", srv)
 	log.Fatal(http.ListenAndServe(*addr, mux))
