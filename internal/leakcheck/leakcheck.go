@@ -36,6 +36,7 @@ var ignored = []string{
 // them is waiting for work, not leaked; one running a handler is reported.
 var idlePools = []string{
 	"github.com/siogen/siogen/runtime/socketio.(*workerPool).work(",
+	"github.com/siogen/siogen/runtime/socketio.(*workerPool).sweep(",
 }
 
 // Main runs the tests and then checks for leaked goroutines. It exits the

@@ -646,70 +646,99 @@ func (x *executor) loop() {
 // again at every burst; a kept worker has grown it once. When no worker is
 // idle, a new goroutine is started, so a blocked handler never holds up
 // others.
-var workers = workerPool{max: 256}
+var workers = workerPool{max: 256, idleTime: 10 * time.Second}
 
+// A workerPool hands functions to idle goroutines. An idle worker waits on
+// its channel alone: no timer per task. A janitor goroutine, running only
+// while some worker is idle, ends those that stayed idle for a whole period
+// (so a worker ends one to two periods after its last task).
 type workerPool struct {
-	mu   sync.Mutex
-	idle []chan func()
-	max  int
+	mu       sync.Mutex
+	idle     []idleWorker  // oldest first: do takes from the end
+	max      int           // idle workers kept at most
+	idleTime time.Duration // the janitor's period
+	period   uint64        // the janitor's count of periods
+	sweeping bool          // the janitor runs
+	live     int           // workers, idle or not
+}
+
+// An idleWorker is a worker waiting on ch since the janitor's period `since`.
+type idleWorker struct {
+	ch    chan func()
+	since uint64
 }
 
 // do runs fn on an idle worker or a new goroutine.
 func (p *workerPool) do(fn func()) {
 	p.mu.Lock()
 	if n := len(p.idle); n > 0 {
-		ch := p.idle[n-1]
+		ch := p.idle[n-1].ch
+		p.idle[n-1] = idleWorker{}
 		p.idle = p.idle[:n-1]
 		p.mu.Unlock()
 		ch <- fn
 		return
 	}
+	p.live++
 	p.mu.Unlock()
 	go p.work(fn)
 }
 
-// workerIdleTime is how long an idle worker waits for work before it ends
-// (up to twice that: see work).
-const workerIdleTime = 10 * time.Second
-
+// work runs fn, then waits to be handed more until the janitor sends nil.
 func (p *workerPool) work(fn func()) {
 	ch := make(chan func())
-	// The timer is not reset for every task: when it fires, a worker that
-	// ran something since it last fired waits one more period. An idle
-	// worker ends after one to two periods.
-	timer := time.NewTimer(workerIdleTime)
-	defer timer.Stop()
-	used := true
-	for {
+	defer func() {
+		p.mu.Lock()
+		p.live--
+		p.mu.Unlock()
+	}()
+	for fn != nil {
 		fn()
 		p.mu.Lock()
 		if len(p.idle) >= p.max {
 			p.mu.Unlock()
 			return
 		}
-		p.idle = append(p.idle, ch)
-		p.mu.Unlock()
-	wait:
-		select {
-		case fn = <-ch:
-			used = true
-		case <-timer.C:
-			if used {
-				used = false
-				timer.Reset(workerIdleTime)
-				goto wait
-			}
-			p.mu.Lock()
-			for i, c := range p.idle {
-				if c == ch {
-					p.idle = append(p.idle[:i], p.idle[i+1:]...)
-					p.mu.Unlock()
-					return
-				}
-			}
-			p.mu.Unlock()
-			fn = <-ch // taken meanwhile: its work is on the way
-			timer.Reset(workerIdleTime)
+		p.idle = append(p.idle, idleWorker{ch: ch, since: p.period})
+		if !p.sweeping {
+			p.sweeping = true
+			go p.sweep()
 		}
+		p.mu.Unlock()
+		fn = <-ch
+	}
+}
+
+// sweep is the janitor: once a period it ends the workers that have been
+// idle since before the period began, and it ends itself when none is idle.
+func (p *workerPool) sweep() {
+	t := time.NewTimer(p.idleTime)
+	defer t.Stop()
+	var done []idleWorker
+	for {
+		<-t.C
+		p.mu.Lock()
+		n := 0 // idle is in the order workers went idle: the old ones lead
+		for n < len(p.idle) && p.idle[n].since < p.period {
+			n++
+		}
+		done = append(done[:0], p.idle[:n]...)
+		rest := copy(p.idle, p.idle[n:])
+		clear(p.idle[rest:])
+		p.idle = p.idle[:rest]
+		p.period++
+		last := len(p.idle) == 0
+		if last {
+			p.sweeping = false
+		}
+		p.mu.Unlock()
+		for _, w := range done {
+			w.ch <- nil // w waits on ch: it is no longer listed, so no one else sends
+		}
+		clear(done)
+		if last {
+			return
+		}
+		t.Reset(p.idleTime)
 	}
 }
