@@ -8,18 +8,14 @@ import (
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"strconv"
 	"time"
-
-	"github.com/coder/websocket"
 
 	"github.com/siogen/siogen/bench/internal/floor"
 )
 
 // A proto is what the load generator speaks to a contender. The generator
-// implements Engine.IO / Socket.IO framing itself; only the WebSocket layer
-// comes from github.com/coder/websocket (as a client).
+// implements WebSocket (wsclient.go), Engine.IO and Socket.IO framing itself.
 type proto int
 
 const (
@@ -85,15 +81,13 @@ type client struct {
 	p    proto
 	tcp  net.Conn
 	rd   *bufio.Reader
-	ws   *websocket.Conn
+	ws   *wsClient
 	poll *poller // long-polling (no WebSocket)
 	out  []byte  // the sender's frame buffer (one sender goroutine per client)
 	in   []byte  // the TCP receiver's buffer
 
 	ackID int64 // the id of the last record recv returned if it was an ACK, else -1
 }
-
-var httpClient = &http.Client{Transport: &http.Transport{DisableKeepAlives: true, MaxIdleConnsPerHost: -1}}
 
 // dial connects and, for Socket.IO, completes the Engine.IO handshake and the
 // CONNECT to namespace "/".
@@ -111,7 +105,7 @@ func dial(ctx context.Context, p proto, t tmode, addr string) (*client, error) {
 		c.tcp, c.rd, c.in = conn, bufio.NewReaderSize(conn, 4096), make([]byte, payloadSize)
 		return c, nil
 	case pWS:
-		ws, _, err := websocket.Dial(ctx, "ws://"+addr+"/", &websocket.DialOptions{HTTPClient: httpClient, CompressionMode: websocket.CompressionDisabled})
+		ws, err := dialWS(ctx, "ws://"+addr+"/")
 		if err != nil {
 			return nil, err
 		}
@@ -122,39 +116,41 @@ func dial(ctx context.Context, p proto, t tmode, addr string) (*client, error) {
 	if p == pSIO3 {
 		eio = "3"
 	}
-	ws, _, err := websocket.Dial(ctx, "ws://"+addr+"/socket.io/?EIO="+eio+"&transport=websocket",
-		&websocket.DialOptions{HTTPClient: httpClient, CompressionMode: websocket.CompressionDisabled})
+	ws, err := dialWS(ctx, "ws://"+addr+"/socket.io/?EIO="+eio+"&transport=websocket")
 	if err != nil {
 		return nil, err
 	}
 	c.ws = ws
-	ws.SetReadLimit(1 << 20)
-	_, msg, err := ws.Read(ctx)
+	_, msg, err := ws.read(ctx)
 	if err != nil || len(msg) == 0 || msg[0] != '0' {
-		ws.CloseNow()
+		ws.closeNow()
 		return nil, fmt.Errorf("engine.io open: %q %v", msg, err)
 	}
 	switch p {
 	case pSIO5:
-		err = ws.Write(ctx, websocket.MessageText, []byte("40"))
+		err = ws.write(ctx, false, []byte("40"))
 	case pSIO5MP: // {"type":0,"nsp":"/"}
-		err = ws.Write(ctx, websocket.MessageBinary, []byte("\x82\xa4type\x00\xa3nsp\xa1/"))
+		err = ws.write(ctx, true, []byte("\x82\xa4type\x00\xa3nsp\xa1/"))
 	}
 	if err != nil {
-		ws.CloseNow()
+		ws.closeNow()
 		return nil, err
 	}
 	for { // the server's CONNECT
-		typ, msg, err := ws.Read(ctx)
+		bin, msg, err := ws.read(ctx)
 		if err != nil {
-			ws.CloseNow()
+			ws.closeNow()
 			return nil, err
 		}
-		if typ == websocket.MessageBinary || bytes.HasPrefix(msg, []byte("40")) {
+		if bin || bytes.HasPrefix(msg, []byte("40")) {
+			if err := ws.unbind(); err != nil { // reads and writes outlive dial's ctx
+				ws.closeNow()
+				return nil, err
+			}
 			return c, nil
 		}
 		if bytes.HasPrefix(msg, []byte("44")) {
-			ws.CloseNow()
+			ws.closeNow()
 			return nil, fmt.Errorf("connect error: %s", msg)
 		}
 	}
@@ -223,10 +219,7 @@ func (c *client) write(ctx context.Context, binary bool, b []byte) error {
 	if c.poll != nil {
 		return c.poll.post(ctx, binary, b)
 	}
-	if binary {
-		return c.ws.Write(ctx, websocket.MessageBinary, b)
-	}
-	return c.ws.Write(ctx, websocket.MessageText, b)
+	return c.ws.write(ctx, binary, b)
 }
 
 // recv returns the next record's stamp, answering Engine.IO v4 pings.
@@ -252,11 +245,11 @@ func (c *client) recv(ctx context.Context) (int64, error) {
 				return 0, ctx.Err()
 			}
 		} else {
-			typ, m, err := c.ws.Read(ctx)
+			bin, m, err := c.ws.read(ctx)
 			if err != nil {
 				return 0, err
 			}
-			binary, msg = typ == websocket.MessageBinary, m
+			binary, msg = bin, m
 		}
 		if !binary && len(msg) == 1 && msg[0] == '2' && c.p != pSIO3 {
 			if err := c.write(ctx, false, []byte("3")); err != nil {
@@ -350,7 +343,7 @@ func (c *client) close() {
 		c.tcp.Close()
 	}
 	if c.ws != nil {
-		c.ws.CloseNow()
+		c.ws.closeNow()
 	}
 	if c.poll != nil {
 		c.poll.close()

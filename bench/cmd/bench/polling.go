@@ -12,8 +12,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // Engine.IO v4 HTTP long-polling, as the load generator speaks it (see
@@ -225,29 +223,31 @@ wait:
 		}
 	}
 	if upgrade {
-		ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(strings.Replace(pl.url, "transport=polling", "transport=websocket", 1), "http"),
-			&websocket.DialOptions{HTTPClient: httpClient, CompressionMode: websocket.CompressionDisabled})
+		ws, err := dialWS(ctx, "ws"+strings.TrimPrefix(strings.Replace(pl.url, "transport=polling", "transport=websocket", 1), "http"))
 		if err != nil {
 			pl.close()
 			return nil, fmt.Errorf("upgrade: %w", err)
 		}
-		ws.SetReadLimit(1 << 20)
-		if err := ws.Write(ctx, websocket.MessageText, []byte("2probe")); err != nil {
-			ws.CloseNow()
+		if err := ws.write(ctx, false, []byte("2probe")); err != nil {
+			ws.closeNow()
 			pl.close()
 			return nil, err
 		}
-		if _, msg, err := ws.Read(ctx); err != nil || string(msg) != "3probe" {
-			ws.CloseNow()
+		if _, msg, err := ws.read(ctx); err != nil || string(msg) != "3probe" {
+			ws.closeNow()
 			pl.close()
 			return nil, fmt.Errorf("upgrade: probe answered %q %v", msg, err)
 		}
-		if err := ws.Write(ctx, websocket.MessageText, []byte("5")); err != nil {
-			ws.CloseNow()
+		if err := ws.write(ctx, false, []byte("5")); err != nil {
+			ws.closeNow()
 			pl.close()
 			return nil, err
 		}
 		pl.close() // the polling connections are done with
+		if err := ws.unbind(); err != nil {
+			ws.closeNow()
+			return nil, err
+		}
 		c.ws = ws
 		return c, nil
 	}
