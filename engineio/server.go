@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"sync"
@@ -141,8 +142,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	isWS := isWebSocketRequest(r)
-	q := r.URL.Query()
-	transport := Transport(q.Get("transport"))
+	q := r.URL.RawQuery
+	transport := Transport(queryValue(q, "transport"))
 	if (transport != TransportPolling && transport != TransportWebSocket) || !s.opts.allows(transport) {
 		s.refuse(w, r, isWS, CodeTransportUnknown, "")
 		return
@@ -156,13 +157,13 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, isWS, CodeBadRequest, "")
 		return
 	}
-	sid := q.Get("sid")
+	sid := queryValue(q, "sid")
 	if sid == "" {
 		if r.Method != http.MethodGet {
 			s.refuse(w, r, isWS, CodeBadHandshakeMethod, "")
 			return
 		}
-		if q.Get("EIO") != "4" {
+		if queryValue(q, "EIO") != "4" {
 			s.refuse(w, r, isWS, CodeUnsupportedProtocol, "")
 			return
 		}
@@ -199,6 +200,37 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	default:
 		s.refuse(w, r, false, CodeBadRequest, "")
 	}
+}
+
+// queryValue is url.ParseQuery(raw).Get(key) without building the map (a
+// request is served with three lookups): the first value of key among the
+// pairs ParseQuery keeps (it drops those with a semicolon or a bad escape).
+func queryValue(raw, key string) string {
+	for raw != "" {
+		var pair string
+		pair, raw, _ = strings.Cut(raw, "&")
+		if pair == "" || strings.Contains(pair, ";") {
+			continue
+		}
+		k, v, _ := strings.Cut(pair, "=")
+		k, err := unescapeQuery(k)
+		if err != nil || k != key {
+			continue
+		}
+		if v, err = unescapeQuery(v); err == nil {
+			return v
+		}
+	}
+	return ""
+}
+
+// unescapeQuery is url.QueryUnescape, which it calls only when s has
+// something to unescape.
+func unescapeQuery(s string) (string, error) {
+	if strings.ContainsAny(s, "%+") {
+		return url.QueryUnescape(s)
+	}
+	return s, nil
 }
 
 func isWebSocketRequest(r *http.Request) bool {

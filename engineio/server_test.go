@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -695,4 +696,37 @@ func TestCloseWhileConnectCallbackRuns(t *testing.T) {
 	if err := <-shut; err != nil {
 		t.Fatal(err)
 	}
+}
+
+// queryValue answers as url.ParseQuery(raw).Get(key).
+func TestQueryValue(t *testing.T) {
+	for _, raw := range queryValueSeeds {
+		for _, key := range []string{"EIO", "sid", "transport", "a b", "", "x"} {
+			q, _ := url.ParseQuery(raw)
+			if got, want := queryValue(raw, key), q.Get(key); got != want {
+				t.Errorf("queryValue(%q, %q) = %q, want %q", raw, key, got, want)
+			}
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { queryValue("EIO=4&transport=websocket&sid=abc", "sid") }); n != 0 {
+		t.Errorf("%v allocations, want 0", n)
+	}
+}
+
+var queryValueSeeds = []string{
+	"", "EIO=4&transport=websocket", "EIO=3&EIO=4", "sid=a%2Fb&sid=c", "sid=%zz&sid=ok", "%zz=1&sid=2",
+	"sid;x=1&sid=2", "a+b=1&a%20b=2", "transport=web+socket", "sid", "sid=&sid=x", "&&sid=1&", "=x&x=",
+	"EIO=4&t=PqV7w3s&transport=polling&sid=Ab-c_dEF",
+}
+
+func FuzzQueryValue(f *testing.F) {
+	for _, s := range queryValueSeeds {
+		f.Add(s, "sid")
+	}
+	f.Fuzz(func(t *testing.T, raw, key string) {
+		q, _ := url.ParseQuery(raw)
+		if got, want := queryValue(raw, key), q.Get(key); got != want {
+			t.Errorf("queryValue(%q, %q) = %q, want %q", raw, key, got, want)
+		}
+	})
 }

@@ -76,10 +76,6 @@ func (s *Server) acceptPlain(w http.ResponseWriter, r *http.Request, key string,
 
 // acceptHijacked finishes the handshake on a hijacked connection.
 func (s *Server) acceptHijacked(h http.Header, r *http.Request, key string, c net.Conn, brw *bufio.ReadWriter, joinFirst bool) (wsConn, error) {
-	h.Set("Upgrade", "websocket")
-	h.Set("Connection", "Upgrade")
-	sum := sha1.Sum([]byte(key + keyGUID))
-	h.Set("Sec-WebSocket-Accept", base64.StdEncoding.EncodeToString(sum[:]))
 	sc, ok := c.(syscall.Conn)
 	var raw syscall.RawConn
 	var err error
@@ -97,23 +93,85 @@ func (s *Server) acceptHijacked(h http.Header, r *http.Request, key string, c ne
 		nc.r = append([]byte(nil), b...)
 	}
 	if joinFirst {
-		nc.head = switchingProtocols(h)
+		nc.head = switchingProtocols(h, key)
 		return wsConn{out: nc}, nil
 	}
-	if _, err := nc.Write(switchingProtocols(h)); err != nil {
+	if _, err := nc.Write(switchingProtocols(h, key)); err != nil {
 		_ = c.Close()
 		return wsConn{}, err
 	}
 	return wsConn{out: nc}, nil
 }
 
-// switchingProtocols is the 101 response with header h.
-func switchingProtocols(h http.Header) []byte {
-	var b strings.Builder
-	b.WriteString("HTTP/1.1 101 Switching Protocols\r\n")
-	_ = h.Write(&b)
-	b.WriteString("\r\n")
-	return []byte(b.String())
+// switchingProtocols is the 101 response: with a key, the fields that accept
+// it and then those of h (but its own Upgrade, Connection and
+// Sec-WebSocket-Accept); without, the fields of h alone (the library set
+// them). Fields are written as net/http would (invalid names dropped, line
+// breaks in values made spaces), in no particular order, without copying or
+// sorting h.
+func switchingProtocols(h http.Header, key string) []byte {
+	n := 160
+	for k, vs := range h {
+		for _, v := range vs {
+			n += len(k) + len(v) + 4
+		}
+	}
+	b := make([]byte, 0, n)
+	b = append(b, "HTTP/1.1 101 Switching Protocols\r\n"...)
+	if key != "" {
+		b = append(b, "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
+		b = appendAccept(b, key)
+		b = append(b, "\r\n"...)
+	}
+	for k, vs := range h {
+		if key != "" && (k == "Upgrade" || k == "Connection" || k == "Sec-Websocket-Accept") || !validFieldName(k) {
+			continue
+		}
+		for _, v := range vs {
+			b = append(b, k...)
+			b = append(b, ": "...)
+			b = appendFieldValue(b, v)
+			b = append(b, "\r\n"...)
+		}
+	}
+	return append(b, "\r\n"...)
+}
+
+// appendAccept appends the Sec-WebSocket-Accept value for key (RFC 6455 §4.2.2).
+func appendAccept(b []byte, key string) []byte {
+	var buf [64]byte // a key is 24 characters, the GUID 36
+	sum := sha1.Sum(append(append(buf[:0], key...), keyGUID...))
+	return base64.StdEncoding.AppendEncode(b, sum[:])
+}
+
+// validFieldName reports whether k is an HTTP token (RFC 9110 §5.6.2).
+func validFieldName(k string) bool {
+	if k == "" {
+		return false
+	}
+	for i := 0; i < len(k); i++ {
+		c := k[i]
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' ||
+			strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0 {
+			continue
+		}
+		return false
+	}
+	return true
+}
+
+// appendFieldValue appends v with CR and LF made spaces and the surrounding
+// spaces and tabs trimmed, as http.Header.Write does.
+func appendFieldValue(b []byte, v string) []byte {
+	v = strings.Trim(v, " \t\r\n")
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if c == '\r' || c == '\n' {
+			c = ' '
+		}
+		b = append(b, c)
+	}
+	return b
 }
 
 // hijacked is a ResponseWriter over a connection already hijacked: the
@@ -134,7 +192,7 @@ func (w *hijacked) WriteHeader(code int) {
 	if code != http.StatusSwitchingProtocols {
 		return // the request was valid: the library only switches
 	}
-	_, _ = w.brw.Write(switchingProtocols(w.h))
+	_, _ = w.brw.Write(switchingProtocols(w.h, ""))
 	_ = w.brw.Flush()
 }
 

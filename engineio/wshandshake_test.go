@@ -191,3 +191,68 @@ func TestWebSocketResponseJoinsFirstWrite(t *testing.T) {
 		t.Fatalf("frame %q, %v", frame, err)
 	}
 }
+
+// The 101 response written here carries what http.Header.Write would: the
+// handler's fields (invalid names dropped, line breaks made spaces, values
+// trimmed), with the handshake's own three fields in place of any the
+// handler set; without a key (the library's path) h alone.
+func TestSwitchingProtocols(t *testing.T) {
+	const key = "dGhlIHNhbXBsZSBub25jZQ=="
+	const accept = "s3pPLMBiTxaQ9kYGzzhZRbK+xOo=" // RFC 6455 §1.3
+	h := http.Header{
+		"X-App":                {"one", " two\t"},
+		"X-Split":              {"a\r\nInjected: yes\r\n"},
+		"Bad Name":             {"dropped"},
+		"Upgrade":              {"h2c"},
+		"Set-Cookie":           {"io=abc; Path=/"},
+		"Sec-Websocket-Accept": {"forged"},
+	}
+	want := http.Header{}
+	for k, vs := range h {
+		want[k] = vs
+	}
+	delete(want, "Bad Name")
+	want.Set("Upgrade", "websocket")
+	want.Set("Connection", "Upgrade")
+	want.Set("Sec-WebSocket-Accept", accept)
+	var std strings.Builder // what net/http writes for want
+	_ = want.Write(&std)
+	wantRes, err := http.ReadResponse(bufio.NewReader(strings.NewReader("HTTP/1.1 101 Switching Protocols\r\n"+std.String()+"\r\n")), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		key  string
+		want http.Header
+	}{{key, wantRes.Header}, {"", nil}} {
+		b := switchingProtocols(h, tc.key)
+		if !strings.HasSuffix(string(b), "\r\n\r\n") || strings.Count(string(b), "\r\n\r\n") != 1 {
+			t.Fatalf("key %q: the response does not end once with an empty line: %q", tc.key, b)
+		}
+		res, err := http.ReadResponse(bufio.NewReader(strings.NewReader(string(b))), nil)
+		if err != nil {
+			t.Fatalf("key %q: %v in %q", tc.key, err, b)
+		}
+		if res.StatusCode != http.StatusSwitchingProtocols {
+			t.Fatalf("key %q: status %d", tc.key, res.StatusCode)
+		}
+		exp := tc.want
+		if exp == nil { // the library's path: h as net/http writes it
+			var lib strings.Builder
+			_ = h.Write(&lib)
+			r, _ := http.ReadResponse(bufio.NewReader(strings.NewReader("HTTP/1.1 101 Switching Protocols\r\n"+lib.String()+"\r\n")), nil)
+			exp = r.Header
+		}
+		if len(res.Header) != len(exp) {
+			t.Errorf("key %q: fields %v, want %v", tc.key, res.Header, exp)
+		}
+		for k, vs := range exp {
+			if got := res.Header[k]; strings.Join(got, "|") != strings.Join(vs, "|") {
+				t.Errorf("key %q: %s = %q, want %q", tc.key, k, got, vs)
+			}
+		}
+	}
+	if n := testing.AllocsPerRun(100, func() { switchingProtocols(h, key) }); n != 1 {
+		t.Errorf("%v allocations per response, want 1", n)
+	}
+}

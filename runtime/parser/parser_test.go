@@ -640,3 +640,33 @@ func TestEventNameInterned(t *testing.T) {
 		t.Fatalf("%d names kept (bound %d), long name kept: %v", n, maxInterned, kept != "")
 	}
 }
+
+// A string argument that needs no unescaping costs one allocation, its own
+// bytes, in AsString and in Decode into a *string.
+func TestStringArgumentAllocations(t *testing.T) {
+	for _, codec := range []Codec{JSON, MessagePack} {
+		frames, err := codec.Encode(NewEvent("/", "echo", "a plain string argument"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		data := frames[0].Data
+		if !frames[0].Binary {
+			data = data[1:]
+		}
+		p, err := codec.NewDecoder(DecoderOptions{}).Add(data, frames[0].Binary)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v := p.Args()[0]
+		if n := testing.AllocsPerRun(100, func() { _, _ = v.AsString() }); n != 1 {
+			t.Errorf("%s: AsString allocates %v times, want 1", codec.Name(), n)
+		}
+		var s string
+		if n := testing.AllocsPerRun(100, func() { _ = v.Decode(&s) }); n != 1 {
+			t.Errorf("%s: Decode(*string) allocates %v times, want 1", codec.Name(), n)
+		}
+		if s != "a plain string argument" {
+			t.Fatalf("%s: decoded %q", codec.Name(), s)
+		}
+	}
+}

@@ -116,13 +116,22 @@ func (v Value) AsString() (s string, ok bool) {
 		if b, ok := v.plainString(); ok {
 			return string(b), true
 		}
-		r := v.raw
-		if v.kind == kindMsgpack || len(r) < 2 || r[0] != '"' || json.Unmarshal(r, &s) != nil {
+		if v.kind == kindMsgpack {
 			return "", false
 		}
-		return s, true
+		return jsonString(v.raw)
 	}
 	return "", false
+}
+
+// jsonString decodes a JSON string that needs unescaping. (Apart from
+// AsString: the pointer given to json.Unmarshal would move AsString's result
+// to the heap on every call, the fast path's included.)
+func jsonString(r []byte) (s string, ok bool) {
+	if len(r) < 2 || r[0] != '"' || json.Unmarshal(r, &s) != nil {
+		return "", false
+	}
+	return s, true
 }
 
 // plainString returns the bytes of a string value that needs no decoding (a
