@@ -23,6 +23,7 @@ npm:
 vet:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1; }
 	$(GO) vet ./...
+	cd bench && $(GO) vet ./...
 
 ## loadtest: 10k WebSocket connections with churn, back to baseline; 1k readers with slow consumers (not under -race: it caps goroutines at 8128)
 loadtest:
@@ -36,8 +37,10 @@ generate-check:
 	@git diff --exit-code --stat -- $(GENERATED) || { echo "generated code is stale: run go generate ./... and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- $(GENERATED))" || { echo "go generate made new files:"; git status --porcelain -- $(GENERATED); exit 1; }
 
+## gotest: every package with -race, and the benchmark harness's own tests (bench/ is a module of its own)
 gotest:
 	$(GO) test -race -count=1 ./...
+	cd bench && $(GO) test -race -count=1 ./...
 
 ## interop: the official npm packages against our server; tsc --strict and @asyncapi/parser on generated output;
 ## the chat example's page (tsc --strict) and its test in headless Chromium (interop/browser)
@@ -49,7 +52,7 @@ interop:
 
 ## fuzz: each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
-FUZZ_TARGETS := engineio:FuzzDecodePayload engineio:FuzzDecodePacket \
+FUZZ_TARGETS := engineio:FuzzDecodePayload engineio:FuzzDecodePacket engineio:FuzzWebSocketFrames engineio:FuzzQueryValue \
 	runtime/parser:FuzzJSONDecode runtime/parser:FuzzJSONAttachments runtime/parser:FuzzMsgpackDecode \
 	schema:FuzzParse schema:FuzzParseConfig \
 	runtime/socketio:FuzzLiveServer generated/types:FuzzGeneratedPayload
