@@ -194,7 +194,7 @@ func decodeJSONText(data []byte, maxAtt int) (*Packet, int, error) {
 		}
 		i = j + 1
 	}
-	p := &Packet{Type: t.base(), Namespace: "/"}
+	p, room := allocPacket(t.base(), "/")
 	if i < len(data) && data[i] == '/' {
 		j := bytes.IndexByte(data[i:], ',')
 		if j < 0 {
@@ -217,13 +217,15 @@ func decodeJSONText(data []byte, maxAtt int) (*Packet, int, error) {
 		p.ID, p.HasID = id, true
 		i = j
 	}
-	if err := decodeJSONPayload(p, data[i:], n); err != nil {
+	if err := decodeJSONPayload(p, data[i:], n, room); err != nil {
 		return nil, 0, err
 	}
 	return p, n, nil
 }
 
-func decodeJSONPayload(p *Packet, payload []byte, nAtt int) error {
+// decodeJSONPayload sets p.Data from payload, appending to room (see
+// allocPacket).
+func decodeJSONPayload(p *Packet, payload []byte, nAtt int, room []Value) error {
 	t := p.Type
 	if len(payload) == 0 {
 		switch {
@@ -260,7 +262,7 @@ func decodeJSONPayload(p *Packet, payload []byte, nAtt int) error {
 		if s.skipWS(end) != len(payload) {
 			return fmt.Errorf("%w: %v", ErrInvalidPayload, errSyntax)
 		}
-		p.Data = []Value{{kind: kindJSON, raw: raw}}
+		p.Data = append(room, Value{kind: kindJSON, raw: raw})
 		return nil
 	}
 	// Event, Ack: an array.
@@ -269,7 +271,7 @@ func decodeJSONPayload(p *Packet, payload []byte, nAtt int) error {
 	}
 	s.depth = 1
 	i = s.skipWS(i + 1)
-	data := make([]Value, 0, 4)
+	data := room
 	if i < len(payload) && payload[i] == ']' {
 		i++
 	} else {

@@ -535,14 +535,12 @@ func decodeMsgpackPacket(b []byte) (*Packet, error) {
 	if !ok || unsigned || tn < int64(Connect) || tn > int64(ConnectError) {
 		return nil, ErrInvalidType
 	}
-	p := &Packet{Type: Type(tn)}
 	s, ok := mpString(nsp)
 	if !ok {
 		return nil, ErrInvalidNamespace
 	}
-	if len(s) == 1 && s[0] == '/' {
-		p.Namespace = "/"
-	} else {
+	p, room := allocPacket(Type(tn), "/")
+	if len(s) != 1 || s[0] != '/' {
 		p.Namespace = string(s)
 	}
 	if isUndefined(data) {
@@ -587,11 +585,15 @@ func decodeMsgpackPacket(b []byte) (*Packet, error) {
 		if ext {
 			v.flags = flagExt
 		}
-		p.Data = []Value{v}
+		p.Data = append(room, v)
 		return p, nil
 	}
 	_, hdr, n, _, _ := mpHeader(data, 0)
-	p.Data = make([]Value, 0, n)
+	if n <= uint64(cap(room)) {
+		p.Data = room
+	} else {
+		p.Data = make([]Value, 0, n)
+	}
 	i = hdr
 	for k := uint64(0); k < n; k++ {
 		end, ext, err := mpSkip(data, i, 1)

@@ -94,12 +94,34 @@ type Packet struct {
 // NewEvent returns an Event packet for namespace nsp with the event name and
 // args wrapped by [ValueOf].
 func NewEvent(nsp, name string, args ...any) *Packet {
-	data := make([]Value, 1+len(args))
+	p, data := allocPacket(Event, nsp)
+	if 1+len(args) <= cap(data) {
+		data = data[:1+len(args)]
+	} else {
+		data = make([]Value, 1+len(args))
+	}
 	data[0] = ValueOf(name)
 	for i, a := range args {
 		data[1+i] = ValueOf(a)
 	}
-	return &Packet{Type: Event, Namespace: nsp, Data: data}
+	p.Data = data
+	return p
+}
+
+// packetAlloc is a Packet with room for two data elements in the same
+// allocation: an event with one argument, decoded or built, costs one
+// allocation for the packet and its data instead of two.
+type packetAlloc struct {
+	p    Packet
+	data [2]Value
+}
+
+// allocPacket returns a new Packet and an empty slice of room for its Data
+// in the same allocation (capacity 2); appending beyond it moves the data
+// out like any slice.
+func allocPacket(t Type, nsp string) (*Packet, []Value) {
+	a := &packetAlloc{p: Packet{Type: t, Namespace: nsp}}
+	return &a.p, a.data[:0]
 }
 
 // EventName returns the event name of an Event packet: Data[0] when it is a

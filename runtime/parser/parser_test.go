@@ -670,3 +670,33 @@ func TestStringArgumentAllocations(t *testing.T) {
 		}
 	}
 }
+
+// Decoding an event with one argument costs one allocation: the packet and
+// its data are allocated together (allocPacket), the event name is interned.
+// With three arguments the data outgrows that room: one more.
+func TestDecodeEventAllocations(t *testing.T) {
+	for _, codec := range []Codec{JSON, MessagePack} {
+		for _, tc := range []struct {
+			args []any
+			want float64
+		}{{[]any{"x"}, 1}, {[]any{"x", 2, true}, 2}} {
+			frames, err := codec.Encode(NewEvent("/", "echo", tc.args...))
+			if err != nil {
+				t.Fatal(err)
+			}
+			data := frames[0].Data
+			if !frames[0].Binary {
+				data = data[1:]
+			}
+			dec := codec.NewDecoder(DecoderOptions{})
+			var p *Packet
+			n := testing.AllocsPerRun(100, func() { p, err = dec.Add(data, frames[0].Binary) })
+			if err != nil || p == nil || len(p.Data) != 1+len(tc.args) {
+				t.Fatalf("%s: decoded %+v, %v", codec.Name(), p, err)
+			}
+			if n != tc.want {
+				t.Errorf("%s, %d arguments: %v allocations per decode, want %v", codec.Name(), len(tc.args), n, tc.want)
+			}
+		}
+	}
+}
