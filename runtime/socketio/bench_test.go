@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http/httptest"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -163,6 +164,44 @@ func BenchmarkIncomingEvent(b *testing.B) {
 				<-done
 			}
 			_ = conns
+		})
+	}
+}
+
+// BenchmarkEchoEvent is bench/'s echo in-process: a client's event with a
+// 64-byte string, whose handler decodes it and emits it back; it includes
+// the hand-off to the socket's executor and back to the benchmark.
+func BenchmarkEchoEvent(b *testing.B) {
+	for _, codec := range []parser.Codec{parser.JSON, parser.MessagePack} {
+		b.Run(codec.Name(), func(b *testing.B) {
+			srv := NewServer(&ServerOptions{Parser: codec})
+			defer srv.Shutdown(context.Background())
+			done := make(chan struct{}, 1)
+			srv.OnConnection(func(s *Socket) {
+				s.On("echo", func(e *Event) {
+					var msg string
+					if e.Decode(&msg) == nil {
+						_ = s.Emit("echo", msg)
+					}
+					done <- struct{}{}
+				})
+			})
+			conns := inProcess(b, srv, 1)
+			c := srv.Of("/").Socket(firstID(srv)).conn
+			frames, _ := codec.Encode(parser.NewEvent("/", "echo", strings.Repeat("x", 64)))
+			data := frames[0].Data
+			if !frames[0].Binary {
+				data = data[1:]
+			}
+			before := conns[0].frames.Load()
+			b.ReportAllocs()
+			for b.Loop() {
+				c.HandleMessage(data, frames[0].Binary)
+				<-done
+			}
+			if sent := conns[0].frames.Load() - before; sent != int64(b.N) {
+				b.Fatalf("%d echoes sent for %d events", sent, b.N)
+			}
 		})
 	}
 }
