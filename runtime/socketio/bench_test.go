@@ -133,15 +133,38 @@ func BenchmarkSocketEmit(b *testing.B) {
 	}
 }
 
+// benchIncoming connects one socket, which on sets up (its handler must
+// send on done once per event), and hands it packet p, encoded with codec,
+// over and over. It returns how many frames the server sent meanwhile.
+func benchIncoming(b *testing.B, codec parser.Codec, p *parser.Packet, on func(s *Socket, done chan<- struct{})) int64 {
+	srv := NewServer(&ServerOptions{Parser: codec})
+	defer srv.Shutdown(context.Background())
+	done := make(chan struct{}, 1)
+	srv.OnConnection(func(s *Socket) { on(s, done) })
+	cc := inProcess(b, srv, 1)[0]
+	c := srv.Of("/").Socket(firstID(srv)).conn
+	frames, _ := codec.Encode(p)
+	data := frames[0].Data
+	if !frames[0].Binary {
+		data = data[1:]
+	}
+	before := cc.frames.Load()
+	b.ReportAllocs()
+	for b.Loop() {
+		c.HandleMessage(data, frames[0].Binary)
+		<-done
+	}
+	return cc.frames.Load() - before
+}
+
 // BenchmarkIncomingEvent decodes a client's event and runs its handler,
 // which decodes the payload and acks it.
 func BenchmarkIncomingEvent(b *testing.B) {
 	for _, codec := range []parser.Codec{parser.JSON, parser.MessagePack} {
 		b.Run(codec.Name(), func(b *testing.B) {
-			srv := NewServer(&ServerOptions{Parser: codec})
-			defer srv.Shutdown(context.Background())
-			done := make(chan struct{}, 1)
-			srv.OnConnection(func(s *Socket) {
+			p := parser.NewEvent("/", "message", benchMessage{Room: "general", Author: "ada", Text: "hello"})
+			p.ID, p.HasID = 1, true
+			benchIncoming(b, codec, p, func(s *Socket, done chan<- struct{}) {
 				s.On("message", func(e *Event) {
 					var m benchMessage
 					_ = e.Decode(&m)
@@ -149,21 +172,6 @@ func BenchmarkIncomingEvent(b *testing.B) {
 					done <- struct{}{}
 				})
 			})
-			conns := inProcess(b, srv, 1)
-			c := srv.Of("/").Socket(firstID(srv)).conn
-			p := parser.NewEvent("/", "message", benchMessage{Room: "general", Author: "ada", Text: "hello"})
-			p.ID, p.HasID = 1, true
-			frames, _ := codec.Encode(p)
-			data := frames[0].Data
-			if !frames[0].Binary {
-				data = data[1:]
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				c.HandleMessage(data, frames[0].Binary)
-				<-done
-			}
-			_ = conns
 		})
 	}
 }
@@ -174,10 +182,7 @@ func BenchmarkIncomingEvent(b *testing.B) {
 func BenchmarkEchoEvent(b *testing.B) {
 	for _, codec := range []parser.Codec{parser.JSON, parser.MessagePack} {
 		b.Run(codec.Name(), func(b *testing.B) {
-			srv := NewServer(&ServerOptions{Parser: codec})
-			defer srv.Shutdown(context.Background())
-			done := make(chan struct{}, 1)
-			srv.OnConnection(func(s *Socket) {
+			sent := benchIncoming(b, codec, parser.NewEvent("/", "echo", strings.Repeat("x", 64)), func(s *Socket, done chan<- struct{}) {
 				s.On("echo", func(e *Event) {
 					var msg string
 					if e.Decode(&msg) == nil {
@@ -186,20 +191,7 @@ func BenchmarkEchoEvent(b *testing.B) {
 					done <- struct{}{}
 				})
 			})
-			conns := inProcess(b, srv, 1)
-			c := srv.Of("/").Socket(firstID(srv)).conn
-			frames, _ := codec.Encode(parser.NewEvent("/", "echo", strings.Repeat("x", 64)))
-			data := frames[0].Data
-			if !frames[0].Binary {
-				data = data[1:]
-			}
-			before := conns[0].frames.Load()
-			b.ReportAllocs()
-			for b.Loop() {
-				c.HandleMessage(data, frames[0].Binary)
-				<-done
-			}
-			if sent := conns[0].frames.Load() - before; sent != int64(b.N) {
+			if sent != int64(b.N) {
 				b.Fatalf("%d echoes sent for %d events", sent, b.N)
 			}
 		})
