@@ -125,7 +125,7 @@ func main() {
 	benchDir = dir
 	binDir := filepath.Join(dir, "bin")
 	if *from == "" {
-		must(run(dir, "go", "build", "-o", binDir+"/", "./cmd/siogen-server", "./cmd/gsio-server", "./cmd/floor-server"))
+		must(run(dir, "go", "build", "-o", binDir+"/", "./cmd/siogen-server", "./cmd/gsio-server", "./cmd/zsio-server", "./cmd/floor-server"))
 		_, err1 := os.Stat(filepath.Join(dir, "node", "node_modules", "socket.io"))
 		_, err2 := os.Stat(filepath.Join(dir, "node", "node_modules", "@socket.io", "redis-adapter"))
 		if err1 != nil || err2 != nil {

@@ -208,7 +208,8 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 	w("| rounds | %d, contenders interleaved in each, first one rotated per round; cells are median (min–max) over rounds |\n", res.Rounds)
 	w("| siogen | %s (this tree), Go %s |\n", cmdOut("git", "rev-parse", "--short", "HEAD"), strings.TrimPrefix(runtime.Version(), "go"))
 	w("| Node | %s, socket.io %s, engine.io %s, ws %s |\n", cmdOut("node", "--version"), pkgVersion(dir, "socket.io"), pkgVersion(dir, "engine.io"), pkgVersion(dir, "ws"))
-	w("| Go alternative | github.com/googollee/go-socket.io %s (Engine.IO v3 / Socket.IO v4 wire; github.com/zishang520/socket.io is not served by the module proxy here, so it is not measured) |\n", goModVersion("github.com/googollee/go-socket.io"))
+	w("| Go alternatives | zishang520: github.com/zishang520/socket.io/servers/socket/v3 %s (Engine.IO v4 / Socket.IO v5 wire, a port of Node's socket.io 4); googollee: github.com/googollee/go-socket.io %s (Engine.IO v3 / Socket.IO v4 wire) |\n",
+		goModVersion("github.com/zishang520/socket.io/servers/socket/v3"), goModVersion("github.com/googollee/go-socket.io"))
 	w("| floors | raw-tcp: a Go TCP echo of 64-byte records; plain-ws: a github.com/coder/websocket %s echo, one message per record; in the fan-out scenarios both write a publish record to every connection |\n\n", goModVersion("github.com/coder/websocket"))
 
 	// the targets of the issue

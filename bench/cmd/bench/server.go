@@ -39,6 +39,9 @@ func contenders(dir, binDir string) []contender {
 		{name: "googollee", proto: pSIO3, env: goEnv, args: func(_, addr string) []string {
 			return []string{filepath.Join(binDir, "gsio-server"), "-addr", addr}
 		}},
+		{name: "zishang520", proto: pSIO5, env: goEnv, args: func(_, addr string) []string {
+			return []string{filepath.Join(binDir, "zsio-server"), "-addr", addr}
+		}},
 		{name: "raw-tcp", proto: pTCP, floor: true, env: goEnv, args: func(_, addr string) []string {
 			return []string{filepath.Join(binDir, "floor-server"), "-addr", addr, "-mode", "tcp"}
 		}},
