@@ -108,6 +108,37 @@ func TestTransports(t *testing.T) {
 	}
 }
 
+// echoAndPublish connects three clients to a server of p at addr and
+// checks that an echo comes back to its sender only and that a publish
+// reaches all three, the publisher's too. It returns the clients (closed
+// when the test ends) and a check that the next stamp a client receives is
+// the one wanted.
+func echoAndPublish(ctx context.Context, t *testing.T, p proto, addr string) ([]*client, func(*client, int64)) {
+	t.Helper()
+	cs, err := dialAll(ctx, p, addr, 3, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { closeAll(cs) })
+	expect := func(c *client, want int64) {
+		t.Helper()
+		if st, err := c.recv(ctx); err != nil || st != want {
+			t.Fatalf("got %d %v, want %d", st, err, want)
+		}
+	}
+	if err := cs[0].send(ctx, "echo", 11); err != nil {
+		t.Fatal(err)
+	}
+	expect(cs[0], 11)
+	if err := cs[1].send(ctx, pubEvent, 22); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cs {
+		expect(c, 22) // and not the echo
+	}
+	return cs, expect
+}
+
 // TestFloors drives the floor servers with the generator's client: an echo
 // comes back to its sender only, a publish goes to every connection (the
 // publisher's too), and over TCP a publish split across two writes, or
@@ -128,27 +159,7 @@ func TestFloors(t *testing.T) {
 		t.Run(f.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
-			cs, err := dialAll(ctx, f.p, f.addr, 3, 3)
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer closeAll(cs)
-			expect := func(c *client, want int64) {
-				t.Helper()
-				if st, err := c.recv(ctx); err != nil || st != want {
-					t.Fatalf("got %d %v, want %d", st, err, want)
-				}
-			}
-			if err := cs[0].send(ctx, "echo", 11); err != nil {
-				t.Fatal(err)
-			}
-			expect(cs[0], 11)
-			if err := cs[1].send(ctx, pubEvent, 22); err != nil {
-				t.Fatal(err)
-			}
-			for _, c := range cs {
-				expect(c, 22) // and not the echo
-			}
+			cs, expect := echoAndPublish(ctx, t, f.p, f.addr)
 			if f.p != pTCP {
 				return
 			}
