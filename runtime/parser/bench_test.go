@@ -44,11 +44,7 @@ func BenchmarkDecode(b *testing.B) {
 		for name, p := range benchPackets() {
 			b.Run(c.Name()+"/"+name, func(b *testing.B) {
 				b.ReportAllocs()
-				frames, _ := c.Encode(p)
-				data, bin := frames[0].Data, frames[0].Binary
-				if !bin {
-					data = data[1:]
-				}
+				data, bin := message(b, c, p)
 				b.SetBytes(int64(len(data)))
 				d := c.NewDecoder(DecoderOptions{})
 				for b.Loop() {
@@ -64,12 +60,7 @@ func BenchmarkDecode(b *testing.B) {
 func BenchmarkDecodeValue(b *testing.B) {
 	for _, c := range []Codec{JSON, MessagePack} {
 		p := benchPackets()["1KiB"]
-		frames, _ := c.Encode(p)
-		data, bin := frames[0].Data, frames[0].Binary
-		if !bin {
-			data = data[1:]
-		}
-		q, _ := c.NewDecoder(DecoderOptions{}).Add(data, bin)
+		q := roundTrip(b, c, p)
 		b.Run(c.Name()+"/1KiB", func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {

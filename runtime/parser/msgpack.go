@@ -589,11 +589,7 @@ func decodeMsgpackPacket(b []byte) (*Packet, error) {
 		return p, nil
 	}
 	_, hdr, n, _, _ := mpHeader(data, 0)
-	if n <= uint64(cap(room)) {
-		p.Data = room
-	} else {
-		p.Data = make([]Value, 0, n)
-	}
+	p.Data = roomFor(room, int(n)) // n ≤ len(data): validated
 	i = hdr
 	for k := uint64(0); k < n; k++ {
 		end, ext, err := mpSkip(data, i, 1)

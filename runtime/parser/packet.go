@@ -94,12 +94,8 @@ type Packet struct {
 // NewEvent returns an Event packet for namespace nsp with the event name and
 // args wrapped by [ValueOf].
 func NewEvent(nsp, name string, args ...any) *Packet {
-	p, data := allocPacket(Event, nsp)
-	if 1+len(args) <= cap(data) {
-		data = data[:1+len(args)]
-	} else {
-		data = make([]Value, 1+len(args))
-	}
+	p, room := allocPacket(Event, nsp)
+	data := roomFor(room, 1+len(args))[:1+len(args)]
 	data[0] = ValueOf(name)
 	for i, a := range args {
 		data[1+i] = ValueOf(a)
@@ -122,6 +118,15 @@ type packetAlloc struct {
 func allocPacket(t Type, nsp string) (*Packet, []Value) {
 	a := &packetAlloc{p: Packet{Type: t, Namespace: nsp}}
 	return &a.p, a.data[:0]
+}
+
+// roomFor returns room (from allocPacket) when n elements fit in it, or else
+// a new slice with capacity n; either is empty.
+func roomFor(room []Value, n int) []Value {
+	if n <= cap(room) {
+		return room[:0]
+	}
+	return make([]Value, 0, n)
 }
 
 // EventName returns the event name of an Event packet: Data[0] when it is a

@@ -604,20 +604,35 @@ func TestDecodeString(t *testing.T) {
 	}
 }
 
+// message is what a decoder is given for the first frame of p encoded with
+// codec: its bytes (a text frame's without the Engine.IO message type) and
+// whether it is binary.
+func message(t testing.TB, codec Codec, p *Packet) ([]byte, bool) {
+	t.Helper()
+	frames, err := codec.Encode(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if frames[0].Binary {
+		return frames[0].Data, true
+	}
+	return frames[0].Data[1:], false
+}
+
+// roundTrip encodes p with codec and decodes its first frame again.
+func roundTrip(t testing.TB, codec Codec, p *Packet) *Packet {
+	t.Helper()
+	data, binary := message(t, codec, p)
+	q, err := codec.NewDecoder(DecoderOptions{}).Add(data, binary)
+	if err != nil || q == nil {
+		t.Fatalf("%s: decoding %q: %v, %v", codec.Name(), data, q, err)
+	}
+	return q
+}
+
 func TestEventNameInterned(t *testing.T) {
 	for _, codec := range []Codec{JSON, MessagePack} {
-		frames, err := codec.Encode(NewEvent("/", "chat message", "hi"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		data := frames[0].Data
-		if !frames[0].Binary {
-			data = data[1:] // the Engine.IO message type
-		}
-		p, err := codec.NewDecoder(DecoderOptions{}).Add(data, frames[0].Binary)
-		if err != nil {
-			t.Fatal(err)
-		}
+		p := roundTrip(t, codec, NewEvent("/", "chat message", "hi"))
 		if name, ok := p.EventName(); !ok || name != "chat message" {
 			t.Fatalf("%v: EventName %q %v", codec, name, ok)
 		}
@@ -645,19 +660,7 @@ func TestEventNameInterned(t *testing.T) {
 // bytes, in AsString and in Decode into a *string.
 func TestStringArgumentAllocations(t *testing.T) {
 	for _, codec := range []Codec{JSON, MessagePack} {
-		frames, err := codec.Encode(NewEvent("/", "echo", "a plain string argument"))
-		if err != nil {
-			t.Fatal(err)
-		}
-		data := frames[0].Data
-		if !frames[0].Binary {
-			data = data[1:]
-		}
-		p, err := codec.NewDecoder(DecoderOptions{}).Add(data, frames[0].Binary)
-		if err != nil {
-			t.Fatal(err)
-		}
-		v := p.Args()[0]
+		v := roundTrip(t, codec, NewEvent("/", "echo", "a plain string argument")).Args()[0]
 		if n := testing.AllocsPerRun(100, func() { _, _ = v.AsString() }); n != 1 {
 			t.Errorf("%s: AsString allocates %v times, want 1", codec.Name(), n)
 		}
@@ -680,17 +683,11 @@ func TestDecodeEventAllocations(t *testing.T) {
 			args []any
 			want float64
 		}{{[]any{"x"}, 1}, {[]any{"x", 2, true}, 2}} {
-			frames, err := codec.Encode(NewEvent("/", "echo", tc.args...))
-			if err != nil {
-				t.Fatal(err)
-			}
-			data := frames[0].Data
-			if !frames[0].Binary {
-				data = data[1:]
-			}
+			data, binary := message(t, codec, NewEvent("/", "echo", tc.args...))
 			dec := codec.NewDecoder(DecoderOptions{})
 			var p *Packet
-			n := testing.AllocsPerRun(100, func() { p, err = dec.Add(data, frames[0].Binary) })
+			var err error
+			n := testing.AllocsPerRun(100, func() { p, err = dec.Add(data, binary) })
 			if err != nil || p == nil || len(p.Data) != 1+len(tc.args) {
 				t.Fatalf("%s: decoded %+v, %v", codec.Name(), p, err)
 			}

@@ -133,9 +133,10 @@ func BenchmarkSocketEmit(b *testing.B) {
 	}
 }
 
-// benchIncoming connects one socket, which on sets up (its handler must
-// send on done once per event), and hands it packet p, encoded with codec,
-// over and over. It returns how many frames the server sent meanwhile.
+// benchIncoming connects one socket, lets on register its handlers (the
+// handler must send on done once per event), and hands the socket packet p,
+// encoded with codec, over and over. It returns how many frames the server
+// sent meanwhile.
 func benchIncoming(b *testing.B, codec parser.Codec, p *parser.Packet, on func(s *Socket, done chan<- struct{})) int64 {
 	srv := NewServer(&ServerOptions{Parser: codec})
 	defer srv.Shutdown(context.Background())
