@@ -37,22 +37,26 @@ generate-check:
 	@git diff --exit-code --stat -- $(GENERATED) || { echo "generated code is stale: run go generate ./... and commit"; exit 1; }
 	@test -z "$$(git status --porcelain -- $(GENERATED))" || { echo "go generate made new files:"; git status --porcelain -- $(GENERATED); exit 1; }
 
-## gotest: every package with -race, and the benchmark harness's own tests (bench/ is a module of its own)
+## gotest: every package with -race (engineio twice: its WebSocket handshakes through net/http, then
+## through an engineio.Listener), and the benchmark harness's own tests (bench/ is a module of its own)
 gotest:
 	$(GO) test -race -count=1 ./...
+	$(GO) test -race -count=1 ./engineio -listener
 	cd bench && $(GO) test -race -count=1 ./...
 
-## interop: the official npm packages against our server; tsc --strict and @asyncapi/parser on generated output;
+## interop: the official npm packages against our server (Engine.IO and Socket.IO tests twice: WebSocket
+## handshakes through engineio.Listener, then through net/http); tsc --strict and @asyncapi/parser on generated output;
 ## the chat example's page (tsc --strict) and its test in headless Chromium (interop/browser)
 interop:
 	cd interop && npm test
+	cd interop && npm run --silent test:nethttp
 	cd interop/tsc && npm test
 	cd examples/chat/web && npm run --silent typecheck
 	cd interop/browser && npm test
 
 ## fuzz: each fuzz target for FUZZTIME (default 30s)
 FUZZTIME ?= 30s
-FUZZ_TARGETS := engineio:FuzzDecodePayload engineio:FuzzDecodePacket engineio:FuzzWebSocketFrames engineio:FuzzQueryValue \
+FUZZ_TARGETS := engineio:FuzzDecodePayload engineio:FuzzDecodePacket engineio:FuzzWebSocketFrames engineio:FuzzQueryValue engineio:FuzzParseHead \
 	runtime/parser:FuzzJSONDecode runtime/parser:FuzzJSONAttachments runtime/parser:FuzzMsgpackDecode \
 	schema:FuzzParse schema:FuzzParseConfig \
 	runtime/socketio:FuzzLiveServer generated/types:FuzzGeneratedPayload

@@ -6,6 +6,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -39,6 +40,10 @@ func (h *echoHandler) HandleMessage(data []byte, binary bool) {
 
 func (h *echoHandler) HandleClose(reason CloseReason, _ error) { h.closed <- reason }
 
+// viaListener runs the tests with the test servers' WebSocket handshakes
+// served by a Listener rather than through net/http (make test does both).
+var viaListener = flag.Bool("listener", false, "serve the test servers' WebSocket handshakes with a Listener")
+
 // testServer is an echo server on loopback whose sessions the test can inspect.
 type testServer struct {
 	*httptest.Server
@@ -57,7 +62,22 @@ func newTestServer(t *testing.T, opts *Options) *testServer {
 		ts.mu.Unlock()
 		return h
 	}, opts)
-	ts.Server = httptest.NewServer(ts.eio)
+	if !*viaListener {
+		ts.Server = httptest.NewServer(ts.eio)
+	} else {
+		// The WebSocket handshakes go to a Listener; any that it should
+		// have served but net/http got instead fails the test.
+		ts.Server = httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if _, plain := ts.eio.plainUpgrade(r); plain && queryValue(r.URL.RawQuery, "transport") == "websocket" {
+				t.Errorf("a WebSocket handshake went to net/http, not to the Listener: %s", r.URL)
+			}
+			ts.eio.ServeHTTP(w, r)
+		}))
+		l := NewListener(ts.Listener)
+		l.Handle("/engine.io/", ts.eio)
+		ts.Listener = l
+		ts.Start()
+	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()

@@ -62,36 +62,43 @@ func hasToken(h http.Header, name, token string) bool {
 }
 
 // acceptPlain completes the handshake of r (plainUpgrade said yes): it
-// hijacks the connection and writes the 101 response itself. A connection
-// that is not a plain socket (a listener's wrapper) is handed to the library
-// with the handshake still to write.
+// takes the connection (from the Listener, or hijacked from net/http) and
+// writes the 101 response itself. A connection that is not a plain socket
+// (a listener's wrapper) is handed to the library with the handshake still
+// to write.
 func (s *Server) acceptPlain(w http.ResponseWriter, r *http.Request, key string, joinFirst bool) (wsConn, error) {
+	if d, ok := w.(*directWriter); ok {
+		c, rest := d.take()
+		return s.acceptConn(w.Header(), key, c, c.(syscall.Conn), rest, joinFirst)
+	}
 	c, brw, err := http.NewResponseController(w).Hijack()
 	if err != nil {
 		http.Error(w, http.StatusText(http.StatusNotImplemented), http.StatusNotImplemented)
 		return wsConn{}, fmt.Errorf("engineio: websocket: %w", err)
 	}
-	return s.acceptHijacked(w.Header(), r, key, c, brw, joinFirst)
-}
-
-// acceptHijacked finishes the handshake on a hijacked connection.
-func (s *Server) acceptHijacked(h http.Header, r *http.Request, key string, c net.Conn, brw *bufio.ReadWriter, joinFirst bool) (wsConn, error) {
 	sc, ok := c.(syscall.Conn)
-	var raw syscall.RawConn
-	var err error
-	if ok {
-		raw, err = sc.SyscallConn()
-	}
-	if !ok || err != nil {
+	if !ok {
 		// The library writes the response through hijacked.WriteHeader.
-		return s.acceptLibrary(&hijacked{h: h, c: c, brw: brw}, r)
+		return s.acceptLibrary(&hijacked{h: w.Header(), c: c, brw: brw}, r)
 	}
-	nc := &wsNetConn{Conn: c, raw: raw, limit: s.opts.WriteQueueSize}
-	nc.readFn, nc.writeFn = nc.readFd, nc.writeFd
+	var rest []byte
 	if n := brw.Reader.Buffered(); n > 0 { // sent right behind the handshake
 		b, _ := brw.Reader.Peek(n)
-		nc.r = append([]byte(nil), b...)
+		rest = append([]byte(nil), b...)
 	}
+	return s.acceptConn(w.Header(), key, c, sc, rest, joinFirst)
+}
+
+// acceptConn finishes the handshake on a connection taken from net/http or
+// the Listener; rest is what the client sent after the request's head.
+func (s *Server) acceptConn(h http.Header, key string, c net.Conn, sc syscall.Conn, rest []byte, joinFirst bool) (wsConn, error) {
+	raw, err := sc.SyscallConn()
+	if err != nil {
+		_ = c.Close()
+		return wsConn{}, err
+	}
+	nc := &wsNetConn{Conn: c, raw: raw, limit: s.opts.WriteQueueSize, r: rest}
+	nc.readFn, nc.writeFn = nc.readFd, nc.writeFd
 	if joinFirst {
 		nc.head = switchingProtocols(h, key)
 		return wsConn{out: nc}, nil
@@ -106,9 +113,7 @@ func (s *Server) acceptHijacked(h http.Header, r *http.Request, key string, c ne
 // switchingProtocols is the 101 response: with a key, the fields that accept
 // it and then those of h (but its own Upgrade, Connection and
 // Sec-WebSocket-Accept); without, the fields of h alone (the library set
-// them). Fields are written as net/http would (invalid names dropped, line
-// breaks in values made spaces), in no particular order, without copying or
-// sorting h.
+// them).
 func switchingProtocols(h http.Header, key string) []byte {
 	n := 160
 	for k, vs := range h {
@@ -118,13 +123,23 @@ func switchingProtocols(h http.Header, key string) []byte {
 	}
 	b := make([]byte, 0, n)
 	b = append(b, "HTTP/1.1 101 Switching Protocols\r\n"...)
+	var skip func(string) bool
 	if key != "" {
 		b = append(b, "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: "...)
 		b = appendAccept(b, key)
 		b = append(b, "\r\n"...)
+		skip = func(k string) bool { return k == "Upgrade" || k == "Connection" || k == "Sec-Websocket-Accept" }
 	}
+	b = appendFields(b, h, skip)
+	return append(b, "\r\n"...)
+}
+
+// appendFields appends the fields of h but those skip names, as net/http
+// would write them (invalid names dropped, line breaks in values made
+// spaces), in no particular order, without copying or sorting h.
+func appendFields(b []byte, h http.Header, skip func(string) bool) []byte {
 	for k, vs := range h {
-		if key != "" && (k == "Upgrade" || k == "Connection" || k == "Sec-Websocket-Accept") || !validFieldName(k) {
+		if skip != nil && skip(k) || !validFieldName(k) {
 			continue
 		}
 		for _, v := range vs {
@@ -134,7 +149,7 @@ func switchingProtocols(h http.Header, key string) []byte {
 			b = append(b, "\r\n"...)
 		}
 	}
-	return append(b, "\r\n"...)
+	return b
 }
 
 // appendAccept appends the Sec-WebSocket-Accept value for key (RFC 6455 §4.2.2).

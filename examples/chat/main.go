@@ -95,8 +95,10 @@ func run(ctx context.Context, ln net.Listener, cfg Config) error {
 		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
 	}
 
+	// The Socket.IO WebSocket handshakes are served by sio's listener,
+	// without net/http; the page, polling and the rest by hs.
 	served := make(chan error, 1)
-	go func() { served <- hs.Serve(ln) }()
+	go func() { served <- hs.Serve(sio.Listener(ln)) }()
 	log.Info("chat listening", "url", pageURL(ln.Addr()))
 
 	select {

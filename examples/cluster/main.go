@@ -22,6 +22,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -78,14 +79,24 @@ func nodeCmd(args []string) {
 	defer rdb.Close()
 	srv, handler := newNode(rdb, *name, &redisadapter.Options{Key: *key, Sharded: *sharded}, *control)
 	hs := &http.Server{Addr: *addr, Handler: handler}
-	go func() {
-		if err := hs.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-			log.Fatal(err)
-		}
-	}()
+	serve(hs, srv)
 	log.Printf("node %s listening on %s (redis %s, sharded=%v)", *name, *addr, *raddr, *sharded)
 	waitSignal()
 	shutdown(hs, srv)
+}
+
+// serve listens on hs.Addr and serves hs in the background, srv's
+// WebSocket handshakes through its Listener (without net/http).
+func serve(hs *http.Server, srv *socketio.Server) {
+	ln, err := net.Listen("tcp", hs.Addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	go func() {
+		if err := hs.Serve(srv.Listener(ln)); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Fatal(err)
+		}
+	}()
 }
 
 func waitSignal() {
@@ -333,11 +344,7 @@ func demoCmd(args []string) {
 	for _, p := range strings.Split(*ports, ",") {
 		srv, h := newNode(rdb, "node-"+p, nil, false)
 		hs := &http.Server{Addr: ":" + p, Handler: h}
-		go func() {
-			if err := hs.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-				log.Fatal(err)
-			}
-		}()
+		serve(hs, srv)
 		nodes = append(nodes, node{hs, srv})
 		log.Printf("node-%s on :%s", p, p)
 	}

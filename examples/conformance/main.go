@@ -9,6 +9,10 @@
 //     "/custom" (emits "auth"), with connectTimeout 1 s;
 //   - /sio-json/, /sio-msgpack/, /sio-json-recovery/, /sio-msgpack-recovery/
 //     serve the interop tests' server (interop/SERVER.md).
+//
+// WebSocket handshakes are served by an engineio.Listener, everything else
+// by net/http; with -listener=false, everything by net/http (make test runs
+// the interop tests both ways).
 package main
 
 import (
@@ -16,6 +20,7 @@ import (
 	"errors"
 	"flag"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -28,6 +33,7 @@ import (
 
 func main() {
 	addr := flag.String("addr", ":3000", "listen address")
+	direct := flag.Bool("listener", true, "serve WebSocket handshakes with an engineio.Listener (false: all through net/http)")
 	flag.Parse()
 
 	opts := &engineio.Options{
@@ -43,13 +49,27 @@ func main() {
 	mux := http.NewServeMux()
 	mux.Handle("/engine.io/", eio)
 	mux.Handle("/socket.io/", sio)
+	engines := map[string]*engineio.Server{"/engine.io/": eio, "/socket.io/": sio.Engine()}
 	servers := []*socketio.Server{sio}
 	for _, ip := range interopPaths {
 		srv := newInteropServer(ip.codec, ip.recovery)
 		mux.Handle(ip.path, srv)
+		engines[ip.path] = srv.Engine()
 		servers = append(servers, srv)
 	}
-	srv := &http.Server{Addr: *addr, Handler: mux}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	if *direct {
+		// The WebSocket handshakes skip net/http; the mux serves the rest.
+		l := engineio.NewListener(ln)
+		for path, e := range engines {
+			l.Handle(path, e)
+		}
+		ln = l
+	}
+	srv := &http.Server{Handler: mux}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
@@ -64,7 +84,7 @@ func main() {
 		_ = srv.Shutdown(sctx)
 	}()
 	log.Printf("conformance server listening on %s (/engine.io/, /socket.io/)", *addr)
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Fatal(err)
 	}
 }

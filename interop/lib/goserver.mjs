@@ -1,6 +1,7 @@
 // The server under test: our Go conformance server (examples/conformance), run as a child process.
 // Built once per test process with `go build` from the repo root (the parent of interop/), unless
-// SIOGEN_CONFORMANCE_BIN names a prebuilt binary. Started with `-addr 127.0.0.1:PORT` on a free port.
+// SIOGEN_CONFORMANCE_BIN names a prebuilt binary. Started with `-addr 127.0.0.1:PORT` on a free port,
+// and the arguments in SIOGEN_GO_SERVER_ARGS (space-separated), e.g. `-listener=false`.
 import { spawn, execFile } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -84,7 +85,8 @@ export async function startGoServer() {
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const url = `http://127.0.0.1:${port}`;
-    const child = spawn(bin, ["-addr", `127.0.0.1:${port}`], { stdio: ["ignore", "pipe", "pipe"] });
+    const extra = (process.env.SIOGEN_GO_SERVER_ARGS ?? "").split(" ").filter(Boolean);
+    const child = spawn(bin, ["-addr", `127.0.0.1:${port}`, ...extra], { stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     const keep = (chunk) => {
       output += chunk;

@@ -1,7 +1,6 @@
 package socketio
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -14,6 +13,7 @@ import (
 	"time"
 
 	"github.com/siogen/siogen/engineio"
+	"github.com/siogen/siogen/internal/syncbuf"
 	"github.com/siogen/siogen/runtime/parser"
 )
 
@@ -276,7 +276,7 @@ func TestMaxRoomsPerSocket(t *testing.T) {
 // MaxRoomsPerSocket (they join none of the rooms, logged at debug level);
 // the others join.
 func TestSocketsJoinRespectsMaxRooms(t *testing.T) {
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	env := newEnv(t, &ServerOptions{MaxRoomsPerSocket: 2,
 		Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	socks := make(chan *Socket, 3)
@@ -389,25 +389,6 @@ func TestMaxRoomsPerSocketConcurrentJoins(t *testing.T) {
 	if got := len(s.Rooms()) - 1; got != limit || joined.Load() != limit {
 		t.Fatalf("%d rooms, %d joins succeeded; want %d and %d", got, joined.Load(), limit, limit)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for concurrent writers (log handlers
-// on several goroutines) and a reader.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // A socket that has disconnected joins nothing: rooms joined from a

@@ -2,6 +2,7 @@ package socketio
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"regexp"
 	"strconv"
@@ -53,6 +54,28 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.eio.ServeHTTP(w, r)
+}
+
+// Listener returns a listener for an http.Server that serves the WebSocket
+// handshakes of s's clients itself, without net/http, under the server's
+// Path (default "/socket.io/"), and passes every other connection on to the
+// http.Server, whose Handler must serve s as well (polling, and what the
+// listener leaves to net/http). See engineio.Listener for what it takes and
+// what it costs. For more servers on one port, give the listener their
+// engines: l.Handle("/admin/", admin.Engine()).
+//
+//	ln, err := net.Listen("tcp", ":3000")
+//	...
+//	http.Handle("/socket.io/", srv)
+//	err = http.Serve(srv.Listener(ln), nil)
+func (s *Server) Listener(ln net.Listener) *engineio.Listener {
+	path := s.opts.Path
+	if path == "" {
+		path = "/socket.io/"
+	}
+	l := engineio.NewListener(ln)
+	l.Handle(path, s.eio)
+	return l
 }
 
 // Engine returns the Engine.IO server underneath.

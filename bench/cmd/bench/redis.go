@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/siogen/siogen/internal/syncbuf"
 )
 
 // redisServer is a redis-server of the harness's own: a free port, no
@@ -20,7 +22,7 @@ type redisServer struct {
 	pid  int
 	addr string
 	dir  string
-	out  lockedBuffer
+	out  syncbuf.Buffer
 }
 
 func startRedis() (*redisServer, error) {

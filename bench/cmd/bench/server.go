@@ -10,9 +10,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
+
+	"github.com/siogen/siogen/internal/syncbuf"
 )
 
 // A contender is one server under test.
@@ -56,25 +57,7 @@ type server struct {
 	cmd    *exec.Cmd
 	pid    int
 	addr   string
-	stderr lockedBuffer
-}
-
-// lockedBuffer is the server's stderr, written by exec's copier and read here.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	stderr syncbuf.Buffer // written by exec's copier, read here
 }
 
 // Ports below the ephemeral range (32768+), so no client socket holds one.

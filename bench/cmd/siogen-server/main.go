@@ -11,6 +11,7 @@ import (
 	"flag"
 	"log"
 	"log/slog"
+	"net"
 	"net/http"
 	"os"
 
@@ -47,5 +48,11 @@ func main() {
 	app.Register(srv)
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", srv)
-	log.Fatal(http.ListenAndServe(*addr, mux))
+	// WebSocket handshakes are served by srv's Listener, without net/http;
+	// polling by the mux.
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		log.Fatal(err)
+	}
+	log.Fatal(http.Serve(srv.Listener(ln), mux))
 }
