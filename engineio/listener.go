@@ -234,9 +234,15 @@ func (l *Listener) serve(c net.Conn) {
 	r.RemoteAddr = c.RemoteAddr().String()
 	w := &directWriter{c: c, rest: rest}
 	defer func() {
-		if v := recover(); v != nil && v != http.ErrAbortHandler {
-			srv.opts.Logger.Error("engineio: panic serving a WebSocket handshake",
-				"remote", r.RemoteAddr, "panic", v, "stack", string(debug.Stack()))
+		if v := recover(); v != nil {
+			if v != http.ErrAbortHandler {
+				srv.opts.Logger.Error("engineio: panic serving a WebSocket handshake",
+					"remote", r.RemoteAddr, "panic", v, "stack", string(debug.Stack()))
+			}
+			if w.taken {
+				_ = w.c.Close() // nobody else will
+				return
+			}
 		}
 		w.finish()
 	}()

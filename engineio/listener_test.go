@@ -306,4 +306,26 @@ func TestListenerPanic(t *testing.T) {
 	if !strings.Contains(log.String(), "boom") {
 		t.Fatalf("the panic was not logged: %q", log.String())
 	}
+
+	// A panic once the connection is taken (the connect callback) closes it.
+	var opened atomic.Int32
+	s2 := NewServer(func(s *Session) Handler {
+		if opened.Add(1) == 1 {
+			panic("boom in connect")
+		}
+		return &echoHandler{s: s, closed: make(chan CloseReason, 1)}
+	}, &Options{PingInterval: time.Minute, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	ls2 := startListener(t, map[string]*Server{"/a/": s2})
+	nc, err := net.Dial("tcp", ls2.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	_ = nc.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(nc, "GET /a/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\n"+
+		"Connection: Upgrade\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n")
+	if b, err := io.ReadAll(nc); err != nil {
+		t.Fatalf("the connection was left open: %q, %v", b, err)
+	}
+	wsEcho(t, "ws://"+ls2.addr+"/a/?EIO=4&transport=websocket")
 }

@@ -3,6 +3,7 @@ package engineio
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -317,7 +318,7 @@ func (s *Server) newSession(r *http.Request, transport Transport) *Session {
 	ss.mu.Lock()
 	ss.armTimer(s.opts.PingInterval)
 	ss.mu.Unlock()
-	h := s.connect(ss)
+	h := s.runConnect(ss)
 	if h == nil {
 		ss.handler = nopHandler{}
 		ss.dispatch.Unlock()
@@ -327,6 +328,22 @@ func (s *Server) newSession(r *http.Request, transport Transport) *Session {
 	ss.handler = h
 	ss.dispatch.Unlock()
 	return ss
+}
+
+// runConnect calls the connect callback for ss, whose dispatch lock is
+// held. If the callback panics, the session is closed (and the lock let go:
+// Shutdown would wait for it forever) before the panic goes on to the HTTP
+// server, which logs it.
+func (s *Server) runConnect(ss *Session) Handler {
+	defer func() {
+		if v := recover(); v != nil {
+			ss.handler = nopHandler{}
+			ss.dispatch.Unlock()
+			ss.close(ReasonForcedClose, fmt.Errorf("engineio: the connect callback panicked: %v", v))
+			panic(v)
+		}
+	}()
+	return s.connect(ss)
 }
 
 // openJSON returns the open packet's JSON, keys in Node's order.

@@ -8,11 +8,13 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"log"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -749,4 +751,36 @@ func FuzzQueryValue(f *testing.F) {
 			t.Errorf("queryValue(%q, %q) = %q, want %q", raw, key, got, want)
 		}
 	})
+}
+
+// A connect callback that panics ends its request (net/http logs the
+// panic) and leaves nothing behind: the session is closed, the WebSocket
+// too, and Shutdown does not wait for them.
+func TestConnectCallbackPanics(t *testing.T) {
+	var calls atomic.Int32
+	eio := NewServer(func(s *Session) Handler {
+		if calls.Add(1) <= 2 {
+			panic("boom")
+		}
+		return &echoHandler{s: s, closed: make(chan CloseReason, 1)}
+	}, calmOptions())
+	hs := httptest.NewUnstartedServer(eio)
+	hs.Config.ErrorLog = log.New(io.Discard, "", 0)
+	hs.Start()
+	defer hs.Close()
+	if res, err := http.Get(hs.URL + "/engine.io/?EIO=4&transport=polling"); err == nil {
+		res.Body.Close()
+		t.Fatalf("polling handshake answered %d", res.StatusCode)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	if c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(hs.URL, "http")+"/engine.io/?EIO=4&transport=websocket", nil); err == nil || ctx.Err() != nil {
+		if c != nil {
+			c.CloseNow()
+		}
+		t.Fatalf("WebSocket handshake: %v (context: %v), want the connection closed", err, ctx.Err())
+	}
+	if err := eio.Shutdown(ctx); err != nil {
+		t.Fatalf("Shutdown: %v", err)
+	}
 }

@@ -101,7 +101,14 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, _ *Sessi
 	if err != nil {
 		return
 	}
+	started := false
+	defer func() {
+		if !started { // the connect callback panicked
+			c.closeNow()
+		}
+	}()
 	ss := s.newSession(r, TransportWebSocket)
+	started = true
 	if ss == nil {
 		c.close(websocket.StatusGoingAway, "server shutting down")
 		return
