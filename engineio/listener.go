@@ -41,7 +41,7 @@ import (
 // middleware or its hooks (ConnState, ConnContext, timeouts): vet them with
 // Options.AllowRequest and CORS, which both paths apply. Until its first
 // head has come, a connection is held at most 10 s, then passed on as it
-// is. Closing the Listener closes the one underneath and the connections it
+// is; until its first bytes have come, it holds no buffer. Closing the Listener closes the one underneath and the connections it
 // holds; the WebSocket sessions it started belong to their servers and end
 // with Server.Shutdown.
 type Listener struct {
@@ -182,30 +182,32 @@ func (l *Listener) release(c net.Conn) bool {
 // serve reads c's first request head and serves it when it is a WebSocket
 // handshake of the server; otherwise passes c on to Accept.
 func (l *Listener) serve(c net.Conn) {
-	if _, ok := c.(syscall.Conn); !ok {
+	sc, ok := c.(syscall.Conn)
+	if !ok {
 		l.release(c)
 		l.pass(c, nil)
 		return
 	}
-	bp := headBufs.Get().(*[]byte)
-	buf, n := *bp, 0
 	_ = c.SetReadDeadline(time.Now().Add(headTimeout))
+	bp, n, rerr := firstRead(sc)
+	buf := *bp
 	var r *http.Request
 	var srv *Server
 	end := -1
-	var rerr error
-	for end < 0 && n < len(buf) {
-		var m int
-		m, rerr = c.Read(buf[n:])
-		n += m
+	for {
 		if !bytes.HasPrefix(buf[:n], []byte("GET ")[:min(n, 4)]) {
 			break
 		}
 		if i := bytes.Index(buf[:n], []byte("\r\n\r\n")); i >= 0 {
 			end = i + 4
-		} else if rerr != nil {
 			break
 		}
+		if rerr != nil || n == len(buf) {
+			break
+		}
+		var m int
+		m, rerr = c.Read(buf[n:])
+		n += m
 	}
 	if end >= 0 {
 		if r, _ = parseHead(buf[:end]); r != nil {
@@ -247,6 +249,24 @@ func (l *Listener) serve(c net.Conn) {
 		w.finish()
 	}()
 	srv.ServeHTTP(w, r)
+}
+
+// firstRead waits until c has sent something, or has ended or failed, or
+// its read deadline has passed, and reads it into a head buffer: a crowd of
+// connections that send nothing holds no buffers, their goroutines only.
+func firstRead(c syscall.Conn) (bp *[]byte, n int, err error) {
+	var res sysResult
+	rc, err := c.SyscallConn()
+	if err == nil {
+		err = rc.Read(func(fd uintptr) bool { return readPooled(fd, &headBufs, &bp, &res) })
+	}
+	if err == nil {
+		err = res.readErr()
+	}
+	if bp == nil {
+		bp = headBufs.Get().(*[]byte)
+	}
+	return bp, max(res.n, 0), err
 }
 
 // isTimeout reports whether err is a deadline's.

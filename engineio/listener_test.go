@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -328,4 +329,58 @@ func TestListenerPanic(t *testing.T) {
 		t.Fatalf("the connection was left open: %q, %v", b, err)
 	}
 	wsEcho(t, "ws://"+ls2.addr+"/a/?EIO=4&transport=websocket")
+}
+
+// A connection that has sent nothing holds no head buffer while the
+// listener waits for it: the heap grows by far less than headBufSize per
+// silent connection (the connections themselves, both ends, take ~1 KiB).
+func TestListenerSilentConnsHoldNoBuffer(t *testing.T) {
+	ls := startListener(t, map[string]*Server{"/a/": echoServer(calmOptions())})
+	const n = 500
+	heap := func() uint64 {
+		runtime.GC()
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return m.HeapAlloc
+	}
+	before := heap()
+	conns := make([]net.Conn, 0, n)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range n {
+		c, err := net.Dial("tcp", ls.addr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		conns = append(conns, c)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ls.l.mu.Lock()
+		held := len(ls.l.held)
+		ls.l.mu.Unlock()
+		if held == n {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d connections held", held, n)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // each serve goroutine reaches its wait
+	perConn := int64(heap()-before) / n
+	t.Logf("heap per silent connection: %d B", perConn)
+	if perConn >= headBufSize/2 {
+		t.Fatalf("heap per silent connection %d B: a head buffer (%d B) is held", perConn, headBufSize)
+	}
+	// They are served as usual once they speak.
+	c := conns[0]
+	_ = c.SetDeadline(time.Now().Add(5 * time.Second))
+	io.WriteString(c, "GET /other HTTP/1.1\r\nHost: x\r\n\r\n")
+	if res, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil || res.StatusCode != 200 {
+		t.Fatalf("a silent connection that speaks: %v, %v", res, err)
+	}
 }

@@ -88,21 +88,17 @@ func (c *wsNetConn) Read(p []byte) (int, error) {
 func (c *wsNetConn) fill() error {
 	c.rres = sysResult{}
 	err := c.raw.Read(c.readFn)
-	bp, n := c.rbuf, c.rres.n
-	if err == nil && c.rres.err != nil {
-		err = os.NewSyscallError("read", c.rres.err)
-	}
-	if err == nil && n <= 0 {
-		err = io.EOF
+	if err == nil {
+		err = c.rres.readErr()
 	}
 	if err != nil {
-		if bp != nil {
-			wsReadBufs.Put(bp)
+		if c.rbuf != nil {
+			wsReadBufs.Put(c.rbuf)
 			c.rbuf = nil
 		}
 		return err
 	}
-	c.r = (*bp)[:n]
+	c.r = (*c.rbuf)[:c.rres.n]
 	return nil
 }
 
@@ -112,23 +108,41 @@ type sysResult struct {
 	err error
 }
 
-// readFd is c.readFn: one read of the socket into a pooled buffer, kept in
-// c.rbuf; false (wait for readability) when there is nothing to read. (A
-// method value made once: a closure per call would allocate.)
-func (c *wsNetConn) readFd(fd uintptr) bool {
-	bp := wsReadBufs.Get().(*[]byte)
+// readErr is the error of a read that returned r: nil when it read bytes.
+func (r sysResult) readErr() error {
+	if r.err != nil {
+		return os.NewSyscallError("read", r.err)
+	}
+	if r.n <= 0 {
+		return io.EOF
+	}
+	return nil
+}
+
+// readPooled is a syscall.RawConn.Read function's body: one read of fd into
+// a buffer from pool, kept in *bp, its result in *res; false (wait for
+// readability) when there is nothing to read, and then no buffer is kept. A
+// wait for a silent peer so holds no buffer.
+func readPooled(fd uintptr, pool *sync.Pool, bp **[]byte, res *sysResult) bool {
+	b := pool.Get().(*[]byte)
 	for {
-		c.rres.n, c.rres.err = syscall.Read(int(fd), *bp)
-		if c.rres.err != syscall.EINTR {
+		res.n, res.err = syscall.Read(int(fd), *b)
+		if res.err != syscall.EINTR {
 			break
 		}
 	}
-	if c.rres.err == syscall.EAGAIN {
-		wsReadBufs.Put(bp)
+	if res.err == syscall.EAGAIN {
+		pool.Put(b)
 		return false
 	}
-	c.rbuf = bp
+	*bp = b
 	return true
+}
+
+// readFd is c.readFn: readPooled into c.rbuf. (A method value made once: a
+// closure per call would allocate.)
+func (c *wsNetConn) readFd(fd uintptr) bool {
+	return readPooled(fd, &wsReadBufs, &c.rbuf, &c.rres)
 }
 
 // maxIovecs is Linux's IOV_MAX: what one writev takes at most.
