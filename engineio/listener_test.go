@@ -90,7 +90,8 @@ func echoServer(opts *Options) *Server {
 	return NewServer(func(s *Session) Handler { return &echoHandler{s: s, closed: make(chan CloseReason, 1)} }, opts)
 }
 
-// wsEcho opens a WebSocket session at url and has a message echoed.
+// wsEcho opens a WebSocket session at url and has a message echoed; the
+// connection stays open until the test ends.
 func wsEcho(t *testing.T, url string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -99,7 +100,7 @@ func wsEcho(t *testing.T, url string) {
 	if err != nil {
 		t.Fatalf("dial %s: %v", url, err)
 	}
-	defer c.CloseNow()
+	t.Cleanup(func() { c.CloseNow() })
 	if _, b, err := c.Read(ctx); err != nil || !strings.HasPrefix(string(b), `0{"sid":`) {
 		t.Fatalf("open packet %q, %v", b, err)
 	}
