@@ -54,15 +54,18 @@ interop:
 	cd examples/chat/web && npm run --silent typecheck
 	cd interop/browser && npm test
 
-## fuzz: each fuzz target for FUZZTIME (default 30s)
+## fuzz: each fuzz target for FUZZTIME (default 30s); a new input is
+## minimized for at most FUZZMINIMIZETIME (Go's default, 60s, stalls the
+## live-server target, whose inputs are slow, for most of a short run)
 FUZZTIME ?= 30s
+FUZZMINIMIZETIME ?= 5s
 FUZZ_TARGETS := engineio:FuzzDecodePayload engineio:FuzzDecodePacket engineio:FuzzWebSocketFrames engineio:FuzzQueryValue engineio:FuzzParseHead \
 	runtime/parser:FuzzJSONDecode runtime/parser:FuzzJSONAttachments runtime/parser:FuzzMsgpackDecode \
 	schema:FuzzParse schema:FuzzParseConfig \
 	runtime/socketio:FuzzLiveServer generated/types:FuzzGeneratedPayload
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
-		echo "== $$pkg $$fn"; $(GO) test ./$$pkg -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) -parallel=1 || exit 1; done
+		echo "== $$pkg $$fn"; $(GO) test ./$$pkg -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZETIME) -parallel=1 || exit 1; done
 
 bench:
 	$(GO) test ./... -run='^$$' -bench=. -benchmem

@@ -69,7 +69,11 @@ func startLive(f *testing.F, codec parser.Codec) *liveServer {
 			}
 		})
 	})
-	hs := httptest.NewServer(srv)
+	// Served as the examples serve: WebSocket handshakes through the
+	// server's Listener, the rest through net/http.
+	hs := httptest.NewUnstartedServer(srv)
+	hs.Listener = srv.Listener(hs.Listener)
+	hs.Start()
 	tr := &http.Transport{}
 	l := &liveServer{srv: srv, codec: codec, http: hs, client: &http.Client{Transport: tr}}
 	l.bystander = NewManager(hs.URL, &ManagerOptions{HTTPClient: l.client, Parser: codec})
