@@ -41,9 +41,10 @@ import (
 // middleware or its hooks (ConnState, ConnContext, timeouts): vet them with
 // Options.AllowRequest and CORS, which both paths apply. Until its first
 // head has come, a connection is held at most 10 s, then passed on as it
-// is; until its first bytes have come, it holds no buffer. Closing the Listener closes the one underneath and the connections it
-// holds; the WebSocket sessions it started belong to their servers and end
-// with Server.Shutdown.
+// is; until its first bytes have come, it holds no buffer. Closing the
+// Listener closes the one underneath and the connections it holds; the
+// WebSocket sessions it started belong to their servers and end with
+// Server.Shutdown.
 type Listener struct {
 	ln     net.Listener
 	conns  chan net.Conn // for Accept
