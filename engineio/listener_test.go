@@ -358,21 +358,13 @@ func TestListenerSilentConnsHoldNoBuffer(t *testing.T) {
 		}
 		conns = append(conns, c)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
+	waitFor(t, func() bool {
 		ls.l.mu.Lock()
-		held := len(ls.l.held)
-		ls.l.mu.Unlock()
-		if held == n {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d connections held", held, n)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+		defer ls.l.mu.Unlock()
+		return len(ls.l.held) == n
+	})
 	time.Sleep(100 * time.Millisecond) // each serve goroutine reaches its wait
-	perConn := int64(heap()-before) / n
+	perConn := (int64(heap()) - int64(before)) / n
 	t.Logf("heap per silent connection: %d B", perConn)
 	if perConn >= headBufSize/2 {
 		t.Fatalf("heap per silent connection %d B: a head buffer (%d B) is held", perConn, headBufSize)
