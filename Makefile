@@ -38,10 +38,13 @@ generate-check:
 	@test -z "$$(git status --porcelain -- $(GENERATED))" || { echo "go generate made new files:"; git status --porcelain -- $(GENERATED); exit 1; }
 
 ## gotest: every package with -race (engineio twice: its WebSocket handshakes through net/http, then
-## through an engineio.Listener), and the benchmark harness's own tests (bench/ is a module of its own)
+## through an engineio.Listener), engineio once more without -race (its raw system calls, which the
+## race detector's build replaces with regular ones: engineio/sysio.go), and the benchmark harness's
+## own tests (bench/ is a module of its own)
 gotest:
 	$(GO) test -race -count=1 ./...
 	$(GO) test -race -count=1 ./engineio -listener
+	$(GO) test -count=1 ./engineio -listener
 	cd bench && $(GO) test -race -count=1 ./...
 
 ## interop: the official npm packages against our server (Engine.IO and Socket.IO tests twice: WebSocket

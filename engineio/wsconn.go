@@ -6,7 +6,6 @@ import (
 	"os"
 	"sync"
 	"syscall"
-	"unsafe"
 )
 
 // A server WebSocket on a plain socket (anything with syscall.Conn, without
@@ -126,7 +125,7 @@ func (r sysResult) readErr() error {
 func readPooled(fd uintptr, pool *sync.Pool, bp **[]byte, res *sysResult) bool {
 	b := pool.Get().(*[]byte)
 	for {
-		res.n, res.err = syscall.Read(int(fd), *b)
+		res.n, res.err = sysRead(fd, *b)
 		if res.err != syscall.EINTR {
 			break
 		}
@@ -171,14 +170,14 @@ func (c *wsNetConn) writeFd(fd uintptr) bool {
 		return true
 	}
 	for {
-		n, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+		n, e := sysWritev(fd, iov)
 		if e == syscall.EINTR {
 			continue
 		}
 		if e != 0 {
 			c.wres.err = e
 		} else {
-			c.wres.n = int(n)
+			c.wres.n = n
 		}
 		return true
 	}
