@@ -11,15 +11,15 @@ import (
 // The reads and writes of a WebSocket on a plain socket (wsconn.go) are
 // read(2) and writev(2) of a socket that Go's poller serves (they are made
 // through its syscall.RawConn), and so non-blocking: they return at once,
-// with EAGAIN when the socket has nothing to give or no room. While messages flow they are made without the
-// runtime's system-call entry and exit (syscall.RawSyscall; rawsys.go).
-// Those exist for calls that may block: they let the scheduler hand the
-// thread's P to another thread meanwhile, and, when the process has been
-// idle, they wake the runtime's monitor thread (sysmon), which then polls
-// every 20 µs until the process is idle again. At a steady rate of messages
-// with idle moments between them that is once per message: a futex
-// wake-up, a sleep and context switches, on the same core when the process
-// is pinned to one.
+// with EAGAIN when the socket has nothing to give or no room. While
+// messages flow they are made without the runtime's system-call entry and
+// exit (syscall.RawSyscall; rawsys.go). Those exist for calls that may
+// block: they let the scheduler hand the thread's P to another thread
+// meanwhile, and, when the process has been idle, they wake the runtime's
+// monitor thread (sysmon), which then polls every 20 µs until the process
+// is idle again. At a steady rate of messages with idle moments between
+// them that is once per message: a futex wake-up, a sleep and context
+// switches, on the same core when the process is pinned to one.
 //
 // sysmon is also what preempts a goroutine that computes for long, and
 // without a wake-up it may sleep until the process's next timer: with
@@ -29,7 +29,8 @@ import (
 // sysmon, and while calls go on a timer ticks every guard period: sysmon's
 // sleep ends at the next timer, so it is never longer than the period, and
 // a long computation is preempted about as soon as without raw calls
-// (TestRawSyscallsKeepPreemption).
+// (TestRawSyscallsKeepPreemption). The price: messages further apart than
+// the period each go the regular way and leave one timer tick behind.
 
 // guardPeriod is the sysmon guard's period: sysmon's preemption of a long
 // computation comes at most about this much later than it otherwise would.
