@@ -78,17 +78,22 @@ func (g *sysmonGuard) quiet() bool {
 func (g *sysmonGuard) tick() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if g.seen.Swap(false) {
-		g.timer.Reset(g.period)
-		return
+	if !g.seen.Swap(false) {
+		g.armed.Store(false)
+		// A call on quiet's fast path may have seen the guard still armed
+		// between the Swap and the Store: it was raw, so keep ticking.
+		if !g.seen.Load() {
+			return
+		}
+		g.armed.Store(true)
 	}
-	g.armed.Store(false)
+	g.timer.Reset(g.period)
 }
 
 // sysRead is read(2) of fd, a socket Go's poller serves.
 func sysRead(fd uintptr, p []byte) (int, error) {
 	if syscalls.quiet() {
-		return syscall.Read(int(fd), p)
+		return regularRead(fd, p)
 	}
 	return rawRead(fd, p)
 }
@@ -96,8 +101,17 @@ func sysRead(fd uintptr, p []byte) (int, error) {
 // sysWritev is writev(2) of fd, a socket Go's poller serves.
 func sysWritev(fd uintptr, iov []syscall.Iovec) (int, syscall.Errno) {
 	if syscalls.quiet() {
-		n, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
-		return int(n), e
+		return regularWritev(fd, iov)
 	}
 	return rawWritev(fd, iov)
+}
+
+// regularRead and regularWritev are read(2) and writev(2) through the
+// runtime's system-call entry and exit.
+
+func regularRead(fd uintptr, p []byte) (int, error) { return syscall.Read(int(fd), p) }
+
+func regularWritev(fd uintptr, iov []syscall.Iovec) (int, syscall.Errno) {
+	n, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
+	return int(n), e
 }

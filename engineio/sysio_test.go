@@ -68,19 +68,14 @@ func runComputeServer() {
 
 type computeHandler struct{ ss *Session }
 
-var computed int
-
 func (h computeHandler) HandleMessage(data []byte, _ bool) {
 	if string(data) != "compute" {
 		_ = h.ss.Send(Frame{Data: append([]byte{'4'}, data...)})
 		return
 	}
 	_ = h.ss.Send(Frame{Data: []byte("4started")})
-	n := 0
 	for start := time.Now(); time.Since(start) < time.Second; { // time.Now makes no system call
-		n++
 	}
-	computed = n
 	_ = h.ss.Send(Frame{Data: []byte("4done")})
 }
 
@@ -124,25 +119,7 @@ func TestRawSyscallsKeepPreemption(t *testing.T) {
 		}
 		return c
 	}
-	read := func(c *websocket.Conn) string {
-		_, m, err := c.Read(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(m)
-	}
-	a, b := dial(), dial()
-	time.Sleep(100 * time.Millisecond) // the server goes idle: sysmon sleeps
-	if err := a.Write(ctx, websocket.MessageText, []byte("4compute")); err != nil {
-		t.Fatal(err)
-	}
-	if m := read(a); m != "4started" {
-		t.Fatalf("a got %q, want 4started", m)
-	}
-	if err := b.Write(ctx, websocket.MessageText, []byte("4x")); err != nil {
-		t.Fatal(err)
-	}
-	// Each reads its next message, or its error, in the background.
+	// next reads c's next message, or its error, in the background.
 	next := func(c *websocket.Conn) <-chan string {
 		ch := make(chan string, 1)
 		go func() {
@@ -153,6 +130,17 @@ func TestRawSyscallsKeepPreemption(t *testing.T) {
 			ch <- string(m)
 		}()
 		return ch
+	}
+	a, b := dial(), dial()
+	time.Sleep(100 * time.Millisecond) // the server goes idle: sysmon sleeps
+	if err := a.Write(ctx, websocket.MessageText, []byte("4compute")); err != nil {
+		t.Fatal(err)
+	}
+	if m := <-next(a); m != "4started" {
+		t.Fatalf("a got %q, want 4started", m)
+	}
+	if err := b.Write(ctx, websocket.MessageText, []byte("4x")); err != nil {
+		t.Fatal(err)
 	}
 	echo, done := next(b), next(a)
 	select {
