@@ -45,6 +45,15 @@ import (
 // Listener closes the one underneath and the connections it holds; the
 // WebSocket sessions it started belong to their servers and end with
 // Server.Shutdown.
+//
+// On Linux, when ln is a TCP listener, NewListener sets TCP_DEFER_ACCEPT on
+// it (nginx's "deferred"): the kernel hands a connection over only once its
+// first bytes have come, which saves a wake-up and a read per connection,
+// and holds one that sends nothing for about 10 s (15 s: its SYN-ACK
+// retransmission steps) before handing it over all the same. HTTP clients
+// speak first, so only silent connections see a difference: while the
+// kernel holds one, closing the Listener does not close it (the peer learns
+// of it when it sends).
 type Listener struct {
 	ln     net.Listener
 	conns  chan net.Conn // for Accept
@@ -75,6 +84,7 @@ func NewListener(ln net.Listener) *Listener {
 		failed: make(chan struct{}),
 		held:   make(map[net.Conn]struct{}),
 	}
+	deferAccept(ln, headTimeout)
 	go l.acceptLoop()
 	return l
 }

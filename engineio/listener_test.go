@@ -34,6 +34,12 @@ func startListener(t *testing.T, engines map[string]*Server) *listenerSetup {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return startListenerOn(t, ln, engines)
+}
+
+// startListenerOn is startListener on ln.
+func startListenerOn(t *testing.T, ln net.Listener, engines map[string]*Server) *listenerSetup {
+	t.Helper()
 	ls := &listenerSetup{addr: ln.Addr().String(), l: NewListener(ln)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "other") })
@@ -59,6 +65,19 @@ func startListener(t *testing.T, engines map[string]*Server) *listenerSetup {
 		}
 	})
 	return ls
+}
+
+// undeferred listens on a TCP port that NewListener cannot set
+// TCP_DEFER_ACCEPT on (its SyscallConn is hidden): the tests of what the
+// Listener does with connections that have sent nothing use it, since with
+// the option the kernel would hold those connections back.
+func undeferred(t *testing.T) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return struct{ net.Listener }{ln}
 }
 
 // send writes raw bytes on a new connection to addr and reads the response.
@@ -233,7 +252,7 @@ func TestListenerRefuses(t *testing.T) {
 func TestListenerHeadTimeout(t *testing.T) {
 	defer func(d time.Duration) { headTimeout = d }(headTimeout)
 	headTimeout = 50 * time.Millisecond
-	ls := startListener(t, map[string]*Server{"/a/": echoServer(calmOptions())})
+	ls := startListenerOn(t, undeferred(t), map[string]*Server{"/a/": echoServer(calmOptions())})
 	nc, err := net.Dial("tcp", ls.addr)
 	if err != nil {
 		t.Fatal(err)
@@ -250,10 +269,7 @@ func TestListenerHeadTimeout(t *testing.T) {
 
 // Close closes the connections whose head has not come, and Accept fails.
 func TestListenerClose(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln := undeferred(t)
 	l := NewListener(ln)
 	nc, err := net.Dial("tcp", ln.Addr().String())
 	if err != nil {
@@ -336,7 +352,7 @@ func TestListenerPanic(t *testing.T) {
 // listener waits for it: the heap grows by far less than headBufSize per
 // silent connection (the connections themselves, both ends, take ~1 KiB).
 func TestListenerSilentConnsHoldNoBuffer(t *testing.T) {
-	ls := startListener(t, map[string]*Server{"/a/": echoServer(calmOptions())})
+	ls := startListenerOn(t, undeferred(t), map[string]*Server{"/a/": echoServer(calmOptions())})
 	const n = 500
 	heap := func() uint64 {
 		runtime.GC()

@@ -34,7 +34,7 @@ var (
 	scenOnly   = flag.String("scenarios", "", "comma-separated scenarios to run (default all)")
 	outDir     = flag.String("out", ".", "where RESULTS.md, results.json and plots/ go")
 	from       = flag.String("from", "", "only rewrite RESULTS.md and the plots from this results.json")
-	profile    = flag.Bool("profile", false, "write a CPU profile of siogen in the echo scenarios to prof/")
+	profile    = flag.Bool("profile", false, "write CPU profiles of the siogen servers to prof/ (and heap profiles in the echo and idle scenarios)")
 )
 
 var benchDir string // bench/, where the harness runs
@@ -239,11 +239,10 @@ func runOne(dir string, sc scenario, c contender) (metrics, error) {
 	}
 	if *profile && strings.HasPrefix(c.name, "siogen") && !strings.HasPrefix(sc.name, "echo") {
 		os.MkdirAll(filepath.Join(dir, "prof"), 0o755)
-		kind := "-cpuprofile"
+		extra = []string{"-cpuprofile", filepath.Join(dir, "prof", c.name+"-"+sc.name+".pprof")}
 		if strings.HasPrefix(sc.name, "idle") {
-			kind = "-memprofile"
+			extra = append(extra, "-memprofile", filepath.Join(dir, "prof", c.name+"-"+sc.name+".heap"))
 		}
-		extra = []string{kind, filepath.Join(dir, "prof", c.name+"-"+sc.name+".pprof")}
 	}
 	if sc.own {
 		return finite(sc.run(nil, c))
