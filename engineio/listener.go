@@ -193,7 +193,7 @@ func (l *Listener) release(c net.Conn) bool {
 // serve reads c's first request head and serves it when it is a WebSocket
 // handshake of the server; otherwise passes c on to Accept.
 func (l *Listener) serve(c net.Conn) {
-	sc, ok := c.(syscall.Conn)
+	sc, ok := plainSocket(c)
 	if !ok {
 		l.release(c)
 		l.pass(c, nil)

@@ -1,4 +1,4 @@
-//go:build !race
+//go:build unix && !race
 
 package engineio
 
@@ -25,7 +25,7 @@ func rawRead(fd uintptr, p []byte) (int, error) {
 	return int(n), nil
 }
 
-func rawWritev(fd uintptr, iov []syscall.Iovec) (int, syscall.Errno) {
+func rawWritev(fd uintptr, iov []iovec) (int, syscall.Errno) {
 	n, _, e := syscall.RawSyscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
 	return int(n), e
 }

@@ -1,4 +1,4 @@
-//go:build race
+//go:build unix && race
 
 package engineio
 
@@ -12,4 +12,4 @@ const rawSyscalls = false
 
 func rawRead(fd uintptr, p []byte) (int, error) { return regularRead(fd, p) }
 
-func rawWritev(fd uintptr, iov []syscall.Iovec) (int, syscall.Errno) { return regularWritev(fd, iov) }
+func rawWritev(fd uintptr, iov []iovec) (int, syscall.Errno) { return regularWritev(fd, iov) }

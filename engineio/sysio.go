@@ -5,7 +5,6 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
-	"unsafe"
 )
 
 // The reads and writes of a WebSocket on a plain socket (wsconn.go) are
@@ -99,19 +98,9 @@ func sysRead(fd uintptr, p []byte) (int, error) {
 }
 
 // sysWritev is writev(2) of fd, a socket Go's poller serves.
-func sysWritev(fd uintptr, iov []syscall.Iovec) (int, syscall.Errno) {
+func sysWritev(fd uintptr, iov []iovec) (int, syscall.Errno) {
 	if syscalls.quiet() {
 		return regularWritev(fd, iov)
 	}
 	return rawWritev(fd, iov)
-}
-
-// regularRead and regularWritev are read(2) and writev(2) through the
-// runtime's system-call entry and exit.
-
-func regularRead(fd uintptr, p []byte) (int, error) { return syscall.Read(int(fd), p) }
-
-func regularWritev(fd uintptr, iov []syscall.Iovec) (int, syscall.Errno) {
-	n, _, e := syscall.Syscall(syscall.SYS_WRITEV, fd, uintptr(unsafe.Pointer(&iov[0])), uintptr(len(iov)))
-	return int(n), e
 }

@@ -56,9 +56,9 @@ type wsNetConn struct {
 	closeSent bool        // a close frame was written: nothing may follow it
 	onFail    func(error) // told of a write error of the flushing goroutine
 	writeFn   func(fd uintptr) bool
-	wv        [][]byte        // what writeFn writes, under wmu
-	iov       []syscall.Iovec // writeFn's scratch
-	hdr       []byte          // writeFrames' scratch: the frame headers
+	wv        [][]byte // what writeFn writes, under wmu
+	iov       []iovec  // writeFn's scratch
+	hdr       []byte   // writeFrames' scratch: the frame headers
 	wres      sysResult
 }
 
@@ -160,9 +160,7 @@ func (c *wsNetConn) writeFd(fd uintptr) bool {
 		if len(iov) == maxIovecs {
 			break // the rest counts as not written
 		}
-		v := syscall.Iovec{Base: &b[0]}
-		v.SetLen(len(b))
-		iov = append(iov, v)
+		iov = append(iov, newIovec(b))
 	}
 	c.iov = iov
 	c.wres = sysResult{}

@@ -76,7 +76,7 @@ func (s *Server) acceptPlain(w http.ResponseWriter, r *http.Request, key string,
 		http.Error(w, http.StatusText(http.StatusNotImplemented), http.StatusNotImplemented)
 		return wsConn{}, fmt.Errorf("engineio: websocket: %w", err)
 	}
-	sc, ok := c.(syscall.Conn)
+	sc, ok := plainSocket(c)
 	if !ok {
 		// The library writes the response through hijacked.WriteHeader.
 		return s.acceptLibrary(&hijacked{h: w.Header(), c: c, brw: brw}, r)
