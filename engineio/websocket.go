@@ -222,6 +222,7 @@ func (ss *Session) runWebSocket(c wsConn) {
 func (ss *Session) readDirect(c *wsNetConn, fresh bool) {
 	defer ss.wg.Done()
 	limit := ss.srv.opts.MaxHTTPBufferSize
+	on := ss.onMessage
 	handled := false
 	for {
 		var err error
@@ -239,7 +240,18 @@ func (ss *Session) readDirect(c *wsNetConn, fresh bool) {
 				go ss.readDirect(c, true)
 				return
 			}
-			err = c.fill() // wait for data here, not deeper
+			// Wait for data here, not deeper, and handle what comes
+			// (wsserve.go); the first goroutine returns once it is drained.
+			h, stop, serr := c.serve(limit, on, !fresh)
+			handled = handled || h
+			if stop {
+				_ = c.Close()
+				return
+			}
+			err = serr
+			if err == nil {
+				continue // more to read through readMessage, or drained
+			}
 		}
 		var bin bool
 		var data []byte

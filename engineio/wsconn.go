@@ -19,7 +19,9 @@ import (
 //   - Reading (wsread.go): frames are parsed from a pooled buffer that is
 //     taken only once the socket is readable (the read waits holding none)
 //     and given back when drained. An idle session holds no read buffer and
-//     its goroutine waits a few frames deep.
+//     its goroutine waits a few frames deep. A session's messages are
+//     handed over inside the poller's read (wsserve.go): one read(2) per
+//     message, not two.
 //   - Writing: frames are written by the goroutine that sends them, with one
 //     non-blocking write per batch. What the kernel does not take at once is
 //     kept in order and written by a goroutine that exists only while there
@@ -46,6 +48,13 @@ type wsNetConn struct {
 	r      []byte  // read but not yet consumed
 	readFn func(fd uintptr) bool
 	rres   sysResult
+
+	// serve's (wsserve.go).
+	serveFn    func(fd uintptr) bool
+	sv         serveState
+	cmu        sync.Mutex
+	inServe    bool // serveFn runs: Close only asks
+	closeAsked bool // Close was called
 
 	// Write side.
 	wmu       sync.Mutex

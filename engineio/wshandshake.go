@@ -98,7 +98,7 @@ func (s *Server) acceptConn(h http.Header, key string, c net.Conn, sc syscall.Co
 		return wsConn{}, err
 	}
 	nc := &wsNetConn{Conn: c, raw: raw, limit: s.opts.WriteQueueSize, r: rest}
-	nc.readFn, nc.writeFn = nc.readFd, nc.writeFd
+	nc.readFn, nc.writeFn, nc.serveFn = nc.readFd, nc.writeFd, nc.serveFd
 	if joinFirst {
 		nc.head = switchingProtocols(h, key)
 		return wsConn{out: nc}, nil
