@@ -36,9 +36,11 @@ const (
 // A Handler receives the messages of one connection and its end.
 //
 // Methods are called from one goroutine at a time, in the order the peer sent
-// the packets; a slow method holds back only its own connection. data belongs
-// to the handler: the transport never reuses it. HandleClose is called exactly
-// once, after the last HandleMessage.
+// the packets; a slow method holds back only its own connection. (On a
+// WebSocket this package reads itself, HandleMessage runs inside the read of
+// the socket, and a close of the session meanwhile closes the socket when it
+// returns.) data belongs to the handler: the transport never reuses it.
+// HandleClose is called exactly once, after the last HandleMessage.
 type Handler interface {
 	HandleMessage(data []byte, binary bool)
 	HandleClose(reason CloseReason, err error)
