@@ -14,9 +14,7 @@ import (
 // silent connection for about wait, then hands it over all the same. Any
 // error leaves ln as it was: the listener works the same without it.
 func deferAccept(ln net.Listener, wait time.Duration) {
-	sc, ok := ln.(interface {
-		SyscallConn() (syscall.RawConn, error)
-	})
+	sc, ok := ln.(syscall.Conn)
 	if !ok {
 		return
 	}

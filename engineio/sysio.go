@@ -3,7 +3,6 @@ package engineio
 import (
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"time"
 )
 
@@ -87,20 +86,4 @@ func (g *sysmonGuard) tick() {
 		g.armed.Store(true)
 	}
 	g.timer.Reset(g.period)
-}
-
-// sysRead is read(2) of fd, a socket Go's poller serves.
-func sysRead(fd uintptr, p []byte) (int, error) {
-	if syscalls.quiet() {
-		return regularRead(fd, p)
-	}
-	return rawRead(fd, p)
-}
-
-// sysWritev is writev(2) of fd, a socket Go's poller serves.
-func sysWritev(fd uintptr, iov []iovec) (int, syscall.Errno) {
-	if syscalls.quiet() {
-		return regularWritev(fd, iov)
-	}
-	return rawWritev(fd, iov)
 }

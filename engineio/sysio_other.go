@@ -22,10 +22,6 @@ type iovec struct{}
 
 func newIovec([]byte) iovec { return iovec{} }
 
-func regularRead(uintptr, []byte) (int, error) { return 0, syscall.EINVAL }
+func sysRead(uintptr, []byte) (int, error) { return 0, syscall.EINVAL }
 
-func regularWritev(uintptr, []iovec) (int, syscall.Errno) { return 0, syscall.EINVAL }
-
-func rawRead(uintptr, []byte) (int, error) { return 0, syscall.EINVAL }
-
-func rawWritev(uintptr, []iovec) (int, syscall.Errno) { return 0, syscall.EINVAL }
+func sysWritev(uintptr, []iovec) (int, syscall.Errno) { return 0, syscall.EINVAL }

@@ -26,6 +26,22 @@ func newIovec(b []byte) iovec {
 	return v
 }
 
+// sysRead is read(2) of fd, a socket Go's poller serves.
+func sysRead(fd uintptr, p []byte) (int, error) {
+	if syscalls.quiet() {
+		return regularRead(fd, p)
+	}
+	return rawRead(fd, p)
+}
+
+// sysWritev is writev(2) of fd, a socket Go's poller serves.
+func sysWritev(fd uintptr, iov []iovec) (int, syscall.Errno) {
+	if syscalls.quiet() {
+		return regularWritev(fd, iov)
+	}
+	return rawWritev(fd, iov)
+}
+
 // regularRead and regularWritev are read(2) and writev(2) through the
 // runtime's system-call entry and exit.
 

@@ -268,7 +268,7 @@ func (ss *Session) readDirect(c *wsNetConn, fresh bool) {
 			_ = c.Close()
 			return
 		}
-		if !ss.onMessage(bin, data) {
+		if !on(bin, data) {
 			_ = c.Close()
 			return
 		}

@@ -5,6 +5,7 @@ import (
 	"net"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -53,8 +54,8 @@ type wsNetConn struct {
 	serveFn    func(fd uintptr) bool
 	sv         serveState
 	cmu        sync.Mutex
-	inServe    bool // serveFn runs: Close only asks
-	closeAsked bool // Close was called
+	inServe    bool        // serveFn runs: Close only asks; under cmu
+	closeAsked atomic.Bool // Close was called; set under cmu
 
 	// Write side.
 	wmu       sync.Mutex

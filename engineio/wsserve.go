@@ -47,11 +47,9 @@ func (c *wsNetConn) serve(limit int, on func(bool, []byte) bool, dry bool) (hand
 	if rerr := c.raw.Read(c.serveFn); rerr != nil && c.sv.err == nil {
 		c.sv.err = rerr
 	}
-	c.cmu.Lock()
-	if c.closeAsked && c.sv.err == nil && !c.sv.stop {
+	if c.closeAsked.Load() && c.sv.err == nil && !c.sv.stop {
 		c.sv.err = net.ErrClosed
 	}
-	c.cmu.Unlock()
 	sv := c.sv
 	c.sv = serveState{} // let on go
 	return sv.handled, sv.stop, sv.err
@@ -66,7 +64,7 @@ func (c *wsNetConn) serveFd(fd uintptr) bool {
 	done := c.serveReads(fd)
 	c.cmu.Lock()
 	c.inServe = false
-	done = done || c.closeAsked
+	done = done || c.closeAsked.Load()
 	c.cmu.Unlock()
 	return done
 }
@@ -97,7 +95,7 @@ func (c *wsNetConn) serveReads(fd uintptr) bool {
 				c.sv.stop = true
 				return true
 			}
-			if c.asked() {
+			if c.closeAsked.Load() {
 				return true
 			}
 		}
@@ -108,13 +106,6 @@ func (c *wsNetConn) serveReads(fd uintptr) bool {
 			return false
 		}
 	}
-}
-
-// asked reports whether Close was called.
-func (c *wsNetConn) asked() bool {
-	c.cmu.Lock()
-	defer c.cmu.Unlock()
-	return c.closeAsked
 }
 
 // wholeMessage reports whether c.r starts with a whole message in one
@@ -142,12 +133,11 @@ func (c *wsNetConn) wholeMessage() bool {
 // and the reader closes it when serve returns (see the top of this file).
 func (c *wsNetConn) Close() error {
 	c.cmu.Lock()
-	if c.inServe {
-		c.closeAsked = true
-		c.cmu.Unlock()
+	c.closeAsked.Store(true)
+	serving := c.inServe
+	c.cmu.Unlock()
+	if serving {
 		return nil
 	}
-	c.closeAsked = true
-	c.cmu.Unlock()
 	return c.Conn.Close()
 }
