@@ -24,7 +24,7 @@ import (
 // then, without net/http; any other connection is returned by Accept, with
 // the bytes read so far, for the http.Server to serve as usual.
 //
-//	ln, err := net.Listen("tcp", ":3000")
+//	ln, err := Listen("tcp", ":3000") // or net.Listen
 //	...
 //	l := engineio.NewListener(ln)
 //	l.Handle("/engine.io/", eio)

@@ -32,6 +32,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/siogen/siogen/engineio"
 	"github.com/siogen/siogen/runtime/socketio"
 )
 
@@ -50,7 +51,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := engineio.Listen("tcp", *addr)
 	if err != nil {
 		log.Error("listen", "err", err)
 		os.Exit(1)

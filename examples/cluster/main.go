@@ -22,7 +22,6 @@ import (
 	"flag"
 	"fmt"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -88,7 +87,7 @@ func nodeCmd(args []string) {
 // serve listens on hs.Addr and serves hs in the background, srv's
 // WebSocket handshakes through its Listener (without net/http).
 func serve(hs *http.Server, srv *socketio.Server) {
-	ln, err := net.Listen("tcp", hs.Addr)
+	ln, err := engineio.Listen("tcp", hs.Addr)
 	if err != nil {
 		log.Fatal(err)
 	}

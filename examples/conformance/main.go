@@ -20,7 +20,6 @@ import (
 	"errors"
 	"flag"
 	"log"
-	"net"
 	"net/http"
 	"os"
 	"os/signal"
@@ -57,7 +56,7 @@ func main() {
 		engines[ip.path] = srv.Engine()
 		servers = append(servers, srv)
 	}
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := engineio.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)
 	}

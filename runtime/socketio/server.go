@@ -64,7 +64,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // what it costs. For more servers on one port, give the listener their
 // engines: l.Handle("/admin/", admin.Engine()).
 //
-//	ln, err := net.Listen("tcp", ":3000")
+//	ln, err := engineio.Listen("tcp", ":3000") // or net.Listen
 //	...
 //	http.Handle("/socket.io/", srv)
 //	err = http.Serve(srv.Listener(ln), nil)

@@ -3,7 +3,6 @@ package socketio_test
 import (
 	"context"
 	"fmt"
-	"net"
 	"net/http"
 	"time"
 
@@ -21,7 +20,7 @@ func ExampleServer_Listener() {
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", srv)
 
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ln, err := engineio.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		panic(err)
 	}

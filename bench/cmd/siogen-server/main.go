@@ -11,7 +11,6 @@ import (
 	"flag"
 	"log"
 	"log/slog"
-	"net"
 	"net/http"
 	"os"
 
@@ -19,6 +18,7 @@ import (
 
 	"github.com/siogen/siogen/bench/internal/app"
 	"github.com/siogen/siogen/bench/internal/ctl"
+	"github.com/siogen/siogen/engineio"
 	"github.com/siogen/siogen/runtime/parser"
 	"github.com/siogen/siogen/runtime/redisadapter"
 	"github.com/siogen/siogen/runtime/socketio"
@@ -50,7 +50,7 @@ func main() {
 	mux.Handle("/socket.io/", srv)
 	// WebSocket handshakes are served by srv's Listener, without net/http;
 	// polling by the mux.
-	ln, err := net.Listen("tcp", *addr)
+	ln, err := engineio.Listen("tcp", *addr)
 	if err != nil {
 		log.Fatal(err)
 	}
