@@ -276,11 +276,16 @@ func appendErrorJSON(b []byte, code ErrorCode, msg string) []byte {
 // newSession registers a new session on transport and runs the connect
 // callback. It returns nil when the server is shutting down.
 func (s *Server) newSession(r *http.Request, transport Transport) *Session {
-	// A shallow copy: net/http gives every request its own Header and URL
-	// and does not touch them after the handler returns, so they are kept
-	// as they are rather than deep-copied for every session.
-	req := r.WithContext(context.Background())
-	req.Body = http.NoBody
+	// Kept without net/http's context and body, in a shallow copy: net/http
+	// gives every request its own Header and URL and does not touch them
+	// after the handler returns, so they are kept as they are rather than
+	// deep-copied for every session. A request that has neither (a
+	// Listener's) is kept as it is.
+	req := r
+	if r.Context() != context.Background() || r.Body != http.NoBody {
+		req = r.WithContext(context.Background())
+		req.Body = http.NoBody
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	ss := &Session{
 		srv:       s,

@@ -209,29 +209,42 @@ func firstID(srv *Server) string {
 // BenchmarkIdleSockets connects 2000 Socket.IO clients over WebSocket (each
 // joins a room and has one handler, as in bench/) and reports what an idle
 // one costs the server after a GC: goroutine stacks, and the heap of both
-// sides (the clients are small: raw WebSocket connections).
+// sides (the clients are small: raw WebSocket connections). The handshakes
+// go through net/http, or through the server's Listener.
 func BenchmarkIdleSockets(b *testing.B) {
-	for b.Loop() {
-		srv := NewServer(nil)
-		srv.OnConnection(func(s *Socket) {
-			_ = s.Join("r")
-			s.On("echo", func(e *Event) {})
+	for _, listener := range []bool{false, true} {
+		name := "net-http"
+		if listener {
+			name = "listener"
+		}
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				srv := NewServer(nil)
+				srv.OnConnection(func(s *Socket) {
+					_ = s.Join("r")
+					s.On("echo", func(e *Event) {})
+				})
+				hs := httptest.NewUnstartedServer(srv)
+				if listener {
+					hs.Listener = srv.Listener(hs.Listener)
+				}
+				hs.Start()
+				stack, heap := idlemem.Measure(b, hs.URL+"/socket.io/?EIO=4&transport=websocket", 2000,
+					func(ctx context.Context, c *websocket.Conn) error {
+						if _, _, err := c.Read(ctx); err != nil { // open
+							return err
+						}
+						if err := c.Write(ctx, websocket.MessageText, []byte("40")); err != nil {
+							return err
+						}
+						_, _, err := c.Read(ctx) // CONNECT
+						return err
+					})
+				b.ReportMetric(stack, "stack-B/socket")
+				b.ReportMetric(heap, "heap-B/socket")
+				_ = srv.Shutdown(context.Background())
+				hs.Close()
+			}
 		})
-		hs := httptest.NewServer(srv)
-		stack, heap := idlemem.Measure(b, hs.URL+"/socket.io/?EIO=4&transport=websocket", 2000,
-			func(ctx context.Context, c *websocket.Conn) error {
-				if _, _, err := c.Read(ctx); err != nil { // open
-					return err
-				}
-				if err := c.Write(ctx, websocket.MessageText, []byte("40")); err != nil {
-					return err
-				}
-				_, _, err := c.Read(ctx) // CONNECT
-				return err
-			})
-		b.ReportMetric(stack, "stack-B/socket")
-		b.ReportMetric(heap, "heap-B/socket")
-		_ = srv.Shutdown(context.Background())
-		hs.Close()
 	}
 }

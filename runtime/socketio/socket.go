@@ -28,7 +28,8 @@ type Handshake struct {
 	Address string
 	// Time the connection was made.
 	Time time.Time
-	// URL of the request, path and query.
+	// URL is the request target as the client sent it, path and query
+	// (Node's handshake.url).
 	URL string
 	// Secure reports a TLS connection.
 	Secure bool
@@ -50,10 +51,19 @@ func newHandshake(r *http.Request, auth parser.Value) Handshake {
 		Auth:    auth,
 		Address: addr,
 		Time:    time.Now(),
-		URL:     r.URL.RequestURI(),
+		URL:     requestURI(r),
 		Secure:  r.TLS != nil,
 		XDomain: r.Header.Get("Origin") != "",
 	}
+}
+
+// requestURI is r's target as the client sent it (Node's req.url), or,
+// for a request made here, its URL's path and query.
+func requestURI(r *http.Request) string {
+	if r.RequestURI != "" {
+		return r.RequestURI
+	}
+	return r.URL.RequestURI()
 }
 
 // A Socket is one client's connection to one namespace.
