@@ -2,9 +2,9 @@ package main
 
 import (
 	"image/color"
-	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"gonum.org/v1/plot"
@@ -26,6 +26,7 @@ type series struct {
 // bars draws, for each contender, one bar per series: the median over rounds,
 // with the range as an error bar.
 func bars(res *results, sc string, cs []string, title, ylabel string, ss []series, file string) error {
+	cs = plotted(res, sc, cs, ss)
 	p := plot.New()
 	p.Title.Text = title
 	p.Y.Label.Text = ylabel
@@ -75,6 +76,19 @@ func bars(res *results, sc string, cs []string, title, ylabel string, ss []serie
 	return p.Save(vg.Length(90+70*len(cs))*vg.Points(1), 300, file)
 }
 
+// plotted returns the contenders of cs that have a figure in one of the
+// series at least, in scenario sc.
+func plotted(res *results, sc string, cs []string, ss []series) []string {
+	return slices.DeleteFunc(slices.Clone(cs), func(c string) bool {
+		for _, s := range ss {
+			if _, _, _, n := stats(vals(res, sc, c, s.key)); n > 0 {
+				return false
+			}
+		}
+		return true
+	})
+}
+
 func writePlots(res *results, scens []scenario, cs []contender, dir string) (map[string][]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
@@ -83,7 +97,7 @@ func writePlots(res *results, scens []scenario, cs []contender, dir string) (map
 	names := func(sc string) []string {
 		var n []string
 		for _, c := range cs {
-			if _, ok := res.Data[sc][c.name]; ok && !math.IsNaN(median(vals(res, sc, c.name, firstKey(res, sc)))) {
+			if _, ok := res.Data[sc][c.name]; ok {
 				n = append(n, c.name)
 			}
 		}
@@ -148,15 +162,4 @@ func writePlots(res *results, scens []scenario, cs []contender, dir string) (map
 		}
 	}
 	return out, nil
-}
-
-func firstKey(res *results, sc string) string {
-	for _, ms := range res.Data[sc] {
-		for _, m := range ms {
-			for k := range m {
-				return k
-			}
-		}
-	}
-	return ""
 }
