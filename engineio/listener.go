@@ -13,6 +13,7 @@ import (
 	"sync"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // A Listener is a net.Listener for an http.Server that serves the WebSocket
@@ -220,7 +221,7 @@ func (l *Listener) serve(c net.Conn) {
 		m, rerr = c.Read(buf[n:])
 		n += m
 	}
-	if end >= 0 {
+	if end >= 0 && asksWebSocket(buf[:end]) {
 		if r, _ = parseHead(buf[:end]); r != nil {
 			if srv = l.server(r); srv == nil {
 				r = nil
@@ -278,6 +279,20 @@ func firstRead(c syscall.Conn) (bp *[]byte, n int, err error) {
 		bp = headBufs.Get().(*[]byte)
 	}
 	return bp, max(res.n, 0), err
+}
+
+// asksWebSocket reports whether the request line of head has
+// transport=websocket in its query: only such a head is worth parsing (a
+// polling request, or a page, goes to net/http, which parses it anyway).
+func asksWebSocket(head []byte) bool {
+	line, _, _ := bytes.Cut(head, []byte("\r\n"))
+	_, query, ok := bytes.Cut(line, []byte("?"))
+	if !ok {
+		return false
+	}
+	query, _, _ = bytes.Cut(query, []byte(" "))
+	// The query is only read here: no copy of it is kept.
+	return queryValue(unsafe.String(unsafe.SliceData(query), len(query)), "transport") == string(TransportWebSocket)
 }
 
 // isTimeout reports whether err is a deadline's.

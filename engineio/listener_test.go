@@ -139,6 +139,7 @@ func TestListenerServesHandshakes(t *testing.T) {
 		t.Fatalf("sessions %d and %d, want 0 and 1 (the longest path wins)", a.Len(), ab.Len())
 	}
 	wsEcho(t, "ws://"+ls.addr+"/a/?EIO=4&transport=websocket")
+	wsEcho(t, "ws://"+ls.addr+"/a/?transport=web%73ocket&EIO=4") // as a query parser reads it
 	if n := ls.viaHTTP.Load(); n != 0 {
 		t.Fatalf("%d handshakes went through net/http", n)
 	}
@@ -391,5 +392,28 @@ func TestListenerSilentConnsHoldNoBuffer(t *testing.T) {
 	io.WriteString(c, "GET /other HTTP/1.1\r\nHost: x\r\n\r\n")
 	if res, err := http.ReadResponse(bufio.NewReader(c), nil); err != nil || res.StatusCode != 200 {
 		t.Fatalf("a silent connection that speaks: %v, %v", res, err)
+	}
+}
+
+// Only a head whose request line asks for transport=websocket is parsed; it
+// reads the query as the server does.
+func TestAsksWebSocket(t *testing.T) {
+	for _, tt := range []struct {
+		head string
+		want bool
+	}{
+		{"GET /a/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\n\r\n", true},
+		{"GET /a/?transport=web%73ocket&EIO=4 HTTP/1.1\r\nHost: x\r\n\r\n", true},
+		{"GET /a/?EIO=4&transport=websocket&sid=abc HTTP/1.1\r\nHost: x\r\n\r\n", true},
+		{"GET /a/?EIO=4&transport=polling HTTP/1.1\r\nHost: x\r\n\r\n", false},
+		{"GET /a/?EIO=4&transport=websockets HTTP/1.1\r\nHost: x\r\n\r\n", false},
+		{"GET /a/ HTTP/1.1\r\nX-Q: ?transport=websocket\r\n\r\n", false},
+		{"GET /transport=websocket HTTP/1.1\r\nHost: x\r\n\r\n", false},
+		{"GET /a/? HTTP/1.1\r\n\r\n", false},
+		{"", false},
+	} {
+		if got := asksWebSocket([]byte(tt.head)); got != tt.want {
+			t.Errorf("%q: %v, want %v", tt.head, got, tt.want)
+		}
 	}
 }
