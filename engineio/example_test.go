@@ -29,8 +29,8 @@ func (r received) HandleMessage(data []byte, _ bool)     { r <- string(data) }
 func (received) HandleClose(engineio.CloseReason, error) {}
 
 // An echo server with the port to itself: its Listener serves the WebSocket
-// handshakes, net/http the rest (polling). A client opens over long-polling
-// and upgrades to WebSocket.
+// handshakes, net/http the rest (polling). The client here opens over
+// WebSocket, so its handshake is the Listener's.
 func ExampleListen() {
 	srv := engineio.NewServer(func(s *engineio.Session) engineio.Handler { return echo{s} }, nil)
 	mux := http.NewServeMux()
@@ -48,7 +48,8 @@ func ExampleListen() {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	got := make(received, 1)
-	c, err := engineio.Dial(ctx, "http://"+ln.Addr().String(), got, nil)
+	c, err := engineio.Dial(ctx, "http://"+ln.Addr().String(), got,
+		&engineio.DialOptions{Transports: []engineio.Transport{engineio.TransportWebSocket}})
 	if err != nil {
 		panic(err)
 	}

@@ -301,13 +301,10 @@ func isTimeout(err error) bool {
 	return errors.As(err, &ne) && ne.Timeout()
 }
 
-// server returns the server that serves r itself, if any: r is a
-// WebSocket handshake under its path that this package completes without
-// the library.
+// server returns the server that serves r itself, if any: r, whose query
+// asks for transport=websocket (asksWebSocket), is a WebSocket handshake
+// under its path that this package completes without the library.
 func (l *Listener) server(r *http.Request) *Server {
-	if queryValue(r.URL.RawQuery, "transport") != string(TransportWebSocket) {
-		return nil
-	}
 	l.mu.Lock()
 	var s *Server
 	for _, rt := range l.routes {
