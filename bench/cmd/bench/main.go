@@ -159,6 +159,7 @@ func main() {
 		res.IdleN = 1000 // what scenarios() uses with -quick
 	}
 	res.Load0 = loadavg()
+	res.Env = environment()
 	var est time.Duration
 	for _, sc := range scens {
 		for _, c := range all {
@@ -331,4 +332,13 @@ type results struct {
 	Loads             []string
 	Errors            []string
 	Data              map[string]map[string][]metrics // scenario → contender → per round
+	// Env is what the run was measured with, taken when it starts, so that
+	// a report made again from results.json (-from) says so and not what
+	// the tree and the machine are by then.
+	Env *runEnv `json:",omitempty"`
+}
+
+// runEnv is the environment rows of RESULTS.md's header.
+type runEnv struct {
+	Machine, Pinning, Siogen, Node, Alternatives, Floors string
 }

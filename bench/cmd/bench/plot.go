@@ -94,14 +94,9 @@ func writePlots(res *results, scens []scenario, cs []contender, dir string) (map
 		return nil, err
 	}
 	out := map[string][]string{}
-	names := func(sc string) []string {
-		var n []string
-		for _, c := range cs {
-			if _, ok := res.Data[sc][c.name]; ok {
-				n = append(n, c.name)
-			}
-		}
-		return n
+	var names []string // bars keeps those with figures (plotted)
+	for _, c := range cs {
+		names = append(names, c.name)
 	}
 	for _, s := range scens {
 		if res.Data[s.name] == nil {
@@ -111,43 +106,43 @@ func writePlots(res *results, scens []scenario, cs []contender, dir string) (map
 		var err error
 		switch {
 		case strings.HasPrefix(s.name, "echo"):
-			err = bars(res, s.name, names(s.name), s.name+": server CPU per echo", "µs", []series{{"CPU µs/echo", "cpu_us", 1}}, file)
+			err = bars(res, s.name, names, s.name+": server CPU per echo", "µs", []series{{"CPU µs/echo", "cpu_us", 1}}, file)
 			if err == nil {
-				err = bars(res, s.name, names(s.name), s.name+": latency", "ms", []series{{"p50", "p50", 1e-3}, {"p99", "p99", 1e-3}},
+				err = bars(res, s.name, names, s.name+": latency", "ms", []series{{"p50", "p50", 1e-3}, {"p99", "p99", 1e-3}},
 					filepath.Join(dir, s.name+"-latency.png"))
 			}
 		case strings.HasPrefix(s.name, "polling-echo"):
-			err = bars(res, s.name, names(s.name), s.name+": server CPU per echo", "µs", []series{{"CPU µs/echo", "cpu_us", 1}}, file)
+			err = bars(res, s.name, names, s.name+": server CPU per echo", "µs", []series{{"CPU µs/echo", "cpu_us", 1}}, file)
 			if err == nil {
-				err = bars(res, s.name, names(s.name), s.name+": latency", "ms", []series{{"p50", "p50", 1e-3}, {"p99", "p99", 1e-3}},
+				err = bars(res, s.name, names, s.name+": latency", "ms", []series{{"p50", "p50", 1e-3}, {"p99", "p99", 1e-3}},
 					filepath.Join(dir, s.name+"-latency.png"))
 			}
 		case strings.HasPrefix(s.name, "throughput-ack"):
-			err = bars(res, s.name, names(s.name), s.name+": acks per second (closed loop)", "acks/s", []series{{"acks/s", "msgs_per_s", 1}}, file)
+			err = bars(res, s.name, names, s.name+": acks per second (closed loop)", "acks/s", []series{{"acks/s", "msgs_per_s", 1}}, file)
 			if err == nil {
-				err = bars(res, s.name, names(s.name), s.name+": server CPU per ack", "µs", []series{{"CPU µs/ack", "cpu_us", 1}},
+				err = bars(res, s.name, names, s.name+": server CPU per ack", "µs", []series{{"CPU µs/ack", "cpu_us", 1}},
 					filepath.Join(dir, s.name+"-cpu.png"))
 			}
 		case strings.HasPrefix(s.name, "throughput"):
-			err = bars(res, s.name, names(s.name), s.name+": echoes per second (closed loop)", "echoes/s", []series{{"echoes/s", "msgs_per_s", 1}}, file)
+			err = bars(res, s.name, names, s.name+": echoes per second (closed loop)", "echoes/s", []series{{"echoes/s", "msgs_per_s", 1}}, file)
 		case strings.HasPrefix(s.name, "redis"):
-			err = bars(res, s.name, names(s.name), s.name+": CPU per delivery, both nodes", "µs", []series{{"CPU µs/delivery", "cpu_us", 1}}, file)
+			err = bars(res, s.name, names, s.name+": CPU per delivery, both nodes", "µs", []series{{"CPU µs/delivery", "cpu_us", 1}}, file)
 			if err == nil {
-				err = bars(res, s.name, names(s.name), s.name+": cross-node delivery latency", "ms", []series{{"p50", "p50", 1e-3}, {"p99", "p99", 1e-3}},
+				err = bars(res, s.name, names, s.name+": cross-node delivery latency", "ms", []series{{"p50", "p50", 1e-3}, {"p99", "p99", 1e-3}},
 					filepath.Join(dir, s.name+"-latency.png"))
 			}
 		case strings.HasPrefix(s.name, "fanout-sat"):
-			err = bars(res, s.name, names(s.name), s.name+": max deliveries/s with p99 < 500 ms", "deliveries/s", []series{{"deliveries/s", "sat_dps", 1}}, file)
+			err = bars(res, s.name, names, s.name+": max deliveries/s with p99 < 500 ms", "deliveries/s", []series{{"deliveries/s", "sat_dps", 1}}, file)
 		case strings.HasPrefix(s.name, "fanout"):
-			err = bars(res, s.name, names(s.name), s.name+": server CPU per delivery", "µs", []series{{"CPU µs/delivery", "cpu_us", 1}}, file)
+			err = bars(res, s.name, names, s.name+": server CPU per delivery", "µs", []series{{"CPU µs/delivery", "cpu_us", 1}}, file)
 			if err == nil {
-				err = bars(res, s.name, names(s.name), s.name+": delivery latency", "ms", []series{{"p50", "p50", 1e-3}, {"p99", "p99", 1e-3}},
+				err = bars(res, s.name, names, s.name+": delivery latency", "ms", []series{{"p50", "p50", 1e-3}, {"p99", "p99", 1e-3}},
 					filepath.Join(dir, s.name+"-latency.png"))
 			}
 		case strings.HasPrefix(s.name, "idle"):
-			err = bars(res, s.name, names(s.name), s.name+": RSS per idle connection", "KB", []series{{"KB/conn", "kb_per_conn", 1}}, file)
+			err = bars(res, s.name, names, s.name+": RSS per idle connection", "KB", []series{{"KB/conn", "kb_per_conn", 1}}, file)
 			if err == nil {
-				err = bars(res, s.name, names(s.name), s.name+": connects per second", "connects/s",
+				err = bars(res, s.name, names, s.name+": connects per second", "connects/s",
 					[]series{{"WebSocket", "conn_per_s", 1}, {"polling→WebSocket", "poll_conn_per_s", 1}},
 					filepath.Join(dir, s.name+"-rate.png"))
 			}

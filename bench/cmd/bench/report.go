@@ -202,15 +202,19 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 	}
 	w("| | |\n|---|---|\n")
 	w("| date | %s (%s) |\n", res.Started.UTC().Format("2006-01-02 15:04 UTC"), res.Finished.Sub(res.Started).Round(time.Second))
-	w("| machine | %s, %s CPUs, %s GiB RAM, Linux %s (a shared VM) |\n", cpuModel(), cmdOut("nproc", "--all"), memGiB(), cmdOut("uname", "-r"))
+	env := res.Env
+	if env == nil { // a results.json from before Env
+		const nr = "not recorded in results.json"
+		env = &runEnv{nr, nr, nr, nr, nr, nr}
+	}
+	w("| machine | %s |\n", env.Machine)
 	w("| load average (1/5/15 min) | before: %s; after each round: %s |\n", res.Load0, strings.Join(res.Loads, "; "))
-	w("| pinning | servers `taskset -c %s` (Go: GOMAXPROCS=1), load generator `taskset -c %s` (GOMAXPROCS=1) |\n", *serverCore, *genCore)
+	w("| pinning | %s |\n", env.Pinning)
 	w("| rounds | %d, contenders interleaved in each, first one rotated per round; cells are median (min–max) over rounds |\n", res.Rounds)
-	w("| siogen | %s (this tree), Go %s |\n", cmdOut("git", "rev-parse", "--short", "HEAD"), strings.TrimPrefix(runtime.Version(), "go"))
-	w("| Node | %s, socket.io %s, engine.io %s, ws %s |\n", cmdOut("node", "--version"), pkgVersion(dir, "socket.io"), pkgVersion(dir, "engine.io"), pkgVersion(dir, "ws"))
-	w("| Go alternatives | zishang520: github.com/zishang520/socket.io/servers/socket/v3 %s (Engine.IO v4 / Socket.IO v5 wire, a port of Node's socket.io 4); googollee: github.com/googollee/go-socket.io %s (Engine.IO v3 / Socket.IO v4 wire) |\n",
-		goModVersion("github.com/zishang520/socket.io/servers/socket/v3"), goModVersion("github.com/googollee/go-socket.io"))
-	w("| floors | raw-tcp: a Go TCP echo of 64-byte records; plain-ws: a github.com/coder/websocket %s echo, one message per record; in the fan-out scenarios both write a publish record to every connection |\n\n", goModVersion("github.com/coder/websocket"))
+	w("| siogen | %s |\n", env.Siogen)
+	w("| Node | %s |\n", env.Node)
+	w("| Go alternatives | %s |\n", env.Alternatives)
+	w("| floors | %s |\n\n", env.Floors)
 
 	// the targets of the issue
 	if slices.ContainsFunc([]string{"echo-100x100", "echo-1kx10", "throughput-500", "fanout-1k", "fanout-10kx5", "idle-connect"},
@@ -406,4 +410,17 @@ func satWarmDur() string {
 		return "0.2 s warm-up, 0.7 s measured, up to 1 s grace"
 	}
 	return "0.3 s warm-up, 1.5 s measured, up to 1 s grace"
+}
+
+// environment describes the run about to start.
+func environment() *runEnv {
+	return &runEnv{
+		Machine: fmt.Sprintf("%s, %s CPUs, %s GiB RAM, Linux %s (a shared VM)", cpuModel(), cmdOut("nproc", "--all"), memGiB(), cmdOut("uname", "-r")),
+		Pinning: fmt.Sprintf("servers `taskset -c %s` (Go: GOMAXPROCS=1), load generator `taskset -c %s` (GOMAXPROCS=1)", *serverCore, *genCore),
+		Siogen:  fmt.Sprintf("%s (this tree), Go %s", cmdOut("git", "rev-parse", "--short", "HEAD"), strings.TrimPrefix(runtime.Version(), "go")),
+		Node:    fmt.Sprintf("%s, socket.io %s, engine.io %s, ws %s", cmdOut("node", "--version"), pkgVersion(benchDir, "socket.io"), pkgVersion(benchDir, "engine.io"), pkgVersion(benchDir, "ws")),
+		Alternatives: fmt.Sprintf("zishang520: github.com/zishang520/socket.io/servers/socket/v3 %s (Engine.IO v4 / Socket.IO v5 wire, a port of Node's socket.io 4); googollee: github.com/googollee/go-socket.io %s (Engine.IO v3 / Socket.IO v4 wire)",
+			goModVersion("github.com/zishang520/socket.io/servers/socket/v3"), goModVersion("github.com/googollee/go-socket.io")),
+		Floors: fmt.Sprintf("raw-tcp: a Go TCP echo of 64-byte records; plain-ws: a github.com/coder/websocket %s echo, one message per record; in the fan-out scenarios both write a publish record to every connection", goModVersion("github.com/coder/websocket")),
+	}
 }
