@@ -13,6 +13,9 @@ import (
 type ValidationError struct {
 	Path   string
 	Reason string
+	// Err is the error a bound type's Validate returned, when it was not a
+	// *ValidationError (see [At]); nil otherwise.
+	Err error
 }
 
 // Error returns "Path Reason", or "value Reason" at the top.
@@ -23,6 +26,9 @@ func (e *ValidationError) Error() string {
 	return e.Path + " " + e.Reason
 }
 
+// Unwrap returns Err.
+func (e *ValidationError) Unwrap() error { return e.Err }
+
 // Invalidf returns a ValidationError at the top of a value.
 func Invalidf(format string, args ...any) error {
 	return &ValidationError{Reason: fmt.Sprintf(format, args...)}
@@ -30,11 +36,17 @@ func Invalidf(format string, args ...any) error {
 
 // At puts err (from validating a part of a value) under the path elem: a
 // field name ("author"), an index ("[2]", see [AtIndex]) or an argument
-// name. Errors other than *ValidationError are returned unchanged.
+// name. Another error than a *ValidationError (from the Validate method of
+// a type bound with go.bindings) becomes one at elem whose Reason is
+// "is invalid: " and its text, and whose Err is err: the path is not lost,
+// and errors.Is and errors.As still find err.
 func At(elem string, err error) error {
-	ve, ok := err.(*ValidationError)
-	if !ok || elem == "" {
+	if err == nil || elem == "" {
 		return err
+	}
+	ve, ok := err.(*ValidationError)
+	if !ok {
+		return &ValidationError{Path: elem, Reason: "is invalid: " + err.Error(), Err: err}
 	}
 	p := elem
 	switch {
@@ -44,7 +56,7 @@ func At(elem string, err error) error {
 	default:
 		p += "." + ve.Path
 	}
-	return &ValidationError{Path: p, Reason: ve.Reason}
+	return &ValidationError{Path: p, Reason: ve.Reason, Err: ve.Err}
 }
 
 // AtIndex is At for a list element.
@@ -59,22 +71,30 @@ func AtKey(k string, err error) error { return At("["+strconv.Quote(k)+"]", err)
 // A negative bound is absent.
 func CheckLength[S ~string](s S, min, max int) error {
 	n := utf8.RuneCountInString(string(s))
-	return checkLen(n, min, max, "characters")
+	return checkLen(n, min, max, "character")
 }
 
 // CheckBytes checks the length of binary data in bytes.
 func CheckBytes[B ~[]byte](b B, min, max int) error {
-	return checkLen(len(b), min, max, "bytes")
+	return checkLen(len(b), min, max, "byte")
 }
 
 func checkLen(n, min, max int, unit string) error {
 	if min >= 0 && n < min {
-		return Invalidf("has %d %s, fewer than minLength %d", n, unit, min)
+		return Invalidf("has %s, fewer than minLength %d", count(n, unit), min)
 	}
 	if max >= 0 && n > max {
-		return Invalidf("has %d %s, more than maxLength %d", n, unit, max)
+		return Invalidf("has %s, more than maxLength %d", count(n, unit), max)
 	}
 	return nil
+}
+
+// count returns "1 item", "2 items".
+func count(n int, unit string) string {
+	if n == 1 {
+		return "1 " + unit
+	}
+	return strconv.Itoa(n) + " " + unit + "s"
 }
 
 // CheckPattern checks that re matches somewhere in s (unanchored, as the
@@ -108,7 +128,7 @@ func CheckMax[N Number](v, max N) error {
 // CheckItems checks the number of elements of a list or entries of a map.
 func CheckItems(n, max int) error {
 	if n > max {
-		return Invalidf("has %d items, more than maxItems %d", n, max)
+		return Invalidf("has %s, more than maxItems %d", count(n, "item"), max)
 	}
 	return nil
 }

@@ -1,0 +1,136 @@
+package socketio
+
+import (
+	"errors"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// The checks the generated Validate methods call, each at and around its
+// bounds, with the text a client gets in an invalid_argument ack.
+func TestValidationChecks(t *testing.T) {
+	re := regexp.MustCompile(`^[a-z]+$`)
+	tests := []struct {
+		name string
+		err  error
+		want string // "" for nil
+	}{
+		{"length ok", CheckLength("abc", 1, 3), ""},
+		{"length short", CheckLength("", 1, 3), "value has 0 characters, fewer than minLength 1"},
+		{"length long", CheckLength("abcd", 1, 3), "value has 4 characters, more than maxLength 3"},
+		// Code points, not bytes: "é" is 2 bytes, "😀" 4 (2 UTF-16 units).
+		{"length code points", CheckLength("éé😀", -1, 3), ""},
+		{"length code points long", CheckLength("éé😀😀", -1, 3), "value has 4 characters, more than maxLength 3"},
+		{"length no bounds", CheckLength(strings.Repeat("x", 1000), -1, -1), ""},
+		{"bytes ok", CheckBytes([]byte{1, 2}, -1, 2), ""},
+		{"bytes long", CheckBytes([]byte{1, 2, 3}, -1, 2), "value has 3 bytes, more than maxLength 2"},
+		{"bytes short", CheckBytes([]byte(nil), 1, -1), "value has 0 bytes, fewer than minLength 1"},
+		{"one byte", CheckBytes([]byte{1}, 2, -1), "value has 1 byte, fewer than minLength 2"},
+		{"one character", CheckLength("😀", 2, -1), "value has 1 character, fewer than minLength 2"},
+		{"pattern ok", CheckPattern("abc", re), ""},
+		{"pattern", CheckPattern("aBc", re), "value does not match the pattern ^[a-z]+$"},
+		{"min int at bound", CheckMin(int32(1), 1), ""},
+		{"min int", CheckMin(int32(0), 1), "value is 0, less than minimum 1"},
+		{"max int at bound", CheckMax(int64(65535), 65535), ""},
+		{"max int", CheckMax(int64(65536), 65535), "value is 65536, more than maximum 65535"},
+		{"min float", CheckMin(-0.51, -0.5), "value is -0.51, less than minimum -0.5"},
+		{"max float", CheckMax(0.5000001, 0.5), "value is 0.5000001, more than maximum 0.5"},
+		{"max float at bound", CheckMax(0.5, 0.5), ""},
+		{"items at bound", CheckItems(16, 16), ""},
+		{"items", CheckItems(17, 16), "value has 17 items, more than maxItems 16"},
+		{"one item", CheckItems(1, 0), "value has 1 item, more than maxItems 0"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if tc.want == "" {
+				if tc.err != nil {
+					t.Fatalf("got %v, want nil", tc.err)
+				}
+				return
+			}
+			var ve *ValidationError
+			if !errors.As(tc.err, &ve) || tc.err.Error() != tc.want {
+				t.Fatalf("got %#v (%v), want a *ValidationError %q", tc.err, tc.err, tc.want)
+			}
+		})
+	}
+}
+
+type notASlug struct{}
+
+func (notASlug) Error() string { return "not a slug" }
+
+// At builds the path of a failing value from the outside in, and keeps the
+// path of an error that a bound type's own Validate returned.
+func TestValidationPaths(t *testing.T) {
+	leaf := Invalidf("has 81 characters, more than maxLength 80")
+	foreign := notASlug{}
+	tests := []struct {
+		name  string
+		err   error
+		path  string
+		text  string
+		wraps bool
+	}{
+		{"field", At("name", leaf), "name", "name has 81 characters, more than maxLength 80", false},
+		{"nested field", At("author", At("name", leaf)), "author.name", "author.name has 81 characters, more than maxLength 80", false},
+		{"index", At("history", AtIndex(2, At("room", leaf))), "history[2].room", "history[2].room has 81 characters, more than maxLength 80", false},
+		{"key", At("labels", AtKey("a b", leaf)), `labels["a b"]`, `labels["a b"] has 81 characters, more than maxLength 80`, false},
+		{"index of index", AtIndex(0, AtIndex(3, leaf)), "[0][3]", "[0][3] has 81 characters, more than maxLength 80", false},
+		{"argument", At("argument 2", At("x", leaf)), "argument 2.x", "argument 2.x has 81 characters, more than maxLength 80", false},
+		{"bound type", At("named", foreign), "named", "named is invalid: not a slug", true},
+		{"bound type in a list", At("tags", AtIndex(2, foreign)), "tags[2]", "tags[2] is invalid: not a slug", true},
+		{"bound type in a map", AtKey("k", foreign), `["k"]`, `["k"] is invalid: not a slug`, true},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			var ve *ValidationError
+			if !errors.As(tc.err, &ve) {
+				t.Fatalf("%#v is not a *ValidationError", tc.err)
+			}
+			if ve.Path != tc.path || tc.err.Error() != tc.text {
+				t.Fatalf("path %q, text %q; want %q, %q", ve.Path, tc.err.Error(), tc.path, tc.text)
+			}
+			if got := errors.Is(tc.err, foreign); got != tc.wraps {
+				t.Fatalf("errors.Is(err, the bound type's error) = %v", got)
+			}
+			// What the peer gets: invalid_argument with the same text.
+			ae := InvalidArgument(tc.err).(*AckError)
+			if ae.Code != CodeInvalidArgument || ae.Message != tc.text || !errors.As(ae, &ve) {
+				t.Fatalf("InvalidArgument: %#v", ae)
+			}
+		})
+	}
+	if At("x", nil) != nil || AtIndex(1, nil) != nil || AtKey("k", nil) != nil {
+		t.Fatal("At of nil is not nil")
+	}
+	// At the top (no element) an error is left as it is.
+	if err := At("", foreign); err != error(foreign) {
+		t.Fatalf("At(\"\", err) = %#v", err)
+	}
+	if InvalidArgument(nil) != nil {
+		t.Fatal("InvalidArgument(nil) != nil")
+	}
+}
+
+type withValidate struct{ ok bool }
+
+func (v withValidate) Validate() error {
+	if v.ok {
+		return nil
+	}
+	return Invalidf("is not ok")
+}
+
+func TestValidateValue(t *testing.T) {
+	if err := ValidateValue(withValidate{true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ValidateValue(withValidate{}); err == nil || err.Error() != "value is not ok" {
+		t.Fatalf("got %v", err)
+	}
+	if err := ValidateValue("no Validate method"); err != nil {
+		t.Fatal(err)
+	}
+}
