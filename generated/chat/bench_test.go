@@ -13,7 +13,7 @@ import (
 
 // BenchmarkDecodeValidateEncode measures what a generated handler does
 // around user code for an acked event — decode the payload, validate it,
-// encode the ack envelope into a wire packet — against plain encoding/json
+// validate the handler's ack, encode the ack envelope into a wire packet — against plain encoding/json
 // doing only decode and encode (no validation, no packet framing).
 func BenchmarkDecodeValidateEncode(b *testing.B) {
 	raw := []byte(`{"room":"lobby","text":"hello, world"}`)
@@ -36,7 +36,7 @@ func BenchmarkDecodeValidateEncode(b *testing.B) {
 			}
 			m := base
 			m.Text = p.Text
-			socketio.ReplyOK(cfg, e, &m, nil)
+			socketio.ReplyOK(cfg, e, &m, nil, validateAckC2SChatSend, CodeRateLimited)
 		}
 	})
 

@@ -144,7 +144,7 @@ func (c *chatClient) Join(ctx context.Context, p *ChatJoinPayload) (*ChatJoinAck
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Validate(); err != nil {
+	if err := validateAckC2SChatJoin(&r); err != nil {
 		return nil, socketio.InvalidAck(err)
 	}
 	return &r, nil
@@ -159,7 +159,7 @@ func (c *chatClient) Send(ctx context.Context, p *ChatSendPayload) (*Message, er
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Validate(); err != nil {
+	if err := validateAckC2SChatSend(&r); err != nil {
 		return nil, socketio.InvalidAck(err)
 	}
 	return &r, nil

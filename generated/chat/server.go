@@ -121,7 +121,7 @@ func NewChatNamespace(srv *socketio.Server, h ChatHandler, opts ...socketio.Type
 				return
 			}
 			r, err := h.Join(ctx, ts, p)
-			socketio.ReplyOK(cfg, e, r, err)
+			socketio.ReplyOK(cfg, e, r, err, validateAckC2SChatJoin)
 		})
 		s.On(ChatSendEvent, func(e *socketio.Event) {
 			p, err := decodeC2SChatSend(e)
@@ -130,7 +130,7 @@ func NewChatNamespace(srv *socketio.Server, h ChatHandler, opts ...socketio.Type
 				return
 			}
 			r, err := h.Send(ctx, ts, p)
-			socketio.ReplyOK(cfg, e, r, err)
+			socketio.ReplyOK(cfg, e, r, err, validateAckC2SChatSend, CodeRateLimited)
 		})
 		s.On(ChatTypingEvent, func(e *socketio.Event) {
 			p, err := decodeC2SChatTyping(e)

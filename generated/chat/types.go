@@ -353,12 +353,34 @@ func validateC2SChatJoin(p *ChatJoinPayload) error {
 	return nil
 }
 
+// validateAckC2SChatJoin checks the ack of the event "join" of /chat.
+func validateAckC2SChatJoin(r *ChatJoinAck) error {
+	if r == nil {
+		return socketio.Invalidf("is required")
+	}
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	return nil
+}
+
 // validateC2SChatSend checks the arguments of the event "send" of /chat.
 func validateC2SChatSend(p *ChatSendPayload) error {
 	if p == nil {
 		return socketio.Invalidf("is required")
 	}
 	if err := p.Validate(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// validateAckC2SChatSend checks the ack of the event "send" of /chat.
+func validateAckC2SChatSend(r *Message) error {
+	if r == nil {
+		return socketio.Invalidf("is required")
+	}
+	if err := r.Validate(); err != nil {
 		return err
 	}
 	return nil

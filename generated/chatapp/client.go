@@ -216,7 +216,7 @@ func (c *chatClient) Hello(ctx context.Context) (*ChatHelloAck, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Validate(); err != nil {
+	if err := validateAckC2SChatHello(&r); err != nil {
 		return nil, socketio.InvalidAck(err)
 	}
 	return &r, nil
@@ -231,7 +231,7 @@ func (c *chatClient) Join(ctx context.Context, p *ChatJoinPayload) (*ChatJoinAck
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Validate(); err != nil {
+	if err := validateAckC2SChatJoin(&r); err != nil {
 		return nil, socketio.InvalidAck(err)
 	}
 	return &r, nil
@@ -253,7 +253,7 @@ func (c *chatClient) Send(ctx context.Context, p *ChatSendPayload) (*Message, er
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Validate(); err != nil {
+	if err := validateAckC2SChatSend(&r); err != nil {
 		return nil, socketio.InvalidAck(err)
 	}
 	return &r, nil

@@ -153,7 +153,7 @@ func NewChatNamespace(srv *socketio.Server, h ChatHandler, opts ...socketio.Type
 		})
 		s.On(ChatHelloEvent, func(e *socketio.Event) {
 			r, err := h.Hello(ctx, ts)
-			socketio.ReplyOK(cfg, e, r, err)
+			socketio.ReplyOK(cfg, e, r, err, validateAckC2SChatHello)
 		})
 		s.On(ChatJoinEvent, func(e *socketio.Event) {
 			p, err := decodeC2SChatJoin(e)
@@ -162,7 +162,7 @@ func NewChatNamespace(srv *socketio.Server, h ChatHandler, opts ...socketio.Type
 				return
 			}
 			r, err := h.Join(ctx, ts, p)
-			socketio.ReplyOK(cfg, e, r, err)
+			socketio.ReplyOK(cfg, e, r, err, validateAckC2SChatJoin, CodeNoSuchRoom)
 		})
 		s.On(ChatLeaveEvent, func(e *socketio.Event) {
 			p, err := decodeC2SChatLeave(e)
@@ -179,7 +179,7 @@ func NewChatNamespace(srv *socketio.Server, h ChatHandler, opts ...socketio.Type
 				return
 			}
 			r, err := h.Send(ctx, ts, p)
-			socketio.ReplyOK(cfg, e, r, err)
+			socketio.ReplyOK(cfg, e, r, err, validateAckC2SChatSend, CodeRateLimited, CodeNotInRoom)
 		})
 		s.On(ChatTypingEvent, func(e *socketio.Event) {
 			p, err := decodeC2SChatTyping(e)

@@ -664,12 +664,34 @@ func (x *ChatRoomListPayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// validateAckC2SChatHello checks the ack of the event "hello" of /chat.
+func validateAckC2SChatHello(r *ChatHelloAck) error {
+	if r == nil {
+		return socketio.Invalidf("is required")
+	}
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	return nil
+}
+
 // validateC2SChatJoin checks the arguments of the event "join" of /chat.
 func validateC2SChatJoin(p *ChatJoinPayload) error {
 	if p == nil {
 		return socketio.Invalidf("is required")
 	}
 	if err := p.Validate(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// validateAckC2SChatJoin checks the ack of the event "join" of /chat.
+func validateAckC2SChatJoin(r *ChatJoinAck) error {
+	if r == nil {
+		return socketio.Invalidf("is required")
+	}
+	if err := r.Validate(); err != nil {
 		return err
 	}
 	return nil
@@ -692,6 +714,17 @@ func validateC2SChatSend(p *ChatSendPayload) error {
 		return socketio.Invalidf("is required")
 	}
 	if err := p.Validate(); err != nil {
+		return err
+	}
+	return nil
+}
+
+// validateAckC2SChatSend checks the ack of the event "send" of /chat.
+func validateAckC2SChatSend(r *Message) error {
+	if r == nil {
+		return socketio.Invalidf("is required")
+	}
+	if err := r.Validate(); err != nil {
 		return err
 	}
 	return nil

@@ -255,7 +255,7 @@ func NewWorkspaceClient(m *socketio.Manager, p WorkspaceParams, auth *WorkspaceA
 			return
 		}
 		r, err := h.Confirm(ctx, p)
-		socketio.ReplyOK(cfg, e, r, err)
+		socketio.ReplyOK(cfg, e, r, err, validateAckS2CWorkspaceConfirm)
 	})
 	c.s.On(WorkspaceKickedEvent, func(e *socketio.Event) {
 		cfg.Done(e, h.Kicked(ctx))
@@ -289,7 +289,7 @@ func (c *workspaceClient) Open(ctx context.Context, p DocID) (*Doc, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := r.Validate(); err != nil {
+	if err := validateAckC2SWorkspaceOpen(&r); err != nil {
 		return nil, socketio.InvalidAck(err)
 	}
 	return &r, nil
@@ -303,6 +303,9 @@ func (c *workspaceClient) Save(ctx context.Context, p *WorkspaceSavePayload) (*W
 	r, err := socketio.DecodeAck[WorkspaceSaveAck](args, err)
 	if err != nil {
 		return nil, err
+	}
+	if err := validateAckC2SWorkspaceSave(&r); err != nil {
+		return nil, socketio.InvalidAck(err)
 	}
 	return &r, nil
 }

@@ -357,7 +357,7 @@ func NewWorkspaceNamespace(srv *socketio.Server, h WorkspaceHandler, opts ...soc
 				return
 			}
 			r, err := h.Open(ctx, ts, p)
-			socketio.ReplyOK(cfg, e, r, err)
+			socketio.ReplyOK(cfg, e, r, err, validateAckC2SWorkspaceOpen, CodeNotFound)
 		})
 		s.On(WorkspaceSaveEvent, func(e *socketio.Event) {
 			p, err := decodeC2SWorkspaceSave(e)
@@ -366,7 +366,7 @@ func NewWorkspaceNamespace(srv *socketio.Server, h WorkspaceHandler, opts ...soc
 				return
 			}
 			r, err := h.Save(ctx, ts, p)
-			socketio.ReplyOK(cfg, e, r, err)
+			socketio.ReplyOK(cfg, e, r, err, validateAckC2SWorkspaceSave, CodeNotFound, CodeConflict)
 		})
 		s.On(WorkspaceMoveEvent, func(e *socketio.Event) {
 			arg1, x, y, opts, arg5, err := decodeC2SWorkspaceMove(e)
@@ -375,11 +375,11 @@ func NewWorkspaceNamespace(srv *socketio.Server, h WorkspaceHandler, opts ...soc
 				return
 			}
 			r, err := h.Move(ctx, ts, arg1, x, y, opts, arg5)
-			socketio.ReplyOK(cfg, e, r, err)
+			socketio.ReplyOK(cfg, e, r, err, nil)
 		})
 		s.On(WorkspacePingEvent, func(e *socketio.Event) {
 			r, err := h.Ping(ctx, ts)
-			socketio.ReplyOK(cfg, e, r, err)
+			socketio.ReplyOK(cfg, e, r, err, nil)
 		})
 		s.On(WorkspaceLeaveEvent, func(e *socketio.Event) {
 			cfg.Done(e, h.Leave(ctx, ts))
@@ -504,7 +504,7 @@ func (s *WorkspaceSocket) Confirm(ctx context.Context, p string) (WorkspaceConfi
 	if err != nil {
 		return "", err
 	}
-	if err := r.Validate(); err != nil {
+	if err := validateAckS2CWorkspaceConfirm(r); err != nil {
 		return "", socketio.InvalidAck(err)
 	}
 	return r, nil

@@ -312,6 +312,17 @@ func validateC2SWorkspaceOpen(p DocID) error {
 	return nil
 }
 
+// validateAckC2SWorkspaceOpen checks the ack of the event "open" of /workspace/{id}.
+func validateAckC2SWorkspaceOpen(r *Doc) error {
+	if r == nil {
+		return socketio.Invalidf("is required")
+	}
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	return nil
+}
+
 // validateC2SWorkspaceSave checks the arguments of the event "save" of /workspace/{id}.
 func validateC2SWorkspaceSave(p *WorkspaceSavePayload) error {
 	if p == nil {
@@ -319,6 +330,14 @@ func validateC2SWorkspaceSave(p *WorkspaceSavePayload) error {
 	}
 	if err := p.Validate(); err != nil {
 		return err
+	}
+	return nil
+}
+
+// validateAckC2SWorkspaceSave checks the ack of the event "save" of /workspace/{id}.
+func validateAckC2SWorkspaceSave(r *WorkspaceSaveAck) error {
+	if r == nil {
+		return socketio.Invalidf("is required")
 	}
 	return nil
 }
@@ -369,6 +388,14 @@ func validateS2CWorkspaceCursor(arg1 DocID, arg2 int32, arg3 int32) error {
 
 // validateS2CWorkspaceConfirm checks the arguments of the event "confirm" of /workspace/{id}.
 func validateS2CWorkspaceConfirm(p string) error {
+	return nil
+}
+
+// validateAckS2CWorkspaceConfirm checks the ack of the event "confirm" of /workspace/{id}.
+func validateAckS2CWorkspaceConfirm(r WorkspaceConfirmAck) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
 	return nil
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 
 	"github.com/siogen/siogen/runtime/parser"
@@ -249,14 +250,38 @@ func (c *TypedConfig) Reply(e *Event, data any, err error) {
 	}
 }
 
-// ReplyOK acknowledges e with {"ok":true,"data":data}, or with the error
-// envelope of err.
-func ReplyOK[R any](c *TypedConfig, e *Event, data R, err error) {
+// ReplyOK acknowledges e with a handler's result: {"ok":true,"data":data},
+// or the error envelope of err. validate (nil: none) checks data against
+// the event's ack type first, and codes are the error codes the schema
+// declares for the event (the built-in ones always go). Data that fails
+// validation, and an AckError with another code, are the handler's bugs:
+// like an error that is not an AckError, they are logged and the peer gets
+// internal, never data or a code that its generated types rule out.
+func ReplyOK[R any](c *TypedConfig, e *Event, data R, err error, validate func(R) error, codes ...string) {
+	var ae *AckError
+	switch {
+	case err != nil && errors.As(err, &ae) && !builtinCode(ae.Code) && !slices.Contains(codes, ae.Code):
+		// Not wrapped: the AckError must not be found and sent.
+		err = fmt.Errorf("siogen: error code %q is not declared for the event (declared: %q and the built-in ones): %v", ae.Code, codes, err)
+	case err == nil && validate != nil:
+		if verr := validate(data); verr != nil {
+			err = fmt.Errorf("siogen: the ack does not match the schema: %v", verr)
+		}
+	}
 	if err != nil {
 		c.Reply(e, nil, err)
 		return
 	}
 	c.Reply(e, OKEnvelope(data), nil)
+}
+
+// builtinCode reports whether code is one every ack may carry.
+func builtinCode(code string) bool {
+	switch code {
+	case CodeInvalidArgument, CodeUnimplemented, CodeInternal, CodeTimeout:
+		return true
+	}
+	return false
 }
 
 // Done ends an event that has no ack in the schema: a handler error is

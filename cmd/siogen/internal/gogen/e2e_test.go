@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/siogen/siogen/generated/chat"
 	"github.com/siogen/siogen/generated/events"
 	"github.com/siogen/siogen/internal/leakcheck"
+	"github.com/siogen/siogen/internal/syncbuf"
 	"github.com/siogen/siogen/runtime/parser"
 	"github.com/siogen/siogen/runtime/socketio"
 	"github.com/siogen/siogen/runtime/socketio/siotest"
@@ -65,6 +67,15 @@ func (h *chatServer) Send(ctx context.Context, s *chat.ChatSocket, p *chat.ChatS
 		return nil, socketio.NewAckError(chat.CodeRateLimited, "")
 	case "boom":
 		return nil, errors.New("database password is hunter2")
+	// Handler mistakes (TestChatHandlerMistakes).
+	case "bad-ack":
+		return &chat.Message{ID: "m2", Room: chat.RoomID(strings.Repeat("r", 65)), Text: "x"}, nil
+	case "nil-ack":
+		return nil, nil
+	case "made-up-code":
+		return nil, socketio.NewAckError("made_up", "secret detail")
+	case "builtin-code":
+		return nil, socketio.NewAckError(socketio.CodeUnimplemented, "not yet")
 	}
 	m := &chat.Message{ID: "m1", Room: p.Room, Author: chat.User{ID: s.ID(), Name: "ann"}, Text: p.Text,
 		Files: [][]byte{{0, 1, 2, 255}}, SentAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}
@@ -256,6 +267,44 @@ type mainClientHandler struct {
 func (h *mainClientHandler) Announcement(ctx context.Context, p string) error {
 	h.got <- p
 	return nil
+}
+
+// What a handler returns is held to the schema like what a client sends:
+// an ack that fails validation, or an error code not declared for the event,
+// is logged and answered internal (the peer's generated types allow neither).
+func TestChatHandlerMistakes(t *testing.T) {
+	var logs syncbuf.Buffer
+	srv := siotest.NewServer(t, &socketio.ServerOptions{Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	chat.NewChatNamespace(srv.Server, &chatServer{srv: srv.Server})
+	ctx := ctxT(t)
+	c := chat.NewChatClient(srv.Manager(t, nil), &chat.ChatAuth{Token: "secret"}, nil)
+	if err := c.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		text, code, message, log string
+	}{
+		{"bad-ack", socketio.CodeInternal, "internal error", `the ack does not match the schema: room has 65 characters, more than maxLength 64`},
+		{"nil-ack", socketio.CodeInternal, "internal error", `the ack does not match the schema: value is required`},
+		{"made-up-code", socketio.CodeInternal, "internal error", `error code \"made_up\" is not declared for the event (declared: [\"rate_limited\"] and the built-in ones)`},
+		{"builtin-code", socketio.CodeUnimplemented, "not yet", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.text, func(t *testing.T) {
+			_, err := c.Send(ctx, &chat.ChatSendPayload{Room: "lobby", Text: tc.text})
+			var ae *socketio.AckError
+			if !errors.As(err, &ae) || ae.Code != tc.code || ae.Message != tc.message {
+				t.Fatalf("got %#v, want code %s message %q", err, tc.code, tc.message)
+			}
+			if tc.log != "" && !strings.Contains(logs.String(), tc.log) {
+				t.Fatalf("the server's log lacks %s:\n%s", tc.log, logs.String())
+			}
+		})
+	}
+	// The undeclared code's own message is logged, not sent.
+	if !strings.Contains(logs.String(), "secret detail") {
+		t.Fatalf("the log lacks the handler's error: %s", logs.String())
+	}
 }
 
 func TestWorkspaceEndToEnd(t *testing.T) {

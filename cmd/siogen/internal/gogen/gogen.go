@@ -517,10 +517,11 @@ func (g *generator) typesFile(source string) *jen.File {
 		g.namedType(f, nt)
 	}
 
-	// Event payload validation (used by both sides).
+	// Event payload and ack validation (used by both sides).
 	for _, ns := range g.s.Namespaces {
 		for _, ev := range ns.Events() {
 			g.eventValidate(f, ns, ev)
+			g.ackValidate(f, ns, ev)
 		}
 	}
 
@@ -737,6 +738,35 @@ func (g *generator) eventValidate(f *jen.File, ns *schema.Namespace, ev *schema.
 	f.Line()
 }
 
+func validateAckName(ns *schema.Namespace, ev *schema.Event) string {
+	return "validateAck" + dirTag(ev) + ns.GoName + ev.GoName
+}
+
+// ackChecked reports whether the ack of ev has a validateAckXxx: an object
+// (which must not be nil) or a type with constraints.
+func (g *generator) ackChecked(ev *schema.Event) bool {
+	return ev.Ack != nil && (g.isObject(ev.Ack) || g.needs(ev.Ack))
+}
+
+// ackValidate writes validateAckXxx(r) error, which the side that answers
+// an event calls on its handler's result before sending it, and the side
+// that asked on what it received.
+func (g *generator) ackValidate(f *jen.File, ns *schema.Namespace, ev *schema.Event) {
+	if !g.ackChecked(ev) {
+		return
+	}
+	var body []jen.Code
+	if g.isObject(ev.Ack) {
+		body = append(body, jen.If(jen.Id("r").Op("==").Nil()).Block(
+			jen.Return(jen.Qual(rt, "Invalidf").Call(jen.Lit("is required")))))
+	}
+	body = append(body, g.validate(ev.Ack, jen.Id("r"), at(""), retErr, 0)...)
+	body = append(body, jen.Return(jen.Nil()))
+	f.Add(comment(fmt.Sprintf("%s checks the ack of the event %q of %s.", validateAckName(ns, ev), ev.Name, ns.Name)))
+	f.Func().Id(validateAckName(ns, ev)).Params(jen.Id("r").Add(g.paramType(ev.Ack))).Error().Block(body...)
+	f.Line()
+}
+
 // eventDecode writes decodeXxx(e) (params, err) for the receiving side.
 func (g *generator) eventDecode(f *jen.File, ns *schema.Namespace, ev *schema.Event) {
 	ps := g.params(ev)
@@ -820,9 +850,21 @@ func (g *generator) dispatch(ns *schema.Namespace, ev *schema.Event, call func(a
 				jen.Return()))
 	}
 	if acked {
+		// The handler's result is checked against the ack type, and its
+		// error code against the event's declared ones (the built-in ones
+		// always go).
+		reply := []jen.Code{jen.Id("cfg"), jen.Id("e"), jen.Id("r"), jen.Err(), jen.Nil()}
+		if g.ackChecked(ev) {
+			reply[4] = jen.Id(validateAckName(ns, ev))
+		}
+		for _, e := range ev.Errors {
+			if !e.Builtin {
+				reply = append(reply, jen.Id("Code"+e.GoName))
+			}
+		}
 		body = append(body,
 			jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(call(paramIDs(ps))),
-			jen.Qual(rt, "ReplyOK").Call(jen.Id("cfg"), jen.Id("e"), jen.Id("r"), jen.Err()))
+			jen.Qual(rt, "ReplyOK").Call(reply...))
 	} else {
 		body = append(body, jen.Id("cfg").Dot("Done").Call(jen.Id("e"), call(paramIDs(ps))))
 	}
@@ -862,9 +904,10 @@ func (g *generator) emitBody(ns *schema.Namespace, ev *schema.Event, sock *jen.S
 	if g.isObject(ev.Ack) {
 		result = jen.Op("&").Id("r")
 	}
-	body = append(body, g.validate(ev.Ack, jen.Id("r"), at(""), func(err jen.Code) jen.Code {
-		return jen.Return(zero, jen.Qual(rt, "InvalidAck").Call(err))
-	}, 0)...)
+	if g.ackChecked(ev) {
+		body = append(body, jen.If(jen.Err().Op(":=").Id(validateAckName(ns, ev)).Call(result), jen.Err().Op("!=").Nil()).Block(
+			jen.Return(zero, jen.Qual(rt, "InvalidAck").Call(jen.Err()))))
+	}
 	body = append(body, jen.Return(result, jen.Nil()))
 	return body
 }
