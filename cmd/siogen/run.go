@@ -143,21 +143,34 @@ func check(args []string, stdout, stderr io.Writer) int {
 		if name == "" {
 			name = "siogen.yaml"
 		}
-		if _, err := loadConfig(name, stdout); err != nil {
+		s, err := loadConfig(name, stdout)
+		if err == nil {
+			// What the generators refuse (names that collide in Go or
+			// TypeScript) is a problem too: a schema that passes check
+			// generates.
+			cfg, _ := schema.LoadConfig(name) // loaded fine a moment ago
+			_, err = generateAll(s, cfg)
+		}
+		if err != nil {
 			failed = printProblems(stdout, err) || failed
 		}
 	}
 	for _, f := range files {
 		s, err := schema.Load(f)
+		if err == nil {
+			for _, p := range s.Warnings {
+				fmt.Fprintln(stdout, p)
+			}
+			// Without a config, the outputs a schema file alone can have
+			// (generate --ts, --asyncapi); nothing is written.
+			_, err = generateAll(s, &schema.Config{Schema: f,
+				TS: &schema.OutConfig{Out: "check.ts"}, AsyncAPI: &schema.OutConfig{Out: "check.yaml"}})
+		}
 		if err != nil {
 			if !errors.As(err, new(schema.Problems)) {
 				err = fmt.Errorf("%s: %w", f, unwrapPathError(err))
 			}
 			failed = printProblems(stdout, err) || failed
-			continue
-		}
-		for _, p := range s.Warnings {
-			fmt.Fprintln(stdout, p)
 		}
 	}
 	if failed {
@@ -318,12 +331,21 @@ func generate(args []string, stdout, stderr io.Writer) int {
 // generateAll runs every generator; the first error stops it.
 func generateAll(s *schema.Schema, cfg *schema.Config) ([]gen.File, error) {
 	var files []gen.File
+	var ps schema.Problems // every generator's, together
 	for _, g := range generators {
 		fl, err := g.Generate(s, cfg)
-		if err != nil {
+		var gps schema.Problems
+		switch {
+		case errors.As(err, &gps):
+			ps = append(ps, gps...)
+		case err != nil:
 			return nil, fmt.Errorf("%s: %w", g.Name(), err)
 		}
 		files = append(files, fl...)
+	}
+	if ps.HasErrors() {
+		ps.Sort()
+		return nil, ps
 	}
 	return files, nil
 }

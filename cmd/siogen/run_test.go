@@ -340,3 +340,47 @@ func TestGenerateNameClash(t *testing.T) {
 		t.Error("wrote the AsyncAPI file although TypeScript failed")
 	}
 }
+
+// TestCheckRunsGenerators: what the generators refuse, check reports too
+// (every generator's problems together), so that a schema that passes
+// check generates: with a config, the generators it names; with a schema
+// file alone, TypeScript and AsyncAPI.
+func TestCheckRunsGenerators(t *testing.T) {
+	dir := t.TempDir()
+	t.Chdir(dir)
+	os.WriteFile("clash.sio.yaml", []byte(`siogen: 1
+types:
+  Ack: { fields: { n: int32 } }
+namespaces:
+  /p:
+    server_to_client:
+      join: { payload: Ack }
+    client_to_server:
+      hello: { payload: string }
+`), 0o644)
+	os.WriteFile("siogen.yaml", []byte("schema: clash.sio.yaml\ngo: { package: p, out: gen }\nts: { out: p.ts }\n"), 0o644)
+	ts := "clash.sio.yaml:3:3: the TypeScript name Ack of type Ack collides with the ack envelope type\n"
+	goJoin := `clash.sio.yaml:7:7: server_to_client event "join" becomes the Go method Join, which collides with the Join method of the generated socket or emitter; rename the event` + "\n"
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"config", []string{"check"}, ts + goJoin},
+		{"schema file", []string{"check", "clash.sio.yaml"}, ts},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, tc.args...)
+			if code != 1 || stdout != tc.want || stderr != "" {
+				t.Errorf("exit %d, stdout:\n%s\nstderr: %s\nwant 1 and:\n%s", code, stdout, stderr, tc.want)
+			}
+		})
+	}
+	// generate reports the same, every generator's problems at once.
+	if code, _, stderr := runCmd(t, "generate"); code != 1 || stderr != ts+goJoin {
+		t.Errorf("generate: exit %d, stderr:\n%s", code, stderr)
+	}
+	if _, err := os.Stat("gen"); err == nil {
+		t.Error("generate wrote the Go package")
+	}
+}

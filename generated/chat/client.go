@@ -42,6 +42,10 @@ type ChatClient interface {
 	Connect(ctx context.Context) error
 	// Disconnect leaves the namespace.
 	Disconnect() error
+	// ID returns the socket id the server gave in its CONNECT reply, or "" when not connected.
+	ID() string
+	// Connected reports whether the socket is connected to the namespace.
+	Connected() bool
 	// Join sends the event "join" and waits, until ctx ends, for the ack; a
 	// failed ack is a *socketio.AckError (code timeout when ctx ends first).
 	Join(ctx context.Context, p *ChatJoinPayload) (*ChatJoinAck, error)
@@ -133,6 +137,14 @@ func (c *chatClient) Connect(ctx context.Context) error {
 
 func (c *chatClient) Disconnect() error {
 	return c.s.Disconnect()
+}
+
+func (c *chatClient) ID() string {
+	return c.s.ID()
+}
+
+func (c *chatClient) Connected() bool {
+	return c.s.Connected()
 }
 
 func (c *chatClient) Join(ctx context.Context, p *ChatJoinPayload) (*ChatJoinAck, error) {

@@ -64,6 +64,10 @@ type ChatClient interface {
 	Connect(ctx context.Context) error
 	// Disconnect leaves the namespace.
 	Disconnect() error
+	// ID returns the socket id the server gave in its CONNECT reply, or "" when not connected.
+	ID() string
+	// Connected reports whether the socket is connected to the namespace.
+	Connected() bool
 	// Hello sends the event "hello" and waits, until ctx ends, for the ack; a
 	// failed ack is a *socketio.AckError (code timeout when ctx ends first).
 	//
@@ -208,6 +212,14 @@ func (c *chatClient) Connect(ctx context.Context) error {
 
 func (c *chatClient) Disconnect() error {
 	return c.s.Disconnect()
+}
+
+func (c *chatClient) ID() string {
+	return c.s.ID()
+}
+
+func (c *chatClient) Connected() bool {
+	return c.s.Connected()
 }
 
 func (c *chatClient) Hello(ctx context.Context) (*ChatHelloAck, error) {

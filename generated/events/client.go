@@ -29,6 +29,10 @@ type MainClient interface {
 	Connect(ctx context.Context) error
 	// Disconnect leaves the namespace.
 	Disconnect() error
+	// ID returns the socket id the server gave in its CONNECT reply, or "" when not connected.
+	ID() string
+	// Connected reports whether the socket is connected to the namespace.
+	Connected() bool
 }
 
 // MainClientHandler handles the server-to-client events of / on a client.
@@ -94,6 +98,14 @@ func (c *mainClient) Disconnect() error {
 	return c.s.Disconnect()
 }
 
+func (c *mainClient) ID() string {
+	return c.s.ID()
+}
+
+func (c *mainClient) Connected() bool {
+	return c.s.Connected()
+}
+
 // decodeS2CWorkspaceDocChanged decodes and validates the arguments of the event "doc:changed" of /workspace/{id}.
 func decodeS2CWorkspaceDocChanged(e *socketio.Event) (p *Doc, err error) {
 	var v0 Doc
@@ -141,6 +153,10 @@ type WorkspaceClient interface {
 	Connect(ctx context.Context) error
 	// Disconnect leaves the namespace.
 	Disconnect() error
+	// ID returns the socket id the server gave in its CONNECT reply, or "" when not connected.
+	ID() string
+	// Connected reports whether the socket is connected to the namespace.
+	Connected() bool
 	// Open sends the event "open" and waits, until ctx ends, for the ack; a
 	// failed ack is a *socketio.AckError (code timeout when ctx ends first).
 	//
@@ -280,6 +296,14 @@ func (c *workspaceClient) Disconnect() error {
 	return c.s.Disconnect()
 }
 
+func (c *workspaceClient) ID() string {
+	return c.s.ID()
+}
+
+func (c *workspaceClient) Connected() bool {
+	return c.s.Connected()
+}
+
 func (c *workspaceClient) Open(ctx context.Context, p DocID) (*Doc, error) {
 	if err := validateC2SWorkspaceOpen(p); err != nil {
 		return nil, socketio.InvalidArgument(err)
@@ -363,6 +387,10 @@ type OrgTeamClient interface {
 	Connect(ctx context.Context) error
 	// Disconnect leaves the namespace.
 	Disconnect() error
+	// ID returns the socket id the server gave in its CONNECT reply, or "" when not connected.
+	ID() string
+	// Connected reports whether the socket is connected to the namespace.
+	Connected() bool
 }
 
 // OrgTeamClientHandler handles the server-to-client events of /org/{org}/team/{team} on a client.
@@ -430,4 +458,12 @@ func (c *orgTeamClient) Connect(ctx context.Context) error {
 
 func (c *orgTeamClient) Disconnect() error {
 	return c.s.Disconnect()
+}
+
+func (c *orgTeamClient) ID() string {
+	return c.s.ID()
+}
+
+func (c *orgTeamClient) Connected() bool {
+	return c.s.Connected()
 }

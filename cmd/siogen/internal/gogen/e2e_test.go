@@ -119,8 +119,14 @@ func TestChatEndToEnd(t *testing.T) {
 	a := chat.NewChatClient(srv.Manager(t, nil), &chat.ChatAuth{Token: "secret"}, ha)
 	b := chat.NewChatClient(srv.Manager(t, nil), &chat.ChatAuth{Token: "secret"}, hb)
 	for _, c := range []chat.ChatClient{a, b} {
+		if c.Connected() || c.ID() != "" {
+			t.Fatalf("before Connect: connected %v, id %q", c.Connected(), c.ID())
+		}
 		if err := c.Connect(ctx); err != nil {
 			t.Fatal(err)
+		}
+		if !c.Connected() || c.ID() == "" || c.ID() != c.Socket().ID() {
+			t.Fatalf("after Connect: connected %v, id %q (socket's %q)", c.Connected(), c.ID(), c.Socket().ID())
 		}
 		hist, err := c.Join(ctx, &chat.ChatJoinPayload{Room: "lobby"})
 		if err != nil || len(hist.History) != 1 || hist.History[0].Text != "welcome" {
@@ -197,6 +203,9 @@ func TestChatEndToEnd(t *testing.T) {
 	}
 	if err := a.Disconnect(); err != nil {
 		t.Fatal(err)
+	}
+	if a.Connected() || a.ID() != "" {
+		t.Fatalf("after Disconnect: connected %v, id %q", a.Connected(), a.ID())
 	}
 	_ = b.Disconnect()
 }

@@ -1237,6 +1237,10 @@ func (g *generator) clientNamespace(f *jen.File, ns *schema.Namespace) {
 		jen.Id("Connect").Params(jen.Id("ctx").Qual(pctx, "Context")).Error(),
 		comment("Disconnect leaves the namespace."),
 		jen.Id("Disconnect").Params().Error(),
+		comment("ID returns the socket id the server gave in its CONNECT reply, or \"\" when not connected."),
+		jen.Id("ID").Params().String(),
+		comment("Connected reports whether the socket is connected to the namespace."),
+		jen.Id("Connected").Params().Bool(),
 	}
 	for _, ev := range ns.ClientToServer {
 		ps := g.params(ev)
@@ -1363,6 +1367,10 @@ func (g *generator) clientNamespace(f *jen.File, ns *schema.Namespace) {
 		jen.Return(jen.Id("c").Dot("s").Dot("Connect").Call(jen.Id("ctx"))))
 	f.Line()
 	f.Func().Params(cr()).Id("Disconnect").Params().Error().Block(jen.Return(jen.Id("c").Dot("s").Dot("Disconnect").Call()))
+	f.Line()
+	f.Func().Params(cr()).Id("ID").Params().String().Block(jen.Return(jen.Id("c").Dot("s").Dot("ID").Call()))
+	f.Line()
+	f.Func().Params(cr()).Id("Connected").Params().Bool().Block(jen.Return(jen.Id("c").Dot("s").Dot("Connected").Call()))
 	f.Line()
 	for _, ev := range ns.ClientToServer {
 		ps := g.params(ev)
