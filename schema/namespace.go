@@ -15,8 +15,13 @@ func (p *parser) parseNamespaces(n *yaml.Node) {
 	shapes := map[string]*Namespace{}
 	goNames := map[string]*Namespace{}
 	for _, kv := range ps {
-		ns := p.namespacePath(kv.k)
-		if ns == nil {
+		ns, ok := p.namespacePath(kv.k)
+		if !ok {
+			// The body is checked all the same, so that every problem
+			// shows at once; the namespace is left out of the schema.
+			if IsGoIdent(ns.GoName) {
+				p.namespace(ns, kv.v)
+			}
 			continue
 		}
 		shape := ns.Regexp()
@@ -34,23 +39,24 @@ func (p *parser) parseNamespaces(n *yaml.Node) {
 	}
 }
 
-// namespacePath checks a namespace path and parses its parameters.
-func (p *parser) namespacePath(k *yaml.Node) *Namespace {
+// namespacePath checks a namespace path and parses its parameters; ok is
+// false when the path is invalid (ns is then what could be made of it).
+func (p *parser) namespacePath(k *yaml.Node) (ns *Namespace, ok bool) {
 	path := k.Value
-	ns := &Namespace{Name: path, GoName: NamespaceGoName(path), Pos: p.pos(k)}
+	ns = &Namespace{Name: path, GoName: NamespaceGoName(path), Pos: p.pos(k)}
 	if !strings.HasPrefix(path, "/") {
 		p.errorf(k, "namespace %q must start with /", path)
-		return nil
+		return ns, false
 	}
 	if path == "/" {
-		return ns
+		return ns, true
 	}
-	ok := true
+	ok = true
 	for i, seg := range strings.Split(path[1:], "/") {
 		switch {
 		case seg == "":
 			p.errorf(k, "namespace %q has an empty segment", path)
-			return nil
+			return ns, false
 		case strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}"):
 			name := seg[1 : len(seg)-1]
 			if !identRE.MatchString(name) {
@@ -77,13 +83,13 @@ func (p *parser) namespacePath(k *yaml.Node) *Namespace {
 		}
 	}
 	if !ok {
-		return nil
+		return ns, false
 	}
 	if !IsGoIdent(ns.GoName) {
 		p.errorf(k, "namespace %s cannot be turned into a Go name (got %q): start its first segment with a letter", path, ns.GoName)
-		return nil
+		return ns, false
 	}
-	return ns
+	return ns, true
 }
 
 func (p *parser) namespace(ns *Namespace, n *yaml.Node) {
