@@ -251,7 +251,10 @@ func (c *conn) connect(p *parser.Packet) {
 	if !s.recovered || rec.RunMiddlewares {
 		for _, mw := range nsp.middlewareChain() {
 			if err := mw(s); err != nil {
-				nsp.adapter.DelAll(s.id) // rooms a middleware joined
+				s.joinMu.Lock() // rooms a middleware joined; none after
+				nsp.adapter.DelAll(s.id)
+				s.left = true
+				s.joinMu.Unlock()
 				var ce *ConnectError
 				if errors.As(err, &ce) {
 					c.sendConnectError(name, ce.Message, ce.Data)

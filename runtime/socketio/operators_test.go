@@ -138,19 +138,38 @@ func TestDisconnectingSeesRooms(t *testing.T) {
 		{"DisconnectSockets", func(env *testEnv, _ *rawClient, _ *Socket) {
 			_ = env.srv.Of("/").In("r1").DisconnectSockets(false)
 		}, ReasonServerNamespaceDisconnect},
+		// The client leaves while the connection handler still runs (the
+		// CONNECT reply goes out before it): the handler's Join holds,
+		// as in Node, where the handler runs before the next packet.
+		{"client leaves during the connection handler", nil, ReasonClientNamespaceDisconnect},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			env := newEnv(t, nil)
 			events := make(chan seen, 2)
+			hold := make(chan struct{})
+			joined := make(chan error, 1)
+			if tc.end != nil {
+				close(hold)
+			}
 			env.srv.OnConnection(func(s *Socket) {
-				_ = s.Join("r1", "r2")
+				<-hold
+				joined <- s.Join("r1", "r2")
 				s.OnDisconnecting(func(r DisconnectReason) { events <- seen{"disconnecting", r, s.Rooms()} })
 				s.OnDisconnect(func(r DisconnectReason) { events <- seen{"disconnect", r, s.Rooms()} })
 			})
 			c := env.dial(t, engineio.TransportWebSocket)
 			id := c.connect("/", nil)
-			tc.end(env, c, env.srv.Of("/").Socket(id))
+			if tc.end != nil {
+				tc.end(env, c, env.srv.Of("/").Socket(id))
+			} else {
+				c.send(&parser.Packet{Type: parser.Disconnect, Namespace: "/"})
+				waitUntil(t, func() bool { return env.srv.Of("/").Socket(id) == nil }) // the server has seen it
+				close(hold)
+			}
+			if err := <-joined; err != nil {
+				t.Fatalf("Join in the connection handler: %v", err)
+			}
 			for _, want := range []seen{
 				{"disconnecting", tc.reason, sorted(id, "r1", "r2")},
 				{"disconnect", tc.reason, nil},

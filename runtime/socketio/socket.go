@@ -77,6 +77,7 @@ type Socket struct {
 	exec      executor
 
 	joinMu sync.Mutex // makes Join's count and join one step
+	left   bool       // the disconnect took the socket out of its rooms (under joinMu)
 
 	mu          sync.Mutex
 	connected   bool
@@ -245,19 +246,20 @@ func (s *Socket) OnDisconnect(fn func(DisconnectReason)) {
 // ErrTooManyRooms. Rooms it is in already, and its own id room, do not
 // count as new ones.
 //
-// A socket that has disconnected joins nothing (ErrNotConnected): its
-// rooms would otherwise stay in the adapter after it is gone. (A socket
-// not connected yet, in a middleware, may join, as in Node.)
+// A socket whose disconnect has taken it out of its rooms (after its
+// OnDisconnecting handlers, before its OnDisconnect ones) joins nothing
+// (ErrNotConnected): its rooms would otherwise stay in the adapter after it
+// is gone. Until then it may join: the connection handlers that a quick
+// disconnect follows do, and OnDisconnecting sees their rooms, as in Node.
+// (A socket not connected yet, in a middleware, may join too.)
 func (s *Socket) Join(rooms ...Room) error {
 	if len(rooms) == 0 {
 		return nil
 	}
 	s.joinMu.Lock()
 	defer s.joinMu.Unlock()
-	select {
-	case <-s.gone:
+	if s.left {
 		return ErrNotConnected
-	default:
 	}
 	if !s.roomsFit(rooms) {
 		return ErrTooManyRooms
@@ -541,8 +543,9 @@ func (s *Socket) onclose(reason DisconnectReason) {
 			s.nsp.adapter.PersistSession(SessionState{SID: s.id, PID: s.pid, Rooms: s.Rooms(), Data: data})
 		}
 		s.nsp.remove(s) // again: the connect task may have added it after the first
-		s.joinMu.Lock() // a Join that saw the socket connected has ended
+		s.joinMu.Lock() // a Join that came before has ended; none after joins
 		s.nsp.adapter.DelAll(s.id)
+		s.left = true
 		s.joinMu.Unlock()
 		for _, fn := range dis {
 			fn(reason)
