@@ -2,9 +2,11 @@ package socketio
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"reflect"
 	"slices"
 	"strings"
 
@@ -323,7 +325,7 @@ func DecodeArg(e *Event, i int, dst any, optional bool) error {
 		return &ValidationError{Path: argPath(i), Reason: "is required"}
 	}
 	if err := e.Args[i].Decode(dst); err != nil {
-		return &ValidationError{Path: argPath(i), Reason: "cannot be decoded: " + decodeReason(err)}
+		return decodeFailure(argPath(i), err)
 	}
 	return nil
 }
@@ -335,17 +337,78 @@ func DecodeValue(v parser.Value, what string, dst any) error {
 		return nil
 	}
 	if err := v.Decode(dst); err != nil {
-		return &ValidationError{Path: what, Reason: "cannot be decoded: " + decodeReason(err)}
+		return decodeFailure(what, err)
 	}
 	return nil
 }
 
 func argPath(i int) string { return fmt.Sprintf("argument %d", i+1) }
 
-// decodeReason shortens encoding/json's messages ("json: cannot unmarshal
-// string into Go struct field X.y of type int32").
-func decodeReason(err error) string {
-	return strings.TrimPrefix(err.Error(), "json: ")
+// decodeFailure is the ValidationError of a value at path that did not
+// decode. A peer reads it, in schema terms: encoding/json's "cannot
+// unmarshal number 1e12 into Go struct field PollVotePayload.choice of type
+// int32" becomes "argument 1.choice is the number 1e12, not an int32".
+func decodeFailure(path string, err error) *ValidationError {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) && te.Type != nil {
+		switch {
+		case te.Field == "":
+		case path == "":
+			path = te.Field
+		default:
+			path += "." + te.Field
+		}
+		return &ValidationError{Path: path, Reason: "is " + jsonValueWord(te.Value) + ", not " + schemaTypeWord(te.Type)}
+	}
+	return &ValidationError{Path: path, Reason: "cannot be decoded: " + strings.TrimPrefix(err.Error(), "json: ")}
+}
+
+// jsonValueWord names a JSON value as UnmarshalTypeError.Value describes
+// it ("number 12", "string", "array").
+func jsonValueWord(v string) string {
+	switch {
+	case strings.HasPrefix(v, "number "):
+		return "the " + v
+	case v == "bool":
+		return "a boolean"
+	case v == "array" || v == "object":
+		return "an " + v
+	case v == "":
+		return "a value"
+	}
+	return "a " + v
+}
+
+// schemaTypeWord names the Go type a value was decoded into in the words
+// of the schema language.
+func schemaTypeWord(t reflect.Type) string {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Bool:
+		return "a boolean"
+	case reflect.Int32:
+		return "an int32"
+	case reflect.Int64:
+		return "an int64"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "an integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.Slice, reflect.Array:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "binary"
+		}
+		return "a list"
+	case reflect.Map:
+		return "a map"
+	case reflect.Struct:
+		return "an object"
+	}
+	return "a " + t.String()
 }
 
 // isNull reports whether v is null (JSON null, MessagePack nil, Go nil).
@@ -374,7 +437,7 @@ func DecodeAck[R any](args []parser.Value, err error) (R, error) {
 		return env.Data, &AckError{Code: CodeInternal, Message: "malformed ack: no envelope"}
 	}
 	if derr := args[0].Decode(&env); derr != nil {
-		return env.Data, &AckError{Code: CodeInternal, Message: "malformed ack: " + decodeReason(derr), cause: derr}
+		return env.Data, &AckError{Code: CodeInternal, Message: "malformed ack: " + decodeFailure("", derr).Error(), cause: derr}
 	}
 	if !env.OK {
 		if env.Error == nil || env.Error.Code == "" {

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/siogen/siogen/runtime/parser"
 )
 
 // The checks the generated Validate methods call, each at and around its
@@ -132,5 +134,58 @@ func TestValidateValue(t *testing.T) {
 	}
 	if err := ValidateValue("no Validate method"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// A value that does not decode into its Go type is reported in the
+// schema's words, with its path, not in encoding/json's Go terms.
+func TestDecodeFailures(t *testing.T) {
+	type geo struct {
+		Lat float64 `json:"lat"`
+	}
+	type payload struct {
+		Choice int32    `json:"choice"`
+		Name   string   `json:"name"`
+		Tags   []string `json:"tags"`
+		Geo    geo      `json:"geo"`
+		Bin    []byte   `json:"bin"`
+		Count  int64    `json:"count"`
+		OK     bool     `json:"ok"`
+	}
+	tests := []struct {
+		name, json, want string
+	}{
+		{"out of range", `{"choice":1000000000000}`, "argument 1.choice is the number 1000000000000, not an int32"},
+		{"number for string", `{"name":12}`, "argument 1.name is a number, not a string"},
+		{"string for number", `{"count":"7"}`, `argument 1.count is a string, not an int64`},
+		{"object for list", `{"tags":{}}`, "argument 1.tags is an object, not a list"},
+		{"nested", `{"geo":{"lat":"north"}}`, "argument 1.geo.lat is a string, not a number"},
+		{"bool", `{"ok":"yes"}`, "argument 1.ok is a string, not a boolean"},
+		{"not an object", `"x"`, "argument 1 is a string, not an object"},
+		{"array for object", `[1]`, "argument 1 is an array, not an object"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := NewEvent("vote", []parser.Value{parser.RawJSON([]byte(tc.json))}, nil)
+			var p payload
+			err := DecodeArg(e, 0, &p, false)
+			var ve *ValidationError
+			if !errors.As(err, &ve) || err.Error() != tc.want {
+				t.Fatalf("got %v, want %q", err, tc.want)
+			}
+		})
+	}
+	// The auth, and an ack envelope whose data has the wrong shape.
+	var auth struct {
+		Token string `json:"token"`
+	}
+	if err := DecodeValue(parser.RawJSON([]byte(`{"token":5}`)), "auth", &auth); err == nil || err.Error() != "auth.token is a number, not a string" {
+		t.Fatalf("DecodeValue: %v", err)
+	}
+	_, err := DecodeAck[struct {
+		Room string `json:"room"`
+	}]([]parser.Value{parser.RawJSON([]byte(`{"ok":true,"data":{"room":1}}`))}, nil)
+	if ErrorCode(err) != CodeInternal || err.Error() != "internal: malformed ack: data.room is a number, not a string" {
+		t.Fatalf("DecodeAck: %v", err)
 	}
 }
