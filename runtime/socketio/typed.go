@@ -325,7 +325,7 @@ func DecodeArg(e *Event, i int, dst any, optional bool) error {
 		return &ValidationError{Path: argPath(i), Reason: "is required"}
 	}
 	if err := e.Args[i].Decode(dst); err != nil {
-		return decodeFailure(argPath(i), err)
+		return decodeFailure(argPath(i), explainDecode(e.Args[i], dst, err))
 	}
 	return nil
 }
@@ -337,9 +337,37 @@ func DecodeValue(v parser.Value, what string, dst any) error {
 		return nil
 	}
 	if err := v.Decode(dst); err != nil {
-		return decodeFailure(what, err)
+		return decodeFailure(what, explainDecode(v, dst, err))
 	}
 	return nil
+}
+
+// explainDecode returns err, the failure of decoding v into dst, or, when
+// err does not say where the value went wrong (MessagePack's decoder:
+// "invalid code=a1 decoding int64"), the json.UnmarshalTypeError that
+// decoding the same value as JSON into a fresh *dst gives, which does.
+// Only a failed decoding pays for it.
+func explainDecode(v parser.Value, dst any, err error) error {
+	var te *json.UnmarshalTypeError
+	if errors.As(err, &te) {
+		return err
+	}
+	t := reflect.TypeOf(dst)
+	if t == nil || t.Kind() != reflect.Pointer {
+		return err
+	}
+	var generic any
+	if v.Decode(&generic) != nil {
+		return err
+	}
+	b, jerr := json.Marshal(generic)
+	if jerr != nil {
+		return err
+	}
+	if jerr = json.Unmarshal(b, reflect.New(t.Elem()).Interface()); errors.As(jerr, &te) {
+		return jerr
+	}
+	return err
 }
 
 func argPath(i int) string { return fmt.Sprintf("argument %d", i+1) }

@@ -189,3 +189,23 @@ func TestDecodeFailures(t *testing.T) {
 		t.Fatalf("DecodeAck: %v", err)
 	}
 }
+
+// MessagePack values fail with the same words and paths as JSON ones.
+func TestDecodeFailuresMsgpack(t *testing.T) {
+	frames, err := parser.MessagePack.Encode(parser.NewEvent("/", "vote", map[string]any{"choice": "x", "name": "n"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := parser.MessagePack.NewDecoder(parser.DecoderOptions{}).Add(frames[0].Data, true)
+	if err != nil || p == nil {
+		t.Fatalf("decode: %v", err)
+	}
+	var v struct {
+		Choice int32  `json:"choice"`
+		Name   string `json:"name"`
+	}
+	err = DecodeArg(NewEvent("vote", p.Args(), nil), 0, &v, false)
+	if err == nil || err.Error() != "argument 1.choice is a string, not an int32" {
+		t.Fatalf("got %v", err)
+	}
+}
