@@ -58,6 +58,9 @@ func (p *parser) typeExpr(n *yaml.Node, noOptional string) *Type {
 	e := &exprParser{p: p, n: n, s: n.Value}
 	t := e.parse(0, noOptional)
 	if t == nil || e.bad {
+		// The names it did read are still looked up: an unknown one is
+		// a problem of its own, reported with the first.
+		p.refs = append(p.refs, e.refs...)
 		return nil
 	}
 	e.ws()
@@ -101,13 +104,13 @@ func (e *exprParser) parse(depth int, noOptional string) *Type {
 			return nil
 		}
 		if name == "optional" {
+			// Misplaced, it is reported; the element is still read (its
+			// names looked up), and the expression yields nothing.
 			switch {
 			case depth > 0:
 				e.fail(start, "optional<…> must be outermost: only a field, payload, ack or argument as a whole can be optional")
-				return nil
 			case noOptional != "":
 				e.fail(start, "%s", noOptional)
-				return nil
 			}
 		}
 		e.i++
