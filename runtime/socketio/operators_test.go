@@ -2,7 +2,10 @@ package socketio
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"sort"
 	"testing"
 	"time"
@@ -239,4 +242,35 @@ func TestDisconnectSockets(t *testing.T) {
 	}
 	b.waitClosed()
 	a.nothing(50 * time.Millisecond) // not in "/" any more: not selected
+}
+
+// SocketContext is live while the socket is connected and canceled when it
+// goes; it has no deadline and no values; contexts derived from it end too.
+func TestSocketContext(t *testing.T) {
+	env := newEnv(t, nil)
+	socks := make(chan *Socket, 1)
+	env.srv.OnConnection(func(s *Socket) { socks <- s })
+	c := env.dial(t)
+	id := c.connect("/", nil)
+	s := <-socks
+	ctx := SocketContext(s)
+	derived, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if _, ok := ctx.Deadline(); ok || ctx.Err() != nil || ctx.Value("k") != nil || derived.Err() != nil {
+		t.Fatalf("live: deadline %v, err %v, value %v, derived %v", ok, ctx.Err(), ctx.Value("k"), derived.Err())
+	}
+	if got := fmt.Sprint(ctx); !strings.Contains(got, id) {
+		t.Fatalf("String() = %q, want the socket id", got)
+	}
+	c.send(&parser.Packet{Type: parser.Disconnect, Namespace: "/"})
+	for _, x := range []context.Context{ctx, derived} {
+		select {
+		case <-x.Done():
+		case <-time.After(5 * time.Second):
+			t.Fatal("not canceled by the disconnect")
+		}
+		if !errors.Is(x.Err(), context.Canceled) {
+			t.Fatalf("Err() = %v", x.Err())
+		}
+	}
 }

@@ -44,8 +44,9 @@ func recv[T any](t *testing.T, ch <-chan T) T {
 
 type chatServer struct {
 	chat.UnimplementedChatHandler
-	srv    *socketio.Server
-	typing chan chat.RoomID
+	srv     *socketio.Server
+	typing  chan chat.RoomID
+	ctxDone chan error
 }
 
 func (h *chatServer) Connect(ctx context.Context, s *chat.ChatSocket, auth *chat.ChatAuth) error {
@@ -76,6 +77,13 @@ func (h *chatServer) Send(ctx context.Context, s *chat.ChatSocket, p *chat.ChatS
 		return nil, socketio.NewAckError("made_up", "secret detail")
 	case "builtin-code":
 		return nil, socketio.NewAckError(socketio.CodeUnimplemented, "not yet")
+	case "slow": // TestChatClientOptionsAndContext
+		select {
+		case <-ctx.Done():
+			h.ctxDone <- ctx.Err()
+		case <-time.After(10 * time.Second):
+		}
+		return nil, ctx.Err()
 	}
 	m := &chat.Message{ID: "m1", Room: p.Room, Author: chat.User{ID: s.ID(), Name: "ann"}, Text: p.Text,
 		Files: [][]byte{{0, 1, 2, 255}}, SentAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}
@@ -313,6 +321,34 @@ func TestChatHandlerMistakes(t *testing.T) {
 	// The undeclared code's own message is logged, not sent.
 	if !strings.Contains(logs.String(), "secret detail") {
 		t.Fatalf("the log lacks the handler's error: %s", logs.String())
+	}
+}
+
+// WithClientSocketOptions reaches the generated client's socket (here its
+// AckTimeout), and a handler's ctx ends when its socket disconnects.
+func TestChatClientOptionsAndContext(t *testing.T) {
+	srv := siotest.NewServer(t, nil)
+	h := &chatServer{srv: srv.Server, ctxDone: make(chan error, 1)}
+	chat.NewChatNamespace(srv.Server, h)
+	c := chat.NewChatClient(srv.Manager(t, nil), &chat.ChatAuth{Token: "secret"}, nil,
+		socketio.WithClientSocketOptions(socketio.ClientSocketOptions{AckTimeout: 100 * time.Millisecond}))
+	if err := c.Connect(ctxT(t)); err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	_, err := c.Send(ctxT(t), &chat.ChatSendPayload{Room: "lobby", Text: "slow"})
+	if socketio.ErrorCode(err) != socketio.CodeTimeout || !errors.Is(err, socketio.ErrAckTimeout) {
+		t.Fatalf("Send = %v, want code timeout", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("timed out after %v: not the client's AckTimeout", d)
+	}
+	// The handler still waits on its ctx, which the disconnect ends.
+	if err := c.Disconnect(); err != nil {
+		t.Fatal(err)
+	}
+	if err := recv(t, h.ctxDone); !errors.Is(err, context.Canceled) {
+		t.Fatalf("handler ctx.Err() = %v, want context.Canceled", err)
 	}
 }
 
