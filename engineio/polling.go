@@ -47,10 +47,13 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request, ss *Session) {
 	for {
 		ss.mu.Lock()
 		var frames []Frame
+		last := false // the session's final answer: forget it
 		switch {
 		case ss.closed:
-			frames = ss.closedFrames()
-			ss.lingering = false
+			frames, last = ss.closedFrames()
+			if last {
+				ss.lingering = false
+			}
 		case ss.transport != TransportPolling && hold != nil:
 			ss.getActive = false
 			ss.mu.Unlock()
@@ -65,9 +68,8 @@ func (s *Server) poll(w http.ResponseWriter, r *http.Request, ss *Session) {
 		}
 		if frames != nil {
 			ss.getActive = false
-			closed := ss.closed
 			ss.mu.Unlock()
-			if closed {
+			if last {
 				s.forget(ss)
 			}
 			s.writePayload(w, r, frames)

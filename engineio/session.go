@@ -294,15 +294,22 @@ func (s *Session) endLinger() {
 	}
 }
 
-// closedFrames returns what a poll answers once the session is closed: the
-// queue (when this side closed it) and then close, or noop when the client
-// asked to close. s.mu must be held.
-func (s *Session) closedFrames() []Frame {
+// closedFrames returns what a poll answers once the session is closed, and
+// whether it is the last answer: noop when the client asked to close;
+// otherwise the queue, if any, and close in the poll after it, as Node
+// sends them. A client reads the packets of one payload before it handles
+// the Socket.IO packets among them, so a close packet in the same payload
+// would overtake them: a DISCONNECT before it would surface as "transport
+// close" (and a reconnection) before "io server disconnect". s.mu must be
+// held.
+func (s *Session) closedFrames() (frames []Frame, last bool) {
 	if s.reason == ReasonTransportClose {
-		return []Frame{noopFrame}
+		return []Frame{noopFrame}, true
 	}
-	q := s.takeQueue()
-	return append(q, closeFrame)
+	if len(s.queue) > 0 {
+		return s.takeQueue(), false
+	}
+	return []Frame{closeFrame}, true
 }
 
 // String describes the session for logs.

@@ -221,6 +221,19 @@ describe(`Socket.IO v5 interop: socket.io-client 4.8 -> ${TARGET} server`, () =>
           assert.equal(attempts, 0);
         });
 
+        it("disconnect-me-close: one `io server disconnect`, no `transport close` first, no reconnection", { timeout: 5000 }, async () => {
+          const c = await connect();
+          let attempts = 0;
+          c.manager.on("reconnect_attempt", () => attempts++);
+          c.socket.emit("disconnect-me-close");
+          assert.deepEqual(await c.rec.next("$disconnect"), ["io server disconnect"]);
+          assert.equal(c.socket.active, false);
+          await sleep(QUIET_MS);
+          assert.deepEqual(c.rec.all("$disconnect").map((e) => e.args), [["io server disconnect"]], "one disconnect event");
+          assert.equal(c.rec.all("$connect").length, 1, "reconnected after a server disconnect");
+          assert.equal(attempts, 0);
+        });
+
         it("drop-me: `transport close`, then the client reconnects with a new id", { timeout: 5000 }, async () => {
           const c = await connect("/", { auth: { who: "me" } });
           await c.rec.next("auth");

@@ -181,6 +181,7 @@ func handle(s *socketio.Socket) {
 		_ = e.Ack(n)
 	})
 	s.On("disconnect-me", func(*socketio.Event) { s.Disconnect(false) })
+	s.On("disconnect-me-close", func(*socketio.Event) { s.Disconnect(true) })
 	s.On("drop-me", func(*socketio.Event) { _ = s.Conn().Close() })
 	s.On("emit-while-away", func(e *socketio.Event) {
 		var n int

@@ -97,6 +97,7 @@ function interopHandlers(socket) {
     }
   });
   socket.on("disconnect-me", () => socket.disconnect());
+  socket.on("disconnect-me-close", () => socket.disconnect(true));
   socket.on("drop-me", () => socket.conn.close());
   socket.on("emit-while-away", (n) => {
     const id = socket.id;
