@@ -16,10 +16,13 @@
 // Local delivery never waits for Redis: a broadcast reaches this node's
 // sockets first, and what goes to the other nodes is queued and published
 // by one goroutine per namespace, in order, in pipelined batches. When Redis
-// is away, go-redis reconnects and restores the subscriptions; messages
-// published meanwhile are lost, as with the Node adapter, and requests to
-// other nodes (FetchSockets, AllRooms, ServerSideEmitWithAck, broadcasts
-// with acks) end with an error wrapping [ErrTimeout].
+// is away, go-redis reconnects and restores the subscriptions; what is
+// published meanwhile may be lost or may arrive late, once Redis is back
+// (rely on neither), and requests to other nodes (FetchSockets, AllRooms,
+// ServerSideEmitWithAck, broadcasts with acks) end with an error: the Redis
+// error when it cannot be reached, one wrapping [ErrTimeout] when nodes did
+// not answer in time. A request that ended with an error may still reach
+// the other nodes once Redis is back.
 package redisadapter
 
 import (

@@ -311,6 +311,17 @@ func TestRequestTimeout(t *testing.T) {
 		t.Fatalf("AllRooms: %v", err)
 	}
 	t.Logf("error: %v", err)
+	// A broadcast with acks: the silent node never says how many clients
+	// it reached; the local client's answer is returned with the error.
+	connect(t, "a", nodes[0])
+	res, err := nodes[0].Of("/").Timeout(2*time.Second).EmitWithAck(ctx, "ask", "q")
+	if !errors.Is(err, redisadapter.ErrTimeout) || !errors.Is(err, socketio.ErrAckTimeout) || len(res) != 1 {
+		t.Fatalf("EmitWithAck = %v, %v; want the local answer and a timeout", res, err)
+	}
+	var s string
+	if err := res[0].Args[0].Decode(&s); err != nil || s != "ack-a" {
+		t.Fatalf("answer %q, %v", s, err)
+	}
 }
 
 var _ = parser.Value{}

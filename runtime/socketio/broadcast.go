@@ -96,7 +96,9 @@ func (b *BroadcastOperator) Emit(event string, args ...any) error {
 
 // EmitWithAck sends an event to the selected sockets and returns every
 // answer. When ctx (or Timeout) ends first it returns the answers received
-// and an error wrapping ErrAckTimeout.
+// and an error wrapping ErrAckTimeout; so it does, with the adapter's error,
+// when the adapter cannot tell how many answers to wait for (a node of the
+// cluster did not say how many clients it reached).
 func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args ...any) ([]AckResult, error) {
 	if err := checkEmit(event); err != nil {
 		return nil, err
@@ -126,7 +128,9 @@ func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args 
 		p.ID, p.HasID = n.nextAckID(), true
 		count, err := n.adapter.BroadcastWithAck(ctx, p, b.Options(), onAck)
 		if err != nil {
-			return nil, err
+			mu.Lock()
+			defer mu.Unlock()
+			return slices.Clone(results), err
 		}
 		want += count
 	}

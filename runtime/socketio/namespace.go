@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/siogen/siogen/runtime/parser"
 )
@@ -181,6 +182,10 @@ func (n *Namespace) Compress(compress bool) *BroadcastOperator {
 
 // Local restricts the broadcast to this node.
 func (n *Namespace) Local() *BroadcastOperator { return n.operator().Local() }
+
+// Timeout bounds EmitWithAck to every socket of the namespace (Node's
+// nsp.timeout(ms)).
+func (n *Namespace) Timeout(d time.Duration) *BroadcastOperator { return n.operator().Timeout(d) }
 
 // Emit sends an event to every socket of the namespace.
 func (n *Namespace) Emit(event string, args ...any) error { return n.operator().Emit(event, args...) }

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/siogen/siogen/engineio"
 	"github.com/siogen/siogen/runtime/parser"
@@ -191,6 +192,10 @@ func (s *Server) Except(rooms ...Room) *BroadcastOperator { return s.Of("/").Exc
 // Volatile selects the sockets of the main namespace for an event that may be
 // dropped for those that cannot take it now.
 func (s *Server) Volatile() *BroadcastOperator { return s.Of("/").Volatile() }
+
+// Timeout bounds EmitWithAck to the sockets of the main namespace (Node's
+// io.timeout(ms)).
+func (s *Server) Timeout(d time.Duration) *BroadcastOperator { return s.Of("/").Timeout(d) }
 
 // Emit sends an event to every socket of the main namespace.
 func (s *Server) Emit(event string, args ...any) error { return s.Of("/").Emit(event, args...) }
