@@ -383,7 +383,10 @@ func (a *Adapter) onRequest(payload []byte) {
 			a.respondJSON(&req, &valueResp{Type: reqServerSideEmit, RequestID: req.RequestID, Data: arg})
 		})
 	case reqBroadcast:
-		if req.Packet == nil || a.ownAckRequest(req.RequestID) {
+		// Its own request is delivered locally when it is made: by uid,
+		// not only while its answers are awaited (a request published
+		// late, after a Redis outage, would reach the local sockets twice).
+		if req.Packet == nil || req.UID == a.uid || a.ownAckRequest(req.RequestID) {
 			return
 		}
 		o := req.Opts.options()

@@ -14,6 +14,7 @@ import (
 	"github.com/siogen/siogen/runtime/redisadapter"
 	"github.com/siogen/siogen/runtime/socketio"
 	"github.com/siogen/siogen/runtime/socketio/siotest"
+	"github.com/vmihailenco/msgpack/v5"
 )
 
 var modes = []struct {
@@ -325,3 +326,34 @@ func TestRequestTimeout(t *testing.T) {
 }
 
 var _ = parser.Value{}
+
+// A broadcast-with-acks request that a node itself published is never
+// delivered again to its own sockets, even once nobody waits for its
+// answers (a request published late, after a Redis outage); another
+// node's is.
+func TestOwnBroadcastRequestIgnored(t *testing.T) {
+	r := startRedis(t)
+	nodes := cluster(t, r, 1, nil)
+	m := connect(t, "a", nodes[0])
+	uid := nodes[0].Of("/").Adapter().(*redisadapter.Adapter).UID()
+	rdb := r.client(t)
+	publish := func(from, text string) {
+		b, err := msgpack.Marshal(map[string]any{
+			"uid": from, "requestId": "req-" + from, "type": 7,
+			"packet": map[string]any{"type": 2, "data": []any{"ev", text}, "nsp": "/"},
+			"opts":   map[string]any{"rooms": []string{}, "except": []string{}, "flags": map[string]any{}},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := rdb.Publish(ctx5(t), "socket.io-request#/#", b).Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	publish(uid, "own")
+	publish("another-node", "theirs")
+	if got := recv(t, m.ev); got != "theirs" {
+		t.Fatalf("got %q first: the node's own request was delivered again", got)
+	}
+	none(t, m.ev, "a second event")
+}
