@@ -197,15 +197,25 @@ func (v Value) Decode(dst any) error {
 		return nil
 	}
 	// Convert through the JSON codec (keeps []byte as binary).
-	var enc jsonEncoder
-	if err := enc.goValue(v.v); err != nil {
+	tmp, err := encodedJSON(v.v)
+	if err != nil {
 		return err
 	}
-	tmp := Value{kind: kindJSON, raw: enc.buf, bins: enc.bins}
-	if len(enc.bins) > 0 {
-		tmp.flags = flagPlaceholders
-	}
 	return tmp.Decode(dst)
+}
+
+// encodedJSON returns x as the JSON codec writes it: a decoded Value whose
+// binary parts are attachments.
+func encodedJSON(x any) (Value, error) {
+	var enc jsonEncoder
+	if err := enc.goValue(x); err != nil {
+		return Value{}, err
+	}
+	v := Value{kind: kindJSON, raw: enc.buf, bins: enc.bins}
+	if len(enc.bins) > 0 {
+		v.flags = flagPlaceholders
+	}
+	return v, nil
 }
 
 // MarshalJSON implements json.Marshaler, so a Value can be nested inside
@@ -243,6 +253,18 @@ func (v Value) EncodeMsgpack(e *msgpack.Encoder) error {
 	case kindMsgpack:
 		return e.Encode(msgpack.RawMessage(v.raw))
 	case kindGo:
+		switch v.v.(type) {
+		case nil, string, bool, int, int64, int32, float64, []byte:
+		default:
+			// A value with JSON methods inside: its JSON form (jsonform.go).
+			if needsJSONForm(reflect.ValueOf(v.v), 0) {
+				x, err := jsonForm(v.v)
+				if err != nil {
+					return err
+				}
+				return e.Encode(x)
+			}
+		}
 		return e.Encode(v.v)
 	}
 	var x any
