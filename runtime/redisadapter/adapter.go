@@ -31,6 +31,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -150,6 +151,7 @@ type Adapter struct {
 
 	logMu   sync.Mutex
 	lastLog time.Time
+	lost    atomic.Int64 // messages not published since the last warning that said so
 }
 
 type opKind uint8
@@ -248,16 +250,19 @@ func newAdapter(nsp *socketio.Namespace, client redis.UniversalClient, o Options
 // UID returns the adapter's id on the wire.
 func (a *Adapter) UID() string { return a.uid }
 
-func (a *Adapter) logf(what string, err error) {
+// logf warns of err, at most once a second (attrs are more slog
+// key-value pairs); it reports whether it did.
+func (a *Adapter) logf(what string, err error, attrs ...any) bool {
 	a.logMu.Lock()
 	now := time.Now()
 	if now.Sub(a.lastLog) < time.Second {
 		a.logMu.Unlock()
-		return
+		return false
 	}
 	a.lastLog = now
 	a.logMu.Unlock()
-	a.o.Logger.Warn("redisadapter: "+what, "nsp", a.nsp.Name(), "err", err)
+	a.o.Logger.Warn("redisadapter: "+what, append([]any{"nsp", a.nsp.Name(), "err", err}, attrs...)...)
+	return true
 }
 
 func (a *Adapter) readLoop(ch <-chan *redis.Message) {
@@ -328,14 +333,20 @@ func (a *Adapter) run(batch []op, timeout time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	var pipe redis.Pipeliner
+	n := 0 // messages in pipe
 	flush := func() {
 		if pipe == nil {
 			return
 		}
 		if _, err := pipe.Exec(ctx); err != nil {
-			a.logf("publish", err)
+			// How many were lost (since the last warning that said so),
+			// and the deadline that ran out, if that is what happened.
+			lost := a.lost.Add(int64(n))
+			if a.logf("messages not published", err, "messages", lost, "deadline", timeout) {
+				a.lost.Add(-lost)
+			}
 		}
-		pipe = nil
+		pipe, n = nil, 0
 	}
 	for _, o := range batch {
 		switch o.kind {
@@ -343,6 +354,7 @@ func (a *Adapter) run(batch []op, timeout time.Duration) {
 			if pipe == nil {
 				pipe = a.pub.Pipeline()
 			}
+			n++
 			if a.o.Sharded {
 				pipe.SPublish(ctx, o.channel, o.payload)
 			} else {

@@ -1,11 +1,15 @@
 package redisadapter_test
 
 import (
+	"log/slog"
+	"regexp"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/siogen/siogen/internal/syncbuf"
 	"github.com/siogen/siogen/runtime/redisadapter"
 	"github.com/siogen/siogen/runtime/socketio"
 )
@@ -112,4 +116,26 @@ func TestRedisRestart(t *testing.T) {
 			})
 		})
 	}
+}
+
+// While Redis is away, what the node fails to publish is counted in its
+// warning, with the deadline that ran out.
+func TestLostPublishesLogged(t *testing.T) {
+	r := startRedis(t)
+	var logs syncbuf.Buffer
+	nodes := cluster(t, r, 1, &redisadapter.Options{RequestsTimeout: 200 * time.Millisecond,
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	r.Stop()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), "messages not published") {
+		if time.Now().After(deadline) {
+			t.Fatalf("no warning of lost messages; log:\n%s", logs.String())
+		}
+		_ = nodes[0].Emit("ev", 1) // local delivery; the rest is queued for Redis
+		time.Sleep(50 * time.Millisecond)
+	}
+	if !regexp.MustCompile(`messages not published.*messages=[1-9]\d* deadline=200ms`).MatchString(logs.String()) {
+		t.Fatalf("warning without the count or the deadline:\n%s", logs.String())
+	}
+	r.Start() // for the cluster's cleanup
 }
