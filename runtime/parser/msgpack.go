@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"math"
-	"reflect"
 	"sync"
 
 	"github.com/siogen/siogen/engineio"
@@ -171,13 +170,6 @@ func (e *mpEncoder) goValue(x any) error {
 		}
 		return e.value(t)
 	default:
-		if needsJSONForm(reflect.ValueOf(x), 0) { // jsonform.go
-			j, err := jsonForm(x)
-			if err != nil {
-				return fmt.Errorf("%w: %v", ErrUnsupportedValue, err)
-			}
-			x = j
-		}
 		if err := e.enc.Encode(x); err != nil {
 			return fmt.Errorf("%w: %v", ErrUnsupportedValue, err)
 		}

@@ -197,25 +197,15 @@ func (v Value) Decode(dst any) error {
 		return nil
 	}
 	// Convert through the JSON codec (keeps []byte as binary).
-	tmp, err := encodedJSON(v.v)
-	if err != nil {
+	var enc jsonEncoder
+	if err := enc.goValue(v.v); err != nil {
 		return err
 	}
-	return tmp.Decode(dst)
-}
-
-// encodedJSON returns x as the JSON codec writes it: a decoded Value whose
-// binary parts are attachments.
-func encodedJSON(x any) (Value, error) {
-	var enc jsonEncoder
-	if err := enc.goValue(x); err != nil {
-		return Value{}, err
-	}
-	v := Value{kind: kindJSON, raw: enc.buf, bins: enc.bins}
+	tmp := Value{kind: kindJSON, raw: enc.buf, bins: enc.bins}
 	if len(enc.bins) > 0 {
-		v.flags = flagPlaceholders
+		tmp.flags = flagPlaceholders
 	}
-	return v, nil
+	return tmp.Decode(dst)
 }
 
 // MarshalJSON implements json.Marshaler, so a Value can be nested inside
@@ -253,18 +243,6 @@ func (v Value) EncodeMsgpack(e *msgpack.Encoder) error {
 	case kindMsgpack:
 		return e.Encode(msgpack.RawMessage(v.raw))
 	case kindGo:
-		switch v.v.(type) {
-		case nil, string, bool, int, int64, int32, float64, []byte:
-		default:
-			// A value with JSON methods inside: its JSON form (jsonform.go).
-			if needsJSONForm(reflect.ValueOf(v.v), 0) {
-				x, err := jsonForm(v.v)
-				if err != nil {
-					return err
-				}
-				return e.Encode(x)
-			}
-		}
 		return e.Encode(v.v)
 	}
 	var x any
