@@ -445,6 +445,28 @@ func TestClientClosePolling(t *testing.T) {
 	}
 }
 
+// A session closed by an error is forgotten at once: a pending poll gets
+// what was queued and the close packet together (there is no next poll).
+func TestErrorClosePendingPollGetsClose(t *testing.T) {
+	ts := newTestServer(t, &Options{PingInterval: time.Minute})
+	sid := ts.handshake(t)
+	ss := ts.eio.Session(sid)
+	pending := make(chan response, 1)
+	go func() { pending <- ts.poll(t, sid) }()
+	waitFor(t, func() bool { ss.mu.Lock(); defer ss.mu.Unlock(); return ss.getActive })
+	ss.mu.Lock() // queued, the poll not woken yet (as between enqueue's unlock and signal)
+	ss.queue = append(ss.queue, TextFrame([]byte("x")))
+	ss.queued += 2
+	ss.mu.Unlock()
+	ss.close(ReasonWriteQueueFull, ErrQueueFull)
+	if r := <-pending; r.status != 200 || r.body != "4x\x1e1" {
+		t.Fatalf("pending poll: %d %q, want the queue and the close packet", r.status, r.body)
+	}
+	if r := ts.poll(t, sid); r.status != 400 {
+		t.Fatalf("poll after: %d", r.status)
+	}
+}
+
 func TestServerClosePollingFlushesQueue(t *testing.T) {
 	ts := newTestServer(t, &Options{PingInterval: time.Minute})
 	sid := ts.handshake(t)

@@ -296,20 +296,21 @@ func (s *Session) endLinger() {
 
 // closedFrames returns what a poll answers once the session is closed, and
 // whether it is the last answer: noop when the client asked to close;
-// otherwise the queue, if any, and close in the poll after it, as Node
-// sends them. A client reads the packets of one payload before it handles
-// the Socket.IO packets among them, so a close packet in the same payload
-// would overtake them: a DISCONNECT before it would surface as "transport
-// close" (and a reconnection) before "io server disconnect". s.mu must be
-// held.
+// after a close by this side (which lingers), the queue, if any, and close
+// in the poll after it, as Node sends them. A client reads the packets of
+// one payload before it handles the Socket.IO packets among them, so a
+// close packet in the same payload would overtake them: a DISCONNECT before
+// it would surface as "transport close" (and a reconnection) before "io
+// server disconnect". A session closed by an error is already forgotten:
+// the pending poll gets the queue and close together. s.mu must be held.
 func (s *Session) closedFrames() (frames []Frame, last bool) {
 	if s.reason == ReasonTransportClose {
 		return []Frame{noopFrame}, true
 	}
-	if len(s.queue) > 0 {
+	if len(s.queue) > 0 && s.lingering {
 		return s.takeQueue(), false
 	}
-	return []Frame{closeFrame}, true
+	return append(s.takeQueue(), closeFrame), true
 }
 
 // String describes the session for logs.
