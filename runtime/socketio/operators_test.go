@@ -156,22 +156,27 @@ func TestDisconnectingSeesRooms(t *testing.T) {
 				close(hold)
 			}
 			env.srv.OnConnection(func(s *Socket) {
-				<-hold
-				joined <- s.Join("r1", "r2")
 				s.OnDisconnecting(func(r DisconnectReason) { events <- seen{"disconnecting", r, s.Rooms()} })
 				s.OnDisconnect(func(r DisconnectReason) { events <- seen{"disconnect", r, s.Rooms()} })
+				<-hold
+				joined <- s.Join("r1", "r2")
 			})
 			c := env.dial(t, engineio.TransportWebSocket)
 			id := c.connect("/", nil)
 			if tc.end != nil {
+				// The CONNECT reply comes before the handler has run:
+				// wait until it has joined its rooms.
+				if err := <-joined; err != nil {
+					t.Fatalf("Join in the connection handler: %v", err)
+				}
 				tc.end(env, c, env.srv.Of("/").Socket(id))
 			} else {
 				c.send(&parser.Packet{Type: parser.Disconnect, Namespace: "/"})
 				waitUntil(t, func() bool { return env.srv.Of("/").Socket(id) == nil }) // the server has seen it
 				close(hold)
-			}
-			if err := <-joined; err != nil {
-				t.Fatalf("Join in the connection handler: %v", err)
+				if err := <-joined; err != nil {
+					t.Fatalf("Join in the connection handler: %v", err)
+				}
 			}
 			for _, want := range []seen{
 				{"disconnecting", tc.reason, sorted(id, "r1", "r2")},
