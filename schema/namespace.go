@@ -3,6 +3,7 @@ package schema
 import (
 	"fmt"
 	"regexp"
+	"strconv"
 	"strings"
 
 	"gopkg.in/yaml.v3"
@@ -14,14 +15,17 @@ func (p *parser) parseNamespaces(n *yaml.Node) {
 	ps, _ := p.pairs(n, "namespaces", true)
 	shapes := map[string]*Namespace{}
 	goNames := map[string]*Namespace{}
+	invalid := 0
 	for _, kv := range ps {
 		ns, ok := p.namespacePath(kv.k)
 		if !ok {
 			// The body is checked all the same, so that every problem
-			// shows at once; the namespace is left out of the schema.
-			if IsGoIdent(ns.GoName) {
-				p.namespace(ns, kv.v)
-			}
+			// shows at once; the namespace is left out of the schema. Its
+			// inline types get names of their own, which collide with
+			// nothing a valid namespace declares.
+			invalid++
+			ns.GoName = "InvalidNamespace" + strconv.Itoa(invalid)
+			p.namespace(ns, kv.v)
 			continue
 		}
 		shape := ns.Regexp()
