@@ -1,6 +1,7 @@
 package redisadapter_test
 
 import (
+	"errors"
 	"log/slog"
 	"regexp"
 	"strings"
@@ -138,4 +139,24 @@ func TestLostPublishesLogged(t *testing.T) {
 		t.Fatalf("warning without the count or the deadline:\n%s", logs.String())
 	}
 	r.Start() // for the cluster's cleanup
+}
+
+// With Redis away a broadcast with acks cannot count the other nodes: it
+// still waits for this node's clients and returns their answers with the
+// Redis error, as Node returns the answers it has.
+func TestEmitWithAckRedisDown(t *testing.T) {
+	r := startRedis(t)
+	nodes := cluster(t, r, 1, &redisadapter.Options{RequestsTimeout: 300 * time.Millisecond})
+	c := nodes[0].Connect(t, "/", wsOnly)
+	c.On("ask", func(e *socketio.Event) {
+		time.Sleep(600 * time.Millisecond) // answers after the adapter has failed (RequestsTimeout)
+		_ = e.Ack("here")
+	})
+	r.Stop()
+	defer r.Start() // for the cluster's cleanup
+	res, err := nodes[0].Timeout(3*time.Second).EmitWithAck(ctx5(t), "ask")
+	if err == nil || errors.Is(err, socketio.ErrAckTimeout) || len(res) != 1 {
+		t.Fatalf("EmitWithAck = %d answers, %v; want the local answer and the Redis error", len(res), err)
+	}
+	t.Logf("error: %v", err)
 }

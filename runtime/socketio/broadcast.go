@@ -96,9 +96,10 @@ func (b *BroadcastOperator) Emit(event string, args ...any) error {
 
 // EmitWithAck sends an event to the selected sockets and returns every
 // answer. When ctx (or Timeout) ends first it returns the answers received
-// and an error wrapping ErrAckTimeout; so it does, with the adapter's error,
-// when the adapter cannot tell how many answers to wait for (a node of the
-// cluster did not say how many clients it reached).
+// and an error wrapping ErrAckTimeout. When the adapter cannot tell how many
+// answers to wait for (Redis is away, a node of the cluster did not say how
+// many clients it reached), it waits for those it could count (this node's
+// sockets') until ctx ends, and returns them with the adapter's error.
 func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args ...any) ([]AckResult, error) {
 	if err := checkEmit(event); err != nil {
 		return nil, err
@@ -123,16 +124,16 @@ func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args 
 		default:
 		}
 	}
+	var adapterErr error
 	for _, n := range b.targets() {
 		p := parser.NewEvent(n.name, event, args...)
 		p.ID, p.HasID = n.nextAckID(), true
 		count, err := n.adapter.BroadcastWithAck(ctx, p, b.Options(), onAck)
-		if err != nil {
-			mu.Lock()
-			defer mu.Unlock()
-			return slices.Clone(results), err
-		}
 		want += count
+		if err != nil {
+			adapterErr = err
+			break
+		}
 	}
 	for {
 		mu.Lock()
@@ -141,13 +142,16 @@ func (b *BroadcastOperator) EmitWithAck(ctx context.Context, event string, args 
 		if got >= want {
 			mu.Lock()
 			defer mu.Unlock()
-			return slices.Clone(results), nil
+			return slices.Clone(results), adapterErr
 		}
 		select {
 		case <-done:
 		case <-ctx.Done():
 			mu.Lock()
 			defer mu.Unlock()
+			if adapterErr != nil {
+				return slices.Clone(results), adapterErr
+			}
 			return slices.Clone(results), fmt.Errorf("%w: %d of %d clients answered: %w", ErrAckTimeout, len(results), want, ctx.Err())
 		}
 	}
