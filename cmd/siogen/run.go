@@ -143,12 +143,11 @@ func check(args []string, stdout, stderr io.Writer) int {
 		if name == "" {
 			name = "siogen.yaml"
 		}
-		s, err := loadConfig(name, stdout)
+		s, cfg, err := loadConfig(name, stdout)
 		if err == nil {
 			// What the generators refuse (names that collide in Go or
 			// TypeScript) is a problem too: a schema that passes check
 			// generates.
-			cfg, _ := schema.LoadConfig(name) // loaded fine a moment ago
 			_, err = generateAll(s, cfg)
 		}
 		if err != nil {
@@ -191,13 +190,13 @@ func unwrapPathError(err error) error {
 
 // loadConfig loads a config and its schema, printing warnings of both to
 // w; on error it returns the problems (warnings included) unprinted.
-func loadConfig(name string, w io.Writer) (*schema.Schema, error) {
+func loadConfig(name string, w io.Writer) (*schema.Schema, *schema.Config, error) {
 	c, err := schema.LoadConfig(name)
 	if err != nil {
 		if !errors.As(err, new(schema.Problems)) {
 			err = fmt.Errorf("%s: %w", name, unwrapPathError(err))
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	s, err := c.LoadSchema()
 	if err != nil {
@@ -207,16 +206,16 @@ func loadConfig(name string, w io.Writer) (*schema.Schema, error) {
 		if errors.As(err, &sp) {
 			ps = append(ps, sp...)
 			ps.Sort()
-			return nil, ps
+			return nil, nil, ps
 		}
-		return nil, err
+		return nil, nil, err
 	}
 	ps := append(append(schema.Problems{}, c.Warnings...), s.Warnings...)
 	ps.Sort()
 	for _, p := range ps {
 		fmt.Fprintln(w, p)
 	}
-	return s, nil
+	return s, c, nil
 }
 
 func generate(args []string, stdout, stderr io.Writer) int {
@@ -266,12 +265,11 @@ func generate(args []string, stdout, stderr io.Writer) int {
 			name = "siogen.yaml"
 		}
 		var err error
-		s, err = loadConfig(name, stderr)
+		s, cfg, err = loadConfig(name, stderr)
 		if err != nil {
 			printProblems(stderr, err)
 			return exitError
 		}
-		cfg, _ = schema.LoadConfig(name) // loaded fine a moment ago
 	}
 	// Flags add outputs (or replace the config's).
 	if *tsOut != "" {

@@ -311,12 +311,6 @@ func (a *Adapter) ownRequest(id string) bool {
 	return a.requests[id] != nil
 }
 
-func (a *Adapter) ownAckRequest(id string) bool {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	return a.acks[id] != nil
-}
-
 // onRequest handles a classic request from another node or an emitter.
 func (a *Adapter) onRequest(payload []byte) {
 	var req classicReq
@@ -383,10 +377,10 @@ func (a *Adapter) onRequest(payload []byte) {
 			a.respondJSON(&req, &valueResp{Type: reqServerSideEmit, RequestID: req.RequestID, Data: arg})
 		})
 	case reqBroadcast:
-		// Its own request is delivered locally when it is made: by uid,
-		// not only while its answers are awaited (a request published
+		// Its own request was delivered locally when it was made; known by
+		// its uid, also once nobody awaits its answers (a request published
 		// late, after a Redis outage, would reach the local sockets twice).
-		if req.Packet == nil || req.UID == a.uid || a.ownAckRequest(req.RequestID) {
+		if req.Packet == nil || req.UID == a.uid {
 			return
 		}
 		o := req.Opts.options()

@@ -251,10 +251,7 @@ func (c *conn) connect(p *parser.Packet) {
 	if !s.recovered || rec.RunMiddlewares {
 		for _, mw := range nsp.middlewareChain() {
 			if err := mw(s); err != nil {
-				s.joinMu.Lock() // rooms a middleware joined; none after
-				nsp.adapter.DelAll(s.id)
-				s.left = true
-				s.joinMu.Unlock()
+				s.leaveAll() // rooms a middleware joined
 				var ce *ConnectError
 				if errors.As(err, &ce) {
 					c.sendConnectError(name, ce.Message, ce.Data)

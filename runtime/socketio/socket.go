@@ -268,6 +268,15 @@ func (s *Socket) Join(rooms ...Room) error {
 	return nil
 }
 
+// leaveAll takes the socket out of every room for good: a Join that came
+// before has ended (joinMu), none after joins.
+func (s *Socket) leaveAll() {
+	s.joinMu.Lock()
+	defer s.joinMu.Unlock()
+	s.nsp.adapter.DelAll(s.id)
+	s.left = true
+}
+
 // roomsFit reports whether joining rooms keeps the socket within
 // MaxRoomsPerSocket, its own id room not counted.
 func (s *Socket) roomsFit(rooms []Room) bool {
@@ -543,10 +552,7 @@ func (s *Socket) onclose(reason DisconnectReason) {
 			s.nsp.adapter.PersistSession(SessionState{SID: s.id, PID: s.pid, Rooms: s.Rooms(), Data: data})
 		}
 		s.nsp.remove(s) // again: the connect task may have added it after the first
-		s.joinMu.Lock() // a Join that came before has ended; none after joins
-		s.nsp.adapter.DelAll(s.id)
-		s.left = true
-		s.joinMu.Unlock()
+		s.leaveAll()
 		for _, fn := range dis {
 			fn(reason)
 		}

@@ -324,10 +324,7 @@ func DecodeArg(e *Event, i int, dst any, optional bool) error {
 		}
 		return &ValidationError{Path: argPath(i), Reason: "is required"}
 	}
-	if err := e.Args[i].Decode(dst); err != nil {
-		return decodeFailure(argPath(i), explainDecode(e.Args[i], dst, err))
-	}
-	return nil
+	return decodeAt(e.Args[i], argPath(i), dst)
 }
 
 // DecodeValue decodes v into dst like DecodeArg (what names the value in
@@ -336,8 +333,13 @@ func DecodeValue(v parser.Value, what string, dst any) error {
 	if isNull(v) {
 		return nil
 	}
+	return decodeAt(v, what, dst)
+}
+
+// decodeAt decodes v into dst; a failure is a ValidationError at path.
+func decodeAt(v parser.Value, path string, dst any) error {
 	if err := v.Decode(dst); err != nil {
-		return decodeFailure(what, explainDecode(v, dst, err))
+		return decodeFailure(path, explainDecode(v, dst, err))
 	}
 	return nil
 }

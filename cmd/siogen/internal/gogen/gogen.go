@@ -853,10 +853,11 @@ func (g *generator) dispatch(ns *schema.Namespace, ev *schema.Event, call func(a
 		// The handler's result is checked against the ack type, and its
 		// error code against the event's declared ones (the built-in ones
 		// always go).
-		reply := []jen.Code{jen.Id("cfg"), jen.Id("e"), jen.Id("r"), jen.Err(), jen.Nil()}
+		var validate jen.Code = jen.Nil()
 		if g.ackChecked(ev) {
-			reply[4] = jen.Id(validateAckName(ns, ev))
+			validate = jen.Id(validateAckName(ns, ev))
 		}
+		reply := []jen.Code{jen.Id("cfg"), jen.Id("e"), jen.Id("r"), jen.Err(), validate}
 		for _, e := range ev.Errors {
 			if !e.Builtin {
 				reply = append(reply, jen.Id("Code"+e.GoName))
