@@ -65,7 +65,7 @@ interop:
 FUZZTIME ?= 30s
 FUZZMINIMIZETIME ?= 5s
 FUZZ_TARGETS := engineio:FuzzDecodePayload engineio:FuzzDecodePacket engineio:FuzzWebSocketFrames engineio:FuzzQueryValue engineio:FuzzParseHead \
-	runtime/parser:FuzzJSONDecode runtime/parser:FuzzJSONAttachments runtime/parser:FuzzMsgpackDecode \
+	runtime/parser:FuzzJSONDecode runtime/parser:FuzzJSONAttachments runtime/parser:FuzzMsgpackDecode runtime/parser:FuzzTranscode \
 	schema:FuzzParse schema:FuzzParseConfig \
 	runtime/socketio:FuzzLiveServer generated/types:FuzzGeneratedPayload
 fuzz:

@@ -20,25 +20,45 @@ func BenchmarkDecodeValidateEncode(b *testing.B) {
 	base := Message{ID: "m1", Room: "lobby", Author: User{ID: "u1", Name: "ann"},
 		SentAt: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}
 
-	b.Run("generated", func(b *testing.B) {
-		cfg := socketio.NewTypedConfig(slog.New(slog.NewTextHandler(io.Discard, nil)), errorMessages, nil)
-		ack := func(args []any) error {
-			_, err := parser.JSON.Encode(&parser.Packet{Type: parser.Ack, Namespace: "/chat", ID: 1, HasID: true,
-				Data: []parser.Value{parser.ValueOf(args[0])}})
-			return err
+	// The generated code, with the JSON parser and with MessagePack (the
+	// payload decoded from its JSON form, the ack written in it, transcoded).
+	for _, codec := range []parser.Codec{parser.JSON, parser.MessagePack} {
+		name := "generated"
+		if codec == parser.MessagePack {
+			name += "_msgpack"
 		}
-		b.ReportAllocs()
-		for b.Loop() {
-			e := socketio.NewEvent(ChatSendEvent, []parser.Value{parser.RawJSON(raw)}, ack)
-			p, err := decodeC2SChatSend(e)
-			if err != nil {
-				b.Fatal(err)
+		b.Run(name, func(b *testing.B) {
+			cfg := socketio.NewTypedConfig(slog.New(slog.NewTextHandler(io.Discard, nil)), errorMessages, nil)
+			ack := func(args []any) error {
+				_, err := codec.Encode(&parser.Packet{Type: parser.Ack, Namespace: "/chat", ID: 1, HasID: true,
+					Data: []parser.Value{parser.ValueOf(args[0])}})
+				return err
 			}
-			m := base
-			m.Text = p.Text
-			socketio.ReplyOK(cfg, e, &m, nil, validateAckC2SChatSend, CodeRateLimited)
-		}
-	})
+			arg := parser.RawJSON(raw)
+			if codec == parser.MessagePack {
+				frames, err := codec.Encode(parser.NewEvent("/chat", ChatSendEvent, arg))
+				if err != nil {
+					b.Fatal(err)
+				}
+				pk, err := codec.NewDecoder(parser.DecoderOptions{}).Add(frames[0].Data, true)
+				if err != nil {
+					b.Fatal(err)
+				}
+				arg = pk.Args()[0]
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				e := socketio.NewEvent(ChatSendEvent, []parser.Value{arg}, ack)
+				p, err := decodeC2SChatSend(e)
+				if err != nil {
+					b.Fatal(err)
+				}
+				m := base
+				m.Text = p.Text
+				socketio.ReplyOK(cfg, e, &m, nil, validateAckC2SChatSend, CodeRateLimited)
+			}
+		})
+	}
 
 	// The same work by hand on the runtime, untyped: no validation, the same
 	// packet encoding.

@@ -418,3 +418,54 @@ func validateS2CChatPresence(p *ChatPresencePayload) error {
 	}
 	return nil
 }
+
+// The shapes of the schema's values: the fields each object requires, and
+// no null inside lists and maps. Decoding checks them (see parser.Shape).
+var (
+	shapeUser                = new(parser.Shape)
+	shapeMessage             = new(parser.Shape)
+	shapeChatAuth            = new(parser.Shape)
+	shapeChatJoinPayload     = new(parser.Shape)
+	shapeChatJoinAck         = new(parser.Shape)
+	shapeChatSendPayload     = new(parser.Shape)
+	shapeChatTypingPayload   = new(parser.Shape)
+	shapeChatPresencePayload = new(parser.Shape)
+	listShape                = parser.List(nil)
+	listShapeOfMessage       = parser.List(shapeMessage)
+)
+
+func init() {
+	shapeUser.Set(parser.Object(
+		parser.Field{Name: "id"},
+		parser.Field{Name: "name"},
+		parser.Field{Name: "avatar", Optional: true},
+	))
+	shapeMessage.Set(parser.Object(
+		parser.Field{Name: "id"},
+		parser.Field{Name: "room"},
+		parser.Field{Name: "author", Shape: shapeUser},
+		parser.Field{Name: "text"},
+		parser.Field{Name: "files", Shape: listShape, Optional: true},
+		parser.Field{Name: "sentAt"},
+	))
+	shapeChatAuth.Set(parser.Object(
+		parser.Field{Name: "token"},
+	))
+	shapeChatJoinPayload.Set(parser.Object(
+		parser.Field{Name: "room"},
+	))
+	shapeChatJoinAck.Set(parser.Object(
+		parser.Field{Name: "history", Shape: listShapeOfMessage},
+	))
+	shapeChatSendPayload.Set(parser.Object(
+		parser.Field{Name: "room"},
+		parser.Field{Name: "text"},
+	))
+	shapeChatTypingPayload.Set(parser.Object(
+		parser.Field{Name: "room"},
+	))
+	shapeChatPresencePayload.Set(parser.Object(
+		parser.Field{Name: "user", Shape: shapeUser},
+		parser.Field{Name: "state"},
+	))
+}

@@ -789,3 +789,90 @@ var (
 	pattern1 = regexp.MustCompile("^[a-z0-9-]+$")
 	pattern2 = regexp.MustCompile("^image/(png|jpeg|gif|webp)$")
 )
+
+// The shapes of the schema's values: the fields each object requires, and
+// no null inside lists and maps. Decoding checks them (see parser.Shape).
+var (
+	shapeUser                  = new(parser.Shape)
+	shapeRoom                  = new(parser.Shape)
+	shapeImage                 = new(parser.Shape)
+	shapeMessage               = new(parser.Shape)
+	shapeChatAuth              = new(parser.Shape)
+	shapeChatHelloAck          = new(parser.Shape)
+	shapeChatJoinPayload       = new(parser.Shape)
+	shapeChatJoinAck           = new(parser.Shape)
+	shapeChatLeavePayload      = new(parser.Shape)
+	shapeChatSendPayload       = new(parser.Shape)
+	shapeChatTypingPayload     = new(parser.Shape)
+	shapeChatPresencePayload   = new(parser.Shape)
+	shapeChatUserTypingPayload = new(parser.Shape)
+	shapeChatRoomListPayload   = new(parser.Shape)
+	listShapeOfRoom            = parser.List(shapeRoom)
+	listShapeOfMessage         = parser.List(shapeMessage)
+	listShapeOfUser            = parser.List(shapeUser)
+)
+
+func init() {
+	shapeUser.Set(parser.Object(
+		parser.Field{Name: "id"},
+		parser.Field{Name: "name"},
+	))
+	shapeRoom.Set(parser.Object(
+		parser.Field{Name: "id"},
+		parser.Field{Name: "title"},
+		parser.Field{Name: "members"},
+	))
+	shapeImage.Set(parser.Object(
+		parser.Field{Name: "name"},
+		parser.Field{Name: "type"},
+		parser.Field{Name: "data"},
+	))
+	shapeMessage.Set(parser.Object(
+		parser.Field{Name: "id"},
+		parser.Field{Name: "room"},
+		parser.Field{Name: "author", Shape: shapeUser},
+		parser.Field{Name: "text"},
+		parser.Field{Name: "image", Shape: shapeImage, Optional: true},
+		parser.Field{Name: "sentAt"},
+	))
+	shapeChatAuth.Set(parser.Object(
+		parser.Field{Name: "token"},
+	))
+	shapeChatHelloAck.Set(parser.Object(
+		parser.Field{Name: "user", Shape: shapeUser},
+		parser.Field{Name: "rooms", Shape: listShapeOfRoom},
+	))
+	shapeChatJoinPayload.Set(parser.Object(
+		parser.Field{Name: "room"},
+	))
+	shapeChatJoinAck.Set(parser.Object(
+		parser.Field{Name: "room", Shape: shapeRoom},
+		parser.Field{Name: "history", Shape: listShapeOfMessage},
+		parser.Field{Name: "members", Shape: listShapeOfUser},
+	))
+	shapeChatLeavePayload.Set(parser.Object(
+		parser.Field{Name: "room"},
+	))
+	shapeChatSendPayload.Set(parser.Object(
+		parser.Field{Name: "room"},
+		parser.Field{Name: "text"},
+		parser.Field{Name: "image", Shape: shapeImage, Optional: true},
+	))
+	shapeChatTypingPayload.Set(parser.Object(
+		parser.Field{Name: "room"},
+		parser.Field{Name: "typing"},
+	))
+	shapeChatPresencePayload.Set(parser.Object(
+		parser.Field{Name: "room"},
+		parser.Field{Name: "user", Shape: shapeUser},
+		parser.Field{Name: "state"},
+	))
+	shapeChatUserTypingPayload.Set(parser.Object(
+		parser.Field{Name: "room"},
+		parser.Field{Name: "user", Shape: shapeUser},
+		parser.Field{Name: "typing"},
+	))
+	shapeChatRoomListPayload.Set(parser.Object(
+		parser.Field{Name: "rooms", Shape: listShapeOfRoom},
+	))
+}

@@ -10,7 +10,7 @@ import (
 
 // decodeS2CMainAnnouncement decodes and validates the arguments of the event "announcement" of /.
 func decodeS2CMainAnnouncement(e *socketio.Event) (p string, err error) {
-	if err = socketio.DecodeArg(e, 0, &p, false); err != nil {
+	if err = socketio.DecodeArg(e, 0, &p, false, nil); err != nil {
 		return
 	}
 	err = validateS2CMainAnnouncement(p)
@@ -109,7 +109,7 @@ func (c *mainClient) Connected() bool {
 // decodeS2CWorkspaceDocChanged decodes and validates the arguments of the event "doc:changed" of /workspace/{id}.
 func decodeS2CWorkspaceDocChanged(e *socketio.Event) (p *Doc, err error) {
 	var v0 Doc
-	if err = socketio.DecodeArg(e, 0, &v0, false); err != nil {
+	if err = socketio.DecodeArg(e, 0, &v0, false, shapeDoc); err != nil {
 		return
 	}
 	p = &v0
@@ -119,13 +119,13 @@ func decodeS2CWorkspaceDocChanged(e *socketio.Event) (p *Doc, err error) {
 
 // decodeS2CWorkspaceCursor decodes and validates the arguments of the event "cursor" of /workspace/{id}.
 func decodeS2CWorkspaceCursor(e *socketio.Event) (arg1 DocID, arg2 int32, arg3 int32, err error) {
-	if err = socketio.DecodeArg(e, 0, &arg1, false); err != nil {
+	if err = socketio.DecodeArg(e, 0, &arg1, false, nil); err != nil {
 		return
 	}
-	if err = socketio.DecodeArg(e, 1, &arg2, false); err != nil {
+	if err = socketio.DecodeArg(e, 1, &arg2, false, nil); err != nil {
 		return
 	}
-	if err = socketio.DecodeArg(e, 2, &arg3, false); err != nil {
+	if err = socketio.DecodeArg(e, 2, &arg3, false, nil); err != nil {
 		return
 	}
 	err = validateS2CWorkspaceCursor(arg1, arg2, arg3)
@@ -134,7 +134,7 @@ func decodeS2CWorkspaceCursor(e *socketio.Event) (arg1 DocID, arg2 int32, arg3 i
 
 // decodeS2CWorkspaceConfirm decodes and validates the arguments of the event "confirm" of /workspace/{id}.
 func decodeS2CWorkspaceConfirm(e *socketio.Event) (p string, err error) {
-	if err = socketio.DecodeArg(e, 0, &p, false); err != nil {
+	if err = socketio.DecodeArg(e, 0, &p, false, nil); err != nil {
 		return
 	}
 	err = validateS2CWorkspaceConfirm(p)
@@ -309,7 +309,7 @@ func (c *workspaceClient) Open(ctx context.Context, p DocID) (*Doc, error) {
 		return nil, socketio.InvalidArgument(err)
 	}
 	args, err := c.s.EmitWithAck(ctx, WorkspaceOpenEvent, p)
-	r, err := socketio.DecodeAck[Doc](args, err)
+	r, err := socketio.DecodeAck[Doc](args, err, shapeDoc, false)
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +324,7 @@ func (c *workspaceClient) Save(ctx context.Context, p *WorkspaceSavePayload) (*W
 		return nil, socketio.InvalidArgument(err)
 	}
 	args, err := c.s.EmitWithAck(ctx, WorkspaceSaveEvent, p)
-	r, err := socketio.DecodeAck[WorkspaceSaveAck](args, err)
+	r, err := socketio.DecodeAck[WorkspaceSaveAck](args, err, shapeWorkspaceSaveAck, false)
 	if err != nil {
 		return nil, err
 	}
@@ -339,7 +339,7 @@ func (c *workspaceClient) Move(ctx context.Context, arg1 DocID, x float64, y flo
 		return false, socketio.InvalidArgument(err)
 	}
 	args, err := c.s.EmitWithAck(ctx, WorkspaceMoveEvent, arg1, x, y, opts, arg5)
-	r, err := socketio.DecodeAck[bool](args, err)
+	r, err := socketio.DecodeAck[bool](args, err, nil, false)
 	if err != nil {
 		return false, err
 	}
@@ -348,7 +348,7 @@ func (c *workspaceClient) Move(ctx context.Context, arg1 DocID, x float64, y flo
 
 func (c *workspaceClient) Ping(ctx context.Context) (int64, error) {
 	args, err := c.s.EmitWithAck(ctx, WorkspacePingEvent)
-	r, err := socketio.DecodeAck[int64](args, err)
+	r, err := socketio.DecodeAck[int64](args, err, nil, false)
 	if err != nil {
 		return 0, err
 	}
@@ -368,7 +368,7 @@ func (c *workspaceClient) LegacyRename(p *WorkspaceLegacyRenamePayload) error {
 
 // decodeS2COrgTeamNotice decodes and validates the arguments of the event "notice" of /org/{org}/team/{team}.
 func decodeS2COrgTeamNotice(e *socketio.Event) (p *string, err error) {
-	if err = socketio.DecodeArg(e, 0, &p, true); err != nil {
+	if err = socketio.DecodeArg(e, 0, &p, true, nil); err != nil {
 		return
 	}
 	err = validateS2COrgTeamNotice(p)

@@ -407,3 +407,40 @@ func validateS2COrgTeamNotice(p *string) error {
 var (
 	pattern1 = regexp.MustCompile("^doc_[0-9a-f]{8}$")
 )
+
+// The shapes of the schema's values: the fields each object requires, and
+// no null inside lists and maps. Decoding checks them (see parser.Shape).
+var (
+	shapeDoc                          = new(parser.Shape)
+	shapeWorkspaceAuth                = new(parser.Shape)
+	shapeWorkspaceSavePayload         = new(parser.Shape)
+	shapeWorkspaceSaveAck             = new(parser.Shape)
+	shapeWorkspaceMoveOpts            = new(parser.Shape)
+	shapeWorkspaceLegacyRenamePayload = new(parser.Shape)
+)
+
+func init() {
+	shapeDoc.Set(parser.Object(
+		parser.Field{Name: "id"},
+		parser.Field{Name: "title"},
+		parser.Field{Name: "body"},
+		parser.Field{Name: "version"},
+	))
+	shapeWorkspaceAuth.Set(parser.Object(
+		parser.Field{Name: "token"},
+	))
+	shapeWorkspaceSavePayload.Set(parser.Object(
+		parser.Field{Name: "doc", Shape: shapeDoc},
+		parser.Field{Name: "base"},
+	))
+	shapeWorkspaceSaveAck.Set(parser.Object(
+		parser.Field{Name: "version"},
+	))
+	shapeWorkspaceMoveOpts.Set(parser.Object(
+		parser.Field{Name: "snap"},
+	))
+	shapeWorkspaceLegacyRenamePayload.Set(parser.Object(
+		parser.Field{Name: "id"},
+		parser.Field{Name: "title"},
+	))
+}

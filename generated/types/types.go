@@ -449,3 +449,65 @@ func (x EverythingMood) Validate() error {
 var (
 	pattern1 = regexp.MustCompile("^[A-Z]")
 )
+
+// The shapes of the schema's values: the fields each object requires, and
+// no null inside lists and maps. Decoding checks them (see parser.Shape).
+var (
+	shapeTags                 = new(parser.Shape)
+	shapeLabels               = new(parser.Shape)
+	shapeMatrix               = new(parser.Shape)
+	shapeTree                 = new(parser.Shape)
+	shapeEverything           = new(parser.Shape)
+	shapeEverythingAddress    = new(parser.Shape)
+	shapeEverythingAddressGeo = new(parser.Shape)
+	listShape                 = parser.List(nil)
+	mapShape                  = parser.Map(nil)
+	listShapeOfList           = parser.List(listShape)
+	listShapeOfTree           = parser.List(shapeTree)
+	mapShapeOfTree            = parser.Map(shapeTree)
+)
+
+func init() {
+	shapeTags.Set(listShape)
+	shapeLabels.Set(mapShape)
+	shapeMatrix.Set(listShapeOfList)
+	shapeTree.Set(parser.Object(
+		parser.Field{Name: "label"},
+		parser.Field{Name: "children", Shape: listShapeOfTree},
+		parser.Field{Name: "byName", Shape: mapShapeOfTree},
+		parser.Field{Name: "parent", Shape: shapeTree, Optional: true},
+	))
+	shapeEverything.Set(parser.Object(
+		parser.Field{Name: "s"},
+		parser.Field{Name: "b"},
+		parser.Field{Name: "i32"},
+		parser.Field{Name: "i64"},
+		parser.Field{Name: "f64"},
+		parser.Field{Name: "t"},
+		parser.Field{Name: "bin"},
+		parser.Field{Name: "a", Shape: parser.Any},
+		parser.Field{Name: "named"},
+		parser.Field{Name: "list", Shape: listShape},
+		parser.Field{Name: "map", Shape: mapShape},
+		parser.Field{Name: "opt", Optional: true},
+		parser.Field{Name: "optList", Shape: listShape, Optional: true},
+		parser.Field{Name: "optStr", Optional: true},
+		parser.Field{Name: "count"},
+		parser.Field{Name: "ratio"},
+		parser.Field{Name: "user_id"},
+		parser.Field{Name: "avatarUrl", Optional: true},
+		parser.Field{Name: "HTTPStatus"},
+		parser.Field{Name: "old"},
+		parser.Field{Name: "address", Shape: shapeEverythingAddress},
+		parser.Field{Name: "mood"},
+		parser.Field{Name: "spaced", Shape: listShape},
+	))
+	shapeEverythingAddress.Set(parser.Object(
+		parser.Field{Name: "street"},
+		parser.Field{Name: "geo", Shape: shapeEverythingAddressGeo},
+	))
+	shapeEverythingAddressGeo.Set(parser.Object(
+		parser.Field{Name: "lat"},
+		parser.Field{Name: "lng"},
+	))
+}

@@ -10,6 +10,7 @@ package nodetest
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"os"
 	"os/exec"
 	"strings"
@@ -101,4 +102,31 @@ func Start(t testing.TB, scriptEnv, modulesEnv string, args []string, env ...str
 		t.Fatalf("%s did not start within 10s", script)
 	}
 	return s
+}
+
+// Run runs `node script args...` to its end, with NODE_PATH set to the
+// folder the variable modulesEnv names, and returns what it printed on its
+// standard output. The test is skipped when modulesEnv is unset; it fails
+// when node is missing, when the script exits with an error, or when it
+// runs for more than 30 seconds.
+func Run(t testing.TB, modulesEnv, script string, args ...string) string {
+	t.Helper()
+	dir := os.Getenv(modulesEnv)
+	if dir == "" {
+		t.Skipf("set %s (a node_modules folder with the npm packages) to run this test against Node; make test does", modulesEnv)
+	}
+	node, err := exec.LookPath("node")
+	if err != nil {
+		t.Fatalf("%s is set but node is not available: %v", modulesEnv, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, node, append([]string{script}, args...)...)
+	cmd.Env = append(os.Environ(), "NODE_PATH="+dir)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("node %s: %v\nstdout: %s\nstderr: %s", script, err, stdout.String(), stderr.String())
+	}
+	return stdout.String()
 }

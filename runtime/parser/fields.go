@@ -144,20 +144,25 @@ var (
 	bytesCache        sync.Map // reflect.Type -> bool
 )
 
-// mayHaveBytes reports whether a value of type t can contain a []byte (or a
-// Value) that the JSON encoder must turn into an attachment. Interfaces may
-// hold anything. Types with their own MarshalJSON / MarshalText are opaque.
-func mayHaveBytes(t reflect.Type) bool {
+// needsWalk reports whether a value of type t can contain a []byte (or a
+// Value) that the JSON encoder must turn into an attachment, or a
+// JSONAppender (a generated type) that must write itself: encoding/json
+// cannot encode it. Interfaces may hold anything. Types with their own
+// MarshalJSON / MarshalText are opaque.
+func needsWalk(t reflect.Type) bool {
 	if b, ok := bytesCache.Load(t); ok {
 		return b.(bool)
 	}
-	b := mayHaveBytesRec(t, map[reflect.Type]bool{})
+	b := needsWalkRec(t, map[reflect.Type]bool{})
 	bytesCache.Store(t, b)
 	return b
 }
 
-func mayHaveBytesRec(t reflect.Type, visiting map[reflect.Type]bool) bool {
+func needsWalkRec(t reflect.Type, visiting map[reflect.Type]bool) bool {
 	if t == valueType || (t.Kind() == reflect.Pointer && t.Elem() == valueType) {
+		return true
+	}
+	if t.Implements(appenderType) || t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface && reflect.PointerTo(t).Implements(appenderType) {
 		return true
 	}
 	if t.Implements(jsonMarshalerType) || t.Implements(textMarshalerType) {
@@ -177,14 +182,14 @@ func mayHaveBytesRec(t reflect.Type, visiting map[reflect.Type]bool) bool {
 			return !reflect.PointerTo(t.Elem()).Implements(jsonMarshalerType) &&
 				!reflect.PointerTo(t.Elem()).Implements(textMarshalerType)
 		}
-		return mayHaveBytesRec(t.Elem(), visiting)
+		return needsWalkRec(t.Elem(), visiting)
 	case reflect.Array, reflect.Pointer:
-		return mayHaveBytesRec(t.Elem(), visiting)
+		return needsWalkRec(t.Elem(), visiting)
 	case reflect.Map:
-		return mayHaveBytesRec(t.Elem(), visiting)
+		return needsWalkRec(t.Elem(), visiting)
 	case reflect.Struct:
 		for _, f := range cachedFields(t).list {
-			if mayHaveBytesRec(f.typ, visiting) {
+			if needsWalkRec(f.typ, visiting) {
 				return true
 			}
 		}

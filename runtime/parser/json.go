@@ -25,21 +25,30 @@ func (jsonCodec) Name() string { return "json" }
 
 var jsonEncPool = sync.Pool{New: func() any { return &jsonEncoder{buf: make([]byte, 0, 256)} }}
 
+// getJSONEncoder takes an empty encoder from the pool; putJSONEncoder gives
+// it back (unless it grew large).
+func getJSONEncoder() *jsonEncoder {
+	e := jsonEncPool.Get().(*jsonEncoder)
+	e.buf, e.bins, e.first, e.err = e.buf[:0], e.bins[:0], e.first[:0], nil
+	return e
+}
+
+func putJSONEncoder(e *jsonEncoder) {
+	e.release()
+	clear(e.bins)
+	if cap(e.buf) <= 64<<10 {
+		jsonEncPool.Put(e)
+	}
+}
+
 // Encode implements Codec.
 func (jsonCodec) Encode(p *Packet) ([]engineio.Frame, error) {
 	t := p.Type.base()
 	if !t.Valid() {
 		return nil, fmt.Errorf("%w: packet type %d", ErrUnsupportedValue, p.Type)
 	}
-	e := jsonEncPool.Get().(*jsonEncoder)
-	e.buf, e.bins, e.first, e.err = e.buf[:0], e.bins[:0], e.first[:0], nil
-	defer func() {
-		e.release()
-		clear(e.bins)
-		if cap(e.buf) <= 64<<10 {
-			jsonEncPool.Put(e)
-		}
-	}()
+	e := getJSONEncoder()
+	defer putJSONEncoder(e)
 
 	switch t {
 	case Event, Ack:

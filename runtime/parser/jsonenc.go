@@ -254,7 +254,7 @@ func (e *jsonEncoder) reflect(rv reflect.Value, depth int) error {
 			return e.appendSelf(rv.Addr().Interface().(JSONAppender))
 		}
 	}
-	if !mayHaveBytes(t) {
+	if !needsWalk(t) {
 		return e.std(rv.Interface())
 	}
 	switch t.Kind() {

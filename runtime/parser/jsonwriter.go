@@ -107,11 +107,12 @@ func (w JSONWriter) Time(t time.Time) {
 	w.e.buf = append(w.e.buf, '"')
 }
 
-// Binary writes b as a binary attachment (null when b is nil).
+// Binary writes b as a binary attachment; nil is an empty one (the
+// generated types write their required binary values with it, and the
+// schema allows no null there, as it writes [] for a nil required list).
 func (w JSONWriter) Binary(b []byte) {
 	if b == nil {
-		w.Null()
-		return
+		b = []byte{}
 	}
 	w.e.placeholder(b)
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"reflect"
 	"sync"
 
 	"github.com/siogen/siogen/engineio"
@@ -17,7 +18,11 @@ import (
 // "id", "nsp"; "id" first for an ACK). []byte values are native bin values;
 // integers take the smallest form, other numbers float64 (a float64 with an
 // integer value is written as an integer, as JavaScript does). Struct fields
-// are named by their json tags.
+// are named by their json tags. A value that writes itself as JSON
+// ([JSONAppender]: the generated types), or a slice, array, map or pointer
+// of such, is written in that JSON form, transcoded (members in order,
+// attachments as bin): a schema's time is a string, a required list [],
+// as with the JSON codec. A decoded JSON value is transcoded the same way.
 //
 // The decoder accepts notepack's extension type 0: JS undefined (fixext 1,
 // decoded as nil), Date (fixext 8, decoded as time.Time) and ArrayBuffer
@@ -36,8 +41,9 @@ func (w *mpWriter) Write(p []byte) (int, error) { w.b = append(w.b, p...); retur
 func (w *mpWriter) WriteByte(c byte) error      { w.b = append(w.b, c); return nil }
 
 type mpEncoder struct {
-	w   mpWriter
-	enc *msgpack.Encoder
+	w      mpWriter
+	enc    *msgpack.Encoder
+	counts []ccount // scratch of transcode
 }
 
 var mpEncPool = sync.Pool{New: func() any {
@@ -123,13 +129,70 @@ func (e *mpEncoder) value(v *Value) error {
 		e.w.b = append(e.w.b, v.raw...)
 		return nil
 	case kindJSON:
-		var x any
-		if err := v.Decode(&x); err != nil {
+		if err := e.transcode(v.raw, v.bins); err != nil {
 			return fmt.Errorf("%w: %v", ErrUnsupportedValue, err)
 		}
-		return e.goValue(x)
+		return nil
 	}
 	return e.goValue(v.v)
+}
+
+// jsonForm writes x, a value that writes itself as JSON (the generated
+// types) or a slice, array, map or pointer of such values, in its JSON form
+// transcoded: the schema's form, the same on both codecs (a time is a
+// string, a nil required list is []).
+func (e *mpEncoder) jsonForm(x any) error {
+	je := getJSONEncoder()
+	defer putJSONEncoder(je)
+	if err := je.goValue(x); err != nil {
+		return err
+	}
+	if err := e.transcode(je.buf, je.bins); err != nil {
+		return fmt.Errorf("%w: %T: %v", ErrUnsupportedValue, x, err)
+	}
+	return nil
+}
+
+// transcode appends the MessagePack of JSON text (see jsonToMsgpack).
+func (e *mpEncoder) transcode(raw []byte, bins [][]byte) error {
+	b, counts, err := jsonToMsgpackCounts(e.w.b, raw, bins, e.counts[:0])
+	e.counts = counts
+	if err != nil {
+		return err
+	}
+	e.w.b = b
+	return nil
+}
+
+var jsonFormTypes sync.Map // reflect.Type → bool
+
+// hasJSONForm reports whether values of t are JSONAppenders, or slices,
+// arrays, maps (with string keys) or pointers of them.
+func hasJSONForm(t reflect.Type) bool {
+	if v, ok := jsonFormTypes.Load(t); ok {
+		return v.(bool)
+	}
+	var r bool
+	for u := t; u != nil; {
+		if u.Implements(appenderType) || u.Kind() != reflect.Pointer && u.Kind() != reflect.Interface && reflect.PointerTo(u).Implements(appenderType) {
+			r = true
+			break
+		}
+		switch u.Kind() {
+		case reflect.Slice, reflect.Array, reflect.Pointer:
+			u = u.Elem()
+		case reflect.Map:
+			if u.Key().Kind() != reflect.String {
+				u = nil
+			} else {
+				u = u.Elem()
+			}
+		default:
+			u = nil
+		}
+	}
+	jsonFormTypes.Store(t, r)
+	return r
 }
 
 func (e *mpEncoder) goValue(x any) error {
@@ -170,6 +233,9 @@ func (e *mpEncoder) goValue(x any) error {
 		}
 		return e.value(t)
 	default:
+		if hasJSONForm(reflect.TypeOf(x)) {
+			return e.jsonForm(x)
+		}
 		if err := e.enc.Encode(x); err != nil {
 			return fmt.Errorf("%w: %v", ErrUnsupportedValue, err)
 		}
@@ -177,7 +243,7 @@ func (e *mpEncoder) goValue(x any) error {
 	return nil
 }
 
-func mpAppendStr(b []byte, s string) []byte {
+func mpAppendStr[S string | []byte](b []byte, s S) []byte {
 	n := len(s)
 	switch {
 	case n < 32:
@@ -207,14 +273,20 @@ func mpAppendBin(b []byte, s []byte) []byte {
 	return append(b, s...)
 }
 
-func mpAppendArrayLen(b []byte, n int) []byte {
+func mpAppendArrayLen(b []byte, n int) []byte { return mpAppendLen(b, n, 0x90, 0xdc) }
+
+func mpAppendMapLen(b []byte, n int) []byte { return mpAppendLen(b, n, 0x80, 0xde) }
+
+// mpAppendLen writes the header of an array or a map of n elements: fix|n,
+// or the 16-bit code c16 and n, or the 32-bit code (c16+1) and n.
+func mpAppendLen(b []byte, n int, fix, c16 byte) []byte {
 	switch {
 	case n < 16:
-		return append(b, 0x90|byte(n))
+		return append(b, fix|byte(n))
 	case n < 1<<16:
-		return append(b, 0xdc, byte(n>>8), byte(n))
+		return append(b, c16, byte(n>>8), byte(n))
 	}
-	b = append(b, 0xdd)
+	b = append(b, c16+1)
 	return binary.BigEndian.AppendUint32(b, uint32(n))
 }
 

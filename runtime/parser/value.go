@@ -154,9 +154,12 @@ func (v Value) plainString() ([]byte, bool) {
 // Decode decodes v into dst, a non-nil pointer, as encoding/json (JSON codec)
 // or msgpack with json struct tags (MessagePack codec) would. Binary
 // attachments and MessagePack bin values are delivered into []byte
-// destinations, and as []byte into interface destinations. A Go value (from
-// ValueOf) is converted by a JSON round trip unless it is directly assignable
-// to *dst.
+// destinations, and as []byte into interface destinations. A destination
+// that writes itself as JSON ([JSONAppender]: the generated types), or a
+// slice, array, map or pointer of such, is decoded from the value's JSON
+// form ([Value.AsJSON]), the form the MessagePack codec sends it in. A Go
+// value (from ValueOf) is converted by a JSON round trip unless it is
+// directly assignable to *dst.
 func (v Value) Decode(dst any) error {
 	if dst == nil {
 		return fmt.Errorf("%w: Decode(nil)", ErrUnsupportedValue)
@@ -180,6 +183,15 @@ func (v Value) Decode(dst any) error {
 		}
 		return decodeJSONWithBinary(v.raw, v.bins, dst)
 	case kindMsgpack:
+		if hasJSONForm(reflect.TypeOf(dst)) {
+			// A generated type: decoded from its JSON form, in which the
+			// MessagePack codec sends it.
+			j, err := v.AsJSON()
+			if err != nil {
+				return err
+			}
+			return j.Decode(dst)
+		}
 		return decodeMsgpack(v.raw, v.flags&flagExt != 0, dst)
 	}
 	// Go value.
@@ -197,15 +209,26 @@ func (v Value) Decode(dst any) error {
 		return nil
 	}
 	// Convert through the JSON codec (keeps []byte as binary).
-	var enc jsonEncoder
-	if err := enc.goValue(v.v); err != nil {
+	tmp, err := goJSON(v.v)
+	if err != nil {
 		return err
 	}
-	tmp := Value{kind: kindJSON, raw: enc.buf, bins: enc.bins}
-	if len(enc.bins) > 0 {
-		tmp.flags = flagPlaceholders
-	}
 	return tmp.Decode(dst)
+}
+
+// goJSON encodes a Go value as the JSON codec sends it ([]byte values as
+// placeholders of binary attachments) and returns it as a decoded Value.
+func goJSON(x any) (Value, error) {
+	var enc jsonEncoder
+	defer enc.release()
+	if err := enc.goValue(x); err != nil {
+		return Value{}, err
+	}
+	v := Value{kind: kindJSON, raw: enc.buf, bins: enc.bins}
+	if len(enc.bins) > 0 {
+		v.flags = flagPlaceholders
+	}
+	return v, nil
 }
 
 // MarshalJSON implements json.Marshaler, so a Value can be nested inside

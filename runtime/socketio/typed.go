@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/siogen/siogen/runtime/parser"
@@ -315,64 +316,63 @@ func (c *TypedConfig) Reject(e *Event, acked bool, err error) {
 	c.Logger.Warn("siogen: invalid event dropped", "event", e.Name, "err", err)
 }
 
-// DecodeArg decodes argument i of e into dst. A missing argument, or JSON
+// DecodeArg decodes argument i of e into dst and checks it has shape (the
+// required fields of its objects present, no null inside its lists and
+// maps; nil: nothing to check; see [parser.Shape]). A missing argument, or
 // null, leaves dst untouched: an error unless optional.
-func DecodeArg(e *Event, i int, dst any, optional bool) error {
+func DecodeArg(e *Event, i int, dst any, optional bool, shape *parser.Shape) error {
 	if i >= len(e.Args) || isNull(e.Args[i]) {
 		if optional {
 			return nil
 		}
 		return &ValidationError{Path: argPath(i), Reason: "is required"}
 	}
-	return decodeAt(e.Args[i], argPath(i), dst)
+	return decodeAt(e.Args[i], argPath(i), dst, shape)
 }
 
 // DecodeValue decodes v into dst like DecodeArg (what names the value in
-// errors: "auth").
-func DecodeValue(v parser.Value, what string, dst any) error {
+// errors: "auth"). A missing value (null) is taken as an empty object: an
+// error when shape requires a field.
+func DecodeValue(v parser.Value, what string, dst any, shape *parser.Shape) error {
 	if isNull(v) {
-		return nil
+		return checkShape(parser.RawJSON([]byte("{}")), what, shape)
 	}
-	return decodeAt(v, what, dst)
+	return decodeAt(v, what, dst, shape)
 }
 
-// decodeAt decodes v into dst; a failure is a ValidationError at path.
-func decodeAt(v parser.Value, path string, dst any) error {
-	if err := v.Decode(dst); err != nil {
-		return decodeFailure(path, explainDecode(v, dst, err))
+// decodeAt decodes v into dst and checks its shape; a failure is a
+// ValidationError at path. A MessagePack value is decoded from its JSON
+// form: the schema describes that form (a time is an RFC 3339 string),
+// and encoding/json's errors say where a value went wrong.
+func decodeAt(v parser.Value, path string, dst any, shape *parser.Shape) error {
+	j, err := v.AsJSON()
+	if err != nil {
+		return &ValidationError{Path: path, Reason: "cannot be decoded: " + strings.TrimPrefix(err.Error(), parser.ErrUnsupportedValue.Error()+": ")}
+	}
+	if err := j.Decode(dst); err != nil {
+		return decodeFailure(path, err)
+	}
+	return checkShape(j, path, shape)
+}
+
+// checkShape checks that v has shape; a failure is a ValidationError
+// under path.
+func checkShape(v parser.Value, path string, shape *parser.Shape) error {
+	if se, ok := v.Check(shape).(*parser.ShapeError); ok {
+		return At(path, &ValidationError{Path: se.Path, Reason: se.Reason})
 	}
 	return nil
 }
 
-// explainDecode returns err, the failure of decoding v into dst, or, when
-// err does not say where the value went wrong (MessagePack's decoder:
-// "invalid code=a1 decoding int64"), the json.UnmarshalTypeError that
-// decoding the same value as JSON into a fresh *dst gives, which does.
-// Only a failed decoding pays for it.
-func explainDecode(v parser.Value, dst any, err error) error {
-	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) {
-		return err
+// argPath names argument i in errors: "argument 1".
+func argPath(i int) string {
+	if i < len(argPaths) {
+		return argPaths[i]
 	}
-	t := reflect.TypeOf(dst)
-	if t == nil || t.Kind() != reflect.Pointer {
-		return err
-	}
-	var generic any
-	if v.Decode(&generic) != nil {
-		return err
-	}
-	b, jerr := json.Marshal(generic)
-	if jerr != nil {
-		return err
-	}
-	if jerr = json.Unmarshal(b, reflect.New(t.Elem()).Interface()); errors.As(jerr, &te) {
-		return jerr
-	}
-	return err
+	return "argument " + strconv.Itoa(i+1)
 }
 
-func argPath(i int) string { return fmt.Sprintf("argument %d", i+1) }
+var argPaths = [...]string{"argument 1", "argument 2", "argument 3", "argument 4", "argument 5", "argument 6", "argument 7", "argument 8"}
 
 // decodeFailure is the ValidationError of a value at path that did not
 // decode. A peer reads it, in schema terms: encoding/json's "cannot
@@ -441,21 +441,23 @@ func schemaTypeWord(t reflect.Type) string {
 	return "a " + t.String()
 }
 
-// isNull reports whether v is null (JSON null, MessagePack nil, Go nil).
+// isNull reports whether v is null (JSON null, MessagePack nil or
+// JavaScript's undefined, Go nil).
 func isNull(v parser.Value) bool {
 	if !v.IsEncoded() {
 		return v.Interface() == nil
 	}
 	raw := v.Raw()
-	return string(raw) == "null" || (len(raw) == 1 && raw[0] == 0xc0)
+	return string(raw) == "null" || string(raw) == "\xc0" || string(raw) == "\xd4\x00\x00"
 }
 
 // DecodeAck turns the answer of an EmitWithAck (its args and error) into
 // the typed data of the envelope: R on {"ok":true}, the *AckError on
 // {"ok":false}, an AckError with code timeout (wrapping err) when no ack
 // came in time, err itself for other failures (not connected), and an
-// internal AckError for a malformed envelope.
-func DecodeAck[R any](args []parser.Value, err error) (R, error) {
+// internal AckError for a malformed envelope, or for data that is missing
+// (unless optional) or that lacks what shape requires (see [DecodeArg]).
+func DecodeAck[R any](args []parser.Value, err error, shape *parser.Shape, optional bool) (R, error) {
 	var env ackEnvelope[R]
 	if err != nil {
 		if errors.Is(err, ErrAckTimeout) || errors.Is(err, context.DeadlineExceeded) {
@@ -466,7 +468,11 @@ func DecodeAck[R any](args []parser.Value, err error) (R, error) {
 	if len(args) == 0 {
 		return env.Data, &AckError{Code: CodeInternal, Message: "malformed ack: no envelope"}
 	}
-	if derr := args[0].Decode(&env); derr != nil {
+	j, derr := args[0].AsJSON()
+	if derr == nil {
+		derr = j.Decode(&env)
+	}
+	if derr != nil {
 		return env.Data, &AckError{Code: CodeInternal, Message: "malformed ack: " + decodeFailure("", derr).Error(), cause: derr}
 	}
 	if !env.OK {
@@ -474,6 +480,11 @@ func DecodeAck[R any](args []parser.Value, err error) (R, error) {
 			return env.Data, &AckError{Code: CodeInternal, Message: "malformed ack: no error code"}
 		}
 		return env.Data, env.Error
+	}
+	if se, ok := j.CheckField(parser.Field{Name: "data", Shape: shape, Optional: optional}).(*parser.ShapeError); ok {
+		// The path is under the envelope's "data": drop it.
+		ve := &ValidationError{Path: strings.TrimPrefix(strings.TrimPrefix(se.Path, "data"), "."), Reason: se.Reason}
+		return env.Data, InvalidAck(ve)
 	}
 	return env.Data, nil
 }

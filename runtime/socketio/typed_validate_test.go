@@ -168,7 +168,7 @@ func TestDecodeFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := NewEvent("vote", []parser.Value{parser.RawJSON([]byte(tc.json))}, nil)
 			var p payload
-			err := DecodeArg(e, 0, &p, false)
+			err := DecodeArg(e, 0, &p, false, nil)
 			var ve *ValidationError
 			if !errors.As(err, &ve) || err.Error() != tc.want {
 				t.Fatalf("got %v, want %q", err, tc.want)
@@ -179,12 +179,12 @@ func TestDecodeFailures(t *testing.T) {
 	var auth struct {
 		Token string `json:"token"`
 	}
-	if err := DecodeValue(parser.RawJSON([]byte(`{"token":5}`)), "auth", &auth); err == nil || err.Error() != "auth.token is a number, not a string" {
+	if err := DecodeValue(parser.RawJSON([]byte(`{"token":5}`)), "auth", &auth, nil); err == nil || err.Error() != "auth.token is a number, not a string" {
 		t.Fatalf("DecodeValue: %v", err)
 	}
 	_, err := DecodeAck[struct {
 		Room string `json:"room"`
-	}]([]parser.Value{parser.RawJSON([]byte(`{"ok":true,"data":{"room":1}}`))}, nil)
+	}]([]parser.Value{parser.RawJSON([]byte(`{"ok":true,"data":{"room":1}}`))}, nil, nil, false)
 	if ErrorCode(err) != CodeInternal || err.Error() != "internal: malformed ack: data.room is a number, not a string" {
 		t.Fatalf("DecodeAck: %v", err)
 	}
@@ -204,8 +204,121 @@ func TestDecodeFailuresMsgpack(t *testing.T) {
 		Choice int32  `json:"choice"`
 		Name   string `json:"name"`
 	}
-	err = DecodeArg(NewEvent("vote", p.Args(), nil), 0, &v, false)
+	err = DecodeArg(NewEvent("vote", p.Args(), nil), 0, &v, false, nil)
 	if err == nil || err.Error() != "argument 1.choice is a string, not an int32" {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// A required field that is missing (or null) is reported, not decoded as
+// its zero value: in arguments (JSON and MessagePack), in the auth, and in
+// an ack's data.
+func TestDecodeMissing(t *testing.T) {
+	type user struct {
+		ID   string `json:"id"`
+		Name string `json:"name,omitempty"`
+	}
+	type payload struct {
+		Room  string   `json:"room"`
+		Users []user   `json:"users"`
+		Tags  []string `json:"tags,omitempty"`
+	}
+	userShape := parser.Object(parser.Field{Name: "id"}, parser.Field{Name: "name", Optional: true})
+	shape := parser.Object(
+		parser.Field{Name: "room"},
+		parser.Field{Name: "users", Shape: parser.List(userShape)},
+		parser.Field{Name: "tags", Shape: parser.List(nil), Optional: true},
+	)
+	tests := []struct {
+		name string
+		arg  any
+		want string
+	}{
+		{"complete", map[string]any{"room": "", "users": []any{map[string]any{"id": ""}}}, ""},
+		{"missing", map[string]any{"users": []any{}}, "argument 1.room is required"},
+		{"null", map[string]any{"room": nil, "users": []any{}}, "argument 1.room is required"},
+		{"nested", map[string]any{"room": "r", "users": []any{map[string]any{"id": "a"}, map[string]any{"name": "b"}}}, "argument 1.users[1].id is required"},
+		{"null element", map[string]any{"room": "r", "users": []any{}, "tags": []any{"a", nil}}, "argument 1.tags[1] is null"},
+		{"optional null", map[string]any{"room": "r", "users": []any{}, "tags": nil}, ""},
+		{"argument null", nil, "argument 1 is required"},
+	}
+	for _, c := range []parser.Codec{parser.JSON, parser.MessagePack} {
+		for _, tc := range tests {
+			t.Run(c.Name()+"/"+tc.name, func(t *testing.T) {
+				frames, err := c.Encode(parser.NewEvent("/", "join", tc.arg))
+				if err != nil {
+					t.Fatal(err)
+				}
+				data := frames[0].Data
+				if !frames[0].Binary {
+					data = data[1:] // the Engine.IO message type
+				}
+				p, err := c.NewDecoder(parser.DecoderOptions{}).Add(data, frames[0].Binary)
+				if err != nil || p == nil {
+					t.Fatalf("decode: %v", err)
+				}
+				var v payload
+				err = DecodeArg(NewEvent("join", p.Args(), nil), 0, &v, false, shape)
+				got := ""
+				if err != nil {
+					got = err.Error()
+					var ve *ValidationError
+					if !errors.As(err, &ve) {
+						t.Errorf("error %T", err)
+					}
+				}
+				if got != tc.want {
+					t.Errorf("got %q, want %q", got, tc.want)
+				}
+			})
+		}
+	}
+	// JavaScript's undefined, as the MessagePack parser sends it, is null.
+	undef := NewEvent("join", []parser.Value{parser.RawMsgpack([]byte{0xd4, 0, 0})}, nil)
+	var v payload
+	if err := DecodeArg(undef, 0, &v, false, shape); err == nil || err.Error() != "argument 1 is required" {
+		t.Errorf("undefined argument: %v", err)
+	}
+	if err := DecodeArg(undef, 0, &v, true, shape); err != nil {
+		t.Errorf("undefined optional argument: %v", err)
+	}
+
+	// A client that sends no auth sends no token.
+	auth := parser.Object(parser.Field{Name: "token"})
+	var a struct {
+		Token string `json:"token"`
+	}
+	if err := DecodeValue(parser.Value{}, "auth", &a, auth); err == nil || err.Error() != "auth.token is required" {
+		t.Errorf("no auth: %v", err)
+	}
+	if err := DecodeValue(parser.RawJSON([]byte(`{}`)), "auth", &a, auth); err == nil || err.Error() != "auth.token is required" {
+		t.Errorf("empty auth: %v", err)
+	}
+	if err := DecodeValue(parser.Value{}, "auth", &a, parser.Object(parser.Field{Name: "token", Optional: true})); err != nil {
+		t.Errorf("no auth, nothing required: %v", err)
+	}
+
+	// Acks: the data must be there (unless the ack is optional) and whole.
+	for _, tc := range []struct {
+		env      string
+		optional bool
+		want     string
+	}{
+		{`{"ok":true,"data":{"room":"r","users":[]}}`, false, ""},
+		{`{"ok":true}`, false, "internal: invalid ack data: value is required"},
+		{`{"ok":true,"data":null}`, false, "internal: invalid ack data: value is required"},
+		{`{"ok":true}`, true, ""},
+		{`{"ok":true,"data":{"room":"r"}}`, true, "internal: invalid ack data: users is required"},
+		{`{"ok":true,"data":{"room":"r","users":[{}]}}`, false, "internal: invalid ack data: users[0].id is required"},
+		{`{"ok":false,"error":{"code":"x","message":"y"}}`, false, "x: y"},
+	} {
+		_, err := DecodeAck[*payload]([]parser.Value{parser.RawJSON([]byte(tc.env))}, nil, shape, tc.optional)
+		got := ""
+		if err != nil {
+			got = err.Error()
+		}
+		if got != tc.want {
+			t.Errorf("%s (optional %v): %q, want %q", tc.env, tc.optional, got, tc.want)
+		}
 	}
 }

@@ -191,12 +191,12 @@ func TestChatEndToEnd(t *testing.T) {
 	// invalid_argument, before the handler runs.
 	raw := a.Socket()
 	args, err := raw.EmitWithAck(ctx, chat.ChatSendEvent, map[string]any{"room": string(long), "text": "x"})
-	_, err = socketio.DecodeAck[chat.Message](args, err)
+	_, err = socketio.DecodeAck[chat.Message](args, err, nil, false)
 	if !errors.As(err, &ae) || ae.Code != socketio.CodeInvalidArgument || !strings.Contains(ae.Message, "room has 65 characters") {
 		t.Fatalf("server validation: got %v", err)
 	}
 	args, err = raw.EmitWithAck(ctx, chat.ChatSendEvent, "not an object")
-	if _, err = socketio.DecodeAck[chat.Message](args, err); socketio.ErrorCode(err) != socketio.CodeInvalidArgument {
+	if _, err = socketio.DecodeAck[chat.Message](args, err, nil, false); socketio.ErrorCode(err) != socketio.CodeInvalidArgument {
 		t.Fatalf("server decoding: got %v", err)
 	}
 	// An invalid event without ack is dropped; a valid one arrives.
@@ -501,14 +501,88 @@ func TestUnimplementedClientAcks(t *testing.T) {
 	s := sock
 	mu.Unlock()
 	args, err := s.EmitWithAck(ctx, events.WorkspaceConfirmEvent, "ok?")
-	if _, err := socketio.DecodeAck[events.WorkspaceConfirmAck](args, err); socketio.ErrorCode(err) != socketio.CodeUnimplemented {
+	if _, err := socketio.DecodeAck[events.WorkspaceConfirmAck](args, err, nil, false); socketio.ErrorCode(err) != socketio.CodeUnimplemented {
 		t.Fatalf("got %v", err)
 	}
 	// Invalid payload from the server: invalid_argument.
 	args, err = s.EmitWithAck(ctx, events.WorkspaceConfirmEvent, 42)
-	if _, err := socketio.DecodeAck[events.WorkspaceConfirmAck](args, err); socketio.ErrorCode(err) != socketio.CodeInvalidArgument {
+	if _, err := socketio.DecodeAck[events.WorkspaceConfirmAck](args, err, nil, false); socketio.ErrorCode(err) != socketio.CodeInvalidArgument {
 		t.Fatalf("got %v", err)
 	}
 	_ = c.Disconnect()
 	_ = parser.JSON
+}
+
+// A required field that a peer leaves out (or sends as null, or, with the
+// MessagePack parser, as JavaScript's undefined) is an invalid payload,
+// not a zero value: on the server (events and auth) and on the client
+// (events and acks).
+func TestChatMissingFields(t *testing.T) {
+	for _, codec := range []parser.Codec{parser.JSON, parser.MessagePack} {
+		t.Run(codec.Name(), func(t *testing.T) {
+			srv := siotest.NewServer(t, &socketio.ServerOptions{Parser: codec})
+			chat.NewChatNamespace(srv.Server, &chatServer{srv: srv.Server})
+			ctx := ctxT(t)
+
+			// No auth at all: no token.
+			noAuth := chat.NewChatClient(srv.Manager(t, nil), nil, nil)
+			var ce *socketio.ConnectError
+			if err := noAuth.Connect(ctx); !errors.As(err, &ce) || ce.Message != "auth.token is required" {
+				t.Fatalf("no auth: got %v", err)
+			}
+
+			c := chat.NewChatClient(srv.Manager(t, nil), &chat.ChatAuth{Token: "secret"}, nil)
+			if err := c.Connect(ctx); err != nil {
+				t.Fatal(err)
+			}
+			raw := c.Socket()
+			tests := []struct {
+				payload map[string]any
+				want    string
+			}{
+				{map[string]any{"text": "x"}, "argument 1.room is required"},
+				{map[string]any{"room": "lobby", "text": nil}, "argument 1.text is required"},
+				{map[string]any{"room": "lobby", "text": "spam"}, "Too many messages; retry later."}, // complete: the handler runs
+			}
+			if codec == parser.MessagePack {
+				undefined := parser.RawMsgpack([]byte{0xd4, 0, 0})
+				tests = append(tests, struct {
+					payload map[string]any
+					want    string
+				}{map[string]any{"room": undefined, "text": "x"}, "argument 1.room is required"})
+			}
+			for _, tc := range tests {
+				args, err := raw.EmitWithAck(ctx, chat.ChatSendEvent, tc.payload)
+				_, err = socketio.DecodeAck[chat.Message](args, err, nil, false)
+				var ae *socketio.AckError
+				if !errors.As(err, &ae) || ae.Message != tc.want {
+					t.Errorf("%v: got %v, want %q", tc.payload, err, tc.want)
+				}
+			}
+		})
+	}
+
+	// The client side, against a server that does not follow the schema.
+	srv := siotest.NewServer(t, nil)
+	srv.Server.Of("/chat").OnConnection(func(s *socketio.Socket) {
+		s.On(chat.ChatSendEvent, func(e *socketio.Event) {
+			_ = e.Ack(map[string]any{"ok": true, "data": map[string]any{"id": "m1", "room": "lobby", "text": "x", "sentAt": "2024-01-02T03:04:05Z"}})
+		})
+		_ = s.Emit(chat.ChatMessageEvent, map[string]any{"id": "m2", "room": "lobby", "text": "no author", "sentAt": "2024-01-02T03:04:05Z"})
+		_ = s.Emit(chat.ChatMessageEvent, map[string]any{"id": "m3", "room": "lobby", "author": map[string]any{"id": "u", "name": "ann"},
+			"text": "whole", "sentAt": "2024-01-02T03:04:05Z"})
+	})
+	ctx := ctxT(t)
+	h := &chatClientHandler{messages: make(chan *chat.Message, 4)}
+	c := chat.NewChatClient(srv.Manager(t, nil), &chat.ChatAuth{Token: "secret"}, h)
+	if err := c.Connect(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if m := recv(t, h.messages); m.ID != "m3" {
+		t.Fatalf("got message %s (%q), want m3: the one without author is dropped", m.ID, m.Text)
+	}
+	_, err := c.Send(ctx, &chat.ChatSendPayload{Room: "lobby", Text: "x"})
+	if socketio.ErrorCode(err) != socketio.CodeInternal || err.Error() != "internal: invalid ack data: author is required" {
+		t.Fatalf("ack without author: got %v", err)
+	}
 }

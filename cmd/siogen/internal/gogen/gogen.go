@@ -48,6 +48,7 @@ func (Generator) Generate(s *schema.Schema, c *schema.Config) ([]gen.File, error
 	if err := g.checkNames(); err != nil {
 		return nil, err
 	}
+	g.registerShapes()
 	source := gen.SourceRel(filepath.Join(c.Go.Out, "types.go"), s.File)
 	var files []gen.File
 	add := func(name string, f *jen.File) error {
@@ -80,6 +81,7 @@ type generator struct {
 	needMemo map[*schema.NamedType]bool
 	patterns map[string]string // pattern → var name
 	patOrder []string
+	shapes   shapes
 }
 
 func newGenerator(s *schema.Schema, c *schema.GoConfig) *generator {
@@ -531,7 +533,9 @@ func (g *generator) typesFile(source string) *jen.File {
 			defs = append(defs, jen.Id(g.patterns[p]).Op("=").Qual(pregex, "MustCompile").Call(jen.Lit(p)))
 		}
 		f.Var().Defs(defs...)
+		f.Line()
 	}
+	g.shapeDecls(f)
 	return f
 }
 
@@ -784,11 +788,11 @@ func (g *generator) eventDecode(f *jen.File, ns *schema.Namespace, ev *schema.Ev
 			v := "v" + strconv.Itoa(i)
 			body = append(body,
 				jen.Var().Id(v).Add(g.declType(p.t)),
-				jen.If(jen.Err().Op("=").Qual(rt, "DecodeArg").Call(jen.Id("e"), jen.Lit(i), jen.Op("&").Id(v), jen.False()), jen.Err().Op("!=").Nil()).Block(jen.Return()),
+				jen.If(jen.Err().Op("=").Qual(rt, "DecodeArg").Call(jen.Id("e"), jen.Lit(i), jen.Op("&").Id(v), jen.False(), g.shapeArg(p.t)), jen.Err().Op("!=").Nil()).Block(jen.Return()),
 				jen.Id(p.name).Op("=").Op("&").Id(v))
 		} else {
 			body = append(body,
-				jen.If(jen.Err().Op("=").Qual(rt, "DecodeArg").Call(jen.Id("e"), jen.Lit(i), jen.Op("&").Id(p.name), jen.Lit(p.t.IsOptional())), jen.Err().Op("!=").Nil()).Block(jen.Return()))
+				jen.If(jen.Err().Op("=").Qual(rt, "DecodeArg").Call(jen.Id("e"), jen.Lit(i), jen.Op("&").Id(p.name), jen.Lit(p.t.IsOptional()), g.shapeArg(p.t)), jen.Err().Op("!=").Nil()).Block(jen.Return()))
 		}
 	}
 	body = append(body, jen.Err().Op("=").Id(validateName(ns, ev)).Call(paramIDs(ps)...), jen.Return())
@@ -898,7 +902,7 @@ func (g *generator) emitBody(ns *schema.Namespace, ev *schema.Event, sock *jen.S
 	}
 	body = append(body,
 		jen.List(jen.Id("args"), jen.Err()).Op(":=").Add(sock.Clone().Dot("EmitWithAck").Call(append([]jen.Code{jen.Id("ctx"), name}, paramIDs(ps)...)...)),
-		jen.List(jen.Id("r"), jen.Err()).Op(":=").Qual(rt, "DecodeAck").Types(g.declType(ev.Ack)).Call(jen.Id("args"), jen.Err()),
+		jen.List(jen.Id("r"), jen.Err()).Op(":=").Qual(rt, "DecodeAck").Types(g.declType(ev.Ack)).Call(jen.Id("args"), jen.Err(), g.shapeArg(ev.Ack), jen.Lit(ev.Ack.IsOptional())),
 		jen.If(jen.Err().Op("!=").Nil()).Block(fail(jen.Err())),
 	)
 	result := jen.Id("r")
@@ -1017,7 +1021,7 @@ func (g *generator) serverNamespace(f *jen.File, ns *schema.Namespace) {
 	if ns.Auth != nil {
 		mw = append(mw,
 			jen.Var().Id("auth").Add(g.declType(ns.Auth)),
-			jen.If(jen.Err().Op(":=").Qual(rt, "DecodeValue").Call(jen.Id("s").Dot("Handshake").Call().Dot("Auth"), jen.Lit("auth"), jen.Op("&").Id("auth")), jen.Err().Op("!=").Nil()).Block(
+			jen.If(jen.Err().Op(":=").Qual(rt, "DecodeValue").Call(jen.Id("s").Dot("Handshake").Call().Dot("Auth"), jen.Lit("auth"), jen.Op("&").Id("auth"), g.shapeArg(ns.Auth)), jen.Err().Op("!=").Nil()).Block(
 				jen.Return(jen.Id("cfg").Dot("ConnectError").Call(jen.Err()))),
 			jen.If(jen.Err().Op(":=").Id("auth").Dot("Validate").Call(), jen.Err().Op("!=").Nil()).Block(
 				jen.Return(jen.Id("cfg").Dot("ConnectError").Call(jen.Qual(rt, "At").Call(jen.Lit("auth"), jen.Err())))),

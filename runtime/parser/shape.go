@@ -1,0 +1,327 @@
+package parser
+
+import (
+	"encoding/json"
+	"strconv"
+)
+
+// A Shape describes what a value must contain beyond what decoding it into
+// a Go type checks: the fields an object requires, and the values inside
+// lists and maps, which must not be null. Decoding leaves a field that is
+// missing, or null, at its zero value, so a Go value cannot tell
+// {"room":""} from {}; [Value.Check] tells them apart on the encoded form.
+// siogen's generated code declares one Shape per object type of a schema.
+//
+// [Object], [List], [Map] and [Any] make shapes; the zero Shape is an
+// object with no field.
+// A nil *Shape stands for a value with nothing inside to check (a string, a
+// number, binary data, a Go type the schema does not describe): it must not
+// be null, and that is all.
+type Shape struct {
+	kind   shapeKind
+	fields []Field
+	elem   *Shape
+}
+
+type shapeKind uint8
+
+const (
+	shapeObject shapeKind = iota
+	shapeList
+	shapeMap
+	shapeAny
+)
+
+// A Field is a member of an object [Shape].
+type Field struct {
+	// Name is the member's name on the wire, matched exactly.
+	Name string
+	// Shape is the shape of the member's value (nil: nothing inside).
+	Shape *Shape
+	// Optional says the member may be absent or null; a required one may
+	// be neither (JSON null counts as absent).
+	Optional bool
+}
+
+// Any is the shape of a value that may be anything, null included (the
+// schema's any).
+var Any = &Shape{kind: shapeAny}
+
+// List returns the shape of a list whose elements have the shape elem and
+// are not null (unless elem is Any).
+func List(elem *Shape) *Shape { return &Shape{kind: shapeList, elem: elem} }
+
+// Map returns the shape of a map (an object with any keys) whose values
+// have the shape elem and are not null (unless elem is Any).
+func Map(elem *Shape) *Shape { return &Shape{kind: shapeMap, elem: elem} }
+
+// Object returns the shape of an object with the given fields; members
+// that are not among them are not checked.
+func Object(fields ...Field) *Shape { return &Shape{kind: shapeObject, fields: fields} }
+
+// Set makes s a copy of t. Shapes refer to each other, and a type may
+// contain itself (through a list), so generated code allocates its shapes
+// first (new(Shape)) and sets each once, before any use: s must not be in
+// use while it is set.
+func (s *Shape) Set(t *Shape) { *s = *t }
+
+// A ShapeError is the failure of [Value.Check]: the value at Path
+// ("author.name", "files[2]", `scores["bob"]`) is missing or null where its
+// shape does not allow it. Reason is "is required" for a field, "is null"
+// for an element of a list or a map.
+type ShapeError struct {
+	Path   string
+	Reason string
+}
+
+// Error returns "Path Reason".
+func (e *ShapeError) Error() string { return e.Path + " " + e.Reason }
+
+// under puts the error under the path elem (a field name or "[i]").
+func (e *ShapeError) under(elem string) *ShapeError {
+	switch {
+	case e.Path == "":
+		e.Path = elem
+	case e.Path[0] == '[':
+		e.Path = elem + e.Path
+	default:
+		e.Path = elem + "." + e.Path
+	}
+	return e
+}
+
+func required(name string) *ShapeError { return &ShapeError{Path: name, Reason: "is required"} }
+
+// checked reports whether a value of shape s has something inside to check.
+func (s *Shape) checked() bool { return s != nil && s.kind != shapeAny }
+
+// Check reports, as a *ShapeError, the first place where v, a value that
+// is not null and that decoded without error, does not have the shape s:
+// a required field absent or null, or a null element. The fields of an
+// object are checked in the order of its members, then the missing ones in
+// the order of s's fields. A MessagePack or Go value is checked in its JSON
+// form ([Value.AsJSON]): nil and JavaScript's undefined are null. A value
+// that is not what s describes (a string where s is an object) passes:
+// decoding reports that.
+func (v Value) Check(s *Shape) error {
+	if !s.checked() {
+		return nil
+	}
+	if v.kind != kindJSON {
+		j, err := v.AsJSON()
+		if err != nil {
+			return nil // it does not decode either
+		}
+		v = j
+	}
+	c := jsonChecker{jscan: jscan{b: v.raw}}
+	if _, err := c.check(c.skipWS(0), s); err != nil {
+		return err
+	}
+	return nil
+}
+
+// ---- JSON ----
+
+type jsonChecker struct{ jscan }
+
+// check checks the non-null value at b[i] against s and returns the index
+// after it. Invalid JSON ends the check without an error: the value did
+// not decode, and decoding said why.
+func (c *jsonChecker) check(i int, s *Shape) (int, *ShapeError) {
+	if i >= len(c.b) {
+		return len(c.b), nil
+	}
+	switch {
+	case s.kind == shapeObject && c.b[i] == '{':
+		return c.object(i, s)
+	case s.kind == shapeList && c.b[i] == '[':
+		return c.list(i, s.elem)
+	case s.kind == shapeMap && c.b[i] == '{':
+		return c.object(i, s)
+	}
+	end, err := c.value(i)
+	if err != nil {
+		return len(c.b), nil
+	}
+	return end, nil
+}
+
+// member checks a member's (or an element's) value at b[i] against s;
+// null reports whether it is null. It returns the index after the value.
+func (c *jsonChecker) member(i int, s *Shape) (end int, null bool, err *ShapeError) {
+	if i < len(c.b) && c.b[i] == 'n' {
+		end, serr := c.lit(i, "null")
+		if serr != nil {
+			return len(c.b), false, nil
+		}
+		return end, true, nil
+	}
+	if s.checked() {
+		end, err = c.check(i, s)
+		return end, false, err
+	}
+	end, serr := c.value(i)
+	if serr != nil {
+		return len(c.b), false, nil
+	}
+	return end, false, nil
+}
+
+// object checks an object of shape s (an object shape or a map shape).
+func (c *jsonChecker) object(start int, s *Shape) (int, *ShapeError) {
+	if c.depth++; c.depth > maxDepth {
+		return len(c.b), nil
+	}
+	defer func() { c.depth-- }()
+	var seen fieldSet
+	seen.init(s)
+	i := c.skipWS(start + 1)
+	for i < len(c.b) && c.b[i] != '}' {
+		if c.b[i] != '"' {
+			return len(c.b), nil
+		}
+		kend, esc, err := c.str(i)
+		if err != nil {
+			return len(c.b), nil
+		}
+		key := c.b[i+1 : kend-1]
+		if esc {
+			var k string
+			if json.Unmarshal(c.b[i:kend], &k) != nil {
+				return len(c.b), nil
+			}
+			key = []byte(k)
+		}
+		i = c.skipWS(kend)
+		if i >= len(c.b) || c.b[i] != ':' {
+			return len(c.b), nil
+		}
+		f, fs := s.member(key)
+		vend, isNull, serr := c.member(c.skipWS(i+1), fs)
+		if serr == nil {
+			serr = seen.add(s, key, f, isNull)
+		}
+		if serr != nil {
+			return 0, serr.under(s.elemPath(key, f))
+		}
+		if i = c.skipWS(vend); i < len(c.b) && c.b[i] == ',' {
+			i = c.skipWS(i + 1)
+		} else if i >= len(c.b) || c.b[i] != '}' {
+			return len(c.b), nil
+		}
+	}
+	if i >= len(c.b) {
+		return len(c.b), nil
+	}
+	if f := seen.missing(s); f != "" {
+		return 0, required(f)
+	}
+	return i + 1, nil
+}
+
+// list checks the elements of an array: not null (unless elem is Any),
+// and of shape elem.
+func (c *jsonChecker) list(start int, elem *Shape) (int, *ShapeError) {
+	if c.depth++; c.depth > maxDepth {
+		return len(c.b), nil
+	}
+	defer func() { c.depth-- }()
+	i := c.skipWS(start + 1)
+	for k := 0; i < len(c.b) && c.b[i] != ']'; k++ {
+		end, isNull, err := c.member(i, elem)
+		if err == nil && isNull && elem != Any {
+			err = &ShapeError{Reason: "is null"}
+		}
+		if err != nil {
+			return 0, err.under("[" + strconv.Itoa(k) + "]")
+		}
+		if i = c.skipWS(end); i < len(c.b) && c.b[i] == ',' {
+			i = c.skipWS(i + 1)
+		} else if i >= len(c.b) || c.b[i] != ']' {
+			return len(c.b), nil
+		}
+	}
+	if i >= len(c.b) {
+		return len(c.b), nil
+	}
+	return i + 1, nil
+}
+
+// member returns the index of the field named key (-1 when there is none,
+// or when s is a map) and the shape of its value.
+func (s *Shape) member(key []byte) (int, *Shape) {
+	if s.kind == shapeMap {
+		return -1, s.elem
+	}
+	for f := range s.fields {
+		if s.fields[f].Name == string(key) {
+			return f, s.fields[f].Shape
+		}
+	}
+	return -1, nil
+}
+
+// elemPath is the path element of the member key, field f, of s.
+func (s *Shape) elemPath(key []byte, f int) string {
+	if s.kind == shapeMap {
+		return "[" + strconv.Quote(string(key)) + "]"
+	}
+	return s.fields[f].Name
+}
+
+// A fieldSet records the fields of an object seen with a value.
+type fieldSet struct {
+	bits uint64
+	more []bool // the fields after the 64th
+}
+
+func (fs *fieldSet) init(s *Shape) {
+	if len(s.fields) > 64 {
+		fs.more = make([]bool, len(s.fields)-64)
+	}
+}
+
+// add records the member key (field f of s), whose value is null or not;
+// a null value of a map is an error (at the top: under adds the key).
+func (fs *fieldSet) add(s *Shape, key []byte, f int, isNull bool) *ShapeError {
+	if s.kind == shapeMap {
+		if isNull && s.elem != Any {
+			return &ShapeError{Reason: "is null"}
+		}
+		return nil
+	}
+	if f < 0 || isNull && s.fields[f].Shape != Any {
+		return nil
+	}
+	if f < 64 {
+		fs.bits |= 1 << f
+	} else {
+		fs.more[f-64] = true
+	}
+	return nil
+}
+
+// missing returns the name of the first required field of s not seen, or "".
+func (fs *fieldSet) missing(s *Shape) string {
+	if s.kind != shapeObject {
+		return ""
+	}
+	for f := range s.fields {
+		if s.fields[f].Optional {
+			continue
+		}
+		if f < 64 && fs.bits&(1<<f) == 0 || f >= 64 && !fs.more[f-64] {
+			return s.fields[f].Name
+		}
+	}
+	return ""
+}
+
+// CheckField checks v, an object, as one whose only known member is f: f
+// present unless optional, and its value of f's shape. It is [Value.Check]
+// of a shape with the one field f.
+func (v Value) CheckField(f Field) error {
+	s := Shape{fields: []Field{f}}
+	return v.Check(&s)
+}

@@ -1,0 +1,172 @@
+package parser
+
+import (
+	"encoding/hex"
+	"encoding/json"
+	"testing"
+)
+
+// Shapes of a small schema: User { id, name?, tags: list<string>, meta: any,
+// friends?: list<User>, scores?: map<list<int32>>, best?: map<User> }, and a
+// Room { name, users: list<User> }.
+var (
+	testUser = new(Shape)
+	testRoom = new(Shape)
+)
+
+func init() {
+	testUser.Set(Object(
+		Field{Name: "id"},
+		Field{Name: "name", Optional: true},
+		Field{Name: "tags", Shape: List(nil)},
+		Field{Name: "meta", Shape: Any},
+		Field{Name: "friends", Shape: List(testUser), Optional: true},
+		Field{Name: "scores", Shape: Map(List(nil)), Optional: true},
+		Field{Name: "best", Shape: Map(testUser), Optional: true},
+		Field{Name: "anything", Shape: List(Any), Optional: true},
+	))
+	testRoom.Set(Object(Field{Name: "name"}, Field{Name: "users", Shape: List(testUser)}))
+}
+
+// mpOf encodes JSON text as MessagePack, members in order.
+func mpOf(t testing.TB, text string) []byte {
+	b, err := jsonToMsgpack(nil, []byte(text), nil)
+	if err != nil {
+		t.Fatalf("%s: %v", text, err)
+	}
+	return b
+}
+
+func TestCheck(t *testing.T) {
+	const user = `"id":"u","tags":[],"meta":null`
+	for _, c := range []struct {
+		shape *Shape
+		json  string
+		want  string // the error, "" for none
+	}{
+		{testUser, `{` + user + `}`, ""},
+		{testUser, `{"tags":[],"meta":1}`, "id is required"},
+		{testUser, `{"id":null,"tags":[],"meta":1}`, "id is required"},
+		{testUser, `{"id":"","tags":[]}`, "meta is required"}, // any: absent is not null
+		{testUser, `{"id":"","meta":{}}`, "tags is required"},
+		{testUser, `{"id":"","tags":null,"meta":{}}`, "tags is required"},
+		{testUser, `{"ID":"u","tags":[],"meta":1}`, "id is required"}, // names match exactly
+		{testUser, `{"id":1,"id":null,"tags":[],"meta":1}`, ""},       // one value is enough (encoding/json keeps it)
+		{testUser, `{"\u0069d":"u","tags":[],"meta":1}`, ""},
+		{testUser, `{` + user + `,"name":null,"friends":null,"scores":null,"best":null,"extra":null}`, ""},
+		{testUser, `{` + user + `,"tags":["a",null]}`, "tags[1] is null"},
+		{testUser, `{` + user + `,"friends":[{` + user + `},{"id":"v","tags":[],"meta":[]}]}`, ""},
+		{testUser, `{` + user + `,"friends":[{` + user + `},{"id":"v","meta":[]}]}`, "friends[1].tags is required"},
+		{testUser, `{` + user + `,"friends":[{` + user + `,"friends":[null]}]}`, "friends[0].friends[0] is null"},
+		{testUser, `{` + user + `,"scores":{"a":[1,2],"b":[]}}`, ""},
+		{testUser, `{` + user + `,"scores":{"a":[1,2],"b\"c":null}}`, `scores["b\"c"] is null`},
+		{testUser, `{` + user + `,"scores":{"a":[1,null]}}`, `scores["a"][1] is null`},
+		{testUser, `{` + user + `,"best":{"x":{"id":"y","tags":[]}}}`, `best["x"].meta is required`},
+		{testUser, `{` + user + `,"anything":[null,1,{}]}`, ""},
+		{testRoom, `{"name":"r","users":[]}`, ""},
+		{testRoom, `{"name":"r","users":[{` + user + `},{"id":"x","meta":1}]}`, "users[1].tags is required"},
+		{testRoom, `{"users":[{"id":"x","meta":1}]}`, "users[0].tags is required"}, // nested first, in member order
+		{testRoom, `{}`, "name is required"},
+		// Not what the shape describes: left to decoding.
+		{testRoom, `"room"`, ""},
+		{testRoom, `{"name":"r","users":{"a":1}}`, ""},
+		{testRoom, `[1]`, ""},
+		{List(nil), `[1,null]`, "[1] is null"},
+		{Map(nil), `{"a":null}`, `["a"] is null`},
+		{Any, `null`, ""},
+		{nil, `{}`, ""},
+	} {
+		for _, v := range []Value{RawJSON([]byte(c.json)), RawMsgpack(mpOf(t, c.json))} {
+			err := v.Check(c.shape)
+			got := ""
+			if err != nil {
+				got = err.Error()
+				if _, ok := err.(*ShapeError); !ok {
+					t.Errorf("%s: error %T", c.json, err)
+				}
+			}
+			if got != c.want {
+				t.Errorf("%s (kind %d): %q, want %q", c.json, v.kind, got, c.want)
+			}
+		}
+	}
+}
+
+func TestCheckMsgpackUndefined(t *testing.T) {
+	// {"name": undefined, "users": []} as notepack writes it.
+	b, _ := hex.DecodeString("82a46e616d65d40000a5757365727390")
+	if err := RawMsgpack(b).Check(testRoom); err == nil || err.Error() != "name is required" {
+		t.Errorf("undefined name: %v", err)
+	}
+	// [undefined] as a list<string>
+	if err := RawMsgpack([]byte{0x91, 0xd4, 0, 0}).Check(List(nil)); err == nil || err.Error() != "[0] is null" {
+		t.Errorf("undefined element: %v", err)
+	}
+	// A map with an integer key has no JSON form: left to decoding, which
+	// fails.
+	b, _ = hex.DecodeString("82a46e616d65a1720190")
+	if err := RawMsgpack(b).Check(testRoom); err != nil {
+		t.Errorf("integer key: %v", err)
+	}
+	if _, err := RawMsgpack(b).AsJSON(); err == nil {
+		t.Errorf("integer key: a JSON form")
+	}
+}
+
+// A Go value is checked as the JSON it encodes to; truncated or invalid
+// encodings are not checked (they do not decode).
+func TestCheckUnchecked(t *testing.T) {
+	if err := ValueOf(struct{}{}).Check(testRoom); err == nil || err.Error() != "name is required" {
+		t.Errorf("Go value: %v", err)
+	}
+	if err := ValueOf(map[string]any{"name": "r", "users": []any{}}).Check(testRoom); err != nil {
+		t.Errorf("Go value: %v", err)
+	}
+	for _, s := range []string{`{"name":"r","users":[{"id"`, `{"name" 1}`, `{"users":[1,]`, `{`, `[`, ``} {
+		if err := RawJSON([]byte(s)).Check(testRoom); err != nil {
+			t.Errorf("%q: %v", s, err)
+		}
+	}
+	full := mpOf(t, `{"name":"r","users":[{"id":"x"}]}`)
+	for n := range full {
+		_ = RawMsgpack(full[:n]).Check(testRoom) // must not panic
+	}
+}
+
+// More than 64 fields: the ones after the 64th are tracked too.
+func TestCheckManyFields(t *testing.T) {
+	var fields []Field
+	obj := map[string]int{}
+	for i := 0; i < 70; i++ {
+		name := "f" + string(rune('A'+i/26)) + string(rune('a'+i%26))
+		fields = append(fields, Field{Name: name})
+		obj[name] = i
+	}
+	s := Object(fields...)
+	delete(obj, fields[66].Name)
+	text, _ := json.Marshal(obj)
+	for _, v := range []Value{RawJSON(text), RawMsgpack(mpOf(t, string(text)))} {
+		if err := v.Check(s); err == nil || err.Error() != fields[66].Name+" is required" {
+			t.Errorf("kind %d: %v", v.kind, err)
+		}
+	}
+}
+
+func BenchmarkCheck(b *testing.B) {
+	const user = `{"id":"u1","name":"Ann","tags":["a","b"],"meta":{"x":1}}`
+	text := []byte(`{"name":"lobby","users":[` + user + `,` + user + `]}`)
+	for _, v := range []Value{RawJSON(text), RawMsgpack(mpOf(b, string(text)))} {
+		name := "json"
+		if v.kind == kindMsgpack {
+			name = "msgpack"
+		}
+		b.Run(name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if err := v.Check(testRoom); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
