@@ -116,3 +116,28 @@ func BenchmarkEncodeEverything(b *testing.B) {
 		}
 	})
 }
+
+// Generated structs inside maps and arrays (not addressable) are written by
+// their AppendJSON too: nil required lists as [], with both codecs.
+func TestAppendJSONInMapsAndArrays(t *testing.T) {
+	for _, c := range []parser.Codec{parser.JSON, parser.MessagePack} {
+		for _, v := range []any{map[string]Tree{"a": {Label: "x"}}, [1]Tree{{Label: "x"}}, map[string][]Tree{"a": {{Label: "x"}}}} {
+			frames, err := c.Encode(parser.NewEvent("/", "e", v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			data := frames[0].Data
+			if !frames[0].Binary {
+				data = data[1:]
+			}
+			p, err := c.NewDecoder(parser.DecoderOptions{}).Add(data, frames[0].Binary)
+			if err != nil {
+				t.Fatal(err)
+			}
+			j, err := p.Args()[0].AsJSON()
+			if err != nil || !strings.Contains(string(j.Raw()), `{"label":"x","children":[],"byName":{}}`) {
+				t.Errorf("%s %T: %s %v", c.Name(), v, j.Raw(), err)
+			}
+		}
+	}
+}

@@ -172,6 +172,9 @@ func FuzzTranscode(f *testing.F) {
 			return
 		}
 		_ = RawJSON(data).Check(shape)
+		for _, off := range []int64{1, int64(len(data) / 2), int64(len(data))} {
+			_, _ = RawJSON(data).PathAt(off, shape)
+		}
 		mp, err := jsonToMsgpack(nil, data, [][]byte{{1}})
 		if err != nil && bytes.Contains(data, []byte("_placeholder")) {
 			return // a placeholder of no attachment: the packet decoder refuses those

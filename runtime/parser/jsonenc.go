@@ -171,8 +171,13 @@ func (e *jsonEncoder) float(f float64, bits int) error {
 	if math.IsInf(f, 0) || math.IsNaN(f) {
 		return fmt.Errorf("%w: %v", ErrUnsupportedValue, f)
 	}
-	// The same formatting as encoding/json, which matches JavaScript's
-	// Number.prototype.toString for float64.
+	e.buf = appendJSONFloat(e.buf, f, bits)
+	return nil
+}
+
+// appendJSONFloat writes a finite float as encoding/json does, which
+// matches JavaScript's Number.prototype.toString for float64.
+func appendJSONFloat(b []byte, f float64, bits int) []byte {
 	abs := math.Abs(f)
 	format := byte('f')
 	if abs != 0 {
@@ -180,7 +185,7 @@ func (e *jsonEncoder) float(f float64, bits int) error {
 			format = 'e'
 		}
 	}
-	b := strconv.AppendFloat(e.buf, f, format, -1, bits)
+	b = strconv.AppendFloat(b, f, format, -1, bits)
 	if format == 'e' {
 		n := len(b)
 		if n >= 4 && b[n-4] == 'e' && b[n-3] == '-' && b[n-2] == '0' {
@@ -188,8 +193,7 @@ func (e *jsonEncoder) float(f float64, bits int) error {
 			b = b[:n-1]
 		}
 	}
-	e.buf = b
-	return nil
+	return b
 }
 
 // std appends x as encoding/json writes it, minus its HTML-safe escapes of
@@ -245,12 +249,18 @@ func (e *jsonEncoder) reflect(rv reflect.Value, depth int) error {
 		return e.value(&v)
 	}
 	// A JSONAppender met inside a value (a slice of generated structs):
-	// its own encoding, through the pointer when it is addressable.
+	// its own encoding, through the pointer (of a copy, for a map value,
+	// which is not addressable).
 	if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface {
 		if t.Implements(appenderType) {
 			return e.appendSelf(rv.Interface().(JSONAppender))
 		}
-		if rv.CanAddr() && reflect.PointerTo(t).Implements(appenderType) {
+		if reflect.PointerTo(t).Implements(appenderType) {
+			if !rv.CanAddr() {
+				c := reflect.New(t)
+				c.Elem().Set(rv)
+				rv = c.Elem()
+			}
 			return e.appendSelf(rv.Addr().Interface().(JSONAppender))
 		}
 	}

@@ -697,3 +697,29 @@ func TestDecodeEventAllocations(t *testing.T) {
 		}
 	}
 }
+
+// An object a peer writes with the key Decode uses to mark attachments in
+// a generic tree is an ordinary object: it takes no attachment's bytes and
+// indexes none (it used to, past the end: a panic).
+func TestForgedBinMarker(t *testing.T) {
+	d := JSON.NewDecoder(DecoderOptions{})
+	if _, err := d.Add([]byte(`51-["e",[{"_placeholder":true,"num":0},{"\u0000siogen_bin":7},{"\u0000siogen_bin":0}]]`), false); err != nil {
+		t.Fatal(err)
+	}
+	p, err := d.Add([]byte{1, 2}, true)
+	if err != nil || p == nil {
+		t.Fatal(p, err)
+	}
+	var x []any
+	if err := p.Args()[0].Decode(&x); err != nil || len(x) != 3 {
+		t.Fatal(x, err)
+	}
+	if b, ok := x[0].([]byte); !ok || !bytes.Equal(b, []byte{1, 2}) {
+		t.Errorf("the attachment: %#v", x[0])
+	}
+	for _, e := range x[1:] {
+		if m, ok := e.(map[string]any); !ok || len(m) != 1 {
+			t.Errorf("a forged marker became %#v", e)
+		}
+	}
+}

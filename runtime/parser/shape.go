@@ -3,6 +3,7 @@ package parser
 import (
 	"encoding/json"
 	"strconv"
+	"strings"
 )
 
 // A Shape describes what a value must contain beyond what decoding it into
@@ -34,12 +35,14 @@ const (
 
 // A Field is a member of an object [Shape].
 type Field struct {
-	// Name is the member's name on the wire, matched exactly.
+	// Name is the member's name on the wire, matched as encoding/json
+	// matches it to a struct field: exactly, or else in any ASCII case.
 	Name string
 	// Shape is the shape of the member's value (nil: nothing inside).
 	Shape *Shape
 	// Optional says the member may be absent or null; a required one may
-	// be neither (JSON null counts as absent).
+	// be neither (JSON null counts as absent), unless its Shape is Any:
+	// any value, null and undefined (which JSON leaves out) included.
 	Optional bool
 }
 
@@ -72,25 +75,36 @@ func (s *Shape) Set(t *Shape) { *s = *t }
 type ShapeError struct {
 	Path   string
 	Reason string
+
+	elems []string // while checking: the path, innermost first
 }
 
 // Error returns "Path Reason".
 func (e *ShapeError) Error() string { return e.Path + " " + e.Reason }
 
-// under puts the error under the path elem (a field name or "[i]").
+// under puts the error under the path element elem (a field name, "[i]"
+// or `["key"]`). The elements are kept, innermost first, and joined once
+// by Check: joining them at every level would cost the square of the depth.
 func (e *ShapeError) under(elem string) *ShapeError {
-	switch {
-	case e.Path == "":
-		e.Path = elem
-	case e.Path[0] == '[':
-		e.Path = elem + e.Path
-	default:
-		e.Path = elem + "." + e.Path
-	}
+	e.elems = append(e.elems, elem)
 	return e
 }
 
-func required(name string) *ShapeError { return &ShapeError{Path: name, Reason: "is required"} }
+// joinElems returns the path of elems, innermost first.
+func joinElems(elems []string) string {
+	var b strings.Builder
+	for i := len(elems) - 1; i >= 0; i-- {
+		if b.Len() > 0 && elems[i] != "" && elems[i][0] != '[' {
+			b.WriteByte('.')
+		}
+		b.WriteString(elems[i])
+	}
+	return b.String()
+}
+
+func required(name string) *ShapeError {
+	return &ShapeError{Reason: "is required", elems: []string{name}}
+}
 
 // checked reports whether a value of shape s has something inside to check.
 func (s *Shape) checked() bool { return s != nil && s.kind != shapeAny }
@@ -98,8 +112,9 @@ func (s *Shape) checked() bool { return s != nil && s.kind != shapeAny }
 // Check reports, as a *ShapeError, the first place where v, a value that
 // is not null and that decoded without error, does not have the shape s:
 // a required field absent or null, or a null element. The fields of an
-// object are checked in the order of its members, then the missing ones in
-// the order of s's fields. A MessagePack or Go value is checked in its JSON
+// object are checked in the order of its members (the last member for a
+// field decides, as in decoding), then the missing ones in the order of
+// s's fields. A MessagePack or Go value is checked in its JSON
 // form ([Value.AsJSON]): nil and JavaScript's undefined are null. A value
 // that is not what s describes (a string where s is an object) passes:
 // decoding reports that.
@@ -116,6 +131,7 @@ func (v Value) Check(s *Shape) error {
 	}
 	c := jsonChecker{jscan: jscan{b: v.raw}}
 	if _, err := c.check(c.skipWS(0), s); err != nil {
+		err.Path, err.elems = joinElems(err.elems), nil
 		return err
 	}
 	return nil
@@ -249,7 +265,9 @@ func (c *jsonChecker) list(start int, elem *Shape) (int, *ShapeError) {
 }
 
 // member returns the index of the field named key (-1 when there is none,
-// or when s is a map) and the shape of its value.
+// or when s is a map) and the shape of its value. As encoding/json, it
+// prefers the field of that exact name but takes one whose name differs
+// only in ASCII case.
 func (s *Shape) member(key []byte) (int, *Shape) {
 	if s.kind == shapeMap {
 		return -1, s.elem
@@ -259,15 +277,23 @@ func (s *Shape) member(key []byte) (int, *Shape) {
 			return f, s.fields[f].Shape
 		}
 	}
+	for f := range s.fields {
+		if equalFoldASCII(s.fields[f].Name, string(key)) {
+			return f, s.fields[f].Shape
+		}
+	}
 	return -1, nil
 }
 
-// elemPath is the path element of the member key, field f, of s.
+// elemPath is the path element of the member key, field f (-1: none) of s.
 func (s *Shape) elemPath(key []byte, f int) string {
-	if s.kind == shapeMap {
+	switch {
+	case s.kind == shapeMap:
 		return "[" + strconv.Quote(string(key)) + "]"
+	case f >= 0:
+		return s.fields[f].Name
 	}
-	return s.fields[f].Name
+	return string(key)
 }
 
 // A fieldSet records the fields of an object seen with a value.
@@ -291,13 +317,19 @@ func (fs *fieldSet) add(s *Shape, key []byte, f int, isNull bool) *ShapeError {
 		}
 		return nil
 	}
-	if f < 0 || isNull && s.fields[f].Shape != Any {
+	if f < 0 {
 		return nil
 	}
-	if f < 64 {
+	// The last member for a field decides, as it does for decoding (a
+	// later null empties a list).
+	present := !isNull || s.fields[f].Shape == Any
+	switch {
+	case f < 64 && present:
 		fs.bits |= 1 << f
-	} else {
-		fs.more[f-64] = true
+	case f < 64:
+		fs.bits &^= 1 << f
+	default:
+		fs.more[f-64] = present
 	}
 	return nil
 }
@@ -308,8 +340,8 @@ func (fs *fieldSet) missing(s *Shape) string {
 		return ""
 	}
 	for f := range s.fields {
-		if s.fields[f].Optional {
-			continue
+		if s.fields[f].Optional || s.fields[f].Shape == Any {
+			continue // any may be undefined, which JSON leaves out
 		}
 		if f < 64 && fs.bits&(1<<f) == 0 || f >= 64 && !fs.more[f-64] {
 			return s.fields[f].Name

@@ -3,6 +3,7 @@ package parser
 import (
 	"encoding/hex"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -47,11 +48,14 @@ func TestCheck(t *testing.T) {
 		{testUser, `{` + user + `}`, ""},
 		{testUser, `{"tags":[],"meta":1}`, "id is required"},
 		{testUser, `{"id":null,"tags":[],"meta":1}`, "id is required"},
-		{testUser, `{"id":"","tags":[]}`, "meta is required"}, // any: absent is not null
+		{testUser, `{"id":"","tags":[]}`, ""}, // any: may be undefined, which JSON leaves out
 		{testUser, `{"id":"","meta":{}}`, "tags is required"},
 		{testUser, `{"id":"","tags":null,"meta":{}}`, "tags is required"},
-		{testUser, `{"ID":"u","tags":[],"meta":1}`, "id is required"}, // names match exactly
-		{testUser, `{"id":1,"id":null,"tags":[],"meta":1}`, ""},       // one value is enough (encoding/json keeps it)
+		{testUser, `{"ID":"u","tags":[],"meta":1}`, ""}, // names match in any ASCII case, as encoding/json's
+		{testUser, `{"ID":"u","id":null,"tags":[],"meta":1}`, "id is required"},
+		{testUser, `{"id":1,"id":null,"tags":[],"meta":1}`, "id is required"}, // the last member decides, as in decoding
+		{testUser, `{"id":null,"id":"u","tags":[],"meta":1}`, ""},
+		{testUser, `{"id":"u","tags":["a"],"TAGS":null,"meta":1}`, "tags is required"},
 		{testUser, `{"\u0069d":"u","tags":[],"meta":1}`, ""},
 		{testUser, `{` + user + `,"name":null,"friends":null,"scores":null,"best":null,"extra":null}`, ""},
 		{testUser, `{` + user + `,"tags":["a",null]}`, "tags[1] is null"},
@@ -61,7 +65,7 @@ func TestCheck(t *testing.T) {
 		{testUser, `{` + user + `,"scores":{"a":[1,2],"b":[]}}`, ""},
 		{testUser, `{` + user + `,"scores":{"a":[1,2],"b\"c":null}}`, `scores["b\"c"] is null`},
 		{testUser, `{` + user + `,"scores":{"a":[1,null]}}`, `scores["a"][1] is null`},
-		{testUser, `{` + user + `,"best":{"x":{"id":"y","tags":[]}}}`, `best["x"].meta is required`},
+		{testUser, `{` + user + `,"best":{"x":{"id":"y"}}}`, `best["x"].tags is required`},
 		{testUser, `{` + user + `,"anything":[null,1,{}]}`, ""},
 		{testRoom, `{"name":"r","users":[]}`, ""},
 		{testRoom, `{"name":"r","users":[{` + user + `},{"id":"x","meta":1}]}`, "users[1].tags is required"},
@@ -168,5 +172,51 @@ func BenchmarkCheck(b *testing.B) {
 				}
 			}
 		})
+	}
+}
+
+func TestPathAt(t *testing.T) {
+	text := `{"users":[{"id":"a"}, {"id" : 7}],"scores":{"b\"ob":[1,2]},"bin":{"_placeholder":true,"num":0},"n":5}`
+	v := RawJSON([]byte(text))
+	at := func(s string) int64 { // the offset just after the first s in text
+		i := strings.Index(text, s)
+		if i < 0 {
+			t.Fatalf("%s not in text", s)
+		}
+		return int64(i + len(s))
+	}
+	shape := Object(Field{Name: "users", Shape: List(testUser)}, Field{Name: "scores", Shape: Map(List(nil))})
+	for _, c := range []struct {
+		offset int64
+		shape  *Shape
+		want   string
+	}{
+		{at(`: 7`), shape, "users[1].id"},
+		{at(`[1,2`), shape, `scores["b\"ob"][1]`},
+		{at(`[1,2`), nil, `scores.b"ob[1]`},
+		{at(`"scores":{`), shape, "scores"},
+		{at(`"n":5`), shape, "n"},
+		{1, shape, ""},
+	} {
+		if got, ok := v.PathAt(c.offset, c.shape); !ok || got != c.want {
+			t.Errorf("offset %d: %q %v, want %q", c.offset, got, ok, c.want)
+		}
+	}
+	if _, ok := v.PathAt(int64(len(text)+1), nil); ok {
+		t.Error("offset past the end")
+	}
+	// With attachments, offsets are in the text Decode decoded: each
+	// placeholder replaced by the base64 string of its attachment.
+	bins := [][]byte{[]byte("0123456789")}
+	wb := Value{kind: kindJSON, raw: []byte(text), bins: bins, flags: flagPlaceholders}
+	decoded := strings.Replace(text, `{"_placeholder":true,"num":0}`, `"MDEyMzQ1Njc4OQ=="`, 1)
+	for _, c := range []struct{ after, want string }{{`"MDEy`, "bin"}, {`"n":5`, "n"}, {`: 7`, "users[1].id"}} {
+		off := int64(strings.Index(decoded, c.after) + len(c.after))
+		if got, ok := wb.PathAt(off, shape); !ok || got != c.want {
+			t.Errorf("with attachments, after %s: %q %v, want %q", c.after, got, ok, c.want)
+		}
+	}
+	if _, ok := RawMsgpack([]byte{0x90}).PathAt(1, nil); ok {
+		t.Error("a MessagePack value has no offsets")
 	}
 }

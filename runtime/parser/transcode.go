@@ -23,8 +23,9 @@ var errTranscode = errors.New("parser: value has no JSON form")
 // AsJSON returns v in its JSON form: a JSON value unchanged, a MessagePack
 // value transcoded (nil and JavaScript's undefined as null, bin as binary
 // attachments, notepack's Date and MessagePack timestamps as RFC 3339
-// strings; NaN, infinities and maps with keys that are not strings have no
-// JSON form and are an error), a Go value encoded as the JSON codec does.
+// strings; NaN, infinities, maps with keys that are not strings or with a
+// "_placeholder" member, and more than 1000 binary values have no JSON form
+// and are an error), a Go value encoded as the JSON codec does.
 func (v Value) AsJSON() (Value, error) {
 	switch v.kind {
 	case kindJSON:
@@ -57,7 +58,9 @@ type mpTranscoder struct {
 }
 
 // value appends the JSON of the MessagePack value at b[i] to dst and
-// returns the index after it.
+// returns the index after it. A map with a "_placeholder" member has no
+// JSON form (it would stand for an attachment), nor has a value with more
+// than maxJSONFormBins binary values.
 func (t *mpTranscoder) value(dst []byte, i, depth int) ([]byte, int, error) {
 	c, hdr, nested, size, err := mpHeader(t.b, i)
 	if err != nil || uint64(len(t.b)-i) < uint64(hdr)+size || depth > maxDepth {
@@ -83,6 +86,10 @@ func (t *mpTranscoder) value(dst []byte, i, depth int) ([]byte, int, error) {
 			key, ok := mpString(t.b[end:kend])
 			if !ok {
 				return nil, 0, errors.New("a map key is not a string")
+			}
+			if string(key) == "_placeholder" {
+				// In JSON it would stand for an attachment.
+				return nil, 0, errors.New("a map with a _placeholder member")
 			}
 			dst = appendJSONStringBytes(dst, key)
 			dst = append(dst, ':')
@@ -113,7 +120,8 @@ func (t *mpTranscoder) value(dst []byte, i, depth int) ([]byte, int, error) {
 	case 0xc3:
 		return append(dst, "true"...), end, nil
 	case 0xc4, 0xc5, 0xc6: // bin
-		return t.placeholder(dst, body), end, nil
+		dst, err := t.placeholder(dst, body)
+		return dst, end, err
 	case 0xca, 0xcb:
 		f := float64(math.Float32frombits(uint32(beUint(body))))
 		bits := 32
@@ -123,7 +131,7 @@ func (t *mpTranscoder) value(dst []byte, i, depth int) ([]byte, int, error) {
 		if math.IsNaN(f) || math.IsInf(f, 0) {
 			return nil, 0, errors.New("NaN or an infinity")
 		}
-		return strconv.AppendFloat(dst, f, 'g', -1, bits), end, nil
+		return appendJSONFloat(dst, f, bits), end, nil
 	case 0xcc, 0xcd, 0xce, 0xcf:
 		return strconv.AppendUint(dst, beUint(body), 10), end, nil
 	case 0xd0:
@@ -143,7 +151,8 @@ func (t *mpTranscoder) value(dst []byte, i, depth int) ([]byte, int, error) {
 	case typ == 0 && c == 0xd7: // notepack's Date: int64 milliseconds
 		return appendTime(dst, time.UnixMilli(int64(beUint(body)))), end, nil
 	case typ == 0 && c >= 0xc7 && c <= 0xc9: // notepack's ArrayBuffer
-		return t.placeholder(dst, body), end, nil
+		dst, err := t.placeholder(dst, body)
+		return dst, end, err
 	case typ == -1: // a MessagePack timestamp
 		switch len(body) {
 		case 4:
@@ -158,11 +167,20 @@ func (t *mpTranscoder) value(dst []byte, i, depth int) ([]byte, int, error) {
 	return nil, 0, fmt.Errorf("extension type %d", typ)
 }
 
-func (t *mpTranscoder) placeholder(dst, b []byte) []byte {
+// maxJSONFormBins bounds the binary values of a MessagePack value given a
+// JSON form: each becomes an attachment, which costs far more than its
+// bytes (the JSON codec's decoder accepts 10 attachments per packet by
+// default).
+const maxJSONFormBins = 1000
+
+func (t *mpTranscoder) placeholder(dst, b []byte) ([]byte, error) {
+	if len(t.bins) == maxJSONFormBins {
+		return nil, fmt.Errorf("more than %d binary values", maxJSONFormBins)
+	}
 	dst = append(dst, `{"_placeholder":true,"num":`...)
 	dst = strconv.AppendInt(dst, int64(len(t.bins)), 10)
 	t.bins = append(t.bins, b)
-	return append(dst, '}')
+	return append(dst, '}'), nil
 }
 
 // beUint reads a big-endian unsigned integer of up to 8 bytes.

@@ -81,6 +81,9 @@ func TestTranscodeMsgpack(t *testing.T) {
 		{"d7ff0000000465936785", `"2024-01-02T01:31:49.000000001Z"`, ""},
 		{"c70cff000000050000000065936785", `"2024-01-02T01:31:49.000000005Z"`, ""},
 		{"ca3fc00000", `1.5`, ""},
+		{"cb412e848000000000", `1000000`, ""},
+		{"cb3eb0c6f7a0b5ed8d", `0.000001`, ""},
+		{"cb444b1ae4d6e2ef50", `1e+21`, ""},
 		{"81a3e282ac01", `{"€":1}`, ""},
 		{"a2ff61", `"\ufffda"`, ""},
 		{"cb7ff8000000000000", "", "NaN"},
@@ -90,6 +93,8 @@ func TestTranscodeMsgpack(t *testing.T) {
 		{"92", "", "invalid"},
 		{"c1", "", "invalid"},
 		{"9201", "", "invalid"},
+		// {"_placeholder":true,"num":0}: in JSON, an attachment it is not.
+		{"82ac5f706c616365686f6c646572c3a36e756d00", "", "_placeholder"},
 	} {
 		b, _ := hex.DecodeString(c.hex)
 		got, err := RawMsgpack(b).AsJSON()
@@ -99,6 +104,16 @@ func TestTranscodeMsgpack(t *testing.T) {
 		case c.err == "" && (err != nil || string(got.raw) != c.json):
 			t.Errorf("%s: %s %v, want %s", c.hex, got.raw, err, c.json)
 		}
+	}
+	many := []byte{0xdc, 0x03, 0xe9} // 1001 empty bins
+	for range 1001 {
+		many = append(many, 0xc4, 0)
+	}
+	if _, err := RawMsgpack(many).AsJSON(); err == nil || !strings.Contains(err.Error(), "more than 1000 binary values") {
+		t.Errorf("1001 bins: %v", err)
+	}
+	if j, err := RawMsgpack(many[3:5]).AsJSON(); err != nil || len(j.bins) != 1 {
+		t.Errorf("one bin: %v", err)
 	}
 	if j, err := ValueOf(map[string]any{"a": []byte{1}}).AsJSON(); err != nil || string(j.raw) != `{"a":{"_placeholder":true,"num":0}}` {
 		t.Errorf("Go value: %s %v", j.raw, err)

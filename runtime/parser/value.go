@@ -2,6 +2,8 @@ package parser
 
 import (
 	"bytes"
+	"crypto/rand"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -330,6 +332,9 @@ func decodeJSONWithBinary(raw []byte, bins [][]byte, dst any) error {
 	out := make([]byte, 0, len(raw)+64)
 	last := 0
 	for _, s := range spans {
+		if s.num < 0 || s.num >= len(bins) {
+			return fmt.Errorf("%w: placeholder num out of range", ErrInvalidAttachments)
+		}
 		out = append(out, raw[last:s.start]...)
 		b := bins[s.num]
 		out = append(out, '"')
@@ -358,7 +363,7 @@ func jsonTree(raw []byte, spans []span, bins [][]byte) (any, error) {
 	last := 0
 	for _, s := range spans {
 		out = append(out, raw[last:s.start]...)
-		out = append(out, `{"\u0000siogen_bin":`...)
+		out = append(out, binMarkerKey...)
 		out = strconv.AppendInt(out, int64(s.num), 10)
 		out = append(out, '}')
 		last = s.end
@@ -371,13 +376,29 @@ func jsonTree(raw []byte, spans []span, bins [][]byte) (any, error) {
 	return putBins(x, bins), nil
 }
 
-const binMarker = "\x00siogen_bin"
+// binMarker is the key of the objects that stand for attachments while
+// a value with attachments is decoded into a generic tree. It holds a
+// random part, so a peer cannot write one (an object with this key and
+// another index would take another attachment's bytes, or index past them).
+var binMarker = func() string {
+	var r [12]byte
+	if _, err := rand.Read(r[:]); err != nil {
+		panic(err)
+	}
+	return "\x00siogen_bin_" + hex.EncodeToString(r[:])
+}()
+
+// binMarkerKey is `{"<binMarker>":`, as written in the JSON text.
+var binMarkerKey = []byte(`{"\u0000` + binMarker[1:] + `":`)
 
 func putBins(x any, bins [][]byte) any {
 	switch t := x.(type) {
 	case map[string]any:
 		if n, ok := t[binMarker].(float64); ok && len(t) == 1 {
-			return bins[int(n)]
+			if n >= 0 && n < float64(len(bins)) && n == math.Trunc(n) {
+				return bins[int(n)]
+			}
+			return nil
 		}
 		for k, e := range t {
 			t[k] = putBins(e, bins)

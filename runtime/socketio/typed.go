@@ -350,7 +350,7 @@ func decodeAt(v parser.Value, path string, dst any, shape *parser.Shape) error {
 		return &ValidationError{Path: path, Reason: "cannot be decoded: " + strings.TrimPrefix(err.Error(), parser.ErrUnsupportedValue.Error()+": ")}
 	}
 	if err := j.Decode(dst); err != nil {
-		return decodeFailure(path, err)
+		return decodeFailure(path, err, j, shape)
 	}
 	return checkShape(j, path, shape)
 }
@@ -377,18 +377,22 @@ var argPaths = [...]string{"argument 1", "argument 2", "argument 3", "argument 4
 // decodeFailure is the ValidationError of a value at path that did not
 // decode. A peer reads it, in schema terms: encoding/json's "cannot
 // unmarshal number 1e12 into Go struct field PollVotePayload.choice of type
-// int32" becomes "argument 1.choice is the number 1e12, not an int32".
-func decodeFailure(path string, err error) *ValidationError {
+// int32" becomes "argument 1.choice is the number 1e12, not an int32". The
+// path is found in v, the JSON value that failed (of shape shape), at the
+// error's offset: list indices and map keys included ("history[2].room"),
+// which encoding/json's Field lacks.
+func decodeFailure(path string, err error, v parser.Value, shape *parser.Shape) *ValidationError {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) && te.Type != nil {
-		switch {
-		case te.Field == "":
-		case path == "":
-			path = te.Field
-		default:
-			path += "." + te.Field
+		field := te.Field
+		if p, ok := v.PathAt(te.Offset, shape); ok {
+			field = p
 		}
-		return &ValidationError{Path: path, Reason: "is " + jsonValueWord(te.Value) + ", not " + schemaTypeWord(te.Type)}
+		ve := &ValidationError{Path: field, Reason: "is " + jsonValueWord(te.Value) + ", not " + schemaTypeWord(te.Type)}
+		if path != "" {
+			ve = At(path, ve).(*ValidationError)
+		}
+		return ve
 	}
 	return &ValidationError{Path: path, Reason: "cannot be decoded: " + strings.TrimPrefix(err.Error(), "json: ")}
 }
@@ -473,7 +477,7 @@ func DecodeAck[R any](args []parser.Value, err error, shape *parser.Shape, optio
 		derr = j.Decode(&env)
 	}
 	if derr != nil {
-		return env.Data, &AckError{Code: CodeInternal, Message: "malformed ack: " + decodeFailure("", derr).Error(), cause: derr}
+		return env.Data, &AckError{Code: CodeInternal, Message: "malformed ack: " + decodeFailure("", derr, j, parser.Object(parser.Field{Name: "data", Shape: shape})).Error(), cause: derr}
 	}
 	if !env.OK {
 		if env.Error == nil || env.Error.Code == "" {

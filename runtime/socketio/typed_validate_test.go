@@ -322,3 +322,79 @@ func TestDecodeMissing(t *testing.T) {
 		}
 	}
 }
+
+// A value of the wrong type deep inside lists and maps is reported at its
+// full path, list indices and map keys included, with both codecs, and
+// after binary attachments (whose placeholders encoding/json never sees).
+func TestDecodeFailurePaths(t *testing.T) {
+	type item struct {
+		N   int32  `json:"n"`
+		Bin []byte `json:"bin,omitempty"`
+	}
+	type payload struct {
+		Items  []item          `json:"items"`
+		ByName map[string]item `json:"byName"`
+		Grid   [][]int32       `json:"grid"`
+	}
+	itemShape := parser.Object(parser.Field{Name: "n"}, parser.Field{Name: "bin", Optional: true})
+	shape := parser.Object(
+		parser.Field{Name: "items", Shape: parser.List(itemShape)},
+		parser.Field{Name: "byName", Shape: parser.Map(itemShape)},
+		parser.Field{Name: "grid", Shape: parser.List(parser.List(nil))},
+	)
+	ok := map[string]any{"n": 1}
+	tests := []struct {
+		name string
+		arg  map[string]any
+		want string
+	}{
+		{"list", map[string]any{"items": []any{ok, map[string]any{"n": "x"}}, "byName": map[string]any{}, "grid": []any{}}, "argument 1.items[1].n is a string, not an int32"},
+		{"map", map[string]any{"items": []any{}, "byName": map[string]any{"b\"ob": map[string]any{"n": 1.5}}, "grid": []any{}}, `argument 1.byName["b\"ob"].n is the number 1.5, not an int32`},
+		{"nested lists", map[string]any{"items": []any{}, "byName": map[string]any{}, "grid": []any{[]any{1}, []any{2, true}}}, "argument 1.grid[1][1] is a boolean, not an int32"},
+		{"object for list", map[string]any{"items": map[string]any{}, "byName": map[string]any{}, "grid": []any{}}, "argument 1.items is an object, not a list"},
+		{"after binary", map[string]any{"items": []any{map[string]any{"n": 1, "bin": []byte("0123456789")}, map[string]any{"n": 2, "bin": []byte{1}}, map[string]any{"n": false}}, "byName": map[string]any{}, "grid": []any{}}, "argument 1.items[2].n is a boolean, not an int32"},
+	}
+	for _, c := range []parser.Codec{parser.JSON, parser.MessagePack} {
+		for _, tc := range tests {
+			t.Run(c.Name()+"/"+tc.name, func(t *testing.T) {
+				frames, err := c.Encode(parser.NewEvent("/", "e", tc.arg))
+				if err != nil {
+					t.Fatal(err)
+				}
+				d := c.NewDecoder(parser.DecoderOptions{})
+				var p *parser.Packet
+				for _, f := range frames {
+					data := f.Data
+					if !f.Binary {
+						data = data[1:] // the Engine.IO message type
+					}
+					if p, err = d.Add(data, f.Binary); err != nil {
+						t.Fatal(err)
+					}
+				}
+				var v payload
+				err = DecodeArg(NewEvent("e", p.Args(), nil), 0, &v, false, shape)
+				if err == nil || err.Error() != tc.want {
+					t.Errorf("got %v, want %q", err, tc.want)
+				}
+			})
+		}
+	}
+	// A MessagePack map that would read as an attachment placeholder in the
+	// JSON form is refused (it took, or indexed past, the attachments).
+	forged := []byte("\x82\xa3bin\xc4\x01\x01\xa1x\x82\xac_placeholder\xc3\xa3num\x07")
+	var fv struct {
+		Bin []byte `json:"bin"`
+		X   any    `json:"x"`
+	}
+	err := DecodeArg(NewEvent("e", []parser.Value{parser.RawMsgpack(forged)}, nil), 0, &fv, false, nil)
+	if err == nil || err.Error() != "argument 1 cannot be decoded: a map with a _placeholder member" {
+		t.Errorf("forged placeholder: %v", err)
+	}
+
+	// An ack's data: the path is under the envelope's data.
+	_, err = DecodeAck[payload]([]parser.Value{parser.RawJSON([]byte(`{"ok":true,"data":{"items":[{"n":1},{"n":[]}]}}`))}, nil, shape, false)
+	if err == nil || err.Error() != "internal: malformed ack: data.items[1].n is an array, not an int32" {
+		t.Errorf("ack: %v", err)
+	}
+}

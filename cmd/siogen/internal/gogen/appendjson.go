@@ -86,7 +86,14 @@ func (g *generator) appendValue(t *schema.Type, x *jen.Statement, depth int) []j
 			return []jen.Code{x.Clone().Dot("AppendJSON").Call(w())}
 		case t.Decl.Type.Kind == schema.KindEnum:
 			return []jen.Code{w().Dot("String").Call(jen.String().Parens(x))}
+		case g.inlining[t.Decl]:
+			// A list or map type that contains itself (A: list<A>):
+			// the codec's reflection writes the rest, calling the
+			// AppendJSON of the structs inside.
+			return []jen.Code{w().Dot("Value").Call(x)}
 		default: // a name for another type: write it as that type
+			g.inlining[t.Decl] = true
+			defer delete(g.inlining, t.Decl)
 			return g.appendValue(t.Decl.Type, x, depth)
 		}
 	case schema.KindList:

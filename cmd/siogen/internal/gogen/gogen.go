@@ -82,10 +82,11 @@ type generator struct {
 	patterns map[string]string // pattern → var name
 	patOrder []string
 	shapes   shapes
+	inlining map[*schema.NamedType]bool // appendValue: named types being written in place
 }
 
 func newGenerator(s *schema.Schema, c *schema.GoConfig) *generator {
-	return &generator{s: s, cfg: c, needMemo: map[*schema.NamedType]bool{}, patterns: map[string]string{}}
+	return &generator{s: s, cfg: c, needMemo: map[*schema.NamedType]bool{}, patterns: map[string]string{}, inlining: map[*schema.NamedType]bool{}}
 }
 
 // Method names of the generated socket, emitter and client that events
@@ -658,6 +659,19 @@ func init() {
 	}
 }
 
+// packageLevel reports whether n may be the name of a package-level
+// variable the generated code refers to inside functions (shapeUser,
+// listShapeOfUser, pattern1, errorMessages, chatRegexp), which a parameter
+// of that name would hide.
+func packageLevel(n string) bool {
+	for _, p := range []string{"shape", "listShape", "mapShape", "pattern"} {
+		if len(n) > len(p) && strings.HasPrefix(n, p) {
+			return true
+		}
+	}
+	return n == "errorMessages" || strings.HasSuffix(n, "Regexp")
+}
+
 func lowerFirst(goName string) string {
 	r := []rune(goName)
 	n := 0
@@ -682,7 +696,7 @@ func (g *generator) params(ev *schema.Event) []param {
 	var out []param
 	for _, a := range ev.Args {
 		n := lowerFirst(a.GoName)
-		if reservedLocal[n] || strings.HasPrefix(n, "v") && len(n) > 1 && unicode.IsDigit(rune(n[1])) {
+		if reservedLocal[n] || strings.HasPrefix(n, "v") && len(n) > 1 && unicode.IsDigit(rune(n[1])) || packageLevel(n) {
 			n += "Arg"
 		}
 		out = append(out, param{name: n, wire: a.Name, t: a.Type})

@@ -1,0 +1,80 @@
+package gogen_test
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"github.com/siogen/siogen/cmd/siogen/internal/gogen"
+	"github.com/siogen/siogen/schema"
+)
+
+// Schemas at the edges of what the generator handles produce Go that
+// compiles: types that contain themselves through lists and maps (used as
+// fields too), a type named like a list's shape variable, lists and maps
+// as payloads, arguments and acks, and arguments named like the
+// package-level variables the generated functions use.
+func TestOddSchemaCompiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a module")
+	}
+	s, err := schema.Parse("odd.sio.yaml", []byte(`siogen: 1
+types:
+  User: { fields: { id: string, tags: list<string> } }
+  ListOfUser: { fields: { x: string } }
+  A: list<A>
+  M: map<M>
+  Node: { fields: { a: A, m: M, kids: list<Node>, next: optional<Node> } }
+  Pat: { type: string, pattern: "^x" }
+namespaces:
+  /:
+    client_to_server:
+      e1:
+        args: [{ name: shapeUser, type: User }, { name: pattern1, type: Pat }, { name: errorMessages, type: string }, { name: listShapeOfUser, type: "list<User>" }]
+        ack: list<list<User>>
+      e2: { payload: "map<list<User>>", ack: optional<Node> }
+      e3: { payload: ListOfUser, ack: map<User> }
+      e4: { payload: A, ack: M }
+    server_to_client:
+      s1: { args: [{ name: shapeUser, type: User }, { name: mapShapeOfUser, type: "map<User>" }], ack: list<User> }
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	files, err := gogen.Generator{}.Generate(s, &schema.Config{Go: &schema.GoConfig{Package: "odd", Out: dir, EmitServer: true, EmitClient: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if err := os.WriteFile(f.Path, f.Content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	root, err := filepath.Abs("../../../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum, err := os.ReadFile(filepath.Join(root, "go.sum"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod := "module odd\n\ngo 1.26\n\nrequire github.com/siogen/siogen v0.0.0\n\nreplace github.com/siogen/siogen => " + root + "\n"
+	if err := os.WriteFile(filepath.Join(dir, "go.mod"), []byte(mod), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "go.sum"), sum, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "mod", "tidy")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go mod tidy: %v\n%s", err, out)
+	}
+	cmd = exec.Command("go", "vet", ".")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go vet of the generated package: %v\n%s", err, out)
+	}
+}
