@@ -81,6 +81,7 @@ func FuzzJSONAttachments(f *testing.F) {
 	f.Add([]byte(`52-["a",{"_placeholder":true,"num":1},{"x":[{"_placeholder":true,"num":0}]}]`), []byte{1, 2}, uint8(3))
 	f.Add([]byte(`61-7[{"_placeholder":true,"num":0}]`), []byte{9}, uint8(1))
 	f.Add([]byte(`2["a"]`), []byte{}, uint8(0))
+	f.Add([]byte(`51-["a",[{"_placeholder":true,"num":0},{"\u0000siogen_bin":7}]]`), []byte{1}, uint8(2))
 	f.Fuzz(func(t *testing.T, text, bin []byte, order uint8) {
 		// order's bits choose, for up to 8 messages, text (0) or binary (1)
 		d := JSON.NewDecoder(DecoderOptions{})
@@ -97,6 +98,10 @@ func FuzzJSONAttachments(f *testing.F) {
 			}
 			checkReencode(t, JSON, p)
 			checkReencode(t, MessagePack, p)
+			for _, v := range p.Data {
+				var x any
+				_ = v.Decode(&x)
+			}
 		}
 	})
 }
