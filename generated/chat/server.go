@@ -12,7 +12,7 @@ import (
 // decodeC2SChatJoin decodes and validates the arguments of the event "join" of /chat.
 func decodeC2SChatJoin(e *socketio.Event) (p *ChatJoinPayload, err error) {
 	var v0 ChatJoinPayload
-	if err = socketio.DecodeArg(e, 0, &v0, false, shapeChatJoinPayload); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", &v0, false, shapeChatJoinPayload); err != nil {
 		return
 	}
 	p = &v0
@@ -23,7 +23,7 @@ func decodeC2SChatJoin(e *socketio.Event) (p *ChatJoinPayload, err error) {
 // decodeC2SChatSend decodes and validates the arguments of the event "send" of /chat.
 func decodeC2SChatSend(e *socketio.Event) (p *ChatSendPayload, err error) {
 	var v0 ChatSendPayload
-	if err = socketio.DecodeArg(e, 0, &v0, false, shapeChatSendPayload); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", &v0, false, shapeChatSendPayload); err != nil {
 		return
 	}
 	p = &v0
@@ -34,7 +34,7 @@ func decodeC2SChatSend(e *socketio.Event) (p *ChatSendPayload, err error) {
 // decodeC2SChatTyping decodes and validates the arguments of the event "typing" of /chat.
 func decodeC2SChatTyping(e *socketio.Event) (p *ChatTypingPayload, err error) {
 	var v0 ChatTypingPayload
-	if err = socketio.DecodeArg(e, 0, &v0, false, shapeChatTypingPayload); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", &v0, false, shapeChatTypingPayload); err != nil {
 		return
 	}
 	p = &v0

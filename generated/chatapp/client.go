@@ -11,7 +11,7 @@ import (
 // decodeS2CChatMessage decodes and validates the arguments of the event "message" of /chat.
 func decodeS2CChatMessage(e *socketio.Event) (p *Message, err error) {
 	var v0 Message
-	if err = socketio.DecodeArg(e, 0, &v0, false, shapeMessage); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", &v0, false, shapeMessage); err != nil {
 		return
 	}
 	p = &v0
@@ -22,7 +22,7 @@ func decodeS2CChatMessage(e *socketio.Event) (p *Message, err error) {
 // decodeS2CChatPresence decodes and validates the arguments of the event "presence" of /chat.
 func decodeS2CChatPresence(e *socketio.Event) (p *ChatPresencePayload, err error) {
 	var v0 ChatPresencePayload
-	if err = socketio.DecodeArg(e, 0, &v0, false, shapeChatPresencePayload); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", &v0, false, shapeChatPresencePayload); err != nil {
 		return
 	}
 	p = &v0
@@ -33,7 +33,7 @@ func decodeS2CChatPresence(e *socketio.Event) (p *ChatPresencePayload, err error
 // decodeS2CChatUserTyping decodes and validates the arguments of the event "userTyping" of /chat.
 func decodeS2CChatUserTyping(e *socketio.Event) (p *ChatUserTypingPayload, err error) {
 	var v0 ChatUserTypingPayload
-	if err = socketio.DecodeArg(e, 0, &v0, false, shapeChatUserTypingPayload); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", &v0, false, shapeChatUserTypingPayload); err != nil {
 		return
 	}
 	p = &v0
@@ -44,7 +44,7 @@ func decodeS2CChatUserTyping(e *socketio.Event) (p *ChatUserTypingPayload, err e
 // decodeS2CChatRoomList decodes and validates the arguments of the event "roomList" of /chat.
 func decodeS2CChatRoomList(e *socketio.Event) (p *ChatRoomListPayload, err error) {
 	var v0 ChatRoomListPayload
-	if err = socketio.DecodeArg(e, 0, &v0, false, shapeChatRoomListPayload); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", &v0, false, shapeChatRoomListPayload); err != nil {
 		return
 	}
 	p = &v0

@@ -833,7 +833,7 @@ func init() {
 		parser.Field{Name: "author", Shape: shapeUser},
 		parser.Field{Name: "text"},
 		parser.Field{Name: "image", Shape: shapeImage, Optional: true},
-		parser.Field{Name: "sentAt"},
+		parser.Field{Name: "sentAt", Shape: parser.Time},
 	))
 	shapeChatAuth.Set(parser.Object(
 		parser.Field{Name: "token"},

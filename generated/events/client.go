@@ -10,7 +10,7 @@ import (
 
 // decodeS2CMainAnnouncement decodes and validates the arguments of the event "announcement" of /.
 func decodeS2CMainAnnouncement(e *socketio.Event) (p string, err error) {
-	if err = socketio.DecodeArg(e, 0, &p, false, nil); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", &p, false, nil); err != nil {
 		return
 	}
 	err = validateS2CMainAnnouncement(p)
@@ -109,7 +109,7 @@ func (c *mainClient) Connected() bool {
 // decodeS2CWorkspaceDocChanged decodes and validates the arguments of the event "doc:changed" of /workspace/{id}.
 func decodeS2CWorkspaceDocChanged(e *socketio.Event) (p *Doc, err error) {
 	var v0 Doc
-	if err = socketio.DecodeArg(e, 0, &v0, false, shapeDoc); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", &v0, false, shapeDoc); err != nil {
 		return
 	}
 	p = &v0
@@ -119,13 +119,13 @@ func decodeS2CWorkspaceDocChanged(e *socketio.Event) (p *Doc, err error) {
 
 // decodeS2CWorkspaceCursor decodes and validates the arguments of the event "cursor" of /workspace/{id}.
 func decodeS2CWorkspaceCursor(e *socketio.Event) (arg1 DocID, arg2 int32, arg3 int32, err error) {
-	if err = socketio.DecodeArg(e, 0, &arg1, false, nil); err != nil {
+	if err = socketio.DecodeArg(e, 0, "arg1", &arg1, false, nil); err != nil {
 		return
 	}
-	if err = socketio.DecodeArg(e, 1, &arg2, false, nil); err != nil {
+	if err = socketio.DecodeArg(e, 1, "arg2", &arg2, false, nil); err != nil {
 		return
 	}
-	if err = socketio.DecodeArg(e, 2, &arg3, false, nil); err != nil {
+	if err = socketio.DecodeArg(e, 2, "arg3", &arg3, false, nil); err != nil {
 		return
 	}
 	err = validateS2CWorkspaceCursor(arg1, arg2, arg3)
@@ -134,7 +134,7 @@ func decodeS2CWorkspaceCursor(e *socketio.Event) (arg1 DocID, arg2 int32, arg3 i
 
 // decodeS2CWorkspaceConfirm decodes and validates the arguments of the event "confirm" of /workspace/{id}.
 func decodeS2CWorkspaceConfirm(e *socketio.Event) (p string, err error) {
-	if err = socketio.DecodeArg(e, 0, &p, false, nil); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", &p, false, nil); err != nil {
 		return
 	}
 	err = validateS2CWorkspaceConfirm(p)
@@ -368,7 +368,7 @@ func (c *workspaceClient) LegacyRename(p *WorkspaceLegacyRenamePayload) error {
 
 // decodeS2COrgTeamNotice decodes and validates the arguments of the event "notice" of /org/{org}/team/{team}.
 func decodeS2COrgTeamNotice(e *socketio.Event) (p *string, err error) {
-	if err = socketio.DecodeArg(e, 0, &p, true, nil); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", &p, true, nil); err != nil {
 		return
 	}
 	err = validateS2COrgTeamNotice(p)

@@ -196,7 +196,7 @@ func (e *MainEmitter) Announcement(ctx context.Context, p string) error {
 
 // decodeC2SWorkspaceOpen decodes and validates the arguments of the event "open" of /workspace/{id}.
 func decodeC2SWorkspaceOpen(e *socketio.Event) (p DocID, err error) {
-	if err = socketio.DecodeArg(e, 0, &p, false, nil); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", &p, false, nil); err != nil {
 		return
 	}
 	err = validateC2SWorkspaceOpen(p)
@@ -206,7 +206,7 @@ func decodeC2SWorkspaceOpen(e *socketio.Event) (p DocID, err error) {
 // decodeC2SWorkspaceSave decodes and validates the arguments of the event "save" of /workspace/{id}.
 func decodeC2SWorkspaceSave(e *socketio.Event) (p *WorkspaceSavePayload, err error) {
 	var v0 WorkspaceSavePayload
-	if err = socketio.DecodeArg(e, 0, &v0, false, shapeWorkspaceSavePayload); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", &v0, false, shapeWorkspaceSavePayload); err != nil {
 		return
 	}
 	p = &v0
@@ -216,21 +216,21 @@ func decodeC2SWorkspaceSave(e *socketio.Event) (p *WorkspaceSavePayload, err err
 
 // decodeC2SWorkspaceMove decodes and validates the arguments of the event "move" of /workspace/{id}.
 func decodeC2SWorkspaceMove(e *socketio.Event) (arg1 DocID, x float64, y float64, opts *WorkspaceMoveOpts, arg5 *string, err error) {
-	if err = socketio.DecodeArg(e, 0, &arg1, false, nil); err != nil {
+	if err = socketio.DecodeArg(e, 0, "arg1", &arg1, false, nil); err != nil {
 		return
 	}
-	if err = socketio.DecodeArg(e, 1, &x, false, nil); err != nil {
+	if err = socketio.DecodeArg(e, 1, "x", &x, false, nil); err != nil {
 		return
 	}
-	if err = socketio.DecodeArg(e, 2, &y, false, nil); err != nil {
+	if err = socketio.DecodeArg(e, 2, "y", &y, false, nil); err != nil {
 		return
 	}
 	var v3 WorkspaceMoveOpts
-	if err = socketio.DecodeArg(e, 3, &v3, false, shapeWorkspaceMoveOpts); err != nil {
+	if err = socketio.DecodeArg(e, 3, "opts", &v3, false, shapeWorkspaceMoveOpts); err != nil {
 		return
 	}
 	opts = &v3
-	if err = socketio.DecodeArg(e, 4, &arg5, true, nil); err != nil {
+	if err = socketio.DecodeArg(e, 4, "arg5", &arg5, true, nil); err != nil {
 		return
 	}
 	err = validateC2SWorkspaceMove(arg1, x, y, opts, arg5)
@@ -240,7 +240,7 @@ func decodeC2SWorkspaceMove(e *socketio.Event) (arg1 DocID, x float64, y float64
 // decodeC2SWorkspaceLegacyRename decodes and validates the arguments of the event "legacyRename" of /workspace/{id}.
 func decodeC2SWorkspaceLegacyRename(e *socketio.Event) (p *WorkspaceLegacyRenamePayload, err error) {
 	var v0 WorkspaceLegacyRenamePayload
-	if err = socketio.DecodeArg(e, 0, &v0, false, shapeWorkspaceLegacyRenamePayload); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", &v0, false, shapeWorkspaceLegacyRenamePayload); err != nil {
 		return
 	}
 	p = &v0

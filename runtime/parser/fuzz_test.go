@@ -153,7 +153,7 @@ func FuzzTranscode(f *testing.F) {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"a":[1,-2.5e3,"x\u00e9",null,true,{"_placeholder":true,"num":0}],"b":{}}`))
-	shape := Object(Field{Name: "a", Shape: List(Any)}, Field{Name: "b", Shape: Map(nil), Optional: true})
+	shape := Object(Field{Name: "a", Shape: List(Any)}, Field{Name: "b", Shape: Map(nil), Optional: true}, Field{Name: "t", Shape: List(Time), Optional: true})
 	f.Fuzz(func(t *testing.T, data []byte) {
 		v := RawMsgpack(data)
 		_ = v.Check(shape)
@@ -177,6 +177,7 @@ func FuzzTranscode(f *testing.F) {
 			return
 		}
 		_ = RawJSON(data).Check(shape)
+		_ = RawJSON(data).CheckTimes(shape)
 		for _, off := range []int64{1, int64(len(data) / 2), int64(len(data))} {
 			_, _ = RawJSON(data).PathAt(off, shape)
 		}

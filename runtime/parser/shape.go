@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // A Shape describes what a value must contain beyond what decoding it into
@@ -31,6 +32,7 @@ const (
 	shapeList
 	shapeMap
 	shapeAny
+	shapeTime
 )
 
 // A Field is a member of an object [Shape].
@@ -49,6 +51,10 @@ type Field struct {
 // Any is the shape of a value that may be anything, null included (the
 // schema's any).
 var Any = &Shape{kind: shapeAny}
+
+// Time is the shape of the schema's time: an RFC 3339 string. Check only
+// requires it present; CheckTimes also checks its form.
+var Time = &Shape{kind: shapeTime}
 
 // List returns the shape of a list whose elements have the shape elem and
 // are not null (unless elem is Any).
@@ -106,8 +112,9 @@ func required(name string) *ShapeError {
 	return &ShapeError{Reason: "is required", elems: []string{name}}
 }
 
-// checked reports whether a value of shape s has something inside to check.
-func (s *Shape) checked() bool { return s != nil && s.kind != shapeAny }
+// checked reports whether a value of shape s has something inside to
+// check (a time's form is only checked by CheckTimes).
+func (s *Shape) checked() bool { return s != nil && s.kind != shapeAny && s.kind != shapeTime }
 
 // Check reports, as a *ShapeError, the first place where v, a value that
 // is not null and that decoded without error, does not have the shape s:
@@ -118,8 +125,16 @@ func (s *Shape) checked() bool { return s != nil && s.kind != shapeAny }
 // form ([Value.AsJSON]): nil and JavaScript's undefined are null. A value
 // that is not what s describes (a string where s is an object) passes:
 // decoding reports that.
-func (v Value) Check(s *Shape) error {
-	if !s.checked() {
+func (v Value) Check(s *Shape) error { return v.check(s, false) }
+
+// CheckTimes is Check that also reports a value of shape [Time] that is not
+// an RFC 3339 string ("is the number 1700000000000, not a time", `is
+// "yesterday", not an RFC 3339 time`): decoding fails on those without
+// saying where.
+func (v Value) CheckTimes(s *Shape) error { return v.check(s, true) }
+
+func (v Value) check(s *Shape, times bool) error {
+	if !s.checked() && !(times && s == Time) {
 		return nil
 	}
 	if v.kind != kindJSON {
@@ -129,7 +144,7 @@ func (v Value) Check(s *Shape) error {
 		}
 		v = j
 	}
-	c := jsonChecker{jscan: jscan{b: v.raw}}
+	c := jsonChecker{jscan: jscan{b: v.raw}, times: times}
 	if _, err := c.check(c.skipWS(0), s); err != nil {
 		err.Path, err.elems = joinElems(err.elems), nil
 		return err
@@ -139,7 +154,37 @@ func (v Value) Check(s *Shape) error {
 
 // ---- JSON ----
 
-type jsonChecker struct{ jscan }
+type jsonChecker struct {
+	jscan
+	times bool // check the form of times
+}
+
+// descends reports whether the checker looks into a value of shape s.
+func (c *jsonChecker) descends(s *Shape) bool { return s.checked() || c.times && s == Time }
+
+// time checks that the value at b[i] is an RFC 3339 string, as
+// time.Time's UnmarshalJSON reads it.
+func (c *jsonChecker) time(i int) (int, *ShapeError) {
+	end, err := c.value(i)
+	if err != nil {
+		return len(c.b), nil
+	}
+	var t time.Time
+	switch raw := c.b[i:end]; {
+	case raw[0] != '"':
+		word := map[byte]string{'{': "an object", '[': "an array", 't': "a boolean", 'f': "a boolean"}[raw[0]]
+		if word == "" {
+			word = "the number " + string(raw)
+		}
+		return 0, &ShapeError{Reason: "is " + word + ", not a time"}
+	case t.UnmarshalJSON(raw) != nil:
+		if len(raw) > 40 {
+			raw = append(raw[:36:36], `…"`...)
+		}
+		return 0, &ShapeError{Reason: "is " + string(raw) + ", not an RFC 3339 time"}
+	}
+	return end, nil
+}
 
 // check checks the non-null value at b[i] against s and returns the index
 // after it. Invalid JSON ends the check without an error: the value did
@@ -149,6 +194,8 @@ func (c *jsonChecker) check(i int, s *Shape) (int, *ShapeError) {
 		return len(c.b), nil
 	}
 	switch {
+	case s.kind == shapeTime:
+		return c.time(i)
 	case s.kind == shapeObject && c.b[i] == '{':
 		return c.object(i, s)
 	case s.kind == shapeList && c.b[i] == '[':
@@ -173,7 +220,7 @@ func (c *jsonChecker) member(i int, s *Shape) (end int, null bool, err *ShapeErr
 		}
 		return end, true, nil
 	}
-	if s.checked() {
+	if c.descends(s) {
 		end, err = c.check(i, s)
 		return end, false, err
 	}

@@ -220,3 +220,31 @@ func TestPathAt(t *testing.T) {
 		t.Error("a MessagePack value has no offsets")
 	}
 }
+
+// Check leaves a time's form to decoding; CheckTimes reports it.
+func TestCheckTimes(t *testing.T) {
+	s := Object(Field{Name: "at", Shape: Time}, Field{Name: "more", Shape: Map(Time), Optional: true})
+	for _, c := range []struct{ json, check, times string }{
+		{`{"at":"2024-01-02T03:04:05.5+02:00"}`, "", ""},
+		{`{"at":null}`, "at is required", "at is required"},
+		{`{"at":5}`, "", "at is the number 5, not a time"},
+		{`{"at":true}`, "", "at is a boolean, not a time"},
+		{`{"at":"2024-13-02T03:04:05Z"}`, "", `at is "2024-13-02T03:04:05Z", not an RFC 3339 time`},
+		{`{"at":"2024-01-02T03:04:05Z","more":{"k":"` + strings.Repeat("x", 50) + `"}}`, "", `more["k"] is "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx…", not an RFC 3339 time`},
+	} {
+		for _, v := range []Value{RawJSON([]byte(c.json)), RawMsgpack(mpOf(t, c.json))} {
+			var got [2]string
+			for i, err := range []error{v.Check(s), v.CheckTimes(s)} {
+				if err != nil {
+					got[i] = err.Error()
+				}
+			}
+			if got[0] != c.check || got[1] != c.times {
+				t.Errorf("%s (kind %d): Check %q, CheckTimes %q; want %q, %q", c.json, v.kind, got[0], got[1], c.check, c.times)
+			}
+		}
+	}
+	if err := RawJSON([]byte(`"x"`)).CheckTimes(Time); err == nil {
+		t.Error("a top-level time not checked")
+	}
+}

@@ -8,7 +8,6 @@ import (
 	"log/slog"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/siogen/siogen/runtime/parser"
@@ -318,16 +317,18 @@ func (c *TypedConfig) Reject(e *Event, acked bool, err error) {
 
 // DecodeArg decodes argument i of e into dst and checks it has shape (the
 // required fields of its objects present, no null inside its lists and
-// maps; nil: nothing to check; see [parser.Shape]). A missing argument, or
-// null, leaves dst untouched: an error unless optional.
-func DecodeArg(e *Event, i int, dst any, optional bool, shape *parser.Shape) error {
+// maps; nil: nothing to check; see [parser.Shape]). name is the argument's
+// name in errors, as the generated validators name it ("x"; "" for an
+// event's payload: "room is required"). A missing argument, or null,
+// leaves dst untouched: an error unless optional.
+func DecodeArg(e *Event, i int, name string, dst any, optional bool, shape *parser.Shape) error {
 	if i >= len(e.Args) || isNull(e.Args[i]) {
 		if optional {
 			return nil
 		}
-		return &ValidationError{Path: argPath(i), Reason: "is required"}
+		return &ValidationError{Path: name, Reason: "is required"}
 	}
-	return decodeAt(e.Args[i], argPath(i), dst, shape)
+	return decodeAt(e.Args[i], name, dst, shape)
 }
 
 // DecodeValue decodes v into dst like DecodeArg (what names the value in
@@ -350,6 +351,14 @@ func decodeAt(v parser.Value, path string, dst any, shape *parser.Shape) error {
 		return &ValidationError{Path: path, Reason: "cannot be decoded: " + strings.TrimPrefix(err.Error(), parser.ErrUnsupportedValue.Error()+": ")}
 	}
 	if err := j.Decode(dst); err != nil {
+		var te *json.UnmarshalTypeError
+		if !errors.As(err, &te) {
+			// A time that did not parse? time.Time's error says neither
+			// where nor in the schema's words.
+			if se, ok := j.CheckTimes(shape).(*parser.ShapeError); ok {
+				return At(path, &ValidationError{Path: se.Path, Reason: se.Reason})
+			}
+		}
 		return decodeFailure(path, err, j, shape)
 	}
 	return checkShape(j, path, shape)
@@ -364,20 +373,10 @@ func checkShape(v parser.Value, path string, shape *parser.Shape) error {
 	return nil
 }
 
-// argPath names argument i in errors: "argument 1".
-func argPath(i int) string {
-	if i < len(argPaths) {
-		return argPaths[i]
-	}
-	return "argument " + strconv.Itoa(i+1)
-}
-
-var argPaths = [...]string{"argument 1", "argument 2", "argument 3", "argument 4", "argument 5", "argument 6", "argument 7", "argument 8"}
-
 // decodeFailure is the ValidationError of a value at path that did not
 // decode. A peer reads it, in schema terms: encoding/json's "cannot
 // unmarshal number 1e12 into Go struct field PollVotePayload.choice of type
-// int32" becomes "argument 1.choice is the number 1e12, not an int32". The
+// int32" becomes "choice is the number 1e12, not an int32". The
 // path is found in v, the JSON value that failed (of shape shape), at the
 // error's offset: list indices and map keys included ("history[2].room"),
 // which encoding/json's Field lacks.

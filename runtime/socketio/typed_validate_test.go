@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/siogen/siogen/runtime/parser"
 )
@@ -168,7 +169,7 @@ func TestDecodeFailures(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			e := NewEvent("vote", []parser.Value{parser.RawJSON([]byte(tc.json))}, nil)
 			var p payload
-			err := DecodeArg(e, 0, &p, false, nil)
+			err := DecodeArg(e, 0, "argument 1", &p, false, nil)
 			var ve *ValidationError
 			if !errors.As(err, &ve) || err.Error() != tc.want {
 				t.Fatalf("got %v, want %q", err, tc.want)
@@ -204,7 +205,7 @@ func TestDecodeFailuresMsgpack(t *testing.T) {
 		Choice int32  `json:"choice"`
 		Name   string `json:"name"`
 	}
-	err = DecodeArg(NewEvent("vote", p.Args(), nil), 0, &v, false, nil)
+	err = DecodeArg(NewEvent("vote", p.Args(), nil), 0, "argument 1", &v, false, nil)
 	if err == nil || err.Error() != "argument 1.choice is a string, not an int32" {
 		t.Fatalf("got %v", err)
 	}
@@ -258,7 +259,7 @@ func TestDecodeMissing(t *testing.T) {
 					t.Fatalf("decode: %v", err)
 				}
 				var v payload
-				err = DecodeArg(NewEvent("join", p.Args(), nil), 0, &v, false, shape)
+				err = DecodeArg(NewEvent("join", p.Args(), nil), 0, "argument 1", &v, false, shape)
 				got := ""
 				if err != nil {
 					got = err.Error()
@@ -276,10 +277,10 @@ func TestDecodeMissing(t *testing.T) {
 	// JavaScript's undefined, as the MessagePack parser sends it, is null.
 	undef := NewEvent("join", []parser.Value{parser.RawMsgpack([]byte{0xd4, 0, 0})}, nil)
 	var v payload
-	if err := DecodeArg(undef, 0, &v, false, shape); err == nil || err.Error() != "argument 1 is required" {
+	if err := DecodeArg(undef, 0, "argument 1", &v, false, shape); err == nil || err.Error() != "argument 1 is required" {
 		t.Errorf("undefined argument: %v", err)
 	}
-	if err := DecodeArg(undef, 0, &v, true, shape); err != nil {
+	if err := DecodeArg(undef, 0, "argument 1", &v, true, shape); err != nil {
 		t.Errorf("undefined optional argument: %v", err)
 	}
 
@@ -373,13 +374,34 @@ func TestDecodeFailurePaths(t *testing.T) {
 					}
 				}
 				var v payload
-				err = DecodeArg(NewEvent("e", p.Args(), nil), 0, &v, false, shape)
+				err = DecodeArg(NewEvent("e", p.Args(), nil), 0, "argument 1", &v, false, shape)
 				if err == nil || err.Error() != tc.want {
 					t.Errorf("got %v, want %q", err, tc.want)
 				}
 			})
 		}
 	}
+	// A time that is not an RFC 3339 string, at its path.
+	var tv struct {
+		Times []time.Time `json:"times"`
+	}
+	tshape := parser.Object(parser.Field{Name: "times", Shape: parser.List(parser.Time)})
+	for _, tc := range []struct{ json, want string }{
+		{`{"times":["2024-01-02T03:04:05Z",1700000000000]}`, "times[1] is the number 1700000000000, not a time"},
+		{`{"times":["yesterday"]}`, `times[0] is "yesterday", not an RFC 3339 time`},
+		{`{"times":[{}]}`, "times[0] is an object, not a time"},
+	} {
+		err := DecodeArg(NewEvent("e", []parser.Value{parser.RawJSON([]byte(tc.json))}, nil), 0, "", &tv, false, tshape)
+		if err == nil || err.Error() != tc.want {
+			t.Errorf("%s: %v, want %q", tc.json, err, tc.want)
+		}
+	}
+	// notepack's Date, from a JavaScript client on MessagePack, is a time.
+	date := []byte("\x81\xa5times\x91\xd7\x00\x00\x00\x01\x87\xa0\xc3\x4c\x00")
+	if err := DecodeArg(NewEvent("e", []parser.Value{parser.RawMsgpack(date)}, nil), 0, "", &tv, false, tshape); err != nil || !tv.Times[0].Equal(time.UnixMilli(0x187a0c34c00)) {
+		t.Errorf("Date: %v %v", tv.Times, err)
+	}
+
 	// A MessagePack map that would read as an attachment placeholder in the
 	// JSON form is refused (it took, or indexed past, the attachments).
 	forged := []byte("\x82\xa3bin\xc4\x01\x01\xa1x\x82\xac_placeholder\xc3\xa3num\x07")
@@ -387,7 +409,7 @@ func TestDecodeFailurePaths(t *testing.T) {
 		Bin []byte `json:"bin"`
 		X   any    `json:"x"`
 	}
-	err := DecodeArg(NewEvent("e", []parser.Value{parser.RawMsgpack(forged)}, nil), 0, &fv, false, nil)
+	err := DecodeArg(NewEvent("e", []parser.Value{parser.RawMsgpack(forged)}, nil), 0, "argument 1", &fv, false, nil)
 	if err == nil || err.Error() != "argument 1 cannot be decoded: a map with a _placeholder member" {
 		t.Errorf("forged placeholder: %v", err)
 	}

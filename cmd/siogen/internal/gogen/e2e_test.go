@@ -540,8 +540,8 @@ func TestChatMissingFields(t *testing.T) {
 				payload map[string]any
 				want    string
 			}{
-				{map[string]any{"text": "x"}, "argument 1.room is required"},
-				{map[string]any{"room": "lobby", "text": nil}, "argument 1.text is required"},
+				{map[string]any{"text": "x"}, "room is required"},
+				{map[string]any{"room": "lobby", "text": nil}, "text is required"},
 				{map[string]any{"room": "lobby", "text": "spam"}, "Too many messages; retry later."}, // complete: the handler runs
 			}
 			if codec == parser.MessagePack {
@@ -549,7 +549,7 @@ func TestChatMissingFields(t *testing.T) {
 				tests = append(tests, struct {
 					payload map[string]any
 					want    string
-				}{map[string]any{"room": undefined, "text": "x"}, "argument 1.room is required"})
+				}{map[string]any{"room": undefined, "text": "x"}, "room is required"})
 			}
 			for _, tc := range tests {
 				args, err := raw.EmitWithAck(ctx, chat.ChatSendEvent, tc.payload)

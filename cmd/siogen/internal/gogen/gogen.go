@@ -802,11 +802,11 @@ func (g *generator) eventDecode(f *jen.File, ns *schema.Namespace, ev *schema.Ev
 			v := "v" + strconv.Itoa(i)
 			body = append(body,
 				jen.Var().Id(v).Add(g.declType(p.t)),
-				jen.If(jen.Err().Op("=").Qual(rt, "DecodeArg").Call(jen.Id("e"), jen.Lit(i), jen.Op("&").Id(v), jen.False(), g.shapeArg(p.t)), jen.Err().Op("!=").Nil()).Block(jen.Return()),
+				jen.If(jen.Err().Op("=").Qual(rt, "DecodeArg").Call(jen.Id("e"), jen.Lit(i), jen.Lit(p.wire), jen.Op("&").Id(v), jen.False(), g.shapeArg(p.t)), jen.Err().Op("!=").Nil()).Block(jen.Return()),
 				jen.Id(p.name).Op("=").Op("&").Id(v))
 		} else {
 			body = append(body,
-				jen.If(jen.Err().Op("=").Qual(rt, "DecodeArg").Call(jen.Id("e"), jen.Lit(i), jen.Op("&").Id(p.name), jen.Lit(p.t.IsOptional()), g.shapeArg(p.t)), jen.Err().Op("!=").Nil()).Block(jen.Return()))
+				jen.If(jen.Err().Op("=").Qual(rt, "DecodeArg").Call(jen.Id("e"), jen.Lit(i), jen.Lit(p.wire), jen.Op("&").Id(p.name), jen.Lit(p.t.IsOptional()), g.shapeArg(p.t)), jen.Err().Op("!=").Nil()).Block(jen.Return()))
 		}
 	}
 	body = append(body, jen.Err().Op("=").Id(validateName(ns, ev)).Call(paramIDs(ps)...), jen.Return())

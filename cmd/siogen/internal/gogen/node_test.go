@@ -35,9 +35,9 @@ func TestChatNodeClient(t *testing.T) {
 				"join": map[string]any{"ok": true, "history": "array", "sentAt": "string", "sentAtValue": "0001-01-01T00:00:00Z", "author": "object"},
 				"send": map[string]any{"ok": true, "text": "hi", "sentAt": "string", "files": "array", "file": "binary"},
 				// JSON.stringify drops an undefined member: both are missing.
-				"missing":       refused("argument 1.room is required"),
-				"undefinedRoom": refused("argument 1.room is required"),
-				"nullText":      refused("argument 1.text is required"),
+				"missing":       refused("room is required"),
+				"undefinedRoom": refused("room is required"),
+				"nullText":      refused("text is required"),
 			}
 			if !reflect.DeepEqual(got, want) {
 				t.Errorf("got  %v\nwant %v", got, want)

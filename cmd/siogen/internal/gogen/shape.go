@@ -30,8 +30,11 @@ type shapes struct {
 	used      map[string]bool
 }
 
-// anyShape is what shapeName returns for the schema's any.
-const anyShape = "parser.Any"
+// What shapeName returns for the schema's any and time.
+const (
+	anyShape  = "parser.Any"
+	timeShape = "parser.Time"
+)
 
 // shapeRef returns the expression of t's shape: parser.Any, a
 // package-level shape variable, or nil (no code) when a value of t has
@@ -43,6 +46,8 @@ func (g *generator) shapeRef(t *schema.Type) jen.Code {
 		return nil
 	case anyShape:
 		return jen.Qual(pparser, "Any")
+	case timeShape:
+		return jen.Qual(pparser, "Time")
 	default:
 		return jen.Id(n)
 	}
@@ -57,14 +62,17 @@ func (g *generator) shapeArg(t *schema.Type) jen.Code {
 }
 
 // shapeName returns the variable of t's shape, declaring it on first use,
-// anyShape, or "" when there is nothing to check.
+// anyShape, timeShape, or "" when there is nothing to check.
 func (g *generator) shapeName(t *schema.Type) string {
 	switch t.Kind {
 	case schema.KindOptional:
 		return g.shapeName(t.Elem)
 	case schema.KindPrimitive:
-		if t.Prim == schema.Any {
+		switch t.Prim {
+		case schema.Any:
 			return anyShape
+		case schema.Time:
+			return timeShape
 		}
 	case schema.KindNamed:
 		return g.namedShape(t.Decl)
@@ -106,6 +114,8 @@ func (g *generator) anonShape(t *schema.Type) string {
 	switch {
 	case elem == anyShape:
 		name += "OfAny"
+	case elem == timeShape:
+		name += "OfTime"
 	case strings.HasPrefix(elem, "shape"):
 		name += "Of" + strings.TrimPrefix(elem, "shape")
 	case elem != "":

@@ -504,7 +504,7 @@ func init() {
 		parser.Field{Name: "i32"},
 		parser.Field{Name: "i64"},
 		parser.Field{Name: "f64"},
-		parser.Field{Name: "t"},
+		parser.Field{Name: "t", Shape: parser.Time},
 		parser.Field{Name: "bin"},
 		parser.Field{Name: "a", Shape: parser.Any},
 		parser.Field{Name: "named"},
