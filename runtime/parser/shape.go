@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // A Shape describes what a value must contain beyond what decoding it into
@@ -38,7 +39,8 @@ const (
 // A Field is a member of an object [Shape].
 type Field struct {
 	// Name is the member's name on the wire, matched as encoding/json
-	// matches it to a struct field: exactly, or else in any ASCII case.
+	// matches it to a struct field: exactly, or else under Unicode case
+	// folding.
 	Name string
 	// Shape is the shape of the member's value (nil: nothing inside).
 	Shape *Shape
@@ -127,10 +129,10 @@ func (s *Shape) checked() bool { return s != nil && s.kind != shapeAny && s.kind
 // decoding reports that.
 func (v Value) Check(s *Shape) error { return v.check(s, false) }
 
-// CheckTimes is Check that also reports a value of shape [Time] that is not
-// an RFC 3339 string ("is the number 1700000000000, not a time", `is
-// "yesterday", not an RFC 3339 time`): decoding fails on those without
-// saying where.
+// CheckTimes reports the first value of shape [Time] in v that is not an
+// RFC 3339 string ("is the number 1700000000000, not a time", `is
+// "yesterday", not an RFC 3339 time`), and nothing else: decoding fails on
+// those without saying where (Check leaves them to decoding).
 func (v Value) CheckTimes(s *Shape) error { return v.check(s, true) }
 
 func (v Value) check(s *Shape, times bool) error {
@@ -179,7 +181,11 @@ func (c *jsonChecker) time(i int) (int, *ShapeError) {
 		return 0, &ShapeError{Reason: "is " + word + ", not a time"}
 	case t.UnmarshalJSON(raw) != nil:
 		if len(raw) > 40 {
-			raw = append(raw[:36:36], `…"`...)
+			n := 36
+			for n > 1 && !utf8.RuneStart(raw[n]) {
+				n--
+			}
+			raw = append(raw[:n:n], `…"`...)
 		}
 		return 0, &ShapeError{Reason: "is " + string(raw) + ", not an RFC 3339 time"}
 	}
@@ -263,7 +269,9 @@ func (c *jsonChecker) object(start int, s *Shape) (int, *ShapeError) {
 		f, fs := s.member(key)
 		vend, isNull, serr := c.member(c.skipWS(i+1), fs)
 		if serr == nil {
-			serr = seen.add(s, key, f, isNull)
+			if serr = seen.add(s, key, f, isNull); c.times {
+				serr = nil // only times
+			}
 		}
 		if serr != nil {
 			return 0, serr.under(s.elemPath(key, f))
@@ -277,7 +285,7 @@ func (c *jsonChecker) object(start int, s *Shape) (int, *ShapeError) {
 	if i >= len(c.b) {
 		return len(c.b), nil
 	}
-	if f := seen.missing(s); f != "" {
+	if f := seen.missing(s); f != "" && !c.times {
 		return 0, required(f)
 	}
 	return i + 1, nil
@@ -293,7 +301,7 @@ func (c *jsonChecker) list(start int, elem *Shape) (int, *ShapeError) {
 	i := c.skipWS(start + 1)
 	for k := 0; i < len(c.b) && c.b[i] != ']'; k++ {
 		end, isNull, err := c.member(i, elem)
-		if err == nil && isNull && elem != Any {
+		if err == nil && isNull && elem != Any && !c.times {
 			err = &ShapeError{Reason: "is null"}
 		}
 		if err != nil {
@@ -313,8 +321,8 @@ func (c *jsonChecker) list(start int, elem *Shape) (int, *ShapeError) {
 
 // member returns the index of the field named key (-1 when there is none,
 // or when s is a map) and the shape of its value. As encoding/json, it
-// prefers the field of that exact name but takes one whose name differs
-// only in ASCII case.
+// prefers the field of that exact name but takes one whose name is equal
+// under Unicode case folding (ſ is s, K is k).
 func (s *Shape) member(key []byte) (int, *Shape) {
 	if s.kind == shapeMap {
 		return -1, s.elem
@@ -325,7 +333,7 @@ func (s *Shape) member(key []byte) (int, *Shape) {
 		}
 	}
 	for f := range s.fields {
-		if equalFoldASCII(s.fields[f].Name, string(key)) {
+		if strings.EqualFold(s.fields[f].Name, string(key)) {
 			return f, s.fields[f].Shape
 		}
 	}

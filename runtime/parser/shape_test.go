@@ -51,7 +51,8 @@ func TestCheck(t *testing.T) {
 		{testUser, `{"id":"","tags":[]}`, ""}, // any: may be undefined, which JSON leaves out
 		{testUser, `{"id":"","meta":{}}`, "tags is required"},
 		{testUser, `{"id":"","tags":null,"meta":{}}`, "tags is required"},
-		{testUser, `{"ID":"u","tags":[],"meta":1}`, ""}, // names match in any ASCII case, as encoding/json's
+		{testUser, `{"ID":"u","tags":[],"meta":1}`, ""},                                    // names match under case folding, as encoding/json\'s
+		{testUser, `{"id":"u","tags":[],"meta":1,"friendſ":[null]}`, "friends[0] is null"}, // ſ folds to s
 		{testUser, `{"ID":"u","id":null,"tags":[],"meta":1}`, "id is required"},
 		{testUser, `{"id":1,"id":null,"tags":[],"meta":1}`, "id is required"}, // the last member decides, as in decoding
 		{testUser, `{"id":null,"id":"u","tags":[],"meta":1}`, ""},
@@ -221,12 +222,13 @@ func TestPathAt(t *testing.T) {
 	}
 }
 
-// Check leaves a time's form to decoding; CheckTimes reports it.
+// Check leaves a time's form to decoding; CheckTimes reports only that.
 func TestCheckTimes(t *testing.T) {
 	s := Object(Field{Name: "at", Shape: Time}, Field{Name: "more", Shape: Map(Time), Optional: true})
 	for _, c := range []struct{ json, check, times string }{
 		{`{"at":"2024-01-02T03:04:05.5+02:00"}`, "", ""},
-		{`{"at":null}`, "at is required", "at is required"},
+		{`{"at":null}`, "at is required", ""},
+		{`{"more":{"a":null,"b":1}}`, `more["a"] is null`, `more["b"] is the number 1, not a time`},
 		{`{"at":5}`, "", "at is the number 5, not a time"},
 		{`{"at":true}`, "", "at is a boolean, not a time"},
 		{`{"at":"2024-13-02T03:04:05Z"}`, "", `at is "2024-13-02T03:04:05Z", not an RFC 3339 time`},

@@ -9,6 +9,7 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"strings"
 	"sync"
 	"unicode/utf8"
 
@@ -486,7 +487,7 @@ func fixInterfaces(rv reflect.Value, tree any, depth int) {
 			sub, ok := m[f.name]
 			if !ok {
 				for k, e := range m {
-					if equalFoldASCII(k, f.name) {
+					if strings.EqualFold(k, f.name) {
 						sub, ok = e, true
 						break
 					}
@@ -502,25 +503,6 @@ func fixInterfaces(rv reflect.Value, tree any, depth int) {
 			fixInterfaces(fv, sub, depth+1)
 		}
 	}
-}
-
-func equalFoldASCII(a, b string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := 0; i < len(a); i++ {
-		x, y := a[i], b[i]
-		if 'A' <= x && x <= 'Z' {
-			x += 'a' - 'A'
-		}
-		if 'A' <= y && y <= 'Z' {
-			y += 'a' - 'A'
-		}
-		if x != y {
-			return false
-		}
-	}
-	return true
 }
 
 // msgpack decoding of values

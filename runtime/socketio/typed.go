@@ -351,14 +351,6 @@ func decodeAt(v parser.Value, path string, dst any, shape *parser.Shape) error {
 		return &ValidationError{Path: path, Reason: "cannot be decoded: " + strings.TrimPrefix(err.Error(), parser.ErrUnsupportedValue.Error()+": ")}
 	}
 	if err := j.Decode(dst); err != nil {
-		var te *json.UnmarshalTypeError
-		if !errors.As(err, &te) {
-			// A time that did not parse? time.Time's error says neither
-			// where nor in the schema's words.
-			if se, ok := j.CheckTimes(shape).(*parser.ShapeError); ok {
-				return At(path, &ValidationError{Path: se.Path, Reason: se.Reason})
-			}
-		}
 		return decodeFailure(path, err, j, shape)
 	}
 	return checkShape(j, path, shape)
@@ -382,7 +374,14 @@ func checkShape(v parser.Value, path string, shape *parser.Shape) error {
 // which encoding/json's Field lacks.
 func decodeFailure(path string, err error, v parser.Value, shape *parser.Shape) *ValidationError {
 	var te *json.UnmarshalTypeError
-	if errors.As(err, &te) && te.Type != nil {
+	if !errors.As(err, &te) {
+		// A time that did not parse? time.Time's error says neither
+		// where nor in the schema's words.
+		if se, ok := v.CheckTimes(shape).(*parser.ShapeError); ok {
+			return At(path, &ValidationError{Path: se.Path, Reason: se.Reason}).(*ValidationError)
+		}
+	}
+	if te != nil && te.Type != nil {
 		field := te.Field
 		if p, ok := v.PathAt(te.Offset, shape); ok {
 			field = p

@@ -396,6 +396,24 @@ func TestDecodeFailurePaths(t *testing.T) {
 			t.Errorf("%s: %v, want %q", tc.json, err, tc.want)
 		}
 	}
+	// In an ack's data too; and a time problem is reported only when the
+	// decoding failed on a time (not a missing field met before it).
+	_, err := DecodeAck[struct {
+		Times []time.Time `json:"times"`
+	}]([]parser.Value{parser.RawJSON([]byte(`{"ok":true,"data":{"times":["yesterday"]}}`))}, nil, tshape, false)
+	if err == nil || err.Error() != `internal: malformed ack: data.times[0] is "yesterday", not an RFC 3339 time` {
+		t.Errorf("ack time: %v", err)
+	}
+	var iv struct {
+		Times []time.Time `json:"times"`
+		N     int32       `json:"n"`
+	}
+	ishape := parser.Object(parser.Field{Name: "n"}, parser.Field{Name: "times", Shape: parser.List(parser.Time)})
+	err = DecodeArg(NewEvent("e", []parser.Value{parser.RawJSON([]byte(`{"times":[null,"yesterday"]}`))}, nil), 0, "", &iv, false, ishape)
+	if err == nil || err.Error() != `times[1] is "yesterday", not an RFC 3339 time` {
+		t.Errorf("time after a null: %v", err)
+	}
+
 	// notepack's Date, from a JavaScript client on MessagePack, is a time.
 	date := []byte("\x81\xa5times\x91\xd7\x00\x00\x00\x01\x87\xa0\xc3\x4c\x00")
 	if err := DecodeArg(NewEvent("e", []parser.Value{parser.RawMsgpack(date)}, nil), 0, "", &tv, false, tshape); err != nil || !tv.Times[0].Equal(time.UnixMilli(0x187a0c34c00)) {
@@ -409,7 +427,7 @@ func TestDecodeFailurePaths(t *testing.T) {
 		Bin []byte `json:"bin"`
 		X   any    `json:"x"`
 	}
-	err := DecodeArg(NewEvent("e", []parser.Value{parser.RawMsgpack(forged)}, nil), 0, "argument 1", &fv, false, nil)
+	err = DecodeArg(NewEvent("e", []parser.Value{parser.RawMsgpack(forged)}, nil), 0, "argument 1", &fv, false, nil)
 	if err == nil || err.Error() != "argument 1 cannot be decoded: a map with a _placeholder member" {
 		t.Errorf("forged placeholder: %v", err)
 	}
