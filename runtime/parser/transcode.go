@@ -24,7 +24,7 @@ var errTranscode = errors.New("parser: value has no JSON form")
 // value transcoded (nil and JavaScript's undefined as null, bin as binary
 // attachments, notepack's Date and MessagePack timestamps as RFC 3339
 // strings; NaN, infinities, maps with keys that are not strings or with a
-// "_placeholder" member, and more than 1000 binary values have no JSON form
+// "_placeholder" member that is true, and more than 1000 binary values have no JSON form
 // and are an error), a Go value encoded as the JSON codec does.
 func (v Value) AsJSON() (Value, error) {
 	switch v.kind {
@@ -58,8 +58,8 @@ type mpTranscoder struct {
 }
 
 // value appends the JSON of the MessagePack value at b[i] to dst and
-// returns the index after it. A map with a "_placeholder" member has no
-// JSON form (it would stand for an attachment), nor has a value with more
+// returns the index after it. A map whose "_placeholder" member is true has
+// no JSON form (it would stand for an attachment), nor has a value with more
 // than maxJSONFormBins binary values.
 func (t *mpTranscoder) value(dst []byte, i, depth int) ([]byte, int, error) {
 	c, hdr, nested, size, err := mpHeader(t.b, i)
@@ -87,8 +87,8 @@ func (t *mpTranscoder) value(dst []byte, i, depth int) ([]byte, int, error) {
 			if !ok {
 				return nil, 0, errors.New("a map key is not a string")
 			}
-			if string(key) == "_placeholder" {
-				// In JSON it would stand for an attachment.
+			if string(key) == "_placeholder" && kend < len(t.b) && t.b[kend] == 0xc3 {
+				// In JSON, {"_placeholder":true,…} stands for an attachment.
 				return nil, 0, errors.New("a map with a _placeholder member")
 			}
 			dst = appendJSONStringBytes(dst, key)

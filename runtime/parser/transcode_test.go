@@ -95,6 +95,7 @@ func TestTranscodeMsgpack(t *testing.T) {
 		{"9201", "", "invalid"},
 		// {"_placeholder":true,"num":0}: in JSON, an attachment it is not.
 		{"82ac5f706c616365686f6c646572c3a36e756d00", "", "_placeholder"},
+		{"81ac5f706c616365686f6c64657200", `{"_placeholder":0}`, ""}, // not true: no placeholder
 	} {
 		b, _ := hex.DecodeString(c.hex)
 		got, err := RawMsgpack(b).AsJSON()
