@@ -109,7 +109,7 @@ func TestTransports(t *testing.T) {
 }
 
 // echoAndPublish connects three clients to a server of p at addr and
-// checks that an echo comes back to its sender only and that a publish
+// checks that echoes come back to their senders only and that a publish
 // reaches all three, the publisher's too. It returns the clients (closed
 // when the test ends) and a check that the next stamp a client receives is
 // the one wanted.
@@ -126,10 +126,17 @@ func echoAndPublish(ctx context.Context, t *testing.T, p proto, addr string) ([]
 			t.Fatalf("got %d %v, want %d", st, err, want)
 		}
 	}
-	if err := cs[0].send(ctx, "echo", 11); err != nil {
-		t.Fatal(err)
+	// An echo on every connection first: each comes back to its sender
+	// (the next stamp each receives), and once it has, the server has
+	// taken the connection in (the plain-ws floor adds a connection to its
+	// publish set after the handshake the client has already seen: a
+	// publish right after dialing could miss it).
+	for i, c := range cs {
+		if err := c.send(ctx, "echo", int64(11+i)); err != nil {
+			t.Fatal(err)
+		}
+		expect(c, int64(11+i))
 	}
-	expect(cs[0], 11)
 	if err := cs[1].send(ctx, pubEvent, 22); err != nil {
 		t.Fatal(err)
 	}
