@@ -130,6 +130,20 @@ func isHex(c byte) bool {
 	return isDigit(c) || ('a' <= c && c <= 'f') || ('A' <= c && c <= 'F')
 }
 
+// text returns the contents of the string s.b[start:end] that str scanned,
+// unescaped when esc (a copy then); ok is false for an escape that does not
+// decode.
+func (s *jscan) text(start, end int, esc bool) (b []byte, ok bool) {
+	if !esc {
+		return s.b[start+1 : end-1], true
+	}
+	var u string
+	if json.Unmarshal(s.b[start:end], &u) != nil {
+		return nil, false
+	}
+	return []byte(u), true
+}
+
 // str scans a string; esc reports whether it contains escapes.
 func (s *jscan) str(i int) (end int, esc bool, err error) {
 	i++
@@ -224,11 +238,8 @@ func (s *jscan) object(start int) (int, error) {
 		}
 		if s.ph {
 			k := string(key)
-			if esc {
-				var u string
-				if json.Unmarshal(s.b[kstart:kend], &u) == nil {
-					k = u
-				}
+			if u, ok := s.text(kstart, kend, esc); ok {
+				k = string(u)
 			}
 			switch k {
 			case "_placeholder":

@@ -350,13 +350,7 @@ func mpHeader(b []byte, i int) (code byte, hdr int, nested uint64, size uint64, 
 	}
 	c := b[i]
 	need := func(n int) bool { return len(b)-i-1 >= n }
-	be := func(n int) uint64 {
-		var v uint64
-		for k := 0; k < n; k++ {
-			v = v<<8 | uint64(b[i+1+k])
-		}
-		return v
-	}
+	be := func(n int) uint64 { return beUint(b[i+1 : i+1+n]) }
 	switch {
 	case c <= 0x7f || c >= 0xe0:
 		return c, 1, 0, 0, nil
@@ -493,13 +487,7 @@ func mpInteger(b []byte) (n int64, u uint64, unsigned bool, ok bool) {
 	case c >= 0xe0:
 		return int64(int8(c)), 0, false, true
 	}
-	be := func() uint64 {
-		var v uint64
-		for _, x := range b[1:] {
-			v = v<<8 | uint64(x)
-		}
-		return v
-	}
+	be := func() uint64 { return beUint(b[1:]) }
 	switch c {
 	case 0xcc, 0xcd, 0xce, 0xcf:
 		v := be()

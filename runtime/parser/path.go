@@ -2,7 +2,6 @@ package parser
 
 import (
 	"encoding/base64"
-	"encoding/json"
 	"strconv"
 )
 
@@ -95,12 +94,7 @@ func (w *pathWalker) walk(i int, s *Shape) (end int, found bool, err error) {
 			if err != nil {
 				return 0, false, err
 			}
-			key := w.b[j+1 : kend-1]
-			if esc {
-				var u string
-				_ = json.Unmarshal(w.b[j:kend], &u)
-				key = []byte(u)
-			}
+			key, _ := w.text(j, kend, esc)
 			name = string(key)
 			if s.checked() {
 				var f int

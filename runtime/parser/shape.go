@@ -1,7 +1,6 @@
 package parser
 
 import (
-	"encoding/json"
 	"strconv"
 	"strings"
 	"time"
@@ -254,13 +253,9 @@ func (c *jsonChecker) object(start int, s *Shape) (int, *ShapeError) {
 		if err != nil {
 			return len(c.b), nil
 		}
-		key := c.b[i+1 : kend-1]
-		if esc {
-			var k string
-			if json.Unmarshal(c.b[i:kend], &k) != nil {
-				return len(c.b), nil
-			}
-			key = []byte(k)
+		key, ok := c.text(i, kend, esc)
+		if !ok {
+			return len(c.b), nil
 		}
 		i = c.skipWS(kend)
 		if i >= len(c.b) || c.b[i] != ':' {

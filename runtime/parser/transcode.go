@@ -2,7 +2,6 @@ package parser
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -333,12 +332,9 @@ func (t *jsonTranscoder) value(dst []byte, i int) ([]byte, int, error) {
 		if err != nil {
 			return nil, 0, err
 		}
-		if !esc {
-			return mpAppendStr(dst, t.b[i+1:end-1]), end, nil
-		}
-		var s string
-		if err := json.Unmarshal(t.b[i:end], &s); err != nil {
-			return nil, 0, err
+		s, ok := t.text(i, end, esc)
+		if !ok {
+			return nil, 0, errSyntax
 		}
 		return mpAppendStr(dst, s), end, nil
 	case 't':

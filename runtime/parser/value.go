@@ -105,6 +105,19 @@ func (v Value) IsEncoded() bool { return v.kind != kindGo }
 // having no exported fields, would always look empty to them.
 func (v Value) IsZero() bool { return v.kind == kindGo && v.v == nil }
 
+// IsNull reports whether v is null: JSON null, MessagePack nil or
+// JavaScript's undefined (as socket.io-msgpack-parser writes it), or a Go
+// nil.
+func (v Value) IsNull() bool {
+	switch v.kind {
+	case kindJSON:
+		return string(v.raw) == "null"
+	case kindMsgpack:
+		return len(v.raw) == 1 && v.raw[0] == 0xc0 || isUndefined(v.raw)
+	}
+	return v.v == nil
+}
+
 // HasBinary reports whether a decoded JSON value refers to binary attachments.
 func (v Value) HasBinary() bool { return v.flags&flagPlaceholders != 0 }
 

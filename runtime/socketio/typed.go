@@ -322,7 +322,7 @@ func (c *TypedConfig) Reject(e *Event, acked bool, err error) {
 // event's payload: "room is required"). A missing argument, or null,
 // leaves dst untouched: an error unless optional.
 func DecodeArg(e *Event, i int, name string, dst any, optional bool, shape *parser.Shape) error {
-	if i >= len(e.Args) || isNull(e.Args[i]) {
+	if i >= len(e.Args) || e.Args[i].IsNull() {
 		if optional {
 			return nil
 		}
@@ -335,7 +335,7 @@ func DecodeArg(e *Event, i int, name string, dst any, optional bool, shape *pars
 // errors: "auth"). A missing value (null) is taken as an empty object: an
 // error when shape requires a field.
 func DecodeValue(v parser.Value, what string, dst any, shape *parser.Shape) error {
-	if isNull(v) {
+	if v.IsNull() {
 		return checkShape(parser.RawJSON([]byte("{}")), what, shape)
 	}
 	return decodeAt(v, what, dst, shape)
@@ -441,16 +441,6 @@ func schemaTypeWord(t reflect.Type) string {
 		return "an object"
 	}
 	return "a " + t.String()
-}
-
-// isNull reports whether v is null (JSON null, MessagePack nil or
-// JavaScript's undefined, Go nil).
-func isNull(v parser.Value) bool {
-	if !v.IsEncoded() {
-		return v.Interface() == nil
-	}
-	raw := v.Raw()
-	return string(raw) == "null" || string(raw) == "\xc0" || string(raw) == "\xd4\x00\x00"
 }
 
 // DecodeAck turns the answer of an EmitWithAck (its args and error) into
