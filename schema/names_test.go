@@ -105,12 +105,19 @@ func TestProblemsFormat(t *testing.T) {
 }
 
 func TestWarningsOnly(t *testing.T) {
-	s, err := Parse("w.sio.yaml", []byte("siogen: 1\ntypes:\n  N: int64\n  P: { type: string, pattern: \"(?P<x>a)\" }\n"))
+	s, err := Parse("w.sio.yaml", []byte("siogen: 1\ntypes:\n  N: int64\n  P: { type: string, pattern: \"(?P<x>a)\" }\n"+
+		// Bounded on both sides, an int64 is exact in JavaScript: no warning.
+		"  B: { type: int64, minimum: 0, maximum: 9007199254740992 }\n"+
+		"  O:\n    fields:\n      at: { type: optional<int64>, minimum: -5, maximum: 5 }\n"+
+		// Bounded on one side, or a list's elements: warnings.
+		"      half: { type: int64, minimum: 0 }\n      many: { type: list<int64>, maxItems: 3 }\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := "w.sio.yaml:3:6: warning: int64 loses precision in JavaScript above 2^53\n" +
-		"w.sio.yaml:4:31: warning: pattern uses (?P<name>…) (write (?<name>…)); JavaScript will not accept it the same way"
+		"w.sio.yaml:4:31: warning: pattern uses (?P<name>…) (write (?<name>…)); JavaScript will not accept it the same way\n" +
+		"w.sio.yaml:9:21: warning: int64 loses precision in JavaScript above 2^53\n" +
+		"w.sio.yaml:10:26: warning: int64 loses precision in JavaScript above 2^53"
 	if s.Warnings.Error() != want {
 		t.Errorf("got\n%s\nwant\n%s", s.Warnings.Error(), want)
 	}

@@ -281,10 +281,17 @@ func (p *parser) typeSpec(n *yaml.Node, ctx specCtx) spec {
 			p.errorf(tv, "%s: type must be a type expression such as string or list<Message>, not %s", ctx.what, describe(tv))
 			return sp
 		}
-		sp.t = p.typeExpr(tv, ctx.noOptional)
+		var int64s []Pos
+		sp.t, int64s = p.typeExprInt64s(tv, ctx.noOptional)
 		if sp.t != nil {
 			p.constraints(sp.t, m)
+			if c := sp.t.NonOptional().Constraints; c != nil && c.Minimum != nil && c.Maximum != nil {
+				// An int64 bounded on both sides lies within ±2^53
+				// (boundFits): JavaScript holds it exactly.
+				int64s = nil
+			}
 		}
+		p.warnInt64(int64s)
 		return sp
 	default:
 		if m.unknown == 0 {

@@ -55,24 +55,36 @@ func isIdentByte(c byte) bool {
 // typeExpr parses the type expression in scalar n. noOptional, when not
 // empty, says why optional<…> is not allowed even outermost.
 func (p *parser) typeExpr(n *yaml.Node, noOptional string) *Type {
+	t, int64s := p.typeExprInt64s(n, noOptional)
+	p.warnInt64(int64s)
+	return t
+}
+
+// warnInt64 warns of the int64s used at ps.
+func (p *parser) warnInt64(ps []Pos) {
+	for _, w := range ps {
+		p.warnAt(w, "int64 loses precision in JavaScript above 2^53")
+	}
+}
+
+// typeExprInt64s is typeExpr without its int64 warnings: it returns where
+// the expression uses int64.
+func (p *parser) typeExprInt64s(n *yaml.Node, noOptional string) (*Type, []Pos) {
 	e := &exprParser{p: p, n: n, s: n.Value}
 	t := e.parse(0, noOptional)
 	if t == nil || e.bad {
 		// The names it did read are still looked up: an unknown one is
 		// a problem of its own, reported with the first.
 		p.refs = append(p.refs, e.refs...)
-		return nil
+		return nil, nil
 	}
 	e.ws()
 	if e.i < len(e.s) {
 		e.fail(e.i, "unexpected %q after the type %s", e.s[e.i:], t)
-		return nil
+		return nil, nil
 	}
 	p.refs = append(p.refs, e.refs...)
-	for _, w := range e.warns {
-		p.warnAt(w, "int64 loses precision in JavaScript above 2^53")
-	}
-	return t
+	return t, e.warns
 }
 
 func (e *exprParser) parse(depth int, noOptional string) *Type {
