@@ -232,6 +232,17 @@ func (t *Type) String() string {
 // IsOptional reports whether t is optional<…>.
 func (t *Type) IsOptional() bool { return t != nil && t.Kind == KindOptional }
 
+// MayBeAbsent reports whether a field of type t may be left out: t is
+// optional<…>, or any (which takes every value, absent included), directly
+// or through named types.
+func (t *Type) MayBeAbsent() bool {
+	if t.IsOptional() {
+		return true
+	}
+	u := t.Underlying()
+	return u != nil && u.Kind == KindPrimitive && u.Prim == Any
+}
+
 // NonOptional returns the element of optional<T>, or t itself.
 func (t *Type) NonOptional() *Type {
 	if t.IsOptional() {

@@ -5,6 +5,13 @@ import type { ChatSocket, Message } from "../../testdata/golden/chat/chat.sio";
 import { chatNamespace } from "../../testdata/golden/chat/chat.sio";
 import type { WorkspaceSocket } from "../../testdata/golden/events/events.sio";
 import { workspaceNamespace } from "../../testdata/golden/events/events.sio";
+import type { Everything } from "../../testdata/golden/types/types.sio";
+
+// A field of type any may be absent (JSON.stringify leaves undefined out, and
+// the server accepts it); the others are required.
+export const anyAbsent: Pick<Everything, "a"> = {};
+// @ts-expect-error a required field cannot be left out.
+export const requiredAbsent: Pick<Everything, "named"> = {};
 
 export async function chat(url: string): Promise<void> {
   const socket: ChatSocket = io(url + chatNamespace, { auth: { token: "t" } });

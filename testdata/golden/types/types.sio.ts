@@ -104,7 +104,7 @@ export interface Everything {
   f64: number;
   t: string;
   bin: Binary;
-  a: unknown;
+  a?: unknown;
   named: Slug;
   list: string[];
   map: Record<string, number>;

@@ -549,10 +549,8 @@ func typeSchema(t *schema.Type) *obj {
 		props := newObj()
 		var required []string
 		for _, f := range t.Fields {
-			ft := f.Type
-			if ft.IsOptional() {
-				ft = ft.Elem
-			} else {
+			ft := f.Type.NonOptional()
+			if !f.Type.MayBeAbsent() {
 				required = append(required, f.Name)
 			}
 			fs := typeSchema(ft)

@@ -347,9 +347,9 @@ func (w *writer) namedType(nt *schema.NamedType) {
 		for _, f := range t.Fields {
 			ft := f.Type
 			opt := ""
-			if ft.IsOptional() {
+			if ft.MayBeAbsent() {
 				opt = "?"
-				ft = ft.Elem
+				ft = ft.NonOptional()
 			}
 			w.doc("  ", f.Doc, f.Deprecated, constraintsDoc(ft.Constraints), int64Note(ft))
 			w.p("  %s%s: %s;", propName(f.Name), opt, typeExpr(ft))
