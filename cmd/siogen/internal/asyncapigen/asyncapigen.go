@@ -431,7 +431,7 @@ func ackMessage(ev *schema.Event) *obj {
 }
 
 func requiredData(t *schema.Type) []string {
-	if t.IsOptional() {
+	if t.MayBeAbsent() {
 		return []string{"ok"}
 	}
 	return []string{"ok", "data"}
