@@ -5,6 +5,8 @@ package events
 
 import (
 	"context"
+	"encoding/json"
+	parser "github.com/siogen/siogen/runtime/parser"
 	"github.com/siogen/siogen/runtime/socketio"
 )
 
@@ -179,6 +181,11 @@ type WorkspaceClient interface {
 	//
 	// Deprecated: marked deprecated in the schema.
 	LegacyRename(p *WorkspaceLegacyRenamePayload) error
+	// Note sends the event "note" and waits, until ctx ends, for the ack; a
+	// failed ack is a *socketio.AckError (code timeout when ctx ends first).
+	//
+	// Any JSON value, null or nothing; echoed.
+	Note(ctx context.Context, p json.RawMessage) (json.RawMessage, error)
 }
 
 // WorkspaceClientHandler handles the server-to-client events of /workspace/{id} on a client.
@@ -364,6 +371,18 @@ func (c *workspaceClient) LegacyRename(p *WorkspaceLegacyRenamePayload) error {
 		return socketio.InvalidArgument(err)
 	}
 	return c.s.Emit(WorkspaceLegacyRenameEvent, p)
+}
+
+func (c *workspaceClient) Note(ctx context.Context, p json.RawMessage) (json.RawMessage, error) {
+	if err := validateC2SWorkspaceNote(p); err != nil {
+		return nil, socketio.InvalidArgument(err)
+	}
+	args, err := c.s.EmitWithAck(ctx, WorkspaceNoteEvent, p)
+	r, err := socketio.DecodeAck[json.RawMessage](args, err, parser.Any, true)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
 }
 
 // decodeS2COrgTeamNotice decodes and validates the arguments of the event "notice" of /org/{org}/team/{team}.

@@ -5,6 +5,8 @@ package events
 
 import (
 	"context"
+	"encoding/json"
+	parser "github.com/siogen/siogen/runtime/parser"
 	"github.com/siogen/siogen/runtime/socketio"
 	"slices"
 )
@@ -248,6 +250,15 @@ func decodeC2SWorkspaceLegacyRename(e *socketio.Event) (p *WorkspaceLegacyRename
 	return
 }
 
+// decodeC2SWorkspaceNote decodes and validates the arguments of the event "note" of /workspace/{id}.
+func decodeC2SWorkspaceNote(e *socketio.Event) (p json.RawMessage, err error) {
+	if err = socketio.DecodeArg(e, 0, "", &p, true, parser.Any); err != nil {
+		return
+	}
+	err = validateC2SWorkspaceNote(p)
+	return
+}
+
 // WorkspaceHandler handles the namespace /workspace/{id} on a server: register it with NewWorkspaceNamespace.
 //
 // One workspace; id is the workspace ID.
@@ -280,6 +291,10 @@ type WorkspaceHandler interface {
 	//
 	// Deprecated: marked deprecated in the schema.
 	LegacyRename(ctx context.Context, s *WorkspaceSocket, p *WorkspaceLegacyRenamePayload) error
+	// Note handles the event "note". It is acknowledged with any.
+	//
+	// Any JSON value, null or nothing; echoed.
+	Note(ctx context.Context, s *WorkspaceSocket, p json.RawMessage) (json.RawMessage, error)
 	// Disconnect runs once the socket is disconnected.
 	Disconnect(s *WorkspaceSocket, reason socketio.DisconnectReason)
 }
@@ -322,6 +337,11 @@ func (UnimplementedWorkspaceHandler) Leave(ctx context.Context, s *WorkspaceSock
 // LegacyRename answers unimplemented.
 func (UnimplementedWorkspaceHandler) LegacyRename(ctx context.Context, s *WorkspaceSocket, p *WorkspaceLegacyRenamePayload) error {
 	return socketio.Unimplemented(WorkspaceLegacyRenameEvent)
+}
+
+// Note answers unimplemented.
+func (UnimplementedWorkspaceHandler) Note(ctx context.Context, s *WorkspaceSocket, p json.RawMessage) (json.RawMessage, error) {
+	return nil, socketio.Unimplemented(WorkspaceNoteEvent)
 }
 
 // Disconnect does nothing.
@@ -391,6 +411,15 @@ func NewWorkspaceNamespace(srv *socketio.Server, h WorkspaceHandler, opts ...soc
 				return
 			}
 			cfg.Done(e, h.LegacyRename(ctx, ts, p))
+		})
+		s.On(WorkspaceNoteEvent, func(e *socketio.Event) {
+			p, err := decodeC2SWorkspaceNote(e)
+			if err != nil {
+				cfg.Reject(e, true, err)
+				return
+			}
+			r, err := h.Note(ctx, ts, p)
+			socketio.ReplyOK(cfg, e, r, err, nil)
 		})
 	})
 	return nsp

@@ -7,6 +7,7 @@
 package events
 
 import (
+	"encoding/json"
 	parser "github.com/siogen/siogen/runtime/parser"
 	"github.com/siogen/siogen/runtime/socketio"
 	"regexp"
@@ -60,6 +61,8 @@ const (
 	WorkspaceLeaveEvent = "leave"
 	// WorkspaceLegacyRenameEvent is the name of the event "legacyRename".
 	WorkspaceLegacyRenameEvent = "legacyRename"
+	// WorkspaceNoteEvent is the name of the event "note".
+	WorkspaceNoteEvent = "note"
 	// WorkspaceDocChangedEvent is the name of the event "doc:changed".
 	WorkspaceDocChangedEvent = "doc:changed"
 	// WorkspaceCursorEvent is the name of the event "cursor".
@@ -364,6 +367,11 @@ func validateC2SWorkspaceLegacyRename(p *WorkspaceLegacyRenamePayload) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
+	return nil
+}
+
+// validateC2SWorkspaceNote checks the arguments of the event "note" of /workspace/{id}.
+func validateC2SWorkspaceNote(p json.RawMessage) error {
 	return nil
 }
 

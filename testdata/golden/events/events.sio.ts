@@ -143,6 +143,9 @@ export type WorkspaceMoveErrorCode = BuiltinErrorCode;
 /** The error codes the ack of the event "ping" may carry. */
 export type WorkspacePingErrorCode = BuiltinErrorCode;
 
+/** The error codes the ack of the event "note" may carry. */
+export type WorkspaceNoteErrorCode = BuiltinErrorCode;
+
 /** The error codes the ack of the server-to-client event "confirm" may carry. */
 export type WorkspaceConfirmErrorCode = BuiltinErrorCode;
 
@@ -167,6 +170,8 @@ export interface WorkspaceClientToServerEvents {
   leave: () => void;
   /** @deprecated */
   legacyRename: (payload: WorkspaceLegacyRenamePayload) => void;
+  /** Any JSON value, null or nothing; echoed. */
+  note: (payload: unknown, ack: (res: Ack<unknown, WorkspaceNoteErrorCode>) => void) => void;
 }
 
 /**

@@ -13,15 +13,18 @@ import (
 // Schemas at the edges of what the generator handles produce Go that
 // compiles: types that contain themselves through lists and maps (used as
 // fields too), a type named like a list's shape variable, lists and maps
-// as payloads, arguments and acks, and arguments named like the
-// package-level variables the generated functions use.
+// as payloads, arguments and acks, arguments named like the
+// package-level variables the generated functions use, and types that
+// name an object type (Admin: User).
 func TestOddSchemaCompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module")
 	}
 	s, err := schema.Parse("odd.sio.yaml", []byte(`siogen: 1
 types:
-  User: { fields: { id: string, tags: list<string> } }
+  User: { fields: { id: { type: string, maxLength: 3 }, tags: list<string> } }
+  Admin: User
+  Root: Admin
   ListOfUser: { fields: { x: string } }
   A: list<A>
   M: map<M>
@@ -36,6 +39,8 @@ namespaces:
       e2: { payload: "map<list<User>>", ack: optional<Node> }
       e3: { payload: ListOfUser, ack: map<User> }
       e4: { payload: A, ack: M }
+      e5: { payload: Admin, ack: Root }
+      e6: { payload: any, ack: any }
     server_to_client:
       s1: { args: [{ name: shapeUser, type: User }, { name: mapShapeOfUser, type: "map<User>" }], ack: list<User> }
 `))

@@ -3,6 +3,7 @@ package gogen_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"strings"
@@ -249,6 +250,14 @@ func (h *workspaceServer) Move(ctx context.Context, s *events.WorkspaceSocket, a
 	return arg1 == "doc_0000000a" && x == 1.5 && y == -2 && opts.Snap && arg5 != nil && *arg5 == "note", nil
 }
 
+// Note echoes its payload; nothing (null or absent) is answered with "none".
+func (h *workspaceServer) Note(ctx context.Context, s *events.WorkspaceSocket, p json.RawMessage) (json.RawMessage, error) {
+	if p == nil {
+		return json.RawMessage(`"none"`), nil
+	}
+	return p, nil
+}
+
 func (h *workspaceServer) Leave(ctx context.Context, s *events.WorkspaceSocket) error {
 	h.left <- s.ID()
 	h.sockets <- s
@@ -421,6 +430,17 @@ func TestWorkspaceEndToEnd(t *testing.T) {
 	}
 	if _, err := c.Move(ctx, "doc_0000000a", 1, 0, nil, nil); !errors.As(err, &ve) || ve.Path != "opts" {
 		t.Fatalf("move nil opts: %v", err)
+	}
+	// A payload of type any takes every value, null, and nothing (as an
+	// untyped client sends them: emit("note", null), emit("note")).
+	if got, err := c.Note(ctx, json.RawMessage(`{"a":1}`)); err != nil || string(got) != `{"a":1}` {
+		t.Fatalf("note: %s, %v", got, err)
+	}
+	for _, args := range [][]any{{nil}, nil} {
+		res, err := c.Socket().EmitWithAck(ctx, events.WorkspaceNoteEvent, args...)
+		if err != nil || len(res) != 1 || string(res[0].Raw()) != `{"ok":true,"data":"none"}` {
+			t.Fatalf("note %v: %v, %v", args, res, err)
+		}
 	}
 	// An event the handler does not implement.
 	if _, err := c.Ping(ctx); socketio.ErrorCode(err) != socketio.CodeUnimplemented {

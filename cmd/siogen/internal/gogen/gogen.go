@@ -262,8 +262,9 @@ func (g *generator) declType(t *schema.Type) *jen.Statement {
 }
 
 // isAlias reports whether a named type must be declared as an alias (its
-// definition resolves to time, any or a bound type, whose methods a
-// defined type would lose).
+// definition resolves to time, any or a bound type, or names an object
+// type: methods a defined type would lose — an object's Validate and
+// AppendJSON have pointer receivers).
 func (g *generator) isAlias(nt *schema.NamedType) bool {
 	t := nt.Type
 	for i := 0; i < 100; i++ {
@@ -271,7 +272,7 @@ func (g *generator) isAlias(nt *schema.NamedType) bool {
 		case schema.KindPrimitive:
 			return t.Prim == schema.Time || t.Prim == schema.Any
 		case schema.KindNamed:
-			if g.binding(t.Name) != nil {
+			if g.binding(t.Name) != nil || t.Decl.Type.Kind == schema.KindObject {
 				return true
 			}
 			t = t.Decl.Type
@@ -806,7 +807,7 @@ func (g *generator) eventDecode(f *jen.File, ns *schema.Namespace, ev *schema.Ev
 				jen.Id(p.name).Op("=").Op("&").Id(v))
 		} else {
 			body = append(body,
-				jen.If(jen.Err().Op("=").Qual(rt, "DecodeArg").Call(jen.Id("e"), jen.Lit(i), jen.Lit(p.wire), jen.Op("&").Id(p.name), jen.Lit(p.t.IsOptional()), g.shapeArg(p.t)), jen.Err().Op("!=").Nil()).Block(jen.Return()))
+				jen.If(jen.Err().Op("=").Qual(rt, "DecodeArg").Call(jen.Id("e"), jen.Lit(i), jen.Lit(p.wire), jen.Op("&").Id(p.name), jen.Lit(p.t.MayBeAbsent()), g.shapeArg(p.t)), jen.Err().Op("!=").Nil()).Block(jen.Return()))
 		}
 	}
 	body = append(body, jen.Err().Op("=").Id(validateName(ns, ev)).Call(paramIDs(ps)...), jen.Return())
@@ -916,7 +917,7 @@ func (g *generator) emitBody(ns *schema.Namespace, ev *schema.Event, sock *jen.S
 	}
 	body = append(body,
 		jen.List(jen.Id("args"), jen.Err()).Op(":=").Add(sock.Clone().Dot("EmitWithAck").Call(append([]jen.Code{jen.Id("ctx"), name}, paramIDs(ps)...)...)),
-		jen.List(jen.Id("r"), jen.Err()).Op(":=").Qual(rt, "DecodeAck").Types(g.declType(ev.Ack)).Call(jen.Id("args"), jen.Err(), g.shapeArg(ev.Ack), jen.Lit(ev.Ack.IsOptional())),
+		jen.List(jen.Id("r"), jen.Err()).Op(":=").Qual(rt, "DecodeAck").Types(g.declType(ev.Ack)).Call(jen.Id("args"), jen.Err(), g.shapeArg(ev.Ack), jen.Lit(ev.Ack.MayBeAbsent())),
 		jen.If(jen.Err().Op("!=").Nil()).Block(fail(jen.Err())),
 	)
 	result := jen.Id("r")
