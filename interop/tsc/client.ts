@@ -3,7 +3,7 @@
 import { io } from "socket.io-client";
 import type { ChatSocket, Message } from "../../testdata/golden/chat/chat.sio";
 import { chatNamespace } from "../../testdata/golden/chat/chat.sio";
-import type { WorkspaceSocket } from "../../testdata/golden/events/events.sio";
+import type { OrgTeamSocket, WorkspaceSocket } from "../../testdata/golden/events/events.sio";
 import { workspaceNamespace } from "../../testdata/golden/events/events.sio";
 import type { Everything } from "../../testdata/golden/types/types.sio";
 
@@ -85,4 +85,12 @@ export async function workspace(url: string): Promise<void> {
   // @ts-expect-error the answer must be one of the enum values.
   socket.on("confirm", (_q, ack) => ack({ ok: true, data: "maybe" }));
   socket.on("kicked", () => socket.disconnect());
+}
+
+// An optional payload a Go server leaves out arrives as null (JSON writes
+// an absent argument so): a listener must take null.
+export function team(socket: OrgTeamSocket): void {
+  socket.on("notice", (text) => console.log(text ?? "no notice"));
+  // @ts-expect-error a listener that does not take null does not compile.
+  socket.on("notice", (text?: string) => console.log(text));
 }

@@ -164,7 +164,7 @@ export interface WorkspaceClientToServerEvents {
   open: (payload: DocID, ack: (res: Ack<Doc, WorkspaceOpenErrorCode>) => void) => void;
   save: (payload: WorkspaceSavePayload, ack: (res: Ack<WorkspaceSaveAck, WorkspaceSaveErrorCode>) => void) => void;
   /** Positional arguments, as an existing JS API sends them. */
-  move: (arg1: DocID, x: number, y: number, opts: WorkspaceMoveOpts, arg5: string | undefined, ack: (res: Ack<boolean, WorkspaceMoveErrorCode>) => void) => void;
+  move: (arg1: DocID, x: number, y: number, opts: WorkspaceMoveOpts, arg5: string | null | undefined, ack: (res: Ack<boolean, WorkspaceMoveErrorCode>) => void) => void;
   /** Ack data: Server time in ms. */
   ping: (ack: (res: Ack<number, WorkspacePingErrorCode>) => void) => void;
   leave: () => void;
@@ -213,6 +213,6 @@ export interface OrgTeamClientToServerEvents {}
  * the listener answers by calling ack with the envelope.
  */
 export interface OrgTeamServerToClientEvents {
-  notice: (payload?: string) => void;
+  notice: (payload?: string | null) => void;
 }
 

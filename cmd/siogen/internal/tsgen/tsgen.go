@@ -450,7 +450,9 @@ func typeExpr(t *schema.Type) string {
 	case schema.KindMap:
 		return "Record<string, " + typeExpr(t.Elem) + ">"
 	case schema.KindOptional:
-		return typeExpr(t.Elem) + " | undefined"
+		// An absent argument or ack data arrives as null from a Go peer, and
+		// JSON turns JavaScript's undefined argument into null too.
+		return typeExpr(t.Elem) + " | null | undefined"
 	}
 	// Objects and enums only appear as named types in a resolved schema.
 	panic(fmt.Sprintf("tsgen: unexpected type %s at a use site", t))
@@ -564,7 +566,7 @@ func (w *writer) events(ns *schema.Namespace, iface string, evs []*schema.Event)
 				// optional parameter before it, so pass undefined.
 				list = append(list, p.name+": "+typeExpr(p.t))
 			default:
-				list = append(list, p.name+"?: "+typeExpr(p.t.Elem))
+				list = append(list, p.name+"?: "+typeExpr(p.t.Elem)+" | null")
 			}
 		}
 		if ev.Ack != nil {
