@@ -143,6 +143,15 @@ func decodeS2CWorkspaceConfirm(e *socketio.Event) (p string, err error) {
 	return
 }
 
+// decodeS2CWorkspaceLabels decodes and validates the arguments of the event "labels" of /workspace/{id}.
+func decodeS2CWorkspaceLabels(e *socketio.Event) (p map[string]string, err error) {
+	if err = socketio.DecodeArg(e, 0, "", &p, false, mapShape); err != nil {
+		return
+	}
+	err = validateS2CWorkspaceLabels(p)
+	return
+}
+
 // WorkspaceClient is a typed client of the namespace /workspace/{id}: one method per client-to-server
 //
 // event. Payloads are validated before they are sent: an invalid one is not sent
@@ -186,6 +195,11 @@ type WorkspaceClient interface {
 	//
 	// Any JSON value, null or nothing; echoed.
 	Note(ctx context.Context, p json.RawMessage) (json.RawMessage, error)
+	// Recent sends the event "recent" and waits, until ctx ends, for the ack; a
+	// failed ack is a *socketio.AckError (code timeout when ctx ends first).
+	//
+	// The documents opened lately.
+	Recent(ctx context.Context) ([]DocID, error)
 }
 
 // WorkspaceClientHandler handles the server-to-client events of /workspace/{id} on a client.
@@ -202,6 +216,8 @@ type WorkspaceClientHandler interface {
 	Confirm(ctx context.Context, p string) (WorkspaceConfirmAck, error)
 	// Kicked handles the event "kicked".
 	Kicked(ctx context.Context) error
+	// Labels handles the event "labels".
+	Labels(ctx context.Context, p map[string]string) error
 }
 
 // UnimplementedWorkspaceClientHandler implements WorkspaceClientHandler: it ignores events and acks
@@ -226,6 +242,11 @@ func (UnimplementedWorkspaceClientHandler) Confirm(ctx context.Context, p string
 // Kicked answers unimplemented.
 func (UnimplementedWorkspaceClientHandler) Kicked(ctx context.Context) error {
 	return socketio.Unimplemented(WorkspaceKickedEvent)
+}
+
+// Labels answers unimplemented.
+func (UnimplementedWorkspaceClientHandler) Labels(ctx context.Context, p map[string]string) error {
+	return socketio.Unimplemented(WorkspaceLabelsEvent)
 }
 
 type workspaceClient struct {
@@ -282,6 +303,14 @@ func NewWorkspaceClient(m *socketio.Manager, p WorkspaceParams, auth *WorkspaceA
 	})
 	c.s.On(WorkspaceKickedEvent, func(e *socketio.Event) {
 		cfg.Done(e, h.Kicked(ctx))
+	})
+	c.s.On(WorkspaceLabelsEvent, func(e *socketio.Event) {
+		p, err := decodeS2CWorkspaceLabels(e)
+		if err != nil {
+			cfg.Reject(e, false, err)
+			return
+		}
+		cfg.Done(e, h.Labels(ctx, p))
 	})
 	return c, nil
 }
@@ -381,6 +410,18 @@ func (c *workspaceClient) Note(ctx context.Context, p json.RawMessage) (json.Raw
 	r, err := socketio.DecodeAck[json.RawMessage](args, err, parser.Any, true)
 	if err != nil {
 		return nil, err
+	}
+	return r, nil
+}
+
+func (c *workspaceClient) Recent(ctx context.Context) ([]DocID, error) {
+	args, err := c.s.EmitWithAck(ctx, WorkspaceRecentEvent)
+	r, err := socketio.DecodeAck[[]DocID](args, err, listShape, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateAckC2SWorkspaceRecent(r); err != nil {
+		return nil, socketio.InvalidAck(err)
 	}
 	return r, nil
 }

@@ -295,6 +295,10 @@ type WorkspaceHandler interface {
 	//
 	// Any JSON value, null or nothing; echoed.
 	Note(ctx context.Context, s *WorkspaceSocket, p json.RawMessage) (json.RawMessage, error)
+	// Recent handles the event "recent". It is acknowledged with list<DocID>.
+	//
+	// The documents opened lately.
+	Recent(ctx context.Context, s *WorkspaceSocket) ([]DocID, error)
 	// Disconnect runs once the socket is disconnected.
 	Disconnect(s *WorkspaceSocket, reason socketio.DisconnectReason)
 }
@@ -342,6 +346,11 @@ func (UnimplementedWorkspaceHandler) LegacyRename(ctx context.Context, s *Worksp
 // Note answers unimplemented.
 func (UnimplementedWorkspaceHandler) Note(ctx context.Context, s *WorkspaceSocket, p json.RawMessage) (json.RawMessage, error) {
 	return nil, socketio.Unimplemented(WorkspaceNoteEvent)
+}
+
+// Recent answers unimplemented.
+func (UnimplementedWorkspaceHandler) Recent(ctx context.Context, s *WorkspaceSocket) ([]DocID, error) {
+	return nil, socketio.Unimplemented(WorkspaceRecentEvent)
 }
 
 // Disconnect does nothing.
@@ -420,6 +429,10 @@ func NewWorkspaceNamespace(srv *socketio.Server, h WorkspaceHandler, opts ...soc
 			}
 			r, err := h.Note(ctx, ts, p)
 			socketio.ReplyOK(cfg, e, r, err, nil)
+		})
+		s.On(WorkspaceRecentEvent, func(e *socketio.Event) {
+			r, err := h.Recent(ctx, ts)
+			socketio.ReplyOK(cfg, e, socketio.ListOrEmpty(r), err, validateAckC2SWorkspaceRecent)
 		})
 	})
 	return nsp
@@ -544,6 +557,14 @@ func (s *WorkspaceSocket) Kicked() error {
 	return s.s.Emit(WorkspaceKickedEvent)
 }
 
+// Labels sends the event "labels" to the socket (after validating it).
+func (s *WorkspaceSocket) Labels(p map[string]string) error {
+	if err := validateS2CWorkspaceLabels(p); err != nil {
+		return socketio.InvalidArgument(err)
+	}
+	return s.s.Emit(WorkspaceLabelsEvent, socketio.MapOrEmpty(p))
+}
+
 // WorkspaceEmitter broadcasts the server-to-client events of /workspace/{id} to the sockets
 // that To and Except select (Volatile and Local set flags); each returns a new emitter. Events with
 // an ack are not broadcast: use the socket's method.
@@ -621,6 +642,17 @@ func (e *WorkspaceEmitter) Kicked(ctx context.Context) error {
 		return e.err
 	}
 	return e.b.BroadcastEvent(ctx, e.nsp, e.opts, WorkspaceKickedEvent)
+}
+
+// Labels broadcasts the event "labels" (after validating it); ctx bounds the send where it blocks (an emitter in another process publishing to Redis).
+func (e *WorkspaceEmitter) Labels(ctx context.Context, p map[string]string) error {
+	if e.err != nil {
+		return e.err
+	}
+	if err := validateS2CWorkspaceLabels(p); err != nil {
+		return socketio.InvalidArgument(err)
+	}
+	return e.b.BroadcastEvent(ctx, e.nsp, e.opts, WorkspaceLabelsEvent, socketio.MapOrEmpty(p))
 }
 
 // OrgTeamHandler handles the namespace /org/{org}/team/{team} on a server: register it with NewOrgTeamNamespace.

@@ -63,6 +63,8 @@ const (
 	WorkspaceLegacyRenameEvent = "legacyRename"
 	// WorkspaceNoteEvent is the name of the event "note".
 	WorkspaceNoteEvent = "note"
+	// WorkspaceRecentEvent is the name of the event "recent".
+	WorkspaceRecentEvent = "recent"
 	// WorkspaceDocChangedEvent is the name of the event "doc:changed".
 	WorkspaceDocChangedEvent = "doc:changed"
 	// WorkspaceCursorEvent is the name of the event "cursor".
@@ -71,6 +73,8 @@ const (
 	WorkspaceConfirmEvent = "confirm"
 	// WorkspaceKickedEvent is the name of the event "kicked".
 	WorkspaceKickedEvent = "kicked"
+	// WorkspaceLabelsEvent is the name of the event "labels".
+	WorkspaceLabelsEvent = "labels"
 )
 
 // WorkspaceParams are the parameters of the dynamic namespace /workspace/{id}.
@@ -375,6 +379,16 @@ func validateC2SWorkspaceNote(p json.RawMessage) error {
 	return nil
 }
 
+// validateAckC2SWorkspaceRecent checks the ack of the event "recent" of /workspace/{id}.
+func validateAckC2SWorkspaceRecent(r []DocID) error {
+	for i0 := range r {
+		if err := r[i0].Validate(); err != nil {
+			return socketio.AtIndex(i0, err)
+		}
+	}
+	return nil
+}
+
 // validateS2CWorkspaceDocChanged checks the arguments of the event "doc:changed" of /workspace/{id}.
 func validateS2CWorkspaceDocChanged(p *Doc) error {
 	if p == nil {
@@ -407,6 +421,11 @@ func validateAckS2CWorkspaceConfirm(r WorkspaceConfirmAck) error {
 	return nil
 }
 
+// validateS2CWorkspaceLabels checks the arguments of the event "labels" of /workspace/{id}.
+func validateS2CWorkspaceLabels(p map[string]string) error {
+	return nil
+}
+
 // validateS2COrgTeamNotice checks the arguments of the event "notice" of /org/{org}/team/{team}.
 func validateS2COrgTeamNotice(p *string) error {
 	return nil
@@ -425,6 +444,8 @@ var (
 	shapeWorkspaceSaveAck             = new(parser.Shape)
 	shapeWorkspaceMoveOpts            = new(parser.Shape)
 	shapeWorkspaceLegacyRenamePayload = new(parser.Shape)
+	listShape                         = parser.List(nil)
+	mapShape                          = parser.Map(nil)
 )
 
 func init() {

@@ -252,6 +252,24 @@ func (c *TypedConfig) Reply(e *Event, data any, err error) {
 	}
 }
 
+// ListOrEmpty returns s, or an empty slice when s is nil. Generated code
+// passes a required list through it before sending, so that nil goes out
+// as [] (the schema's list), not null.
+func ListOrEmpty[S ~[]E, E any](s S) S {
+	if s == nil {
+		return S{}
+	}
+	return s
+}
+
+// MapOrEmpty is ListOrEmpty for a required map: nil goes out as {}.
+func MapOrEmpty[M ~map[string]V, V any](m M) M {
+	if m == nil {
+		return M{}
+	}
+	return m
+}
+
 // ReplyOK acknowledges e with a handler's result: {"ok":true,"data":data},
 // or the error envelope of err. validate (nil: none) checks data against
 // the event's ack type first, and codes are the error codes the schema

@@ -146,6 +146,9 @@ export type WorkspacePingErrorCode = BuiltinErrorCode;
 /** The error codes the ack of the event "note" may carry. */
 export type WorkspaceNoteErrorCode = BuiltinErrorCode;
 
+/** The error codes the ack of the event "recent" may carry. */
+export type WorkspaceRecentErrorCode = BuiltinErrorCode;
+
 /** The error codes the ack of the server-to-client event "confirm" may carry. */
 export type WorkspaceConfirmErrorCode = BuiltinErrorCode;
 
@@ -172,6 +175,8 @@ export interface WorkspaceClientToServerEvents {
   legacyRename: (payload: WorkspaceLegacyRenamePayload) => void;
   /** Any JSON value, null or nothing; echoed. */
   note: (payload: unknown, ack: (res: Ack<unknown, WorkspaceNoteErrorCode>) => void) => void;
+  /** The documents opened lately. */
+  recent: (ack: (res: Ack<DocID[], WorkspaceRecentErrorCode>) => void) => void;
 }
 
 /**
@@ -184,6 +189,7 @@ export interface WorkspaceServerToClientEvents {
   /** The server asks; the client answers. */
   confirm: (payload: string, ack: (res: Ack<WorkspaceConfirmAck, WorkspaceConfirmErrorCode>) => void) => void;
   kicked: () => void;
+  labels: (payload: Record<string, string>) => void;
 }
 
 // ---- Namespace /org/{org}/team/{team} ----

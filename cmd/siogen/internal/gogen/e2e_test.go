@@ -258,6 +258,11 @@ func (h *workspaceServer) Note(ctx context.Context, s *events.WorkspaceSocket, p
 	return p, nil
 }
 
+// Recent has nothing to list: it answers a nil slice.
+func (h *workspaceServer) Recent(ctx context.Context, s *events.WorkspaceSocket) ([]events.DocID, error) {
+	return nil, nil
+}
+
 func (h *workspaceServer) Leave(ctx context.Context, s *events.WorkspaceSocket) error {
 	h.left <- s.ID()
 	h.sockets <- s
@@ -442,6 +447,13 @@ func TestWorkspaceEndToEnd(t *testing.T) {
 			t.Fatalf("note %v: %v, %v", args, res, err)
 		}
 	}
+	// A required list a handler leaves nil is answered [], not null.
+	if res, err := c.Socket().EmitWithAck(ctx, events.WorkspaceRecentEvent); err != nil || len(res) != 1 || string(res[0].Raw()) != `{"ok":true,"data":[]}` {
+		t.Fatalf("recent: %v, %v", res, err)
+	}
+	if docs, err := c.Recent(ctx); err != nil || docs == nil || len(docs) != 0 {
+		t.Fatalf("recent: %#v, %v", docs, err)
+	}
 	// An event the handler does not implement.
 	if _, err := c.Ping(ctx); socketio.ErrorCode(err) != socketio.CodeUnimplemented {
 		t.Fatalf("ping: %v", err)
@@ -477,6 +489,21 @@ func TestWorkspaceEndToEnd(t *testing.T) {
 	// The emitter validates too.
 	if err := events.NewWorkspaceEmitter(srv.Server, events.WorkspaceParams{ID: "42"}).Cursor(ctx, "bad", 0, 0); socketio.ErrorCode(err) != socketio.CodeInvalidArgument {
 		t.Fatalf("cursor invalid: %v", err)
+	}
+	// A required map sent nil arrives as {}, from the socket and from the
+	// emitter.
+	labels := make(chan string, 2)
+	c.Socket().On(events.WorkspaceLabelsEvent, func(e *socketio.Event) { labels <- string(e.Args[0].Raw()) })
+	if err := ts.Labels(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := events.NewWorkspaceEmitter(srv.Server, events.WorkspaceParams{ID: "42"}).Labels(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	for range 2 {
+		if got := recv(t, labels); got != "{}" {
+			t.Fatalf("labels: %s", got)
+		}
 	}
 	// Emitting to a workspace nobody joined goes nowhere.
 	if err := events.NewWorkspaceEmitter(srv.Server, events.WorkspaceParams{ID: "7"}).Kicked(ctx); err != nil {

@@ -722,6 +722,31 @@ func paramIDs(ps []param) []jen.Code {
 	return out
 }
 
+// wireArgs are the params as sent: a required list or map nil goes out
+// empty ([] or {}), not null.
+func wireArgs(ps []param) []jen.Code {
+	var out []jen.Code
+	for _, p := range ps {
+		out = append(out, wireValue(p.t, jen.Id(p.name)))
+	}
+	return out
+}
+
+// wireValue is x, of type t, as sent: through socketio.ListOrEmpty or
+// MapOrEmpty when t is a required list or map.
+func wireValue(t *schema.Type, x jen.Code) jen.Code {
+	if t.IsOptional() {
+		return x
+	}
+	switch t.Underlying().Kind {
+	case schema.KindList:
+		return jen.Qual(rt, "ListOrEmpty").Call(x)
+	case schema.KindMap:
+		return jen.Qual(rt, "MapOrEmpty").Call(x)
+	}
+	return x
+}
+
 func dirTag(ev *schema.Event) string {
 	if ev.Direction == schema.ClientToServer {
 		return "C2S"
@@ -876,7 +901,7 @@ func (g *generator) dispatch(ns *schema.Namespace, ev *schema.Event, call func(a
 		if g.ackChecked(ev) {
 			validate = jen.Id(validateAckName(ns, ev))
 		}
-		reply := []jen.Code{jen.Id("cfg"), jen.Id("e"), jen.Id("r"), jen.Err(), validate}
+		reply := []jen.Code{jen.Id("cfg"), jen.Id("e"), wireValue(ev.Ack, jen.Id("r")), jen.Err(), validate}
 		for _, e := range ev.Errors {
 			if !e.Builtin {
 				reply = append(reply, jen.Id("Code"+e.GoName))
@@ -912,11 +937,11 @@ func (g *generator) emitBody(ns *schema.Namespace, ev *schema.Event, sock *jen.S
 	}
 	name := jen.Id(ns.GoName + ev.GoName + "Event")
 	if ev.Ack == nil {
-		body = append(body, jen.Return(sock.Clone().Dot("Emit").Call(append([]jen.Code{name}, paramIDs(ps)...)...)))
+		body = append(body, jen.Return(sock.Clone().Dot("Emit").Call(append([]jen.Code{name}, wireArgs(ps)...)...)))
 		return body
 	}
 	body = append(body,
-		jen.List(jen.Id("args"), jen.Err()).Op(":=").Add(sock.Clone().Dot("EmitWithAck").Call(append([]jen.Code{jen.Id("ctx"), name}, paramIDs(ps)...)...)),
+		jen.List(jen.Id("args"), jen.Err()).Op(":=").Add(sock.Clone().Dot("EmitWithAck").Call(append([]jen.Code{jen.Id("ctx"), name}, wireArgs(ps)...)...)),
 		jen.List(jen.Id("r"), jen.Err()).Op(":=").Qual(rt, "DecodeAck").Types(g.declType(ev.Ack)).Call(jen.Id("args"), jen.Err(), g.shapeArg(ev.Ack), jen.Lit(ev.Ack.MayBeAbsent())),
 		jen.If(jen.Err().Op("!=").Nil()).Block(fail(jen.Err())),
 	)
@@ -1224,7 +1249,7 @@ func (g *generator) serverNamespace(f *jen.File, ns *schema.Namespace) {
 			body = append(body, jen.If(jen.Err().Op(":=").Id(validateName(ns, ev)).Call(paramIDs(ps)...), jen.Err().Op("!=").Nil()).Block(
 				jen.Return(jen.Qual(rt, "InvalidArgument").Call(jen.Err()))))
 		}
-		body = append(body, jen.Return(jen.Id("e").Dot("b").Dot("BroadcastEvent").Call(append([]jen.Code{jen.Id("ctx"), jen.Id("e").Dot("nsp"), jen.Id("e").Dot("opts"), jen.Id(N + ev.GoName + "Event")}, paramIDs(ps)...)...)))
+		body = append(body, jen.Return(jen.Id("e").Dot("b").Dot("BroadcastEvent").Call(append([]jen.Code{jen.Id("ctx"), jen.Id("e").Dot("nsp"), jen.Id("e").Dot("opts"), jen.Id(N + ev.GoName + "Event")}, wireArgs(ps)...)...)))
 		f.Add(comment(eventDoc(ev, fmt.Sprintf("%s broadcasts the event %q (after validating it); ctx bounds the send where it blocks (an emitter in another process publishing to Redis).", ev.GoName, ev.Name))...))
 		f.Func().Params(er()).Id(ev.GoName).Params(append([]jen.Code{jen.Id("ctx").Qual("context", "Context")}, g.paramDecls(ps)...)...).Error().Block(body...)
 		f.Line()
