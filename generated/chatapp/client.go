@@ -53,8 +53,9 @@ func decodeS2CChatRoomList(e *socketio.Event) (p *ChatRoomListPayload, err error
 }
 
 // ChatClient is a typed client of the namespace /chat: one method per client-to-server
+// event.
 //
-// event. Payloads are validated before they are sent: an invalid one is not sent
+// Payloads are validated before they are sent: an invalid one is not sent
 // and the method returns a socketio.CodeInvalidArgument *socketio.AckError.
 type ChatClient interface {
 	// Socket returns the underlying client socket.

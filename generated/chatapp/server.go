@@ -130,8 +130,12 @@ func (UnimplementedChatHandler) Typing(ctx context.Context, s *ChatSocket, p *Ch
 func (UnimplementedChatHandler) Disconnect(s *ChatSocket, reason socketio.DisconnectReason) {}
 
 // NewChatNamespace serves the namespace /chat on srv with h and returns
-// the namespace (for a dynamic one: the parent of all of them), to which more
-// middleware can be added. It must be called once per server, before clients connect.
+// the namespace (for a dynamic one: the parent of all of them). It must be called
+// once per server, before clients connect.
+//
+// h.Connect runs as a middleware of the namespace: middleware added before this
+// call (srv.Of(name).Use) runs before it and can refuse a client first; middleware
+// added to the returned namespace runs after it, only for clients h.Connect accepted.
 func NewChatNamespace(srv *socketio.Server, h ChatHandler, opts ...socketio.TypedOption) *socketio.Namespace {
 	cfg := socketio.NewTypedConfig(socketio.ServerLogger(srv), errorMessages, opts)
 	nsp := srv.Of("/chat")

@@ -20,8 +20,9 @@ func decodeS2CMainAnnouncement(e *socketio.Event) (p string, err error) {
 }
 
 // MainClient is a typed client of the namespace /: one method per client-to-server
+// event.
 //
-// event. Payloads are validated before they are sent: an invalid one is not sent
+// Payloads are validated before they are sent: an invalid one is not sent
 // and the method returns a socketio.CodeInvalidArgument *socketio.AckError.
 type MainClient interface {
 	// Socket returns the underlying client socket.
@@ -153,8 +154,9 @@ func decodeS2CWorkspaceLabels(e *socketio.Event) (p map[string]string, err error
 }
 
 // WorkspaceClient is a typed client of the namespace /workspace/{id}: one method per client-to-server
+// event.
 //
-// event. Payloads are validated before they are sent: an invalid one is not sent
+// Payloads are validated before they are sent: an invalid one is not sent
 // and the method returns a socketio.CodeInvalidArgument *socketio.AckError.
 type WorkspaceClient interface {
 	// Socket returns the underlying client socket.
@@ -436,8 +438,9 @@ func decodeS2COrgTeamNotice(e *socketio.Event) (p *string, err error) {
 }
 
 // OrgTeamClient is a typed client of the namespace /org/{org}/team/{team}: one method per client-to-server
+// event.
 //
-// event. Payloads are validated before they are sent: an invalid one is not sent
+// Payloads are validated before they are sent: an invalid one is not sent
 // and the method returns a socketio.CodeInvalidArgument *socketio.AckError.
 type OrgTeamClient interface {
 	// Socket returns the underlying client socket.

@@ -43,8 +43,12 @@ func (UnimplementedMainHandler) Connect(ctx context.Context, s *MainSocket) erro
 func (UnimplementedMainHandler) Disconnect(s *MainSocket, reason socketio.DisconnectReason) {}
 
 // NewMainNamespace serves the namespace / on srv with h and returns
-// the namespace (for a dynamic one: the parent of all of them), to which more
-// middleware can be added. It must be called once per server, before clients connect.
+// the namespace (for a dynamic one: the parent of all of them). It must be called
+// once per server, before clients connect.
+//
+// h.Connect runs as a middleware of the namespace: middleware added before this
+// call (srv.Of(name).Use) runs before it and can refuse a client first; middleware
+// added to the returned namespace runs after it, only for clients h.Connect accepted.
 func NewMainNamespace(srv *socketio.Server, h MainHandler, opts ...socketio.TypedOption) *socketio.Namespace {
 	cfg := socketio.NewTypedConfig(socketio.ServerLogger(srv), errorMessages, opts)
 	nsp := srv.Of("/")
@@ -358,8 +362,12 @@ func (UnimplementedWorkspaceHandler) Disconnect(s *WorkspaceSocket, reason socke
 }
 
 // NewWorkspaceNamespace serves the dynamic namespaces /workspace/{id} (every name matching ^/workspace/([^/]+)$) on srv with h and returns
-// the namespace (for a dynamic one: the parent of all of them), to which more
-// middleware can be added. It must be called once per server, before clients connect.
+// the namespace (for a dynamic one: the parent of all of them). It must be called
+// once per server, before clients connect.
+//
+// h.Connect runs as a middleware of the namespace: middleware added before this
+// call (srv.Of(name).Use) runs before it and can refuse a client first; middleware
+// added to the returned namespace runs after it, only for clients h.Connect accepted.
 func NewWorkspaceNamespace(srv *socketio.Server, h WorkspaceHandler, opts ...socketio.TypedOption) *socketio.Namespace {
 	cfg := socketio.NewTypedConfig(socketio.ServerLogger(srv), errorMessages, opts)
 	nsp := srv.OfRegexp(workspaceRegexp)
@@ -687,8 +695,12 @@ func (UnimplementedOrgTeamHandler) Connect(ctx context.Context, s *OrgTeamSocket
 func (UnimplementedOrgTeamHandler) Disconnect(s *OrgTeamSocket, reason socketio.DisconnectReason) {}
 
 // NewOrgTeamNamespace serves the dynamic namespaces /org/{org}/team/{team} (every name matching ^/org/([^/]+)/team/([^/]+)$) on srv with h and returns
-// the namespace (for a dynamic one: the parent of all of them), to which more
-// middleware can be added. It must be called once per server, before clients connect.
+// the namespace (for a dynamic one: the parent of all of them). It must be called
+// once per server, before clients connect.
+//
+// h.Connect runs as a middleware of the namespace: middleware added before this
+// call (srv.Of(name).Use) runs before it and can refuse a client first; middleware
+// added to the returned namespace runs after it, only for clients h.Connect accepted.
 func NewOrgTeamNamespace(srv *socketio.Server, h OrgTeamHandler, opts ...socketio.TypedOption) *socketio.Namespace {
 	cfg := socketio.NewTypedConfig(socketio.ServerLogger(srv), errorMessages, opts)
 	nsp := srv.OfRegexp(orgTeamRegexp)

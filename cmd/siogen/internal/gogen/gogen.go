@@ -1091,8 +1091,12 @@ func (g *generator) serverNamespace(f *jen.File, ns *schema.Namespace) {
 		what = fmt.Sprintf("the dynamic namespaces %s (every name matching %s)", ns.Name, ns.Regexp())
 	}
 	f.Add(comment(fmt.Sprintf("New%sNamespace serves %s on srv with h and returns", N, what),
-		"the namespace (for a dynamic one: the parent of all of them), to which more",
-		"middleware can be added. It must be called once per server, before clients connect."))
+		"the namespace (for a dynamic one: the parent of all of them). It must be called",
+		"once per server, before clients connect.",
+		"",
+		"h.Connect runs as a middleware of the namespace: middleware added before this",
+		"call (srv.Of(name).Use) runs before it and can refuse a client first; middleware",
+		"added to the returned namespace runs after it, only for clients h.Connect accepted."))
 	f.Func().Id("New"+N+"Namespace").Params(jen.Id("srv").Op("*").Qual(rt, "Server"), jen.Id("h").Id(handler), jen.Id("opts").Op("...").Qual(rt, "TypedOption")).Op("*").Qual(rt, "Namespace").Block(
 		jen.Id("cfg").Op(":=").Qual(rt, "NewTypedConfig").Call(jen.Qual(rt, "ServerLogger").Call(jen.Id("srv")), jen.Id("errorMessages"), jen.Id("opts")),
 		jen.Id("nsp").Op(":=").Add(nspExpr),
@@ -1298,8 +1302,8 @@ func (g *generator) clientNamespace(f *jen.File, ns *schema.Namespace) {
 			methods = append(methods, jen.Id(ev.GoName).Params(g.paramDecls(ps)...).Error())
 		}
 	}
-	f.Add(comment(docLines(fmt.Sprintf("%s is a typed client of the namespace %s: one method per client-to-server", client, ns.Name),
-		"event. Payloads are validated before they are sent: an invalid one is not sent\nand the method returns a socketio.CodeInvalidArgument *socketio.AckError.", false)...))
+	f.Add(comment(docLines(fmt.Sprintf("%s is a typed client of the namespace %s: one method per client-to-server\nevent.", client, ns.Name),
+		"Payloads are validated before they are sent: an invalid one is not sent\nand the method returns a socketio.CodeInvalidArgument *socketio.AckError.", false)...))
 	f.Type().Id(client).Interface(methods...)
 	f.Line()
 
