@@ -430,7 +430,7 @@ var (
 	shapeChatSendPayload     = new(parser.Shape)
 	shapeChatTypingPayload   = new(parser.Shape)
 	shapeChatPresencePayload = new(parser.Shape)
-	listShape                = parser.List(nil)
+	listShapeOfBinary        = parser.List(parser.Binary)
 	listShapeOfMessage       = parser.List(shapeMessage)
 )
 
@@ -445,7 +445,7 @@ func init() {
 		parser.Field{Name: "room"},
 		parser.Field{Name: "author", Shape: shapeUser},
 		parser.Field{Name: "text"},
-		parser.Field{Name: "files", Shape: listShape, Optional: true},
+		parser.Field{Name: "files", Shape: listShapeOfBinary, Optional: true},
 		parser.Field{Name: "sentAt", Shape: parser.Time},
 	))
 	shapeChatAuth.Set(parser.Object(

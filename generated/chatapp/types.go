@@ -825,7 +825,7 @@ func init() {
 	shapeImage.Set(parser.Object(
 		parser.Field{Name: "name"},
 		parser.Field{Name: "type"},
-		parser.Field{Name: "data"},
+		parser.Field{Name: "data", Shape: parser.Binary},
 	))
 	shapeMessage.Set(parser.Object(
 		parser.Field{Name: "id"},

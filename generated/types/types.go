@@ -484,7 +484,7 @@ func init() {
 		parser.Field{Name: "i64"},
 		parser.Field{Name: "f64"},
 		parser.Field{Name: "t", Shape: parser.Time},
-		parser.Field{Name: "bin"},
+		parser.Field{Name: "bin", Shape: parser.Binary},
 		parser.Field{Name: "a", Shape: parser.Any},
 		parser.Field{Name: "named"},
 		parser.Field{Name: "list", Shape: listShape},

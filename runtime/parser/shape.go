@@ -33,6 +33,7 @@ const (
 	shapeMap
 	shapeAny
 	shapeTime
+	shapeBinary
 )
 
 // A Field is a member of an object [Shape].
@@ -56,6 +57,12 @@ var Any = &Shape{kind: shapeAny}
 // Time is the shape of the schema's time: an RFC 3339 string. Check only
 // requires it present; CheckTimes also checks its form.
 var Time = &Shape{kind: shapeTime}
+
+// Binary is the shape of the schema's binary: an attachment (a placeholder
+// object in the JSON form), not a base64 string or an array of numbers,
+// which encoding/json would decode into []byte too. Check and CheckTimes
+// both report another value ("is a string, not binary").
+var Binary = &Shape{kind: shapeBinary}
 
 // List returns the shape of a list whose elements have the shape elem and
 // are not null (unless elem is Any).
@@ -130,8 +137,9 @@ func (v Value) Check(s *Shape) error { return v.check(s, false) }
 
 // CheckTimes reports the first value of shape [Time] in v that is not an
 // RFC 3339 string ("is the number 1700000000000, not a time", `is
-// "yesterday", not an RFC 3339 time`), and nothing else: decoding fails on
-// those without saying where (Check leaves them to decoding).
+// "yesterday", not an RFC 3339 time`), or of shape [Binary] that is not an
+// attachment, and nothing else: decoding fails on those without saying
+// where (Check leaves times to decoding).
 func (v Value) CheckTimes(s *Shape) error { return v.check(s, true) }
 
 func (v Value) check(s *Shape, times bool) error {
@@ -173,11 +181,7 @@ func (c *jsonChecker) time(i int) (int, *ShapeError) {
 	var t time.Time
 	switch raw := c.b[i:end]; {
 	case raw[0] != '"':
-		word := map[byte]string{'{': "an object", '[': "an array", 't': "a boolean", 'f': "a boolean"}[raw[0]]
-		if word == "" {
-			word = "the number " + string(raw)
-		}
-		return 0, &ShapeError{Reason: "is " + word + ", not a time"}
+		return 0, &ShapeError{Reason: "is " + valueWord(raw) + ", not a time"}
 	case t.UnmarshalJSON(raw) != nil:
 		if len(raw) > 40 {
 			n := 36
@@ -187,6 +191,28 @@ func (c *jsonChecker) time(i int) (int, *ShapeError) {
 			raw = append(raw[:n:n], `…"`...)
 		}
 		return 0, &ShapeError{Reason: "is " + string(raw) + ", not an RFC 3339 time"}
+	}
+	return end, nil
+}
+
+// valueWord names the JSON value raw: "a string", "the number 12".
+func valueWord(raw []byte) string {
+	word := map[byte]string{'"': "a string", '{': "an object", '[': "an array", 't': "a boolean", 'f': "a boolean"}[raw[0]]
+	if word == "" {
+		word = "the number " + string(raw)
+	}
+	return word
+}
+
+// binary checks that the value at b[i] is an attachment's placeholder (an
+// object: one that is not a placeholder fails decoding).
+func (c *jsonChecker) binary(i int) (int, *ShapeError) {
+	end, err := c.value(i)
+	if err != nil {
+		return len(c.b), nil
+	}
+	if c.b[i] != '{' {
+		return 0, &ShapeError{Reason: "is " + valueWord(c.b[i:end]) + ", not binary"}
 	}
 	return end, nil
 }
@@ -201,6 +227,8 @@ func (c *jsonChecker) check(i int, s *Shape) (int, *ShapeError) {
 	switch {
 	case s.kind == shapeTime:
 		return c.time(i)
+	case s.kind == shapeBinary:
+		return c.binary(i)
 	case s.kind == shapeObject && c.b[i] == '{':
 		return c.object(i, s)
 	case s.kind == shapeList && c.b[i] == '[':

@@ -250,3 +250,37 @@ func TestCheckTimes(t *testing.T) {
 		t.Error("a top-level time not checked")
 	}
 }
+
+// A binary value must be an attachment: encoding/json would decode a
+// base64 string or an array of numbers into []byte as well.
+func TestCheckBinary(t *testing.T) {
+	s := Object(Field{Name: "img", Shape: Binary}, Field{Name: "more", Shape: List(Binary), Optional: true})
+	for _, c := range []struct{ json, want string }{
+		{`{"img":{"_placeholder":true,"num":0}}`, ""},
+		{`{"img":{"_placeholder":true,"num":0},"more":[{"_placeholder":true,"num":1}]}`, ""},
+		{`{"img":"AAEC"}`, "img is a string, not binary"},
+		{`{"img":[1,2,3]}`, "img is an array, not binary"},
+		{`{"img":{"_placeholder":true,"num":0},"more":[7]}`, "more[0] is the number 7, not binary"},
+		{`{"img":null}`, "img is required"},
+	} {
+		v := RawJSON([]byte(c.json))
+		for _, err := range []error{v.Check(s), v.CheckTimes(s)} {
+			got := ""
+			if err != nil {
+				got = err.Error()
+			}
+			if got != c.want && !(c.want == "img is required" && got == "") { // CheckTimes: forms only
+				t.Errorf("%s: %q, want %q", c.json, got, c.want)
+			}
+		}
+	}
+	// MessagePack: bin is an attachment in the JSON form, a string is not.
+	bin := RawMsgpack([]byte{0x81, 0xa3, 'i', 'm', 'g', 0xc4, 0x01, 0x07})
+	str := RawMsgpack([]byte{0x81, 0xa3, 'i', 'm', 'g', 0xa1, 'x'})
+	if err := bin.Check(s); err != nil {
+		t.Errorf("bin: %v", err)
+	}
+	if err := str.Check(s); err == nil || err.Error() != "img is a string, not binary" {
+		t.Errorf("string: %v", err)
+	}
+}

@@ -337,7 +337,7 @@ func TestDecodeFailurePaths(t *testing.T) {
 		ByName map[string]item `json:"byName"`
 		Grid   [][]int32       `json:"grid"`
 	}
-	itemShape := parser.Object(parser.Field{Name: "n"}, parser.Field{Name: "bin", Optional: true})
+	itemShape := parser.Object(parser.Field{Name: "n"}, parser.Field{Name: "bin", Shape: parser.Binary, Optional: true})
 	shape := parser.Object(
 		parser.Field{Name: "items", Shape: parser.List(itemShape)},
 		parser.Field{Name: "byName", Shape: parser.Map(itemShape)},
@@ -354,6 +354,10 @@ func TestDecodeFailurePaths(t *testing.T) {
 		{"nested lists", map[string]any{"items": []any{}, "byName": map[string]any{}, "grid": []any{[]any{1}, []any{2, true}}}, "argument 1.grid[1][1] is a boolean, not an int32"},
 		{"object for list", map[string]any{"items": map[string]any{}, "byName": map[string]any{}, "grid": []any{}}, "argument 1.items is an object, not a list"},
 		{"after binary", map[string]any{"items": []any{map[string]any{"n": 1, "bin": []byte("0123456789")}, map[string]any{"n": 2, "bin": []byte{1}}, map[string]any{"n": false}}, "byName": map[string]any{}, "grid": []any{}}, "argument 1.items[2].n is a boolean, not an int32"},
+		// encoding/json reads base64 into []byte; binary is an attachment.
+		{"base64 for binary", map[string]any{"items": []any{map[string]any{"n": 1, "bin": "AAEC"}}, "byName": map[string]any{}, "grid": []any{}}, "argument 1.items[0].bin is a string, not binary"},
+		{"bad base64 for binary", map[string]any{"items": []any{map[string]any{"n": 1, "bin": "abc"}}, "byName": map[string]any{}, "grid": []any{}}, "argument 1.items[0].bin is a string, not binary"},
+		{"numbers for binary", map[string]any{"items": []any{ok, map[string]any{"n": 1, "bin": []any{1, 2}}}, "byName": map[string]any{}, "grid": []any{}}, "argument 1.items[1].bin is an array, not binary"},
 	}
 	for _, c := range []parser.Codec{parser.JSON, parser.MessagePack} {
 		for _, tc := range tests {

@@ -30,10 +30,11 @@ type shapes struct {
 	used      map[string]bool
 }
 
-// What shapeName returns for the schema's any and time.
+// What shapeName returns for the schema's any, time and binary.
 const (
-	anyShape  = "parser.Any"
-	timeShape = "parser.Time"
+	anyShape    = "parser.Any"
+	timeShape   = "parser.Time"
+	binaryShape = "parser.Binary"
 )
 
 // shapeRef returns the expression of t's shape: parser.Any, a
@@ -48,6 +49,8 @@ func (g *generator) shapeRef(t *schema.Type) jen.Code {
 		return jen.Qual(pparser, "Any")
 	case timeShape:
 		return jen.Qual(pparser, "Time")
+	case binaryShape:
+		return jen.Qual(pparser, "Binary")
 	default:
 		return jen.Id(n)
 	}
@@ -62,7 +65,7 @@ func (g *generator) shapeArg(t *schema.Type) jen.Code {
 }
 
 // shapeName returns the variable of t's shape, declaring it on first use,
-// anyShape, timeShape, or "" when there is nothing to check.
+// anyShape, timeShape, binaryShape, or "" when there is nothing to check.
 func (g *generator) shapeName(t *schema.Type) string {
 	switch t.Kind {
 	case schema.KindOptional:
@@ -73,6 +76,8 @@ func (g *generator) shapeName(t *schema.Type) string {
 			return anyShape
 		case schema.Time:
 			return timeShape
+		case schema.Binary:
+			return binaryShape
 		}
 	case schema.KindNamed:
 		return g.namedShape(t.Decl)
@@ -116,6 +121,8 @@ func (g *generator) anonShape(t *schema.Type) string {
 		name += "OfAny"
 	case elem == timeShape:
 		name += "OfTime"
+	case elem == binaryShape:
+		name += "OfBinary"
 	case strings.HasPrefix(elem, "shape"):
 		name += "Of" + strings.TrimPrefix(elem, "shape")
 	case elem != "":
