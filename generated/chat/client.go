@@ -71,12 +71,12 @@ type ChatClientHandler interface {
 // with the code unimplemented.
 type UnimplementedChatClientHandler struct{}
 
-// Message answers unimplemented.
+// Message returns an unimplemented error (the event has no ack: it is logged at debug level).
 func (UnimplementedChatClientHandler) Message(ctx context.Context, p *Message) error {
 	return socketio.Unimplemented(ChatMessageEvent)
 }
 
-// Presence answers unimplemented.
+// Presence returns an unimplemented error (the event has no ack: it is logged at debug level).
 func (UnimplementedChatClientHandler) Presence(ctx context.Context, p *ChatPresencePayload) error {
 	return socketio.Unimplemented(ChatPresenceEvent)
 }

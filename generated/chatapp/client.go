@@ -120,22 +120,22 @@ type ChatClientHandler interface {
 // with the code unimplemented.
 type UnimplementedChatClientHandler struct{}
 
-// Message answers unimplemented.
+// Message returns an unimplemented error (the event has no ack: it is logged at debug level).
 func (UnimplementedChatClientHandler) Message(ctx context.Context, p *Message) error {
 	return socketio.Unimplemented(ChatMessageEvent)
 }
 
-// Presence answers unimplemented.
+// Presence returns an unimplemented error (the event has no ack: it is logged at debug level).
 func (UnimplementedChatClientHandler) Presence(ctx context.Context, p *ChatPresencePayload) error {
 	return socketio.Unimplemented(ChatPresenceEvent)
 }
 
-// UserTyping answers unimplemented.
+// UserTyping returns an unimplemented error (the event has no ack: it is logged at debug level).
 func (UnimplementedChatClientHandler) UserTyping(ctx context.Context, p *ChatUserTypingPayload) error {
 	return socketio.Unimplemented(ChatUserTypingEvent)
 }
 
-// RoomList answers unimplemented.
+// RoomList returns an unimplemented error (the event has no ack: it is logged at debug level).
 func (UnimplementedChatClientHandler) RoomList(ctx context.Context, p *ChatRoomListPayload) error {
 	return socketio.Unimplemented(ChatRoomListEvent)
 }

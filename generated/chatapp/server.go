@@ -111,7 +111,7 @@ func (UnimplementedChatHandler) Join(ctx context.Context, s *ChatSocket, p *Chat
 	return nil, socketio.Unimplemented(ChatJoinEvent)
 }
 
-// Leave answers unimplemented.
+// Leave returns an unimplemented error (the event has no ack: it is logged at debug level).
 func (UnimplementedChatHandler) Leave(ctx context.Context, s *ChatSocket, p *ChatLeavePayload) error {
 	return socketio.Unimplemented(ChatLeaveEvent)
 }
@@ -121,7 +121,7 @@ func (UnimplementedChatHandler) Send(ctx context.Context, s *ChatSocket, p *Chat
 	return nil, socketio.Unimplemented(ChatSendEvent)
 }
 
-// Typing answers unimplemented.
+// Typing returns an unimplemented error (the event has no ack: it is logged at debug level).
 func (UnimplementedChatHandler) Typing(ctx context.Context, s *ChatSocket, p *ChatTypingPayload) error {
 	return socketio.Unimplemented(ChatTypingEvent)
 }

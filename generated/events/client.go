@@ -50,7 +50,7 @@ type MainClientHandler interface {
 // with the code unimplemented.
 type UnimplementedMainClientHandler struct{}
 
-// Announcement answers unimplemented.
+// Announcement returns an unimplemented error (the event has no ack: it is logged at debug level).
 func (UnimplementedMainClientHandler) Announcement(ctx context.Context, p string) error {
 	return socketio.Unimplemented(MainAnnouncementEvent)
 }
@@ -226,12 +226,12 @@ type WorkspaceClientHandler interface {
 // with the code unimplemented.
 type UnimplementedWorkspaceClientHandler struct{}
 
-// DocChanged answers unimplemented.
+// DocChanged returns an unimplemented error (the event has no ack: it is logged at debug level).
 func (UnimplementedWorkspaceClientHandler) DocChanged(ctx context.Context, p *Doc) error {
 	return socketio.Unimplemented(WorkspaceDocChangedEvent)
 }
 
-// Cursor answers unimplemented.
+// Cursor returns an unimplemented error (the event has no ack: it is logged at debug level).
 func (UnimplementedWorkspaceClientHandler) Cursor(ctx context.Context, arg1 DocID, arg2 int32, arg3 int32) error {
 	return socketio.Unimplemented(WorkspaceCursorEvent)
 }
@@ -241,12 +241,12 @@ func (UnimplementedWorkspaceClientHandler) Confirm(ctx context.Context, p string
 	return "", socketio.Unimplemented(WorkspaceConfirmEvent)
 }
 
-// Kicked answers unimplemented.
+// Kicked returns an unimplemented error (the event has no ack: it is logged at debug level).
 func (UnimplementedWorkspaceClientHandler) Kicked(ctx context.Context) error {
 	return socketio.Unimplemented(WorkspaceKickedEvent)
 }
 
-// Labels answers unimplemented.
+// Labels returns an unimplemented error (the event has no ack: it is logged at debug level).
 func (UnimplementedWorkspaceClientHandler) Labels(ctx context.Context, p map[string]string) error {
 	return socketio.Unimplemented(WorkspaceLabelsEvent)
 }
@@ -468,7 +468,7 @@ type OrgTeamClientHandler interface {
 // with the code unimplemented.
 type UnimplementedOrgTeamClientHandler struct{}
 
-// Notice answers unimplemented.
+// Notice returns an unimplemented error (the event has no ack: it is logged at debug level).
 func (UnimplementedOrgTeamClientHandler) Notice(ctx context.Context, p *string) error {
 	return socketio.Unimplemented(OrgTeamNoticeEvent)
 }

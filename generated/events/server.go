@@ -337,12 +337,12 @@ func (UnimplementedWorkspaceHandler) Ping(ctx context.Context, s *WorkspaceSocke
 	return 0, socketio.Unimplemented(WorkspacePingEvent)
 }
 
-// Leave answers unimplemented.
+// Leave returns an unimplemented error (the event has no ack: it is logged at debug level).
 func (UnimplementedWorkspaceHandler) Leave(ctx context.Context, s *WorkspaceSocket) error {
 	return socketio.Unimplemented(WorkspaceLeaveEvent)
 }
 
-// LegacyRename answers unimplemented.
+// LegacyRename returns an unimplemented error (the event has no ack: it is logged at debug level).
 func (UnimplementedWorkspaceHandler) LegacyRename(ctx context.Context, s *WorkspaceSocket, p *WorkspaceLegacyRenamePayload) error {
 	return socketio.Unimplemented(WorkspaceLegacyRenameEvent)
 }

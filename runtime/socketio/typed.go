@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/siogen/siogen/engineio"
 	"github.com/siogen/siogen/runtime/parser"
 )
 
@@ -226,8 +227,19 @@ func (c *TypedConfig) errorEnvelope(event string, err error) any {
 		}
 		return ErrorEnvelope(ae.Code, msg)
 	}
-	c.Logger.Error("siogen: handler failed", "event", event, "err", err)
+	c.logFailed(event, err)
 	return ErrorEnvelope(CodeInternal, "internal error")
+}
+
+// logFailed logs a handler's error that is not an AckError: at error
+// level, unless it is a context's cancellation (a handler that returned
+// ctx.Err() after its socket went away), which is debug.
+func (c *TypedConfig) logFailed(event string, err error) {
+	if errors.Is(err, context.Canceled) {
+		c.Logger.Debug("siogen: handler canceled", "event", event, "err", err)
+		return
+	}
+	c.Logger.Error("siogen: handler failed", "event", event, "err", err)
 }
 
 // Reply acknowledges e with the envelope of a handler's result: data when
@@ -247,7 +259,12 @@ func (c *TypedConfig) Reply(e *Event, data any, err error) {
 	} else {
 		env = data
 	}
-	if aerr := e.Ack(env); aerr != nil && !errors.Is(aerr, ErrNoAck) {
+	switch aerr := e.Ack(env); {
+	case aerr == nil || errors.Is(aerr, ErrNoAck):
+	case errors.Is(aerr, engineio.ErrClosed) || errors.Is(aerr, ErrNotConnected):
+		// The client left before the handler answered.
+		c.Logger.Debug("siogen: ack not sent", "event", e.Name, "err", aerr)
+	default:
 		c.Logger.Warn("siogen: ack not sent", "event", e.Name, "err", aerr)
 	}
 }
@@ -318,7 +335,7 @@ func (c *TypedConfig) logDropped(event string, err error) {
 		c.Logger.Debug("siogen: event failed", "event", event, "code", ae.Code, "message", ae.Message)
 		return
 	}
-	c.Logger.Error("siogen: handler failed", "event", event, "err", err)
+	c.logFailed(event, err)
 }
 
 // Reject answers an event whose arguments failed to decode or validate:

@@ -1,12 +1,17 @@
 package socketio
 
 import (
+	"bytes"
+	"context"
 	"errors"
+	"fmt"
+	"log/slog"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/siogen/siogen/engineio"
 	"github.com/siogen/siogen/runtime/parser"
 )
 
@@ -440,5 +445,49 @@ func TestDecodeFailurePaths(t *testing.T) {
 	_, err = DecodeAck[payload]([]parser.Value{parser.RawJSON([]byte(`{"ok":true,"data":{"items":[{"n":1},{"n":[]}]}}`))}, nil, shape, false)
 	if err == nil || err.Error() != "internal: malformed ack: data.items[1].n is an array, not an int32" {
 		t.Errorf("ack: %v", err)
+	}
+}
+
+// A handler that returns its context's cancellation, or whose client left
+// before the ack went out, is not an error worth logging as one: both are
+// debug lines. Other handler errors stay errors.
+func TestReplyLogLevels(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		err     error // the handler's
+		ackErr  error // sending the ack
+		acked   bool
+		wantLvl string
+	}{
+		{"canceled, acked event", context.Canceled, nil, true, "DEBUG"},
+		{"canceled, event without ack", fmt.Errorf("save: %w", context.Canceled), nil, false, "DEBUG"},
+		{"client gone", nil, engineio.ErrClosed, true, "DEBUG"},
+		{"client socket gone", nil, ErrNotConnected, true, "DEBUG"},
+		{"handler bug", errors.New("boom"), nil, true, "ERROR"},
+		{"handler bug, event without ack", errors.New("boom"), nil, false, "ERROR"},
+		{"ack failed otherwise", nil, errors.New("encode"), true, "WARN"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			cfg := NewTypedConfig(slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})), nil, nil)
+			var ack func([]any) error
+			if tc.acked {
+				ack = func([]any) error { return tc.ackErr }
+			}
+			e := NewEvent("save", nil, ack)
+			if tc.acked {
+				ReplyOK(cfg, e, 1, tc.err, nil)
+			} else {
+				cfg.Done(e, tc.err)
+			}
+			if !strings.Contains(buf.String(), "level="+tc.wantLvl) {
+				t.Errorf("log %q, want level %s", buf.String(), tc.wantLvl)
+			}
+			for _, lvl := range []string{"DEBUG", "WARN", "ERROR"} {
+				if lvl != tc.wantLvl && strings.Contains(buf.String(), "level="+lvl) {
+					t.Errorf("log %q has level %s", buf.String(), lvl)
+				}
+			}
+		})
 	}
 }

@@ -747,6 +747,14 @@ func wireValue(t *schema.Type, x jen.Code) jen.Code {
 	return x
 }
 
+// unimplementedDoc is the doc comment of an Unimplemented… handler's method.
+func unimplementedDoc(ev *schema.Event) string {
+	if ev.Ack != nil {
+		return ev.GoName + " answers unimplemented."
+	}
+	return ev.GoName + " returns an unimplemented error (the event has no ack: it is logged at debug level)."
+}
+
 func dirTag(ev *schema.Event) string {
 	if ev.Direction == schema.ClientToServer {
 		return "C2S"
@@ -1034,7 +1042,7 @@ func (g *generator) serverNamespace(f *jen.File, ns *schema.Namespace) {
 	f.Func().Params(recv.Clone()).Id("Connect").Params(connectArgs...).Error().Block(jen.Return(jen.Nil()))
 	f.Line()
 	for _, ev := range ns.ClientToServer {
-		f.Add(comment(fmt.Sprintf("%s answers unimplemented.", ev.GoName)))
+		f.Add(comment(unimplementedDoc(ev)))
 		args := []jen.Code{jen.Id("ctx").Qual(pctx, "Context"), jen.Id("s").Op("*").Id(sock)}
 		args = append(args, g.paramDecls(g.params(ev))...)
 		err := jen.Qual(rt, "Unimplemented").Call(jen.Id(N + ev.GoName + "Event"))
@@ -1322,7 +1330,7 @@ func (g *generator) clientNamespace(f *jen.File, ns *schema.Namespace) {
 	f.Type().Id(unimpl).Struct()
 	f.Line()
 	for _, ev := range ns.ServerToClient {
-		f.Add(comment(fmt.Sprintf("%s answers unimplemented.", ev.GoName)))
+		f.Add(comment(unimplementedDoc(ev)))
 		args := append([]jen.Code{jen.Id("ctx").Qual(pctx, "Context")}, g.paramDecls(g.params(ev))...)
 		err := jen.Qual(rt, "Unimplemented").Call(jen.Id(N + ev.GoName + "Event"))
 		if ev.Ack != nil {
