@@ -187,7 +187,7 @@ func (p *parser) event(ns *Namespace, ev *Event, n *yaml.Node) {
 		sp := p.typeSpec(v, specCtx{
 			what:   role + " of event " + ev.Name,
 			name:   prefix + suffix,
-			origin: role + " of event " + ev.Name + " in " + ns.Name,
+			origin: role + " of " + ev.Direction.String() + " event " + ev.Name + " in " + ns.Name,
 			inline: true,
 		})
 		if sp.t != nil && !(sp.t.Kind == KindNamed && sp.t.Decl != nil && sp.t.Decl.Inline) {
@@ -246,7 +246,7 @@ func (p *parser) args(ns *Namespace, ev *Event, n *yaml.Node, prefix string) {
 		sp := p.typeSpec(c, specCtx{
 			what:   fmt.Sprintf("argument %d of event %s", i+1, ev.Name),
 			name:   prefix + a.GoName,
-			origin: fmt.Sprintf("argument %s of event %s in %s", a.Name, ev.Name, ns.Name),
+			origin: fmt.Sprintf("argument %s of %s event %s in %s", a.Name, ev.Direction, ev.Name, ns.Name),
 			inline: true,
 			extra:  []string{"name"},
 		})

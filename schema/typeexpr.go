@@ -194,7 +194,14 @@ func (p *parser) constraints(t *Type, m keyed) {
 			}
 			re, err := regexp.Compile(s)
 			if err != nil {
-				p.errorf(v, "pattern does not compile: %s", strings.TrimPrefix(err.Error(), "error parsing regexp: "))
+				msg := strings.TrimPrefix(err.Error(), "error parsing regexp: ")
+				for _, la := range []string{"(?=", "(?!", "(?<=", "(?<!"} {
+					if strings.Contains(s, la) {
+						msg += " (Go's RE2 has no lookarounds)"
+						break
+					}
+				}
+				p.errorf(v, "pattern does not compile: %s", msg)
 				continue
 			}
 			if why := jsIncompatible(s); why != "" {

@@ -186,7 +186,7 @@ func (x *ChatAuth) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
-// ChatJoinPayload is the type of the payload of event join in /chat.
+// ChatJoinPayload is the type of the payload of client_to_server event join in /chat.
 type ChatJoinPayload struct {
 	Room RoomID `json:"room"`
 }
@@ -214,7 +214,7 @@ func (x *ChatJoinPayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
-// ChatJoinAck is the type of the ack of event join in /chat.
+// ChatJoinAck is the type of the ack of client_to_server event join in /chat.
 type ChatJoinAck struct {
 	History []Message `json:"history"`
 }
@@ -249,7 +249,7 @@ func (x *ChatJoinAck) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
-// ChatSendPayload is the type of the payload of event send in /chat.
+// ChatSendPayload is the type of the payload of client_to_server event send in /chat.
 type ChatSendPayload struct {
 	Room RoomID `json:"room"`
 	Text string `json:"text"`
@@ -280,7 +280,7 @@ func (x *ChatSendPayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
-// ChatTypingPayload is the type of the payload of event typing in /chat.
+// ChatTypingPayload is the type of the payload of client_to_server event typing in /chat.
 type ChatTypingPayload struct {
 	Room RoomID `json:"room"`
 }
@@ -308,7 +308,7 @@ func (x *ChatTypingPayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
-// ChatPresencePayload is the type of the payload of event presence in /chat.
+// ChatPresencePayload is the type of the payload of server_to_client event presence in /chat.
 type ChatPresencePayload struct {
 	User  User     `json:"user"`
 	State Presence `json:"state"`

@@ -326,7 +326,7 @@ func (x *ChatAuth) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
-// ChatHelloAck is the type of the ack of event hello in /chat.
+// ChatHelloAck is the type of the ack of client_to_server event hello in /chat.
 type ChatHelloAck struct {
 	User  User   `json:"user"`
 	Rooms []Room `json:"rooms"`
@@ -367,7 +367,7 @@ func (x *ChatHelloAck) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
-// ChatJoinPayload is the type of the payload of event join in /chat.
+// ChatJoinPayload is the type of the payload of client_to_server event join in /chat.
 type ChatJoinPayload struct {
 	Room RoomID `json:"room"`
 }
@@ -395,7 +395,7 @@ func (x *ChatJoinPayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
-// ChatJoinAck is the type of the ack of event join in /chat.
+// ChatJoinAck is the type of the ack of client_to_server event join in /chat.
 type ChatJoinAck struct {
 	Room    Room      `json:"room"`
 	History []Message `json:"history"`
@@ -449,7 +449,7 @@ func (x *ChatJoinAck) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
-// ChatLeavePayload is the type of the payload of event leave in /chat.
+// ChatLeavePayload is the type of the payload of client_to_server event leave in /chat.
 type ChatLeavePayload struct {
 	Room RoomID `json:"room"`
 }
@@ -477,7 +477,7 @@ func (x *ChatLeavePayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
-// ChatSendPayload is the type of the payload of event send in /chat.
+// ChatSendPayload is the type of the payload of client_to_server event send in /chat.
 type ChatSendPayload struct {
 	Room  RoomID `json:"room"`
 	Text  Text   `json:"text"`
@@ -521,7 +521,7 @@ func (x *ChatSendPayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
-// ChatTypingPayload is the type of the payload of event typing in /chat.
+// ChatTypingPayload is the type of the payload of client_to_server event typing in /chat.
 type ChatTypingPayload struct {
 	Room   RoomID `json:"room"`
 	Typing bool   `json:"typing"`
@@ -552,7 +552,7 @@ func (x *ChatTypingPayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
-// ChatPresencePayload is the type of the payload of event presence in /chat.
+// ChatPresencePayload is the type of the payload of server_to_client event presence in /chat.
 type ChatPresencePayload struct {
 	Room  RoomID   `json:"room"`
 	User  User     `json:"user"`
@@ -592,7 +592,7 @@ func (x *ChatPresencePayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
-// ChatUserTypingPayload is the type of the payload of event userTyping in /chat.
+// ChatUserTypingPayload is the type of the payload of server_to_client event userTyping in /chat.
 type ChatUserTypingPayload struct {
 	Room   RoomID `json:"room"`
 	User   User   `json:"user"`
@@ -629,7 +629,7 @@ func (x *ChatUserTypingPayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
-// ChatRoomListPayload is the type of the payload of event roomList in /chat.
+// ChatRoomListPayload is the type of the payload of server_to_client event roomList in /chat.
 type ChatRoomListPayload struct {
 	Rooms []Room `json:"rooms"`
 }

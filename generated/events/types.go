@@ -180,7 +180,7 @@ func (x *WorkspaceAuth) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
-// WorkspaceSavePayload is the type of the payload of event save in /workspace/{id}.
+// WorkspaceSavePayload is the type of the payload of client_to_server event save in /workspace/{id}.
 type WorkspaceSavePayload struct {
 	Doc  Doc   `json:"doc"`
 	Base int32 `json:"base"`
@@ -211,7 +211,7 @@ func (x *WorkspaceSavePayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
-// WorkspaceSaveAck is the type of the ack of event save in /workspace/{id}.
+// WorkspaceSaveAck is the type of the ack of client_to_server event save in /workspace/{id}.
 type WorkspaceSaveAck struct {
 	Version int32 `json:"version"`
 }
@@ -233,7 +233,7 @@ func (x *WorkspaceSaveAck) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
-// WorkspaceMoveOpts is the type of the argument opts of event move in /workspace/{id}.
+// WorkspaceMoveOpts is the type of the argument opts of client_to_server event move in /workspace/{id}.
 type WorkspaceMoveOpts struct {
 	Snap bool `json:"snap"`
 }
@@ -255,7 +255,7 @@ func (x *WorkspaceMoveOpts) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
-// WorkspaceLegacyRenamePayload is the type of the payload of event legacyRename in /workspace/{id}.
+// WorkspaceLegacyRenamePayload is the type of the payload of client_to_server event legacyRename in /workspace/{id}.
 type WorkspaceLegacyRenamePayload struct {
 	ID    DocID  `json:"id"`
 	Title string `json:"title"`
@@ -286,7 +286,7 @@ func (x *WorkspaceLegacyRenamePayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
-// WorkspaceConfirmAck is the type of the ack of event confirm in /workspace/{id}.
+// WorkspaceConfirmAck is the type of the ack of server_to_client event confirm in /workspace/{id}.
 type WorkspaceConfirmAck string
 
 // The values of WorkspaceConfirmAck.

@@ -70,28 +70,28 @@ export interface ChatAuth {
   token: string;
 }
 
-/** Generated for the payload of event join in /chat. */
+/** Generated for the payload of client_to_server event join in /chat. */
 export interface ChatJoinPayload {
   room: RoomID;
 }
 
-/** Generated for the ack of event join in /chat. */
+/** Generated for the ack of client_to_server event join in /chat. */
 export interface ChatJoinAck {
   history: Message[];
 }
 
-/** Generated for the payload of event send in /chat. */
+/** Generated for the payload of client_to_server event send in /chat. */
 export interface ChatSendPayload {
   room: RoomID;
   text: string;
 }
 
-/** Generated for the payload of event typing in /chat. */
+/** Generated for the payload of client_to_server event typing in /chat. */
 export interface ChatTypingPayload {
   room: RoomID;
 }
 
-/** Generated for the payload of event presence in /chat. */
+/** Generated for the payload of server_to_client event presence in /chat. */
 export interface ChatPresencePayload {
   user: User;
   state: Presence;

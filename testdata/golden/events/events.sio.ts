@@ -61,29 +61,29 @@ export interface WorkspaceAuth {
   token: string;
 }
 
-/** Generated for the payload of event save in /workspace/{id}. */
+/** Generated for the payload of client_to_server event save in /workspace/{id}. */
 export interface WorkspaceSavePayload {
   doc: Doc;
   base: number;
 }
 
-/** Generated for the ack of event save in /workspace/{id}. */
+/** Generated for the ack of client_to_server event save in /workspace/{id}. */
 export interface WorkspaceSaveAck {
   version: number;
 }
 
-/** Generated for the argument opts of event move in /workspace/{id}. */
+/** Generated for the argument opts of client_to_server event move in /workspace/{id}. */
 export interface WorkspaceMoveOpts {
   snap: boolean;
 }
 
-/** Generated for the payload of event legacyRename in /workspace/{id}. */
+/** Generated for the payload of client_to_server event legacyRename in /workspace/{id}. */
 export interface WorkspaceLegacyRenamePayload {
   id: DocID;
   title: string;
 }
 
-/** Generated for the ack of event confirm in /workspace/{id}. */
+/** Generated for the ack of server_to_client event confirm in /workspace/{id}. */
 export type WorkspaceConfirmAck = "yes" | "no";
 
 // ---- Namespace / ----

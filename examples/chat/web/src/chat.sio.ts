@@ -124,57 +124,57 @@ export interface ChatAuth {
   token: string;
 }
 
-/** Generated for the ack of event hello in /chat. */
+/** Generated for the ack of client_to_server event hello in /chat. */
 export interface ChatHelloAck {
   user: User;
   rooms: Room[];
 }
 
-/** Generated for the payload of event join in /chat. */
+/** Generated for the payload of client_to_server event join in /chat. */
 export interface ChatJoinPayload {
   room: RoomID;
 }
 
-/** Generated for the ack of event join in /chat. */
+/** Generated for the ack of client_to_server event join in /chat. */
 export interface ChatJoinAck {
   room: Room;
   history: Message[];
   members: User[];
 }
 
-/** Generated for the payload of event leave in /chat. */
+/** Generated for the payload of client_to_server event leave in /chat. */
 export interface ChatLeavePayload {
   room: RoomID;
 }
 
-/** Generated for the payload of event send in /chat. */
+/** Generated for the payload of client_to_server event send in /chat. */
 export interface ChatSendPayload {
   room: RoomID;
   text: Text;
   image?: Image;
 }
 
-/** Generated for the payload of event typing in /chat. */
+/** Generated for the payload of client_to_server event typing in /chat. */
 export interface ChatTypingPayload {
   room: RoomID;
   typing: boolean;
 }
 
-/** Generated for the payload of event presence in /chat. */
+/** Generated for the payload of server_to_client event presence in /chat. */
 export interface ChatPresencePayload {
   room: RoomID;
   user: User;
   state: Presence;
 }
 
-/** Generated for the payload of event userTyping in /chat. */
+/** Generated for the payload of server_to_client event userTyping in /chat. */
 export interface ChatUserTypingPayload {
   room: RoomID;
   user: User;
   typing: boolean;
 }
 
-/** Generated for the payload of event roomList in /chat. */
+/** Generated for the payload of server_to_client event roomList in /chat. */
 export interface ChatRoomListPayload {
   rooms: Room[];
 }
