@@ -84,20 +84,27 @@ func run(args []string, stdout, stderr io.Writer) int {
 
 // version is the module version siogen was built from: a release tag when
 // installed with go install/go tool from a tagged version, else "(devel)"
-// with the VCS revision when known.
+// with the VCS revision when known, or with the directory of a local
+// checkout that a replace directive points to.
 func version() string {
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
 		return "(unknown)"
 	}
-	v := bi.Main.Version
-	if bi.Main.Path != "github.com/siogen/siogen" {
+	m := &bi.Main
+	if m.Path != "github.com/siogen/siogen" {
 		for _, d := range bi.Deps {
 			if d.Path == "github.com/siogen/siogen" {
-				v = d.Version
+				m = d
 			}
 		}
 	}
+	if r := m.Replace; r != nil && (r.Version == "" || r.Version == "(devel)") {
+		// A local checkout (go.mod's replace): the required version
+		// says nothing.
+		return "(devel) " + r.Path
+	}
+	v := m.Version
 	if v == "" || v == "(devel)" {
 		v = "(devel)"
 		for _, s := range bi.Settings {
