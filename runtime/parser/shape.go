@@ -197,11 +197,17 @@ func (c *jsonChecker) time(i int) (int, *ShapeError) {
 
 // valueWord names the JSON value raw: "a string", "the number 12".
 func valueWord(raw []byte) string {
-	word := map[byte]string{'"': "a string", '{': "an object", '[': "an array", 't': "a boolean", 'f': "a boolean"}[raw[0]]
-	if word == "" {
-		word = "the number " + string(raw)
+	switch raw[0] {
+	case '"':
+		return "a string"
+	case '{':
+		return "an object"
+	case '[':
+		return "an array"
+	case 't', 'f':
+		return "a boolean"
 	}
-	return word
+	return "the number " + string(raw)
 }
 
 // binary checks that the value at b[i] is an attachment's placeholder (an

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/siogen/siogen/cmd/siogen/internal/gogen"
@@ -81,5 +82,44 @@ namespaces:
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("go vet of the generated package: %v\n%s", err, out)
+	}
+}
+
+// A required list or map sent whole goes through socketio.ListOrEmpty or
+// MapOrEmpty, unless its type is bound to a Go type, which need not be a
+// slice or a map.
+func TestWireValueOfBoundTypes(t *testing.T) {
+	s, err := schema.Parse("bound.sio.yaml", []byte(`siogen: 1
+types:
+  Tags: list<string>
+  Labels: map<string>
+  Free: list<string>
+namespaces:
+  /:
+    server_to_client:
+      tags: { payload: Tags }
+      labels: { payload: Labels }
+      free: { payload: Free }
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := &schema.Config{Go: &schema.GoConfig{Package: "bound", Out: t.TempDir(), EmitServer: true, Bindings: []*schema.Binding{
+		{Type: "Tags", ImportPath: "example.com/ids", Name: "TagSet"},
+		{Type: "Labels", ImportPath: "example.com/ids", Name: "LabelSet"},
+	}}}
+	files, err := gogen.Generator{}.Generate(s, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var all string
+	for _, f := range files {
+		all += string(f.Content)
+	}
+	if n := strings.Count(all, "socketio.ListOrEmpty(p)"); n != 2 { // the socket's and the emitter's Free
+		t.Errorf("socketio.ListOrEmpty(p) appears %d times, want 2", n)
+	}
+	if strings.Contains(all, "MapOrEmpty") {
+		t.Error("a bound map type goes through MapOrEmpty")
 	}
 }

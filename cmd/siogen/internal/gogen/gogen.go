@@ -724,21 +724,28 @@ func paramIDs(ps []param) []jen.Code {
 
 // wireArgs are the params as sent: a required list or map nil goes out
 // empty ([] or {}), not null.
-func wireArgs(ps []param) []jen.Code {
+func (g *generator) wireArgs(ps []param) []jen.Code {
 	var out []jen.Code
 	for _, p := range ps {
-		out = append(out, wireValue(p.t, jen.Id(p.name)))
+		out = append(out, g.wireValue(p.t, jen.Id(p.name)))
 	}
 	return out
 }
 
 // wireValue is x, of type t, as sent: through socketio.ListOrEmpty or
-// MapOrEmpty when t is a required list or map.
-func wireValue(t *schema.Type, x jen.Code) jen.Code {
+// MapOrEmpty when t is a required list or map. A bound type goes as it is:
+// its Go type need not be a slice or a map.
+func (g *generator) wireValue(t *schema.Type, x jen.Code) jen.Code {
 	if t.IsOptional() {
 		return x
 	}
-	switch t.Underlying().Kind {
+	for i := 0; t.Kind == schema.KindNamed && i < 100; i++ {
+		if g.binding(t.Name) != nil {
+			return x
+		}
+		t = t.Decl.Type
+	}
+	switch t.Kind {
 	case schema.KindList:
 		return jen.Qual(rt, "ListOrEmpty").Call(x)
 	case schema.KindMap:
@@ -909,7 +916,7 @@ func (g *generator) dispatch(ns *schema.Namespace, ev *schema.Event, call func(a
 		if g.ackChecked(ev) {
 			validate = jen.Id(validateAckName(ns, ev))
 		}
-		reply := []jen.Code{jen.Id("cfg"), jen.Id("e"), wireValue(ev.Ack, jen.Id("r")), jen.Err(), validate}
+		reply := []jen.Code{jen.Id("cfg"), jen.Id("e"), g.wireValue(ev.Ack, jen.Id("r")), jen.Err(), validate}
 		for _, e := range ev.Errors {
 			if !e.Builtin {
 				reply = append(reply, jen.Id("Code"+e.GoName))
@@ -945,11 +952,11 @@ func (g *generator) emitBody(ns *schema.Namespace, ev *schema.Event, sock *jen.S
 	}
 	name := jen.Id(ns.GoName + ev.GoName + "Event")
 	if ev.Ack == nil {
-		body = append(body, jen.Return(sock.Clone().Dot("Emit").Call(append([]jen.Code{name}, wireArgs(ps)...)...)))
+		body = append(body, jen.Return(sock.Clone().Dot("Emit").Call(append([]jen.Code{name}, g.wireArgs(ps)...)...)))
 		return body
 	}
 	body = append(body,
-		jen.List(jen.Id("args"), jen.Err()).Op(":=").Add(sock.Clone().Dot("EmitWithAck").Call(append([]jen.Code{jen.Id("ctx"), name}, wireArgs(ps)...)...)),
+		jen.List(jen.Id("args"), jen.Err()).Op(":=").Add(sock.Clone().Dot("EmitWithAck").Call(append([]jen.Code{jen.Id("ctx"), name}, g.wireArgs(ps)...)...)),
 		jen.List(jen.Id("r"), jen.Err()).Op(":=").Qual(rt, "DecodeAck").Types(g.declType(ev.Ack)).Call(jen.Id("args"), jen.Err(), g.shapeArg(ev.Ack), jen.Lit(ev.Ack.MayBeAbsent())),
 		jen.If(jen.Err().Op("!=").Nil()).Block(fail(jen.Err())),
 	)
@@ -1261,7 +1268,7 @@ func (g *generator) serverNamespace(f *jen.File, ns *schema.Namespace) {
 			body = append(body, jen.If(jen.Err().Op(":=").Id(validateName(ns, ev)).Call(paramIDs(ps)...), jen.Err().Op("!=").Nil()).Block(
 				jen.Return(jen.Qual(rt, "InvalidArgument").Call(jen.Err()))))
 		}
-		body = append(body, jen.Return(jen.Id("e").Dot("b").Dot("BroadcastEvent").Call(append([]jen.Code{jen.Id("ctx"), jen.Id("e").Dot("nsp"), jen.Id("e").Dot("opts"), jen.Id(N + ev.GoName + "Event")}, wireArgs(ps)...)...)))
+		body = append(body, jen.Return(jen.Id("e").Dot("b").Dot("BroadcastEvent").Call(append([]jen.Code{jen.Id("ctx"), jen.Id("e").Dot("nsp"), jen.Id("e").Dot("opts"), jen.Id(N + ev.GoName + "Event")}, g.wireArgs(ps)...)...)))
 		f.Add(comment(eventDoc(ev, fmt.Sprintf("%s broadcasts the event %q (after validating it); ctx bounds the send where it blocks (an emitter in another process publishing to Redis).", ev.GoName, ev.Name))...))
 		f.Func().Params(er()).Id(ev.GoName).Params(append([]jen.Code{jen.Id("ctx").Qual("context", "Context")}, g.paramDecls(ps)...)...).Error().Block(body...)
 		f.Line()
