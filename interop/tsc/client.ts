@@ -3,7 +3,7 @@
 import { io } from "socket.io-client";
 import type { ChatSocket, Message } from "../../testdata/golden/chat/chat.sio";
 import { chatNamespace } from "../../testdata/golden/chat/chat.sio";
-import type { OrgTeamSocket, WorkspaceSocket } from "../../testdata/golden/events/events.sio";
+import type { Ack, OrgTeamSocket, WorkspaceSocket } from "../../testdata/golden/events/events.sio";
 import { workspaceNamespace } from "../../testdata/golden/events/events.sio";
 import type { Everything } from "../../testdata/golden/types/types.sio";
 
@@ -84,8 +84,19 @@ export async function workspace(url: string): Promise<void> {
   });
   // @ts-expect-error the answer must be one of the enum values.
   socket.on("confirm", (_q, ack) => ack({ ok: true, data: "maybe" }));
+  // @ts-expect-error an enum answer carries its data.
+  socket.on("confirm", (_q, ack) => ack({ ok: true }));
   socket.on("kicked", () => socket.disconnect());
+  const noted = await socket.emitWithAck("note", undefined);
+  if (noted.ok) console.log(noted.data);
 }
+
+// Ack data of type any or optional may be left out (the server accepts an
+// envelope without data); other ack data is required.
+export const anyAckAbsent: Ack<unknown> = { ok: true };
+export const optionalAckAbsent: Ack<string | null | undefined> = { ok: true };
+// @ts-expect-error a string ack carries its data.
+export const requiredAckAbsent: Ack<string> = { ok: true };
 
 // An optional payload a Go server leaves out arrives as null (JSON writes
 // an absent argument so): a listener must take null.

@@ -22,11 +22,12 @@ export type ErrorCode = BuiltinErrorCode;
 
 /**
  * The ack envelope: on the wire an ack is this one argument.
- * data is the event's ack type; code is one of the event's error codes
+ * data is the event's ack type, which may be left out where the type
+ * admits undefined (any, optional); code is one of the event's error codes
  * (C), message a human-readable text.
  */
 export type Ack<T, C extends string = BuiltinErrorCode> =
-  | { ok: true; data: T }
+  | ({ ok: true } & (undefined extends T ? { data?: T } : { data: T }))
   | { ok: false; error: { code: C; message: string } };
 
 /**

@@ -273,10 +273,11 @@ func (w *writer) common() {
 	w.p("export type %s = %s;", nameErrorCode, strings.Join(codes, " | "))
 	w.p("")
 	w.doc("", `The ack envelope: on the wire an ack is this one argument.
-data is the event's ack type; code is one of the event's error codes
+data is the event's ack type, which may be left out where the type
+admits undefined (any, optional); code is one of the event's error codes
 (C), message a human-readable text.`, false)
 	w.p("export type %s<T, C extends string = %s> =", nameAck, nameBuiltinCode)
-	w.p("  | { ok: true; data: T }")
+	w.p("  | ({ ok: true } & (undefined extends T ? { data?: T } : { data: T }))")
 	w.p("  | { ok: false; error: { code: C; message: string } };")
 	w.p("")
 	w.doc("", `The schema type binary: a Socket.IO binary attachment.
