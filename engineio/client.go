@@ -50,14 +50,26 @@ type DialOptions struct {
 	NoUpgrade bool
 
 	// WriteQueueBytes bounds the bytes of frames queued by Send and not yet
-	// written. Zero means 8 MiB.
+	// written. A single message (the frames of one Send call) bigger than
+	// the bound is refused with ErrMessageTooLarge, and the connection stays
+	// open. Zero means 8 MiB.
 	WriteQueueBytes int
 
-	// ReadLimit is the size of the largest WebSocket message or long-polling
-	// response body the client accepts; a bigger one ends the connection with
-	// ReasonTransportError. Zero means 64 MiB; a negative value means no limit.
+	// ReadLimit is the size of the largest message the client accepts from
+	// the server, in bytes of message data: a WebSocket message (without the
+	// packet type of a text message), or one message packet of a long-polling
+	// response. A bigger one ends the connection with ReasonTransportError
+	// and an error wrapping ErrMessageTooLarge. A long-polling response body,
+	// which may hold many messages, is bounded by twice ReadLimit or 64 MiB,
+	// whichever is more. Zero means 64 MiB; a negative value means no limit.
 	ReadLimit int64
 }
+
+// ErrMessageTooLarge is returned by Send and SendVolatile for a message
+// bigger than the write queue's bound (DialOptions.WriteQueueBytes); the
+// connection stays open. An incoming message bigger than
+// DialOptions.ReadLimit ends the connection with an error wrapping it.
+var ErrMessageTooLarge = errors.New("engineio: message too large")
 
 // A HandshakeError is returned by Dial when the server refused the
 // handshake with an HTTP error, for instance {"code":0,"message":"Transport
@@ -99,8 +111,10 @@ var (
 	// 3probe) and the wait for the long-poll to pause. Node's upgradeTimeout
 	// is 10 s.
 	clientProbeTimeout = 10 * time.Second
-	// clientCloseTimeout bounds the flush of the queue and the close packet
-	// after Close.
+	// clientCloseTimeout bounds a graceful close: from Close, the flush of
+	// the queue, the close packet and the WebSocket closing handshake. When
+	// it passes (a peer that stopped reading, a network partition), the
+	// connection's context is cancelled, which ends every write and read.
 	clientCloseTimeout = 5 * time.Second
 )
 
@@ -138,6 +152,7 @@ type Client struct {
 	closingCh  chan struct{} // closed with closing
 	done       chan struct{} // closed after HandleClose returned
 	watchdog   *time.Timer
+	closeTimer *time.Timer          // bounds a graceful close; set by Close
 	upgradeCh  chan *websocket.Conn // a probed WebSocket, from clientProbe to clientRun
 	pollPaused atomic.Bool          // the poll loop stops after its current GET
 	pollDone   chan struct{}        // closed when the poll loop ended
@@ -241,9 +256,7 @@ func Dial(ctx context.Context, rawURL string, h Handler, opts *DialOptions) (*Cl
 		close(c.pollDone)
 	}
 
-	if d := c.pingInterval + c.pingTimeout; d > 0 {
-		c.watchdog = time.AfterFunc(d, func() { c.clientFail(ReasonPingTimeout, nil) })
-	}
+	c.watchdog = time.AfterFunc(c.pingInterval+c.pingTimeout, func() { c.clientFail(ReasonPingTimeout, nil) })
 	if c.transport == TransportPolling {
 		c.readers.Add(1)
 		go c.clientPollLoop()
@@ -355,7 +368,9 @@ func (c *Client) clientParseOpen(p Packet) error {
 	if err := json.Unmarshal(p.Data, &o); err != nil {
 		return fmt.Errorf("%w: handshake: bad open packet: %v", ErrParse, err)
 	}
-	if o.SID == "" || o.PingInterval < 0 || o.PingTimeout < 0 || o.MaxPayload < 0 ||
+	// A missing, zero or negative pingInterval or pingTimeout would leave the
+	// connection without a heartbeat: a dead peer would go unnoticed.
+	if o.SID == "" || o.PingInterval <= 0 || o.PingTimeout <= 0 || o.MaxPayload < 0 ||
 		o.PingInterval > 1<<40 || o.PingTimeout > 1<<40 {
 		return fmt.Errorf("%w: handshake: bad open packet %q", ErrParse, p.Data)
 	}
@@ -412,12 +427,35 @@ func (c *Client) clientDialWS(ctx context.Context, withSID bool) (*websocket.Con
 		}
 		return nil, err
 	}
-	if c.readLimit < 0 {
-		ws.SetReadLimit(-1)
-	} else {
-		ws.SetReadLimit(c.readLimit)
-	}
+	ws.SetReadLimit(-1) // clientWSRead applies c.readLimit
 	return ws, nil
+}
+
+// clientWSRead reads one WebSocket message of at most c.readLimit bytes of
+// message data.
+func (c *Client) clientWSRead(ctx context.Context, ws *websocket.Conn) (websocket.MessageType, []byte, error) {
+	typ, r, err := ws.Reader(ctx)
+	if err != nil {
+		return 0, nil, err
+	}
+	if c.readLimit < 0 {
+		data, err := io.ReadAll(r)
+		return typ, data, err
+	}
+	limit := c.readLimit
+	if typ == websocket.MessageText {
+		limit++ // the packet type
+	}
+	data, err := io.ReadAll(io.LimitReader(r, limit+1))
+	if err == nil && int64(len(data)) > limit {
+		err = c.clientTooLarge()
+	}
+	return typ, data, err
+}
+
+// clientTooLarge is the error of a message bigger than the read limit.
+func (c *Client) clientTooLarge() error {
+	return fmt.Errorf("%w: the server sent a message bigger than the read limit of %d bytes", ErrMessageTooLarge, c.readLimit)
 }
 
 // dialWebSocket performs the handshake over WebSocket.
@@ -430,7 +468,7 @@ func (c *Client) dialWebSocket() error {
 		return fmt.Errorf("engineio: dial: %w", err)
 	}
 	c.ws = ws
-	typ, data, err := ws.Read(c.ctx)
+	typ, data, err := c.clientWSRead(c.ctx, ws)
 	if err != nil {
 		return fmt.Errorf("engineio: dial: %w", err)
 	}
@@ -447,14 +485,18 @@ func (c *Client) dialWebSocket() error {
 	return nil
 }
 
-// clientReadBody reads a response body within the read limit.
+// clientReadBody reads a long-polling response body within its bound: twice
+// the read limit (a binary message travels in base64) or
+// dialDefaultReadLimit, whichever is more. The limit of each message is
+// checked by clientHandlePacket.
 func (c *Client) clientReadBody(r io.Reader) ([]byte, error) {
 	if c.readLimit < 0 {
 		return io.ReadAll(r)
 	}
-	b, err := io.ReadAll(io.LimitReader(r, c.readLimit+1))
-	if err == nil && int64(len(b)) > c.readLimit {
-		err = fmt.Errorf("response body larger than %d bytes", c.readLimit)
+	bound := max(2*min(c.readLimit, 1<<61), dialDefaultReadLimit)
+	b, err := io.ReadAll(io.LimitReader(r, bound+1))
+	if err == nil && int64(len(b)) > bound {
+		err = fmt.Errorf("%w: response body larger than %d bytes", ErrMessageTooLarge, bound)
 	}
 	return b, err
 }
@@ -497,7 +539,9 @@ func (c *Client) Done() <-chan struct{} { return c.done }
 // Send queues frames to be written in order, all or none. See Conn.Send. A
 // text frame must start with a packet type digit (see TextFrame and
 // ControlFrame); otherwise Send fails with an error wrapping ErrParse and the
-// connection stays open.
+// connection stays open. Frames that together exceed
+// DialOptions.WriteQueueBytes can never fit in the queue: Send fails with an
+// error wrapping ErrMessageTooLarge and the connection stays open.
 func (c *Client) Send(frames ...Frame) error { return c.clientEnqueue(frames, false) }
 
 // SendVolatile is Send for frames that may be dropped when the queue is full.
@@ -516,6 +560,10 @@ func (c *Client) clientEnqueue(frames []Frame, volatile bool) error {
 	if c.closing {
 		c.mu.Unlock()
 		return ErrClosed
+	}
+	if n > c.queueLimit {
+		c.mu.Unlock()
+		return fmt.Errorf("%w: %d bytes, the write queue holds at most %d", ErrMessageTooLarge, n, c.queueLimit)
 	}
 	if c.queueBytes+n > c.queueLimit {
 		c.mu.Unlock()
@@ -552,9 +600,12 @@ func (c *Client) clientWake() {
 }
 
 // Close ends the connection with ReasonForcedClose: the frames already queued
-// and a close packet are written (for at most a few seconds), then the
-// transport is closed. Close does not wait for that; Done says when it is
-// over. It is safe to call more than once, also from the Handler.
+// and a close packet are written, then the transport is closed. That takes
+// at most a few seconds: when the transport cannot write (the server stopped
+// reading, the network is partitioned) or fails meanwhile, the connection is
+// torn down at once or when the bound passes, and the unwritten frames are
+// lost. Close does not wait for that; Done says when it is over. It is safe
+// to call more than once, also from the Handler.
 func (c *Client) Close() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -564,14 +615,20 @@ func (c *Client) Close() error {
 	c.closing, c.graceful = true, true
 	c.reason = ReasonForcedClose
 	close(c.closingCh)
+	c.closeTimer = time.AfterFunc(clientCloseTimeout, c.cancel)
 	return nil
 }
 
-// clientFail ends the connection now for reason (the first reason wins).
+// clientFail ends the connection now for reason (the first reason wins). A
+// failure during a graceful close ends it at once.
 func (c *Client) clientFail(reason CloseReason, err error) {
 	c.mu.Lock()
 	if c.closing {
+		graceful := c.graceful
 		c.mu.Unlock()
+		if graceful {
+			c.cancel()
+		}
 		return
 	}
 	c.closing = true
@@ -589,11 +646,13 @@ func (c *Client) clientHandlePacket(p Packet) bool {
 	}
 	switch p.Type {
 	case PacketMessage:
+		if c.readLimit >= 0 && int64(len(p.Data)) > c.readLimit {
+			c.clientFail(ReasonTransportError, c.clientTooLarge())
+			return false
+		}
 		c.h.HandleMessage(p.Data[:len(p.Data):len(p.Data)], p.Binary)
 	case PacketPing:
-		if c.watchdog != nil {
-			c.watchdog.Reset(c.pingInterval + c.pingTimeout)
-		}
+		c.watchdog.Reset(c.pingInterval + c.pingTimeout)
 		if c.dialTestNoPong.Load() {
 			break
 		}
@@ -673,32 +732,34 @@ loop:
 	graceful := c.graceful
 	c.mu.Unlock()
 	if graceful && c.ctx.Err() == nil {
-		ctx, cancel := context.WithTimeout(c.ctx, clientCloseTimeout)
-		for {
+		// Close's timer bounds this: it cancels c.ctx, which ends a write
+		// and, through the reader's ws.Read, a WebSocket closing handshake.
+		ok := true
+		for ok {
 			batch := c.clientTakeBatch(c.ws == nil)
 			if batch == nil {
 				break
 			}
-			if c.clientWrite(ctx, batch) != nil {
-				break
-			}
+			ok = c.clientWrite(c.ctx, batch) == nil
 		}
-		if ctx.Err() == nil {
-			_ = c.clientWrite(ctx, []Frame{ControlFrame(PacketClose, "")})
+		if ok {
+			ok = c.clientWrite(c.ctx, []Frame{ControlFrame(PacketClose, "")}) == nil
 		}
-		cancel()
-		if c.ws != nil {
+		if ok && c.ws != nil {
 			_ = c.ws.Close(websocket.StatusNormalClosure, "")
 		}
 	}
+	c.mu.Lock()
+	if c.closeTimer != nil {
+		c.closeTimer.Stop()
+	}
+	c.mu.Unlock()
 	c.cancel()
 	if c.ws != nil {
 		_ = c.ws.CloseNow()
 	}
 	c.readers.Wait()
-	if c.watchdog != nil {
-		c.watchdog.Stop()
-	}
+	c.watchdog.Stop()
 	c.mu.Lock()
 	c.queue, c.queueBytes = nil, 0
 	reason, err := c.reason, c.reasonErr

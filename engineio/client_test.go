@@ -489,19 +489,20 @@ func TestClientWriteQueue(t *testing.T) {
 	if err := c.Send(Frame{Data: []byte("hello")}); err == nil || !errors.Is(err, ErrParse) {
 		t.Errorf("Send of a frame without a type: %v", err)
 	}
+	// A message bigger than the whole queue can never be sent: it is
+	// refused, and the connection stays open (TestClientWriteQueueLimits
+	// overflows the queue with messages that fit).
 	big := BinaryFrame(make([]byte, 101))
-	if err := c.SendVolatile(big); !errors.Is(err, ErrQueueFull) {
+	if err := c.SendVolatile(big); !errors.Is(err, ErrMessageTooLarge) {
 		t.Errorf("SendVolatile of a too big frame: %v", err)
 	}
 	c.Send(TextFrame([]byte("still open")))
 	rec.expect(t, "still open", false)
-	if err := c.Send(big); !errors.Is(err, ErrQueueFull) {
+	if err := c.Send(big); !errors.Is(err, ErrMessageTooLarge) {
 		t.Errorf("Send of a too big frame: %v", err)
 	}
-	reason, err := rec.waitClose(t, 5*time.Second)
-	if reason != ReasonWriteQueueFull || !errors.Is(err, ErrQueueFull) {
-		t.Errorf("HandleClose(%q, %v)", reason, err)
-	}
+	c.Send(TextFrame([]byte("still open 2")))
+	rec.expect(t, "still open 2", false)
 }
 
 // TestClientCloseFromHandler closes the client from inside HandleMessage.
@@ -553,6 +554,12 @@ func TestClientBadServer(t *testing.T) {
 		{name: "bad json", handshake: "0{", dialErr: true},
 		{name: "no sid", handshake: `0{"pingInterval":1}`, dialErr: true},
 		{name: "negative", handshake: `0{"sid":"a","pingInterval":-1}`, dialErr: true},
+		// Without a positive heartbeat the connection would have no watchdog.
+		{name: "no pingInterval", handshake: `0{"sid":"a","pingTimeout":300}`, dialErr: true},
+		{name: "no pingTimeout", handshake: `0{"sid":"a","pingInterval":300}`, dialErr: true},
+		{name: "zero pingInterval", handshake: `0{"sid":"a","pingInterval":0,"pingTimeout":300}`, dialErr: true},
+		{name: "zero pingTimeout", handshake: `0{"sid":"a","pingInterval":300,"pingTimeout":0}`, dialErr: true},
+		{name: "negative pingTimeout", handshake: `0{"sid":"a","pingInterval":300,"pingTimeout":-5}`, dialErr: true},
 		{name: "bad type", handshake: open, poll: "4a\x1e9", reason: ReasonParseError},
 		{name: "bad base64", handshake: open, poll: "b!!", reason: ReasonParseError},
 		{name: "empty poll", handshake: open, poll: "", reason: ReasonParseError},
@@ -590,6 +597,9 @@ func TestClientBadServer(t *testing.T) {
 					c.Close()
 					<-c.Done()
 					t.Fatal("Dial succeeded")
+				}
+				if strings.HasPrefix(tt.handshake, "0{") && !errors.Is(err, ErrParse) {
+					t.Errorf("Dial error %v, want ErrParse", err)
 				}
 				t.Logf("error: %v", err)
 				return

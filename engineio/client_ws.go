@@ -13,7 +13,7 @@ import (
 func (c *Client) clientWSReadLoop(ws *websocket.Conn) {
 	defer c.readers.Done()
 	for {
-		typ, data, err := ws.Read(c.ctx)
+		typ, data, err := c.clientWSRead(c.ctx, ws)
 		if err != nil {
 			if c.ctx.Err() != nil {
 				return
@@ -66,6 +66,6 @@ func (c *Client) clientProbeDance(ctx context.Context, ws *websocket.Conn) bool 
 	if err := ws.Write(ctx, websocket.MessageText, []byte("2probe")); err != nil {
 		return false
 	}
-	typ, data, err := ws.Read(ctx)
+	typ, data, err := c.clientWSRead(ctx, ws)
 	return err == nil && typ == websocket.MessageText && string(data) == "3probe"
 }

@@ -1,0 +1,256 @@
+package engineio
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// clientDeafOpen is the open packet of clientDeafServer.
+const clientDeafOpen = `0{"sid":"deaf","upgrades":[],"pingInterval":60000,"pingTimeout":60000,"maxPayload":100000000}`
+
+// clientDeafServer is an Engine.IO server that completes the handshake and
+// then never reads again: over WebSocket it leaves the socket unread (the
+// client's writes block once the TCP buffers are full); over long-polling it
+// holds every GET and POST unanswered, the POST's body unread; posts gets a
+// value for each POST. failPolls makes the held GETs, and later ones, fail
+// with HTTP 400. Its handlers are released, and waited for, at the end of
+// the test.
+func clientDeafServer(t *testing.T) (url string, posts <-chan struct{}, failPolls func()) {
+	t.Helper()
+	release := make(chan struct{})
+	failGets := make(chan struct{})
+	postCh := make(chan struct{}, 100)
+	var handlers sync.WaitGroup
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		handlers.Add(1)
+		defer handlers.Done()
+		q := r.URL.Query()
+		switch {
+		case q.Get("transport") == "websocket":
+			ws, err := websocket.Accept(w, r, nil)
+			if err != nil {
+				return
+			}
+			defer ws.CloseNow()
+			if ws.Write(context.Background(), websocket.MessageText, []byte(clientDeafOpen)) != nil {
+				return
+			}
+			<-release
+		case q.Get("sid") == "":
+			io.WriteString(w, clientDeafOpen)
+		case r.Method == http.MethodGet:
+			select {
+			case <-release:
+			case <-failGets:
+				http.Error(w, `{"code":1,"message":"Session ID unknown"}`, http.StatusBadRequest)
+			}
+		default:
+			postCh <- struct{}{}
+			<-release
+		}
+	}))
+	t.Cleanup(func() {
+		close(release)
+		ts.CloseClientConnections()
+		ts.Close()
+		handlers.Wait()
+	})
+	return ts.URL, postCh, sync.OnceFunc(func() { close(failGets) })
+}
+
+// clientSetCloseTimeout shortens clientCloseTimeout for one test.
+func clientSetCloseTimeout(t *testing.T, d time.Duration) {
+	old := clientCloseTimeout
+	clientCloseTimeout = d
+	t.Cleanup(func() { clientCloseTimeout = old })
+}
+
+// TestClientCloseStuckWrite: Close ends the connection even when the
+// transport's write cannot complete because the server stopped reading.
+// Without a bound on the graceful close, Done never closed.
+func TestClientCloseStuckWrite(t *testing.T) {
+	clientSetCloseTimeout(t, 100*time.Millisecond)
+	for _, mode := range []clientMode{clientModes[0], clientModes[2]} {
+		t.Run(mode.name, func(t *testing.T) {
+			url, posts, _ := clientDeafServer(t)
+			rec := clientNewRecorder()
+			c, err := Dial(context.Background(), url, rec, &DialOptions{
+				Transports:      mode.transports,
+				HTTPClient:      clientHTTP(t),
+				WriteQueueBytes: 64 << 20,
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+			// Close once a write is under way and cannot end.
+			if mode.want == TransportPolling {
+				// A POST is stuck with any body: it is never answered.
+				if err := c.Send(TextFrame([]byte("stuck"))); err != nil {
+					t.Fatal(err)
+				}
+				<-posts
+			} else {
+				// More than the TCP buffers of a loopback connection
+				// hold; the run loop takes them all from the queue at
+				// once.
+				msg := make([]byte, 1<<20)
+				for range 16 {
+					if err := c.Send(BinaryFrame(msg)); err != nil {
+						t.Fatal(err)
+					}
+				}
+				clientWaitQueueTaken(t, c)
+			}
+			c.Close()
+			select {
+			case <-c.Done():
+			case <-time.After(20 * time.Second): // a hang, not a slow close
+				t.Fatal("Close did not end the connection: the graceful close is unbounded")
+			}
+			reason, _ := rec.waitClose(t, time.Second)
+			if reason != ReasonForcedClose {
+				t.Errorf("HandleClose(%q), want forced close", reason)
+			}
+			rec.check(t)
+		})
+	}
+}
+
+// clientWaitQueueTaken waits until the run loop has taken every queued
+// frame to write it.
+func clientWaitQueueTaken(t *testing.T, c *Client) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c.mu.Lock()
+		n := len(c.queue)
+		c.mu.Unlock()
+		if n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d frames still queued", n)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// TestClientCloseAfterTransportError: a transport failure during a graceful
+// close ends it at once, before the close bound.
+func TestClientCloseAfterTransportError(t *testing.T) {
+	clientSetCloseTimeout(t, time.Hour)
+	url, posts, failPolls := clientDeafServer(t)
+	rec := clientNewRecorder()
+	hc := clientHTTP(t)
+	c, err := Dial(context.Background(), url, rec, &DialOptions{
+		Transports: []Transport{TransportPolling}, HTTPClient: hc,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Send(TextFrame([]byte("stuck"))); err != nil {
+		t.Fatal(err)
+	}
+	<-posts
+	c.Close()
+	// The POST is stuck; the pending GET fails: the graceful close gives up.
+	failPolls()
+	select {
+	case <-c.Done():
+	case <-time.After(20 * time.Second):
+		t.Fatal("a transport failure did not end the graceful close")
+	}
+	rec.check(t)
+}
+
+// TestClientWriteQueueLimits: a message bigger than the whole write queue is
+// refused with ErrMessageTooLarge and the connection stays open; messages
+// that fit but overflow the queue of a server that stopped reading still
+// end the connection with ReasonWriteQueueFull.
+func TestClientWriteQueueLimits(t *testing.T) {
+	url, _, _ := clientDeafServer(t)
+	rec := clientNewRecorder()
+	const limit = 1 << 20
+	c, err := Dial(context.Background(), url, rec, &DialOptions{
+		Transports:      []Transport{TransportWebSocket},
+		HTTPClient:      clientHTTP(t),
+		WriteQueueBytes: limit,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { c.Close(); <-c.Done() }()
+	big := BinaryFrame(make([]byte, limit+1))
+	if err := c.Send(big); !errors.Is(err, ErrMessageTooLarge) {
+		t.Fatalf("Send of a message bigger than the queue: %v, want ErrMessageTooLarge", err)
+	}
+	if err := c.SendVolatile(big); !errors.Is(err, ErrMessageTooLarge) {
+		t.Fatalf("SendVolatile of a message bigger than the queue: %v, want ErrMessageTooLarge", err)
+	}
+	// Two frames of one message count together.
+	half := BinaryFrame(make([]byte, limit/2+1))
+	if err := c.Send(half, half); !errors.Is(err, ErrMessageTooLarge) {
+		t.Fatalf("Send of two frames bigger than the queue: %v, want ErrMessageTooLarge", err)
+	}
+	select {
+	case <-rec.closed:
+		t.Fatalf("the connection ended: %s %v", rec.reason, rec.err)
+	default:
+	}
+	// Messages that fit: they are written until the server's TCP buffers are
+	// full, then the queue overflows.
+	msg := BinaryFrame(make([]byte, limit/4))
+	var sendErr error
+	for i := 0; i < 1024 && sendErr == nil; i++ {
+		sendErr = c.Send(msg)
+	}
+	if !errors.Is(sendErr, ErrQueueFull) {
+		t.Fatalf("Send to a server that does not read: %v, want ErrQueueFull", sendErr)
+	}
+	reason, err := rec.waitClose(t, 10*time.Second)
+	if reason != ReasonWriteQueueFull || !errors.Is(err, ErrQueueFull) {
+		t.Errorf("HandleClose(%q, %v), want write queue full", reason, err)
+	}
+	rec.check(t)
+}
+
+// TestClientReadLimit: DialOptions.ReadLimit bounds the data of each message
+// from the server, on every transport (a long-polling body holding several
+// messages may be bigger); a bigger one ends the connection with an error
+// wrapping ErrMessageTooLarge.
+func TestClientReadLimit(t *testing.T) {
+	srv := clientStartNode(t)
+	const limit = 1000
+	for _, mode := range clientModes {
+		t.Run(mode.name, func(t *testing.T) {
+			c, rec := clientDial(t, srv.URL, mode, &DialOptions{ReadLimit: limit})
+			c.Send(TextFrame([]byte("big:1000")))
+			rec.expect(t, strings.Repeat("x", limit), false)
+			bin := make([]byte, limit)
+			c.Send(BinaryFrame(bin))
+			rec.expect(t, string(bin), true)
+			// Several messages that together exceed the limit.
+			for range 3 {
+				c.Send(TextFrame([]byte(strings.Repeat("y", limit))))
+			}
+			for range 3 {
+				rec.expect(t, strings.Repeat("y", limit), false)
+			}
+			c.Send(BinaryFrame(make([]byte, limit+1)))
+			reason, err := rec.waitClose(t, 10*time.Second)
+			if reason != ReasonTransportError || !errors.Is(err, ErrMessageTooLarge) {
+				t.Fatalf("HandleClose(%q, %v), want a transport error wrapping ErrMessageTooLarge", reason, err)
+			}
+			t.Logf("error: %v", err)
+		})
+	}
+}
