@@ -4,7 +4,7 @@
 //
 //	cluster node -addr :3001 -redis localhost:6379      # a node (run several)
 //	cluster emit -redis localhost:6379 -to lobby -event news '"hello"'
-//	cluster demo -redis localhost:6379                  # 3 nodes + a ticking emitter
+//	cluster demo -redis localhost:6379                  # 3 nodes, a client on each, an emitter
 //
 // A node serves /socket.io/ (namespace "/"): a client emits "join" (room)
 // and "say" (room, text); every client of the room, on any node, gets
@@ -22,9 +22,11 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"net"
 	"net/http"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -85,8 +87,10 @@ func nodeCmd(args []string) {
 }
 
 // serve listens on hs.Addr and serves hs in the background, srv's
-// WebSocket handshakes through its Listener (without net/http).
-func serve(hs *http.Server, srv *socketio.Server) {
+// WebSocket handshakes through its Listener (without net/http). It returns
+// the address it listens on (host:port, host localhost when hs.Addr has
+// none).
+func serve(hs *http.Server, srv *socketio.Server) string {
 	ln, err := engineio.Listen("tcp", hs.Addr)
 	if err != nil {
 		log.Fatal(err)
@@ -96,6 +100,11 @@ func serve(hs *http.Server, srv *socketio.Server) {
 			log.Fatal(err)
 		}
 	}()
+	host, _, _ := net.SplitHostPort(hs.Addr)
+	if host == "" {
+		host = "localhost"
+	}
+	return net.JoinHostPort(host, strconv.Itoa(ln.Addr().(*net.TCPAddr).Port))
 }
 
 func waitSignal() {
@@ -335,41 +344,100 @@ func demoCmd(args []string) {
 	_ = fs.Parse(args)
 	rdb := redis.NewClient(&redis.Options{Addr: *raddr})
 	defer rdb.Close()
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := demo(ctx, rdb, strings.Split(*ports, ","), 2*time.Second, log.Printf); err != nil {
+		log.Fatal(err)
+	}
+}
+
+// demo runs a node on each port, a Go client on each node (all in room
+// lobby) and an emitter, until ctx ends. Every period the emitter sends tick
+// to the room, and one client after the other says something through its
+// own node: what each client prints (through logf) shows a broadcast made on
+// one node, or from outside, reaching the clients of every node.
+func demo(ctx context.Context, rdb redis.UniversalClient, ports []string, every time.Duration, logf func(string, ...any)) error {
 	type node struct {
 		hs  *http.Server
 		srv *socketio.Server
 	}
 	var nodes []node
-	for _, p := range strings.Split(*ports, ",") {
-		srv, h := newNode(rdb, "node-"+p, nil, false)
-		hs := &http.Server{Addr: ":" + p, Handler: h}
-		serve(hs, srv)
-		nodes = append(nodes, node{hs, srv})
-		log.Printf("node-%s on :%s", p, p)
-	}
-	// The emitter: what a worker process would do.
-	em := redisadapter.NewEmitter(rdb, nil)
-	stop := make(chan struct{})
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		t := time.NewTicker(time.Second)
-		defer t.Stop()
-		for {
-			select {
-			case <-stop:
-				return
-			case now := <-t.C:
-				if err := em.Emit(context.Background(), "tick", now.Format(time.RFC3339)); err != nil {
-					log.Print(err)
-				}
-			}
+	defer func() {
+		for _, n := range nodes {
+			shutdown(n.hs, n.srv)
 		}
 	}()
-	waitSignal()
-	close(stop)
-	<-done
-	for _, n := range nodes {
-		shutdown(n.hs, n.srv)
+	var clients []*socketio.ClientSocket
+	defer func() {
+		for _, c := range clients {
+			_ = c.Disconnect()
+		}
+	}()
+	for _, p := range ports {
+		srv, h := newNode(rdb, "node-"+p, nil, false)
+		hs := &http.Server{Addr: ":" + p, Handler: h}
+		addr := serve(hs, srv)
+		nodes = append(nodes, node{hs, srv})
+		name := "node-" + p
+		logf("%s on %s", name, addr)
+		c, err := demoClient(ctx, "http://"+addr, "client@"+name, logf)
+		if err != nil {
+			return err
+		}
+		clients = append(clients, c)
 	}
+	// The emitter: what a worker process would do (python-socketio's
+	// external emit). It reaches the clients of every node without being one.
+	em := redisadapter.NewEmitter(rdb, nil)
+	logf("every %v: the emitter sends tick to room lobby, and a client says hello through its node; Ctrl-C stops", every)
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for i := 0; ; i++ {
+		select {
+		case <-ctx.Done():
+			return nil
+		case now := <-t.C:
+			if err := em.To("lobby").Emit(ctx, "tick", now.Format(time.TimeOnly)); err != nil && ctx.Err() == nil {
+				logf("emitter: %v", err)
+			}
+			c := clients[i%len(clients)]
+			if err := c.Emit("say", "lobby", fmt.Sprintf("hello #%d", i)); err != nil {
+				logf("say: %v", err)
+			}
+		}
+	}
+}
+
+// demoClient connects a Go client named name to the node at url, joins
+// room lobby and prints (through logf) what it receives there.
+func demoClient(ctx context.Context, url, name string, logf func(string, ...any)) (*socketio.ClientSocket, error) {
+	m := socketio.NewManager(url, nil)
+	s := m.Socket("/", nil)
+	s.On("tick", func(e *socketio.Event) {
+		var at string
+		_ = e.Decode(&at)
+		logf("%s: tick %s (from the emitter)", name, at)
+	})
+	s.On("said", func(e *socketio.Event) {
+		var text, node string
+		_ = e.Decode(&text, &node)
+		logf("%s: said %q (broadcast by %s)", name, text, node)
+	})
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := s.Connect(ctx); err != nil {
+		_ = m.Close()
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	ack, err := s.EmitWithAck(ctx, "join", "lobby")
+	if err != nil {
+		_ = m.Close()
+		return nil, fmt.Errorf("%s: join: %w", name, err)
+	}
+	var node string
+	if len(ack) > 0 {
+		_ = ack[0].Decode(&node)
+	}
+	logf("%s: joined lobby on %s", name, node)
+	return s, nil
 }

@@ -85,7 +85,7 @@ func expect(t *testing.T, all []*member, text string, want ...string) {
 // waitShardSubs waits until n nodes subscribed to a sharded room channel.
 func waitShardSubs(t *testing.T, r *redisServer, room string, n int) {
 	t.Helper()
-	rdb := r.client(t)
+	rdb := r.Client(t)
 	ch := "socket.io#/#" + room + "#"
 	deadline := time.Now().Add(5 * time.Second)
 	for {
@@ -288,7 +288,7 @@ func TestRequestTimeout(t *testing.T) {
 	r := startRedis(t)
 	o := &redisadapter.Options{RequestsTimeout: 300 * time.Millisecond}
 	nodes := cluster(t, r, 1, o)
-	rdb := r.client(t)
+	rdb := r.Client(t)
 	ps := rdb.Subscribe(context.Background(), "socket.io-request#/#")
 	defer ps.Close()
 	if _, err := ps.Receive(context.Background()); err != nil {
@@ -336,7 +336,7 @@ func TestOwnBroadcastRequestIgnored(t *testing.T) {
 	nodes := cluster(t, r, 1, nil)
 	m := connect(t, "a", nodes[0])
 	uid := nodes[0].Of("/").Adapter().(*redisadapter.Adapter).UID()
-	rdb := r.client(t)
+	rdb := r.Client(t)
 	publish := func(from, text string) {
 		b, err := msgpack.Marshal(map[string]any{
 			"uid": from, "requestId": "req-" + from, "type": 7,

@@ -19,7 +19,7 @@ func TestEmitter(t *testing.T) {
 	all := []*member{a, b}
 	join(t, a, "room1")
 	ctx := ctx5(t)
-	em := redisadapter.NewEmitter(r.client(t), nil)
+	em := redisadapter.NewEmitter(r.Client(t), nil)
 
 	if err := em.Emit(ctx, "ev", "all"); err != nil {
 		t.Fatal(err)

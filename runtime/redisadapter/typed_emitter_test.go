@@ -26,7 +26,7 @@ func TestGeneratedEmitterOverRedis(t *testing.T) {
 	})
 	node.Of("/chat").Socket(c.ID()).Join("lobby")
 
-	em := chat.NewChatEmitter(redisadapter.NewEmitter(r.client(t), nil))
+	em := chat.NewChatEmitter(redisadapter.NewEmitter(r.Client(t), nil))
 	msg := &chat.Message{ID: "m1", Room: "lobby", Author: chat.User{ID: "u1", Name: "ann"}, Text: "from a worker",
 		SentAt: time.Date(2026, 11, 22, 0, 0, 0, 0, time.UTC)}
 	if err := em.To("lobby").Message(ctx5(t), msg); err != nil {
