@@ -54,15 +54,33 @@ type ManagerOptions struct {
 	// Timeout bounds each Engine.IO connection attempt (the handshake).
 	// Default 20 s.
 	Timeout time.Duration
+
+	// WriteQueueBytes bounds the bytes of the messages queued on the
+	// connection and not yet written. A message (an event with its binary
+	// attachments) bigger than it can never be sent: Emit and EmitWithAck
+	// refuse it with an error wrapping engineio.ErrMessageTooLarge, and the
+	// connection stays open. Messages that fit but overflow the queue (the
+	// server stopped reading) end the connection. Zero means 8 MiB.
+	WriteQueueBytes int
+	// ReadLimit bounds the size of each Engine.IO message from the server
+	// (an event, or one binary attachment), as a server's maxHttpBufferSize
+	// does the other way. A bigger one ends the connection (reason
+	// ReasonTransportError; pending acknowledgements fail with an error
+	// wrapping engineio.ErrMessageTooLarge), and the Manager reconnects.
+	// Zero means 1e6 bytes, Node's maxHttpBufferSize; a negative value
+	// means no limit.
+	ReadLimit int64
 }
 
 // Defaults of ManagerOptions.
 const (
-	DefaultClientPath           = "/socket.io/"
-	DefaultReconnectionDelay    = time.Second
-	DefaultReconnectionDelayMax = 5 * time.Second
-	DefaultRandomizationFactor  = 0.5
-	DefaultManagerTimeout       = 20 * time.Second
+	DefaultClientPath            = "/socket.io/"
+	DefaultReconnectionDelay     = time.Second
+	DefaultReconnectionDelayMax  = 5 * time.Second
+	DefaultRandomizationFactor   = 0.5
+	DefaultManagerTimeout        = 20 * time.Second
+	DefaultClientWriteQueueBytes = 8 << 20
+	DefaultClientReadLimit       = 1e6
 )
 
 // Errors of the client.
@@ -102,6 +120,7 @@ type Manager struct {
 	dial    engineio.DialOptions
 	codec   parser.Codec
 	timeout time.Duration
+	qlimit  int // ManagerOptions.WriteQueueBytes
 	recon   bool
 	maxAtt  int
 	backoff clientBackoff
@@ -152,6 +171,15 @@ func NewManager(rawURL string, opts *ManagerOptions) *Manager {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultManagerTimeout
 	}
+	if o.WriteQueueBytes <= 0 {
+		o.WriteQueueBytes = DefaultClientWriteQueueBytes
+	}
+	switch {
+	case o.ReadLimit == 0:
+		o.ReadLimit = DefaultClientReadLimit
+	case o.ReadLimit < 0:
+		o.ReadLimit = -1
+	}
 	m := &Manager{
 		url: rawURL,
 		dial: engineio.DialOptions{
@@ -160,9 +188,13 @@ func NewManager(rawURL string, opts *ManagerOptions) *Manager {
 			Query:      o.Query,
 			Path:       o.Path,
 			Transports: o.Transports,
+
+			WriteQueueBytes: o.WriteQueueBytes,
+			ReadLimit:       o.ReadLimit,
 		},
 		codec:   o.Parser,
 		timeout: o.Timeout,
+		qlimit:  o.WriteQueueBytes,
 		recon:   !o.NoReconnection,
 		maxAtt:  max(o.ReconnectionAttempts, 0),
 		backoff: clientBackoff{
@@ -225,10 +257,17 @@ func (m *Manager) Close() error {
 	return nil
 }
 
-// mgrEnsureRunning starts the run loop, or wakes it when it waits between
-// attempts for a socket that was not active before. m.mu must be held.
-func (m *Manager) mgrEnsureRunning() {
+// mgrEnsureRunning starts the run loop. When it runs already, fresh wakes
+// it from a wait between attempts, to dial at once with the backoff reset:
+// fresh is for a Connect while no socket was active and there was no
+// connection, as socket.io-client's open() once its Manager stopped
+// reconnecting. A Connect while the Manager reconnects for other sockets
+// keeps its schedule. m.mu must be held.
+func (m *Manager) mgrEnsureRunning(fresh bool) {
 	if m.running {
+		if !fresh {
+			return
+		}
 		select {
 		case m.wakeRun <- struct{}{}:
 		default:
@@ -287,8 +326,9 @@ func (m *Manager) mgrRun() {
 			attempt++
 			select {
 			case <-t.C:
-			case <-m.wakeRun: // Connect was called: try now
+			case <-m.wakeRun: // a fresh Connect (mgrEnsureRunning): try now
 				t.Stop()
+				attempt = 0
 			case <-m.ctx.Done():
 				t.Stop()
 			}
@@ -417,6 +457,21 @@ func (m *Manager) mgrDial() (*mgrConn, error) {
 	return mc, nil
 }
 
+// mgrCheckSize fails for a message that can never fit in the connection's
+// write queue (ManagerOptions.WriteQueueBytes), with an error wrapping
+// engineio.ErrMessageTooLarge.
+func (m *Manager) mgrCheckSize(what string, frames []engineio.Frame) error {
+	n := 0
+	for _, f := range frames {
+		n += len(f.Data)
+	}
+	if n > m.qlimit {
+		return fmt.Errorf("socketio: %s: %w: %d bytes encoded, more than the write queue's %d (ManagerOptions.WriteQueueBytes)",
+			what, engineio.ErrMessageTooLarge, n, m.qlimit)
+	}
+	return nil
+}
+
 // mgrSend encodes p and queues it on mc. m.mu must be held.
 func (m *Manager) mgrSend(mc *mgrConn, frames []engineio.Frame, volatile bool) error {
 	if mc == nil || m.conn != mc {
@@ -437,7 +492,8 @@ type mgrConn struct {
 	ready       chan struct{} // closed once client is set
 	closed      chan struct{} // closed after HandleClose
 	reason      DisconnectReason
-	parseError  bool // set by the reader goroutine before Close
+	err         error // the error of HandleClose
+	parseError  bool  // set by the reader goroutine before Close
 	intentional atomic.Bool
 }
 
@@ -481,11 +537,11 @@ func (mc *mgrConn) HandleClose(reason engineio.CloseReason, err error) {
 	}
 	m := mc.m
 	m.mu.Lock()
-	mc.reason = r
+	mc.reason, mc.err = r, err
 	if m.conn == mc {
 		m.conn = nil
 		for _, s := range m.sockets {
-			s.clientConnLost(r)
+			s.clientConnLost(r, err)
 		}
 	}
 	m.mu.Unlock()

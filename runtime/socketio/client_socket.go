@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"time"
@@ -57,11 +58,17 @@ type ClientSocket struct {
 	active      bool     // wants to be connected
 	connected   bool     // the server accepted the CONNECT
 	connectConn *mgrConn // the connection the CONNECT was sent on
-	id          string
-	pid         string
-	lastOffset  string
-	recovered   bool
-	waiters     []chan error // Connect calls
+	connectTry  uint64   // counts clientSendConnect calls that send
+	// connectPending is the connection a CONNECT was sent on whose reply
+	// has not come. It outlives a Connect that gave up and Disconnect: a
+	// late acceptance is then answered with a DISCONNECT.
+	connectPending *mgrConn
+	lastErr        error // the last failed attempt's, since the socket was activated
+	id             string
+	pid            string
+	lastOffset     string
+	recovered      bool
+	waiters        []chan error // Connect calls
 
 	handlers       map[string][]func(*Event)
 	anyHandlers    []func(*Event)
@@ -174,9 +181,11 @@ func (s *ClientSocket) OnConnect(fn func()) {
 
 // OnConnectError registers fn, called when a connection attempt fails: with
 // a *ConnectError when the server refused the namespace (the socket then
-// stays disconnected until Connect is called again), or with the transport
-// error of a failed (re)connection attempt (the Manager then retries, unless
-// reconnection is off).
+// stays disconnected until Connect is called again) or answered the CONNECT
+// without a session id (the socket stays active, waiting, as with
+// socket.io-client), or with the transport error of a failed
+// (re)connection attempt (the Manager then retries, unless reconnection is
+// off).
 func (s *ClientSocket) OnConnectError(fn func(err error)) {
 	s.m.mu.Lock()
 	defer s.m.mu.Unlock()
@@ -197,10 +206,15 @@ func (s *ClientSocket) OnDisconnect(fn func(reason DisconnectReason)) {
 // Connect connects the socket to its namespace, opening the Manager's
 // connection when needed, and returns once the server accepted it. It
 // returns a *ConnectError when the server refused the namespace, and the
-// context's error when ctx ended first; in both cases the socket is left
-// disconnected. Failed connection attempts are retried by the Manager (see
-// ManagerOptions) and reported to OnConnectError handlers meanwhile; with
-// reconnection off, or after the last attempt, Connect returns the error.
+// context's error when ctx ended first, wrapping the last failed attempt's
+// error too when there was one ("context deadline exceeded (last error:
+// … connection refused)"); in both cases the socket is left disconnected,
+// and a CONNECT already sent is answered with a DISCONNECT if the server
+// accepts it later. Failed connection attempts are retried by the Manager
+// (see ManagerOptions) and reported to OnConnectError handlers meanwhile;
+// with reconnection off, or after the last attempt, Connect returns the
+// error. A Connect while the Manager waits to reconnect for other sockets
+// joins that schedule; with no socket active, it dials at once.
 //
 // Once connected, the socket stays connected, reconnecting in the
 // background when the connection is lost, until Disconnect, Manager.Close,
@@ -219,9 +233,13 @@ func (s *ClientSocket) Connect(ctx context.Context) error {
 	}
 	ch := make(chan error, 1)
 	s.waiters = append(s.waiters, ch)
+	if !s.active {
+		s.lastErr = nil
+	}
+	fresh := m.conn == nil && !m.mgrHasActive()
 	s.active = true
 	mc := m.conn
-	m.mgrEnsureRunning()
+	m.mgrEnsureRunning(fresh)
 	m.mu.Unlock()
 	if mc != nil {
 		s.clientSendConnect(ctx, mc)
@@ -241,16 +259,21 @@ func (s *ClientSocket) Connect(ctx context.Context) error {
 	if i := slices.Index(s.waiters, ch); i >= 0 {
 		s.waiters = slices.Delete(s.waiters, i, i+1)
 	}
+	err := fmt.Errorf("socketio: connect %s: %w", s.nsp, ctx.Err())
+	if s.lastErr != nil {
+		err = fmt.Errorf("socketio: connect %s: %w (last error: %w)", s.nsp, ctx.Err(), s.lastErr)
+	}
 	if len(s.waiters) == 0 && !s.connected && s.active {
 		s.active = false
-		s.connectConn = nil
+		s.connectConn = nil // connectPending stays: see clientHandlePacket
 		m.mgrCloseIfIdle()
 	}
-	return fmt.Errorf("socketio: connect %s: %w", s.nsp, ctx.Err())
+	return err
 }
 
 // Disconnect leaves the namespace: the server is told (a DISCONNECT
-// packet), OnDisconnect handlers get ReasonIOClientDisconnect, pending
+// packet, also later if it accepts a CONNECT that was on its way),
+// OnDisconnect handlers get ReasonIOClientDisconnect, pending
 // acknowledgements fail with ErrNotConnected, and no reconnection follows.
 // The Manager's connection is closed when no other socket uses it. Connect
 // may be called again later.
@@ -273,7 +296,9 @@ func (s *ClientSocket) Disconnect() error {
 // Manager's parser; []byte values, also nested in maps, slices and structs,
 // travel as binary. While the socket is not connected the event is buffered
 // and sent once it is, as socket.io-client does. Emit fails for a reserved
-// event name, a value the parser cannot encode, or after Manager.Close.
+// event name, a value the parser cannot encode, an event bigger than
+// ManagerOptions.WriteQueueBytes (an error wrapping
+// engineio.ErrMessageTooLarge), or after Manager.Close.
 func (s *ClientSocket) Emit(event string, args ...any) error {
 	if err := checkEmit(event); err != nil {
 		return err
@@ -281,7 +306,7 @@ func (s *ClientSocket) Emit(event string, args ...any) error {
 	if s.opts.Retries > 0 {
 		return s.clientQueueRetry(&clientRetry{ctx: context.Background(), event: event, args: args})
 	}
-	frames, err := s.m.codec.Encode(parser.NewEvent(s.nsp, event, args...))
+	frames, err := s.clientEncodeEvent(event, args, false, 0)
 	if err != nil {
 		return err
 	}
@@ -304,14 +329,14 @@ type ClientVolatile struct{ s *ClientSocket }
 func (s *ClientSocket) Volatile() ClientVolatile { return ClientVolatile{s} }
 
 // Emit sends the event with args when the socket is connected and drops it
-// otherwise. It fails only for a reserved name or a value that cannot be
-// encoded.
+// otherwise. It fails only for a reserved name, a value that cannot be
+// encoded, or an event bigger than ManagerOptions.WriteQueueBytes.
 func (v ClientVolatile) Emit(event string, args ...any) error {
 	if err := checkEmit(event); err != nil {
 		return err
 	}
 	s, m := v.s, v.s.m
-	frames, err := m.codec.Encode(parser.NewEvent(s.nsp, event, args...))
+	frames, err := s.clientEncodeEvent(event, args, false, 0)
 	if err != nil {
 		return err
 	}
@@ -325,7 +350,8 @@ func (v ClientVolatile) Emit(event string, args ...any) error {
 
 // EmitWithAck sends the event with args and an acknowledgement request and
 // returns the server's acknowledgement arguments. Like Emit, the event is
-// buffered while the socket is not connected. It fails with an error
+// buffered while the socket is not connected, and refused at once when it
+// is bigger than ManagerOptions.WriteQueueBytes. It fails with an error
 // wrapping ErrAckTimeout and the context's error when ctx ends (or
 // ClientSocketOptions.AckTimeout passes) first, and with an error wrapping
 // ErrNotConnected when the socket is disconnected after the event was sent
@@ -367,9 +393,7 @@ func (s *ClientSocket) clientEmitWithAck(ctx context.Context, event string, args
 	s.nextAck++
 	m.mu.Unlock()
 
-	p := parser.NewEvent(s.nsp, event, args...)
-	p.ID, p.HasID = a.id, true
-	frames, err := m.codec.Encode(p)
+	frames, err := s.clientEncodeEvent(event, args, true, a.id)
 	if err != nil {
 		return nil, err
 	}
@@ -401,9 +425,25 @@ func (s *ClientSocket) clientEmitWithAck(ctx context.Context, event string, args
 	return nil, fmt.Errorf("%w: %w", ErrAckTimeout, ctx.Err())
 }
 
+// clientEncodeEvent encodes an event, with the ack id id when withID, and
+// checks its size.
+func (s *ClientSocket) clientEncodeEvent(event string, args []any, withID bool, id uint64) ([]engineio.Frame, error) {
+	p := parser.NewEvent(s.nsp, event, args...)
+	p.ID, p.HasID = id, withID
+	frames, err := s.m.codec.Encode(p)
+	if err != nil {
+		return nil, err
+	}
+	if err := s.m.mgrCheckSize(fmt.Sprintf("event %q", event), frames); err != nil {
+		return nil, err
+	}
+	return frames, nil
+}
+
 // clientQueueRetry adds r to the retry queue.
 func (s *ClientSocket) clientQueueRetry(r *clientRetry) error {
-	if _, err := s.m.codec.Encode(parser.NewEvent(s.nsp, r.event, r.args...)); err != nil {
+	// Each try is sent with an ack id: the biggest one bounds its size.
+	if _, err := s.clientEncodeEvent(r.event, r.args, true, math.MaxUint64); err != nil {
 		return err
 	}
 	m := s.m
@@ -442,7 +482,8 @@ func (s *ClientSocket) clientRetryLoop() {
 				break
 			}
 			res.args, res.err = s.clientEmitWithAck(r.ctx, r.event, r.args)
-			if res.err == nil || try >= s.opts.Retries || errors.Is(res.err, ErrManagerClosed) {
+			if res.err == nil || try >= s.opts.Retries || errors.Is(res.err, ErrManagerClosed) ||
+				errors.Is(res.err, engineio.ErrMessageTooLarge) {
 				break
 			}
 			m.mu.Lock()
@@ -486,11 +527,13 @@ func (s *ClientSocket) clientSendOrBuffer(o clientOutgoing) {
 func (s *ClientSocket) clientSendConnect(ctx context.Context, mc *mgrConn) {
 	m := s.m
 	m.mu.Lock()
-	if !s.active || s.connected || s.connectConn == mc || m.conn != mc {
+	if !s.active || s.connected || s.connectConn == mc || s.connectPending == mc || m.conn != mc {
 		m.mu.Unlock()
 		return
 	}
 	s.connectConn = mc
+	s.connectTry++
+	try := s.connectTry
 	pid, offset := s.pid, s.lastOffset
 	m.mu.Unlock()
 
@@ -510,17 +553,22 @@ func (s *ClientSocket) clientSendConnect(ctx context.Context, mc *mgrConn) {
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if !s.active || s.connected || s.connectConn != mc || m.conn != mc {
-		return
+	if !s.active || s.connected || s.connectConn != mc || s.connectTry != try || m.conn != mc {
+		return // another attempt, or none, is under way
 	}
 	if err != nil {
 		err = fmt.Errorf("socketio: auth of %s: %w", s.nsp, err)
-		s.clientDispatchConnectError(err)
-		s.clientDeactivate("", err, false)
-		m.mgrCloseIfIdle()
+	} else if err = m.mgrSend(mc, frames, false); err == nil {
+		s.connectPending = mc
 		return
+	} else if errors.Is(err, engineio.ErrMessageTooLarge) {
+		err = fmt.Errorf("socketio: CONNECT of %s: %w", s.nsp, err)
+	} else {
+		return // the connection is closing: the reconnection sends it again
 	}
-	_ = m.mgrSend(mc, frames, false)
+	s.clientDispatchConnectError(err)
+	s.clientDeactivate("", err, false)
+	m.mgrCloseIfIdle()
 }
 
 // clientAuthPayload returns the CONNECT payload: auth, with the pid and
@@ -560,7 +608,20 @@ func (s *ClientSocket) clientHandlePacket(mc *mgrConn, p *parser.Packet) {
 	m := s.m
 	switch p.Type {
 	case parser.Connect:
-		if !s.active || s.connected {
+		pending := s.connectPending == mc
+		s.connectPending = nil
+		if !s.active {
+			if pending {
+				// Connect gave up, or Disconnect was called, while the
+				// CONNECT was on its way: leave the namespace the server
+				// has just joined, or it would stay half-open there.
+				if frames, err := m.codec.Encode(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp}); err == nil {
+					_ = m.mgrSend(mc, frames, false)
+				}
+			}
+			return
+		}
+		if s.connected {
 			return
 		}
 		var reply struct {
@@ -568,14 +629,19 @@ func (s *ClientSocket) clientHandlePacket(mc *mgrConn, p *parser.Packet) {
 			PID string `json:"pid"`
 		}
 		if len(p.Data) == 0 || p.Data[0].Decode(&reply) != nil || reply.SID == "" {
+			// An error for this attempt, as socket.io-client's
+			// connect_error; the socket stays active, as there.
 			ce := &ConnectError{Message: "invalid CONNECT reply (is the server Socket.IO v3+?)"}
+			s.lastErr = ce
 			s.clientDispatchConnectError(ce)
-			s.clientDeactivate("", ce, false)
-			m.mgrCloseIfIdle()
 			return
 		}
+		s.connectConn = mc
 		s.clientOnConnect(mc, reply.SID, reply.PID)
 	case parser.ConnectError:
+		if s.connectPending == mc {
+			s.connectPending = nil
+		}
 		if !s.active || s.connected {
 			return
 		}
@@ -697,21 +763,27 @@ func (s *ClientSocket) clientDeliver(mc *mgrConn, p *parser.Packet) {
 	})
 }
 
-// clientConnLost handles the loss of the connection. m.mu must be held.
-func (s *ClientSocket) clientConnLost(reason DisconnectReason) {
-	s.connectConn = nil
+// clientConnLost handles the loss of the connection, which ended with err
+// (nil for a clean end). m.mu must be held.
+func (s *ClientSocket) clientConnLost(reason DisconnectReason, err error) {
+	s.connectConn, s.connectPending = nil, nil
 	if !s.connected {
 		return
 	}
 	s.connected = false
 	s.id = ""
-	s.clientFailAcks(fmt.Errorf("%w: %s", ErrNotConnected, reason), false)
+	ackErr := fmt.Errorf("%w: %s", ErrNotConnected, reason)
+	if err != nil {
+		ackErr = fmt.Errorf("%w: %s: %w", ErrNotConnected, reason, err)
+	}
+	s.clientFailAcks(ackErr, false)
 	s.clientDispatchDisconnect(reason)
 }
 
 // clientConnectFailed reports a failed connection attempt; final means no
 // more attempts follow. m.mu must be held.
 func (s *ClientSocket) clientConnectFailed(err error, final bool) {
+	s.lastErr = err
 	s.clientDispatchConnectError(err)
 	if final {
 		s.clientDeactivate("", err, false)
