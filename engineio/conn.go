@@ -58,7 +58,10 @@ type Conn interface {
 	// interleaved with other frames. It does not wait for the peer. It fails
 	// with ErrClosed after the connection ended, or ErrQueueFull when the
 	// frames do not fit in the outgoing queue (the connection is then closed
-	// with ReasonWriteQueueFull, unless SendVolatile was used).
+	// with ReasonWriteQueueFull, unless SendVolatile was used). A server's
+	// Session accepts a message of any size into an empty queue; a Client
+	// refuses one bigger than its whole queue (DialOptions.WriteQueueBytes)
+	// with ErrMessageTooLarge, and stays open.
 	Send(frames ...Frame) error
 	// SendVolatile is Send for frames that may be lost: when the queue is full
 	// they are dropped (ErrQueueFull is returned) and the connection stays open.

@@ -67,8 +67,9 @@ type ManagerOptions struct {
 	// does the other way. A bigger one ends the connection (reason
 	// ReasonTransportError; pending acknowledgements fail with an error
 	// wrapping engineio.ErrMessageTooLarge), and the Manager reconnects.
-	// Zero means 1e6 bytes, Node's maxHttpBufferSize; a negative value
-	// means no limit.
+	// Zero means 64 MiB (a server may send what its clients accept:
+	// socket.io-client takes up to ws's 100 MiB in Node, anything in a
+	// browser); a negative value means no limit.
 	ReadLimit int64
 }
 
@@ -80,7 +81,7 @@ const (
 	DefaultRandomizationFactor   = 0.5
 	DefaultManagerTimeout        = 20 * time.Second
 	DefaultClientWriteQueueBytes = 8 << 20
-	DefaultClientReadLimit       = 1e6
+	DefaultClientReadLimit       = 64 << 20
 )
 
 // Errors of the client.
