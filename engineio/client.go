@@ -536,6 +536,13 @@ func (c *Client) Upgrades() []Transport {
 // HandleClose has returned.
 func (c *Client) Done() <-chan struct{} { return c.done }
 
+// Closing returns a channel that is closed once the connection begins to
+// end: Close was called, or the transport failed. The connection ends only
+// after HandleMessage returned, so a Handler that blocks in HandleMessage
+// (to hold the server back while it catches up) should return when it is
+// closed.
+func (c *Client) Closing() <-chan struct{} { return c.closingCh }
+
 // Send queues frames to be written in order, all or none. See Conn.Send. A
 // text frame must start with a packet type digit (see TextFrame and
 // ControlFrame); otherwise Send fails with an error wrapping ErrParse and the

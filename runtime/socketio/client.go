@@ -71,6 +71,16 @@ type ManagerOptions struct {
 	// socket.io-client takes up to ws's 100 MiB in Node, anything in a
 	// browser); a negative value means no limit.
 	ReadLimit int64
+
+	// MaxPendingEvents bounds the events of one socket received and waiting
+	// for its handlers. When the server sends faster than they run, the
+	// reading of the connection pauses until they catch up (the server's
+	// write queue then fills: a Node server buffers, a siogen server
+	// disconnects a client that stays behind by its WriteQueueSize). Its
+	// other packets, acknowledgements too, wait meanwhile: a handler that
+	// waits for an acknowledgement should do so with a deadline. Default
+	// 1024, as the server's ServerOptions.MaxPendingEvents.
+	MaxPendingEvents int
 }
 
 // Defaults of ManagerOptions.
@@ -124,6 +134,7 @@ type Manager struct {
 	qlimit  int // ManagerOptions.WriteQueueBytes
 	recon   bool
 	maxAtt  int
+	maxPend int // ManagerOptions.MaxPendingEvents
 	backoff clientBackoff
 
 	ctx    context.Context // ends with Close
@@ -172,6 +183,9 @@ func NewManager(rawURL string, opts *ManagerOptions) *Manager {
 	if o.Timeout <= 0 {
 		o.Timeout = DefaultManagerTimeout
 	}
+	if o.MaxPendingEvents <= 0 {
+		o.MaxPendingEvents = DefaultMaxPendingEvents
+	}
 	if o.WriteQueueBytes <= 0 {
 		o.WriteQueueBytes = DefaultClientWriteQueueBytes
 	}
@@ -198,6 +212,7 @@ func NewManager(rawURL string, opts *ManagerOptions) *Manager {
 		qlimit:  o.WriteQueueBytes,
 		recon:   !o.NoReconnection,
 		maxAtt:  max(o.ReconnectionAttempts, 0),
+		maxPend: o.MaxPendingEvents,
 		backoff: clientBackoff{
 			min:    o.ReconnectionDelay,
 			max:    o.ReconnectionDelayMax,
@@ -515,15 +530,16 @@ func (mc *mgrConn) HandleMessage(data []byte, binary bool) {
 	}
 	m := mc.m
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	if m.conn != mc {
-		return
-	}
 	s := m.sockets[p.Namespace]
-	if s == nil {
+	if m.conn != mc || s == nil {
+		m.mu.Unlock()
 		return
 	}
 	s.clientHandlePacket(mc, p)
+	m.mu.Unlock()
+	// Backpressure: while the socket's handlers are MaxPendingEvents events
+	// behind, read nothing more (the server's writes then wait on TCP).
+	s.exec.waitRoom(mc.client.Closing())
 }
 
 // HandleClose implements engineio.Handler.

@@ -6,6 +6,8 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -487,4 +489,168 @@ func TestClientReadLimit(t *testing.T) {
 			clientWait(t, data, "data")
 		}
 	})
+}
+
+// clientWaitFor polls cond until it holds, failing the test after 10 s.
+func clientWaitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("not within 10s: %s", what)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// readerParked reports whether some goroutine waits in executor.waitRoom:
+// a client's reader held back by its socket's handlers.
+func readerParked() bool {
+	buf := make([]byte, 1<<20)
+	return strings.Contains(string(buf[:runtime.Stack(buf, true)]), "(*executor).waitRoom(")
+}
+
+// TestClientBackpressure: a server faster than the client's handlers fills
+// the socket's queue up to MaxPendingEvents, then the client stops reading
+// (and the server's writes wait) until the handlers catch up; nothing is
+// lost. Manager.Close, also from a handler, returns while the reader is
+// held back.
+func TestClientBackpressure(t *testing.T) {
+	const limit, n = 8, 200
+	for _, tc := range []struct {
+		name      string
+		transport engineio.Transport
+		close     string // "": release the handler; "manager", "handler": Close while held back
+	}{
+		{"websocket", engineio.TransportWebSocket, ""},
+		{"polling", engineio.TransportPolling, ""},
+		{"close", engineio.TransportWebSocket, "manager"},
+		{"close from handler", engineio.TransportPolling, "handler"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv, url := clientGoServer(t, nil)
+			srv.OnConnection(func(s *Socket) {
+				s.On("flood", func(e *Event) {
+					for i := range n {
+						s.Emit("data", i)
+					}
+					e.Ack()
+				})
+			})
+			m := NewManager(url, &ManagerOptions{
+				MaxPendingEvents: limit,
+				Transports:       []engineio.Transport{tc.transport},
+				HTTPClient:       clientHTTPClient(t),
+			})
+			defer m.Close()
+			s := m.Socket("/", nil)
+			release := make(chan struct{})
+			closed := make(chan struct{}) // Close from the handler returned
+			got := make(chan int, n)
+			s.On("data", func(e *Event) {
+				var i int
+				e.Decode(&i)
+				if i == 0 {
+					if tc.close == "handler" {
+						for !readerParked() {
+							time.Sleep(5 * time.Millisecond)
+						}
+						m.Close()
+						close(closed)
+					}
+					<-release
+				}
+				got <- i
+			})
+			clientConnect(t, s)
+			// The flood's ack comes after the events: it is read only once
+			// the handlers caught up, so it is not waited for here.
+			go s.EmitWithAck(clientCtx(t), "flood")
+			if tc.close == "handler" {
+				clientWait(t, closed, "Manager.Close from the handler")
+				close(release)
+				return
+			}
+			clientWaitFor(t, "the reader to be held back", readerParked)
+			s.exec.mu.Lock()
+			pending := s.exec.pending()
+			s.exec.mu.Unlock()
+			if pending > limit+1 {
+				t.Fatalf("%d events queued, more than MaxPendingEvents %d", pending, limit)
+			}
+			if tc.close == "manager" {
+				done := make(chan struct{})
+				go func() { m.Close(); close(done) }()
+				clientWait(t, done, "Manager.Close")
+				close(release)
+				return
+			}
+			close(release)
+			for i := range n {
+				if j := clientWait(t, got, "data"); j != i {
+					t.Fatalf("event %d arrived as %d", i, j)
+				}
+			}
+		})
+	}
+}
+
+type clientCloseHandler struct {
+	clientFuncHandler
+	closed chan struct{}
+}
+
+func (h clientCloseHandler) HandleClose(engineio.CloseReason, error) { close(h.closed) }
+
+// TestClientEventsBeforeConnect: events a server sends before its CONNECT
+// reply (a middleware's emits) are delivered once it comes, up to
+// MaxPendingEvents; a server that sends more closes the connection, which
+// cannot hold them (its reader waits for that reply).
+func TestClientEventsBeforeConnect(t *testing.T) {
+	const limit = 8
+	for _, tc := range []struct {
+		events int
+		reply  bool
+	}{{limit, true}, {limit + 1, false}} {
+		t.Run(strconv.Itoa(tc.events), func(t *testing.T) {
+			closed := make(chan struct{})
+			eio := engineio.NewServer(func(ss *engineio.Session) engineio.Handler {
+				return clientCloseHandler{clientFuncHandler(func(data []byte) {
+					if string(data) != "0" { // CONNECT to "/"
+						return
+					}
+					for i := range tc.events {
+						ss.Send(engineio.TextFrame([]byte(`2["x",` + strconv.Itoa(i) + `]`)))
+					}
+					if tc.reply {
+						ss.Send(engineio.TextFrame([]byte(`0{"sid":"abc"}`)))
+					}
+				}), closed}
+			}, nil)
+			hs := httptest.NewServer(eio)
+			defer hs.Close()
+			defer eio.Shutdown(context.Background())
+			m := NewManager(hs.URL, &ManagerOptions{
+				MaxPendingEvents: limit,
+				NoReconnection:   true,
+				Transports:       []engineio.Transport{engineio.TransportWebSocket},
+				HTTPClient:       clientHTTPClient(t),
+			})
+			defer m.Close()
+			s := m.Socket("/", nil)
+			got := clientCollect(s, "x")
+			if !tc.reply {
+				go s.Connect(clientCtx(t))
+				clientWait(t, closed, "the connection's close")
+				return
+			}
+			clientConnect(t, s)
+			for i := range tc.events {
+				var j int
+				if clientWait(t, got, "x").Decode(&j); j != i {
+					t.Fatalf("event %d arrived as %d", i, j)
+				}
+			}
+		})
+	}
 }

@@ -123,6 +123,7 @@ func newClientSocket(m *Manager, nsp string, opts *ClientSocketOptions) *ClientS
 	if opts != nil {
 		s.opts = *opts
 	}
+	s.exec.setLimit(m.maxPend)
 	return s
 }
 
@@ -665,6 +666,15 @@ func (s *ClientSocket) clientHandlePacket(mc *mgrConn, p *parser.Packet) {
 		if s.connected {
 			s.clientDeliver(mc, p)
 		} else if s.active {
+			if len(s.recvBuf) >= m.maxPend {
+				// Before its CONNECT reply a server sends at most what
+				// its middleware emitted; this many is a broken server,
+				// and this connection's reader (here) cannot wait for
+				// the reply that would drain them.
+				mc.parseError = true
+				_ = mc.client.Close()
+				return
+			}
 			s.recvBuf = append(s.recvBuf, p)
 		}
 	case parser.Ack, parser.BinaryAck:

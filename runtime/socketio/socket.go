@@ -567,9 +567,9 @@ type executor struct {
 	queue   []task
 	head    int // queue[head:] are waiting
 	running bool
-	loopFn  func()     // x.loop, made once (a method value allocates)
-	limit   int        // with wait: how many queued tasks make wait block
-	notFull *sync.Cond // signaled as the queue shrinks (when limit > 0)
+	loopFn  func()        // x.loop, made once (a method value allocates)
+	limit   int           // with wait and waitRoom: how many queued tasks make them block
+	room    chan struct{} // made by a blocked waiter, closed when the queue shrinks below limit
 }
 
 // A task is what an executor runs: fn, or, without an allocation for a
@@ -588,23 +588,52 @@ func (t task) run() {
 	t.fn()
 }
 
-// setLimit makes wait block while limit tasks are queued.
-func (x *executor) setLimit(limit int) {
-	x.limit = limit
-	x.notFull = sync.NewCond(&x.mu)
-}
+// setLimit makes wait and waitRoom block while limit tasks are queued.
+func (x *executor) setLimit(limit int) { x.limit = limit }
 
 // pending returns how many tasks are waiting. x.mu is held.
 func (x *executor) pending() int { return len(x.queue) - x.head }
 
+// roomLocked returns nil when fewer than limit tasks are queued, or else a
+// channel closed once that is so. x.mu is held.
+func (x *executor) roomLocked() <-chan struct{} {
+	if x.limit <= 0 || x.pending() < x.limit {
+		return nil
+	}
+	if x.room == nil {
+		x.room = make(chan struct{})
+	}
+	return x.room
+}
+
 // wait queues t like run, but first waits while the queue is full: the
 // caller (a connection's reader) is held back, which holds back the peer.
 func (x *executor) wait(t task) {
-	x.mu.Lock()
-	for x.limit > 0 && x.pending() >= x.limit {
-		x.notFull.Wait()
+	for {
+		x.mu.Lock()
+		room := x.roomLocked()
+		if room == nil {
+			x.enqueueLocked(t)
+			return
+		}
+		x.mu.Unlock()
+		<-room
 	}
-	x.enqueueLocked(t)
+}
+
+// waitRoom waits while the queue is full, like wait, or until done is
+// closed; it queues nothing. A client's reader, which queues events while
+// it holds the Manager's lock, waits here once it has let go of it.
+func (x *executor) waitRoom(done <-chan struct{}) {
+	x.mu.Lock()
+	room := x.roomLocked()
+	x.mu.Unlock()
+	if room != nil {
+		select {
+		case <-room:
+		case <-done:
+		}
+	}
 }
 
 func (x *executor) run(fn func()) {
@@ -652,8 +681,9 @@ func (x *executor) loop() {
 		t := x.queue[x.head]
 		x.queue[x.head] = task{}
 		x.head++
-		if x.notFull != nil {
-			x.notFull.Signal()
+		if x.room != nil && x.pending() < x.limit {
+			close(x.room)
+			x.room = nil
 		}
 		x.mu.Unlock()
 		t.run()
