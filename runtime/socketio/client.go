@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -147,6 +148,20 @@ type Manager struct {
 	conn    *mgrConn      // the open connection, nil when none
 	wakeRun chan struct{} // capacity 1: a socket wants a connection now
 	sockets map[string]*ClientSocket
+	on      mgrHandlers
+
+	exec executor // runs the On… handlers in order
+}
+
+// mgrHandlers are the Manager's event handlers. Guarded by Manager.mu.
+type mgrHandlers struct {
+	open             []func()
+	close            []func(DisconnectReason, error)
+	errors           []func(error)
+	reconnectAttempt []func(int)
+	reconnect        []func(int)
+	reconnectError   []func(error)
+	reconnectFailed  []func()
 }
 
 // NewManager returns a Manager for the server at rawURL (http, https, ws or
@@ -300,6 +315,67 @@ func (m *Manager) mgrEnsureRunning(fresh bool) {
 	go m.mgrRun()
 }
 
+// The Manager's On… handlers are called in order, one at a time, on a
+// goroutine of the Manager (never from the caller of a method); they may
+// call any method of the Manager and its sockets.
+
+// OnOpen registers fn, called each time the connection opens (after each
+// successful (re)connection, before the namespaces are connected), as
+// socket.io-client's manager "open" event.
+func (m *Manager) OnOpen(fn func()) { mgrOn(m, &m.on.open, fn) }
+
+// OnClose registers fn, called each time the open connection ends, with its
+// reason and the error that ended it (nil for a clean end: the server or the
+// client closed it), as socket.io-client's manager "close" event. A
+// reconnection follows when a socket still wants to be connected.
+func (m *Manager) OnClose(fn func(reason DisconnectReason, err error)) { mgrOn(m, &m.on.close, fn) }
+
+// OnError registers fn, called with the error of each connection attempt
+// that failed, reconnection attempts included, as socket.io-client's
+// manager "error" event.
+func (m *Manager) OnError(fn func(err error)) { mgrOn(m, &m.on.errors, fn) }
+
+// OnReconnectAttempt registers fn, called before each reconnection attempt
+// with its number (1 for the first), as socket.io-client's manager
+// "reconnect_attempt" event.
+func (m *Manager) OnReconnectAttempt(fn func(attempt int)) { mgrOn(m, &m.on.reconnectAttempt, fn) }
+
+// OnReconnect registers fn, called when a reconnection attempt succeeded,
+// with the number of attempts it took, as socket.io-client's manager
+// "reconnect" event.
+func (m *Manager) OnReconnect(fn func(attempt int)) { mgrOn(m, &m.on.reconnect, fn) }
+
+// OnReconnectError registers fn, called with the error of each reconnection
+// attempt that failed, as socket.io-client's manager "reconnect_error"
+// event.
+func (m *Manager) OnReconnectError(fn func(err error)) { mgrOn(m, &m.on.reconnectError, fn) }
+
+// OnReconnectFailed registers fn, called when the Manager gives up after
+// ManagerOptions.ReconnectionAttempts attempts, as socket.io-client's
+// manager "reconnect_failed" event.
+func (m *Manager) OnReconnectFailed(fn func()) { mgrOn(m, &m.on.reconnectFailed, fn) }
+
+// mgrOn adds fn to the handlers hs of m.
+func mgrOn[F any](m *Manager, hs *[]F, fn F) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	*hs = append(*hs, fn)
+}
+
+// mgrEmit calls the handlers *hs with call, in order with the Manager's
+// other events, on the Manager's executor. m.mu must be held.
+func mgrEmit[F any](m *Manager, hs []F, call func(F)) {
+	if len(hs) == 0 {
+		return
+	}
+	hs = slices.Clone(hs)
+	m.exec.run(func() {
+		for _, h := range hs {
+			call(h)
+		}
+	})
+}
+
 // mgrHasActive reports whether a socket wants to be connected. m.mu must be
 // held.
 func (m *Manager) mgrHasActive() bool {
@@ -333,6 +409,7 @@ func (m *Manager) mgrRun() {
 			if m.maxAtt > 0 && attempt >= m.maxAtt {
 				err := fmt.Errorf("%w after %d attempts: %w", ErrReconnectFailed, attempt, lastErr)
 				m.mgrGiveUp(err)
+				mgrEmit(m, m.on.reconnectFailed, func(h func()) { h() })
 				m.running = false
 				m.mu.Unlock()
 				return
@@ -344,7 +421,7 @@ func (m *Manager) mgrRun() {
 			case <-t.C:
 			case <-m.wakeRun: // a fresh Connect (mgrEnsureRunning): try now
 				t.Stop()
-				attempt = 0
+				attempt, wait = 0, false
 			case <-m.ctx.Done():
 				t.Stop()
 			}
@@ -355,6 +432,10 @@ func (m *Manager) mgrRun() {
 			m.mu.Unlock()
 			return
 		}
+		if wait {
+			n := attempt
+			mgrEmit(m, m.on.reconnectAttempt, func(h func(int)) { h(n) })
+		}
 		m.mu.Unlock()
 
 		mc, err := m.mgrDial()
@@ -364,6 +445,10 @@ func (m *Manager) mgrRun() {
 				m.running = false
 				m.mu.Unlock()
 				return
+			}
+			mgrEmit(m, m.on.errors, func(h func(error)) { h(err) })
+			if wait {
+				mgrEmit(m, m.on.reconnectError, func(h func(error)) { h(err) })
 			}
 			lastErr = err
 			for _, s := range m.sockets {
@@ -380,6 +465,12 @@ func (m *Manager) mgrRun() {
 			wait = true
 			continue
 		}
+		m.mu.Lock()
+		mgrEmit(m, m.on.open, func(h func()) { h() })
+		if wait {
+			n := attempt
+			mgrEmit(m, m.on.reconnect, func(h func(int)) { h(n) })
+		}
 		attempt, wait, lastErr = 0, false, nil
 		select {
 		case <-m.wakeRun: // stale
@@ -387,7 +478,6 @@ func (m *Manager) mgrRun() {
 		}
 
 		// Connect the namespaces.
-		m.mu.Lock()
 		m.mgrCloseIfIdle() // every socket left during the dial
 		var active []*ClientSocket
 		for _, s := range m.sockets {
@@ -407,6 +497,8 @@ func (m *Manager) mgrRun() {
 			<-mc.closed
 		}
 		m.mu.Lock()
+		reason, cerr := mc.reason, mc.err
+		mgrEmit(m, m.on.close, func(h func(DisconnectReason, error)) { h(reason, cerr) })
 		if m.closed {
 			m.running = false
 			m.mu.Unlock()

@@ -654,3 +654,71 @@ func TestClientEventsBeforeConnect(t *testing.T) {
 		})
 	}
 }
+
+// TestManagerEvents: the Manager's events come as socket.io-client's
+// manager emits them: open; close then reconnect_attempt, open, reconnect
+// when the connection is lost; error for every failed attempt,
+// reconnect_error for the failed reconnections, reconnect_failed when it
+// gives up.
+func TestManagerEvents(t *testing.T) {
+	record := func(m *Manager) chan string {
+		ch := make(chan string, 32)
+		m.OnOpen(func() { ch <- "open" })
+		m.OnClose(func(r DisconnectReason, err error) { ch <- "close " + string(r) })
+		m.OnError(func(err error) { ch <- "error" })
+		m.OnReconnectAttempt(func(n int) { ch <- "reconnect_attempt " + strconv.Itoa(n) })
+		m.OnReconnect(func(n int) { ch <- "reconnect " + strconv.Itoa(n) })
+		m.OnReconnectError(func(err error) { ch <- "reconnect_error" })
+		m.OnReconnectFailed(func() { ch <- "reconnect_failed" })
+		return ch
+	}
+	expect := func(t *testing.T, ch chan string, want ...string) {
+		t.Helper()
+		for _, w := range want {
+			if got := clientWait(t, ch, w); got != w {
+				t.Fatalf("event %q, want %q", got, w)
+			}
+		}
+	}
+
+	t.Run("lost", func(t *testing.T) {
+		srv, url := clientGoServer(t, nil)
+		conns := make(chan *Socket, 4)
+		srv.OnConnection(func(s *Socket) { conns <- s })
+		m := NewManager(url, &ManagerOptions{ReconnectionDelay: 10 * time.Millisecond, HTTPClient: clientHTTPClient(t)})
+		defer m.Close()
+		ch := record(m)
+		s := m.Socket("/", nil)
+		clientConnect(t, s)
+		expect(t, ch, "open")
+		clientWait(t, conns, "the server's socket").Conn().Close()
+		expect(t, ch, "close transport close", "reconnect_attempt 1", "open", "reconnect 1")
+		clientWait(t, conns, "the server's socket after the reconnection")
+		m.Close()
+		expect(t, ch, "close forced close")
+	})
+
+	t.Run("refused", func(t *testing.T) {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		url := "http://" + l.Addr().String()
+		l.Close() // nothing listens there now
+		m := NewManager(url, &ManagerOptions{
+			ReconnectionDelay:    time.Millisecond,
+			ReconnectionAttempts: 2,
+			HTTPClient:           clientHTTPClient(t),
+		})
+		defer m.Close()
+		ch := record(m)
+		s := m.Socket("/", nil)
+		if err := s.Connect(clientCtx(t)); !errors.Is(err, ErrReconnectFailed) {
+			t.Fatalf("Connect = %v, want ErrReconnectFailed", err)
+		}
+		expect(t, ch, "error",
+			"reconnect_attempt 1", "error", "reconnect_error",
+			"reconnect_attempt 2", "error", "reconnect_error",
+			"reconnect_failed")
+	})
+}
