@@ -140,23 +140,24 @@ type Client struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu         sync.Mutex
-	queue      []Frame
-	queueBytes int
-	closing    bool        // no more Send; clientRun is ending
-	graceful   bool        // Close was called: flush and send a close packet
-	reason     CloseReason // why, set with closing
-	reasonErr  error
-	transport  Transport
-	wake       chan struct{} // capacity 1: the queue is not empty
-	closingCh  chan struct{} // closed with closing
-	done       chan struct{} // closed after HandleClose returned
-	watchdog   *time.Timer
-	closeTimer *time.Timer          // bounds a graceful close; set by Close
-	upgradeCh  chan *websocket.Conn // a probed WebSocket, from clientProbe to clientRun
-	pollPaused atomic.Bool          // the poll loop stops after its current GET
-	pollDone   chan struct{}        // closed when the poll loop ended
-	readers    sync.WaitGroup       // poll loop, WebSocket reader, probe
+	mu            sync.Mutex
+	queue         []Frame
+	queueBytes    int
+	closing       bool        // no more Send; clientRun is ending
+	graceful      bool        // Close was called: flush and send a close packet
+	reason        CloseReason // why, set with closing
+	reasonErr     error
+	transport     Transport
+	wake          chan struct{} // capacity 1: the queue is not empty
+	closingCh     chan struct{} // closed with closing
+	done          chan struct{} // closed after HandleClose returned
+	watchdog      *time.Timer
+	closeTimer    *time.Timer          // bounds a graceful close; set by Close
+	closeTimedOut bool                 // closeTimer fired (guarded by mu)
+	upgradeCh     chan *websocket.Conn // a probed WebSocket, from clientProbe to clientRun
+	pollPaused    atomic.Bool          // the poll loop stops after its current GET
+	pollDone      chan struct{}        // closed when the poll loop ended
+	readers       sync.WaitGroup       // poll loop, WebSocket reader, probe
 
 	ws      *websocket.Conn // the WebSocket in use, owned by clientRun
 	pending []Packet        // packets that came with the open packet
@@ -622,7 +623,12 @@ func (c *Client) Close() error {
 	c.closing, c.graceful = true, true
 	c.reason = ReasonForcedClose
 	close(c.closingCh)
-	c.closeTimer = time.AfterFunc(clientCloseTimeout, c.cancel)
+	c.closeTimer = time.AfterFunc(clientCloseTimeout, func() {
+		c.mu.Lock()
+		c.closeTimedOut = true
+		c.mu.Unlock()
+		c.cancel()
+	})
 	return nil
 }
 
@@ -738,25 +744,34 @@ loop:
 	c.mu.Lock()
 	graceful := c.graceful
 	c.mu.Unlock()
+	var err error
 	if graceful && c.ctx.Err() == nil {
 		// Close's timer bounds this: it cancels c.ctx, which ends a write
 		// and, through the reader's ws.Read, a WebSocket closing handshake.
-		ok := true
-		for ok {
+		for err == nil {
 			batch := c.clientTakeBatch(c.ws == nil)
 			if batch == nil {
 				break
 			}
-			ok = c.clientWrite(c.ctx, batch) == nil
+			err = c.clientWrite(c.ctx, batch)
 		}
-		if ok {
-			ok = c.clientWrite(c.ctx, []Frame{ControlFrame(PacketClose, "")}) == nil
+		if err == nil {
+			err = c.clientWrite(c.ctx, []Frame{ControlFrame(PacketClose, "")})
 		}
-		if ok && c.ws != nil {
+		if err == nil && c.ws != nil {
 			_ = c.ws.Close(websocket.StatusNormalClosure, "")
 		}
 	}
 	c.mu.Lock()
+	if graceful && c.reasonErr == nil {
+		// What was queued may be lost: say so to HandleClose.
+		switch {
+		case c.closeTimedOut:
+			c.reasonErr = fmt.Errorf("engineio: close: not done within %v: the queued messages may not all have been written", clientCloseTimeout)
+		case err != nil:
+			c.reasonErr = fmt.Errorf("engineio: close: the queued messages were not all written: %w", err)
+		}
+	}
 	if c.closeTimer != nil {
 		c.closeTimer.Stop()
 	}

@@ -116,9 +116,13 @@ func TestClientCloseStuckWrite(t *testing.T) {
 			case <-time.After(20 * time.Second): // a hang, not a slow close
 				t.Fatal("Close did not end the connection: the graceful close is unbounded")
 			}
-			reason, _ := rec.waitClose(t, time.Second)
+			reason, err := rec.waitClose(t, time.Second)
 			if reason != ReasonForcedClose {
 				t.Errorf("HandleClose(%q), want forced close", reason)
+			}
+			// The messages that were not written are not lost silently.
+			if err == nil || !strings.Contains(err.Error(), "not all have been written") {
+				t.Errorf("HandleClose(%q, %v), want an error saying the queue was not flushed", reason, err)
 			}
 			rec.check(t)
 		})
