@@ -388,11 +388,21 @@ func (m *Manager) mgrHasActive() bool {
 }
 
 // mgrCloseIfIdle closes the connection when no socket wants it any more, as
-// socket.io-client does. m.mu must be held.
+// socket.io-client does, or ends the wait of a run loop that was to
+// reconnect. m.mu must be held.
 func (m *Manager) mgrCloseIfIdle() {
-	if m.conn != nil && !m.mgrHasActive() {
+	if m.mgrHasActive() {
+		return
+	}
+	if m.conn != nil {
 		m.conn.intentional.Store(true)
 		_ = m.conn.client.Close()
+	} else if m.running {
+		// The run loop may wait to reconnect: wake it, to end.
+		select {
+		case m.wakeRun <- struct{}{}:
+		default:
+		}
 	}
 }
 

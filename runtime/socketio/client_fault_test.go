@@ -722,3 +722,44 @@ func TestManagerEvents(t *testing.T) {
 			"reconnect_failed")
 	})
 }
+
+// TestClientIdleRunLoopEnds: when the last socket gives up (its Connect's
+// context ends, or Disconnect) while the Manager waits to reconnect, the
+// run loop ends at once, not when its backoff timer fires.
+func TestClientIdleRunLoopEnds(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + l.Addr().String()
+	l.Close() // nothing listens there now
+	for _, how := range []string{"context", "disconnect"} {
+		t.Run(how, func(t *testing.T) {
+			m := NewManager(url, &ManagerOptions{
+				ReconnectionDelay:    time.Hour,
+				ReconnectionDelayMax: time.Hour,
+				HTTPClient:           clientHTTPClient(t),
+			})
+			defer m.Close()
+			failed := make(chan error, 1)
+			m.OnError(func(err error) { failed <- err })
+			s := m.Socket("/", nil)
+			ctx, cancel := context.WithCancel(context.Background())
+			done := make(chan error, 1)
+			go func() { done <- s.Connect(ctx) }()
+			clientWait(t, failed, "the first attempt's error") // the loop now waits an hour
+			if how == "context" {
+				cancel()
+			} else {
+				s.Disconnect()
+			}
+			clientWait(t, done, "Connect")
+			cancel()
+			clientWaitFor(t, "the run loop to end", func() bool {
+				m.mu.Lock()
+				defer m.mu.Unlock()
+				return !m.running
+			})
+		})
+	}
+}
