@@ -96,7 +96,9 @@ func (b *bot) run(ctx context.Context, m *socketio.Manager) error {
 	})
 	c.Socket().OnDisconnect(func(r socketio.DisconnectReason) { b.log.Info("disconnected", "reason", r) })
 	c.Socket().OnConnectError(func(err error) { b.log.Info("cannot connect yet", "err", err) })
-	m.OnClose(func(r socketio.DisconnectReason, err error) { b.log.Debug("connection closed", "reason", r, "err", err) })
+	m.OnClose(func(r socketio.DisconnectReason, err error) {
+		b.log.Debug("connection closed", "reason", r, "err", err)
+	})
 	m.OnReconnect(func(attempts int) { b.log.Info("reconnected", "attempts", attempts) })
 
 	if err := c.Connect(ctx); err != nil {
