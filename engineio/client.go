@@ -153,7 +153,7 @@ type Client struct {
 	done          chan struct{} // closed after HandleClose returned
 	watchdog      *time.Timer
 	closeTimer    *time.Timer          // bounds a graceful close; set by Close
-	closeTimedOut bool                 // closeTimer fired (guarded by mu)
+	closeTimedOut time.Duration        // closeTimer's, once it fired (guarded by mu)
 	upgradeCh     chan *websocket.Conn // a probed WebSocket, from clientProbe to clientRun
 	pollPaused    atomic.Bool          // the poll loop stops after its current GET
 	pollDone      chan struct{}        // closed when the poll loop ended
@@ -623,9 +623,10 @@ func (c *Client) Close() error {
 	c.closing, c.graceful = true, true
 	c.reason = ReasonForcedClose
 	close(c.closingCh)
-	c.closeTimer = time.AfterFunc(clientCloseTimeout, func() {
+	d := clientCloseTimeout
+	c.closeTimer = time.AfterFunc(d, func() {
 		c.mu.Lock()
-		c.closeTimedOut = true
+		c.closeTimedOut = d
 		c.mu.Unlock()
 		c.cancel()
 	})
@@ -766,8 +767,8 @@ loop:
 	if graceful && c.reasonErr == nil {
 		// What was queued may be lost: say so to HandleClose.
 		switch {
-		case c.closeTimedOut:
-			c.reasonErr = fmt.Errorf("engineio: close: not done within %v: the queued messages may not all have been written", clientCloseTimeout)
+		case c.closeTimedOut > 0:
+			c.reasonErr = fmt.Errorf("engineio: close: not done within %v: the queued messages may not all have been written", c.closeTimedOut)
 		case err != nil:
 			c.reasonErr = fmt.Errorf("engineio: close: the queued messages were not all written: %w", err)
 		}
