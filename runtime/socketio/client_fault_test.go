@@ -763,3 +763,53 @@ func TestClientIdleRunLoopEnds(t *testing.T) {
 		})
 	}
 }
+
+// TestClientOff: Off and OffAny remove handlers, as socket.io-client's
+// off(event) and offAny(); the socket's other handlers keep theirs.
+func TestClientOff(t *testing.T) {
+	srv, url := clientGoServer(t, nil)
+	srv.OnConnection(func(s *Socket) {
+		s.On("send", func(e *Event) {
+			s.Emit("a")
+			s.Emit("b")
+		})
+	})
+	m := NewManager(url, &ManagerOptions{HTTPClient: clientHTTPClient(t)})
+	defer m.Close()
+	s := m.Socket("/", nil)
+	a, b := clientCollect(s, "a"), clientCollect(s, "b")
+	anys := make(chan string, 10)
+	s.OnAny(func(e *Event) { anys <- e.Name })
+	clientConnect(t, s)
+	// round sends a then b; once b's handler ran, a's handlers have run
+	// (a socket's events are handled in order).
+	round := func() {
+		t.Helper()
+		if err := s.Emit("send"); err != nil {
+			t.Fatal(err)
+		}
+		clientWait(t, b, "b")
+	}
+	round()
+	clientWait(t, a, "a")
+	if x, y := clientWait(t, anys, "any"), clientWait(t, anys, "any"); x != "a" || y != "b" {
+		t.Fatalf("OnAny got %s, %s", x, y)
+	}
+	s.Off("a")
+	round()
+	if x, y := clientWait(t, anys, "any"), clientWait(t, anys, "any"); x != "a" || y != "b" {
+		t.Fatalf("OnAny got %s, %s after Off(a)", x, y)
+	}
+	select {
+	case <-a:
+		t.Fatal("a's handler ran after Off(a)")
+	default:
+	}
+	s.OffAny()
+	round()
+	select {
+	case n := <-anys:
+		t.Fatalf("OnAny handler got %s after OffAny", n)
+	default:
+	}
+}

@@ -170,6 +170,24 @@ func (s *ClientSocket) OnAny(fn func(e *Event)) {
 	s.anyHandlers = append(s.anyHandlers, fn)
 }
 
+// Off removes every handler registered with On for event, as
+// socket.io-client's socket.off(event): events of that name not yet handed
+// to the handlers reach none of them. (Go functions cannot be compared, so
+// there is no removing one handler of several.)
+func (s *ClientSocket) Off(event string) {
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	delete(s.handlers, event)
+}
+
+// OffAny removes every handler registered with OnAny, as socket.io-client's
+// socket.offAny().
+func (s *ClientSocket) OffAny() {
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	s.anyHandlers = nil
+}
+
 // OnConnect registers fn, called each time the socket is connected (the
 // first time and after each reconnection). Events that arrived before the
 // server's CONNECT reply (the missed events of a recovered session) are
