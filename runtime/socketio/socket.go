@@ -183,6 +183,21 @@ func (h *handlerSet) add(name string, fn func(*Event)) {
 	h.list = nil
 }
 
+// remove drops the handlers of name. A dispatch that already got them (get)
+// still runs them.
+func (h *handlerSet) remove(name string) {
+	if h.m != nil {
+		delete(h.m, name)
+		return
+	}
+	for i := range h.list {
+		if h.list[i].name == name {
+			h.list = slices.Delete(h.list, i, i+1)
+			return
+		}
+	}
+}
+
 // get returns the handlers of name. The caller must not append to them.
 func (h *handlerSet) get(name string) []func(*Event) {
 	if h.m != nil {
@@ -200,6 +215,32 @@ func (h *handlerSet) get(name string) []func(*Event) {
 func (s *Socket) OnAny(fn func(*Event)) {
 	s.mu.Lock()
 	s.anyIn = append(s.anyIn, fn)
+	s.mu.Unlock()
+}
+
+// Off removes every handler registered with On for event, as Node's
+// socket.off(event) (removeAllListeners): events of that name not yet handed
+// to the handlers reach none of them.
+func (s *Socket) Off(event string) {
+	s.mu.Lock()
+	s.handlers.remove(event)
+	s.mu.Unlock()
+}
+
+// OffAny removes every handler registered with OnAny, as Node's
+// socket.offAny().
+func (s *Socket) OffAny() {
+	s.mu.Lock()
+	s.anyIn = nil
+	s.mu.Unlock()
+}
+
+// OffAnyOutgoing removes every handler registered with OnAnyOutgoing, as
+// Node's socket.offAnyOutgoing().
+func (s *Socket) OffAnyOutgoing() {
+	s.mu.Lock()
+	s.anyOut = nil
+	s.hasAnyOut.Store(false)
 	s.mu.Unlock()
 }
 
