@@ -745,21 +745,21 @@ loop:
 	c.mu.Lock()
 	graceful := c.graceful
 	c.mu.Unlock()
-	var err error
+	var flushErr error // of the queued messages' writes
 	if graceful && c.ctx.Err() == nil {
 		// Close's timer bounds this: it cancels c.ctx, which ends a write
 		// and, through the reader's ws.Read, a WebSocket closing handshake.
-		for err == nil {
+		for flushErr == nil {
 			batch := c.clientTakeBatch(c.ws == nil)
 			if batch == nil {
 				break
 			}
-			err = c.clientWrite(c.ctx, batch)
+			flushErr = c.clientWrite(c.ctx, batch)
 		}
-		if err == nil {
-			err = c.clientWrite(c.ctx, []Frame{ControlFrame(PacketClose, "")})
-		}
-		if err == nil && c.ws != nil {
+		// The close packet's write may fail once it arrived: the server
+		// closes, the reader sees it and cancels c.ctx, which ends the
+		// POST before its response is read. That loses nothing.
+		if flushErr == nil && c.clientWrite(c.ctx, []Frame{ControlFrame(PacketClose, "")}) == nil && c.ws != nil {
 			_ = c.ws.Close(websocket.StatusNormalClosure, "")
 		}
 	}
@@ -769,8 +769,8 @@ loop:
 		switch {
 		case c.closeTimedOut > 0:
 			c.reasonErr = fmt.Errorf("engineio: close: not done within %v: the queued messages may not all have been written", c.closeTimedOut)
-		case err != nil:
-			c.reasonErr = fmt.Errorf("engineio: close: the queued messages were not all written: %w", err)
+		case flushErr != nil:
+			c.reasonErr = fmt.Errorf("engineio: close: the queued messages were not all written: %w", flushErr)
 		}
 	}
 	if c.closeTimer != nil {
