@@ -303,12 +303,7 @@ func TestClientConnectKeepsBackoff(t *testing.T) {
 // TestClientConnectGiveUpCause: the error of a Connect whose context ends
 // wraps the last failed attempt's error as well.
 func TestClientConnectGiveUpCause(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := "http://" + ln.Addr().String()
-	ln.Close() // connection refused
+	url := clientRefusedURL(t)
 	m := NewManager(url, &ManagerOptions{ReconnectionDelay: time.Hour, HTTPClient: clientHTTPClient(t)})
 	defer m.Close()
 	s := m.Socket("/", nil)
@@ -319,7 +314,7 @@ func TestClientConnectGiveUpCause(t *testing.T) {
 	go func() { done <- s.Connect(ctx) }()
 	clientWait(t, errs, "OnConnectError")
 	cancel()
-	err = clientWait(t, done, "Connect")
+	err := clientWait(t, done, "Connect")
 	if !errors.Is(err, context.Canceled) || !errors.Is(err, syscall.ECONNREFUSED) {
 		t.Fatalf("Connect = %v, want context.Canceled and ECONNREFUSED", err)
 	}
@@ -699,12 +694,7 @@ func TestManagerEvents(t *testing.T) {
 	})
 
 	t.Run("refused", func(t *testing.T) {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		url := "http://" + l.Addr().String()
-		l.Close() // nothing listens there now
+		url := clientRefusedURL(t)
 		m := NewManager(url, &ManagerOptions{
 			ReconnectionDelay:    time.Millisecond,
 			ReconnectionAttempts: 2,
@@ -727,12 +717,7 @@ func TestManagerEvents(t *testing.T) {
 // context ends, or Disconnect) while the Manager waits to reconnect, the
 // run loop ends at once, not when its backoff timer fires.
 func TestClientIdleRunLoopEnds(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := "http://" + l.Addr().String()
-	l.Close() // nothing listens there now
+	url := clientRefusedURL(t)
 	for _, how := range []string{"context", "disconnect"} {
 		t.Run(how, func(t *testing.T) {
 			m := NewManager(url, &ManagerOptions{

@@ -68,6 +68,19 @@ func clientCollect(s *ClientSocket, name string) chan *Event {
 	return ch
 }
 
+// clientRefusedURL returns the URL of a local port where nothing listens:
+// a dial there is refused.
+func clientRefusedURL(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	url := "http://" + l.Addr().String()
+	l.Close()
+	return url
+}
+
 func clientWait[T any](t *testing.T, ch <-chan T, what string) T {
 	t.Helper()
 	select {
@@ -614,12 +627,7 @@ func clientTestRecovery(t *testing.T, e *clientEnv) {
 
 // TestClientNoServer needs no Node: connection failures.
 func TestClientNoServer(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	url := "http://" + ln.Addr().String()
-	ln.Close()
+	url := clientRefusedURL(t)
 
 	t.Run("NoReconnection", func(t *testing.T) {
 		m := NewManager(url, &ManagerOptions{NoReconnection: true})
