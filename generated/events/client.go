@@ -153,6 +153,15 @@ func decodeS2CWorkspaceLabels(e *socketio.Event) (p map[string]string, err error
 	return
 }
 
+// decodeS2CWorkspaceGrid decodes and validates the arguments of the event "grid" of /workspace/{id}.
+func decodeS2CWorkspaceGrid(e *socketio.Event) (p map[string][]int32, err error) {
+	if err = socketio.DecodeArg(e, 0, "", &p, true, mapShapeOfList); err != nil {
+		return
+	}
+	err = validateS2CWorkspaceGrid(p)
+	return
+}
+
 // WorkspaceClient is a typed client of the namespace /workspace/{id}: one method per client-to-server
 // event.
 //
@@ -202,6 +211,11 @@ type WorkspaceClient interface {
 	//
 	// The documents opened lately.
 	Recent(ctx context.Context) ([]DocID, error)
+	// Outline sends the event "outline" and waits, until ctx ends, for the ack; a
+	// failed ack is a *socketio.AckError (code timeout when ctx ends first).
+	//
+	// Headings by section (a section may have none); the ack lists the documents per heading.
+	Outline(ctx context.Context, p [][]string) (map[string][]DocID, error)
 }
 
 // WorkspaceClientHandler handles the server-to-client events of /workspace/{id} on a client.
@@ -220,6 +234,8 @@ type WorkspaceClientHandler interface {
 	Kicked(ctx context.Context) error
 	// Labels handles the event "labels".
 	Labels(ctx context.Context, p map[string]string) error
+	// Grid handles the event "grid".
+	Grid(ctx context.Context, p map[string][]int32) error
 }
 
 // UnimplementedWorkspaceClientHandler implements WorkspaceClientHandler: it ignores events and acks
@@ -249,6 +265,11 @@ func (UnimplementedWorkspaceClientHandler) Kicked(ctx context.Context) error {
 // Labels returns an unimplemented error (the event has no ack: it is logged at debug level).
 func (UnimplementedWorkspaceClientHandler) Labels(ctx context.Context, p map[string]string) error {
 	return socketio.Unimplemented(WorkspaceLabelsEvent)
+}
+
+// Grid returns an unimplemented error (the event has no ack: it is logged at debug level).
+func (UnimplementedWorkspaceClientHandler) Grid(ctx context.Context, p map[string][]int32) error {
+	return socketio.Unimplemented(WorkspaceGridEvent)
 }
 
 type workspaceClient struct {
@@ -313,6 +334,14 @@ func NewWorkspaceClient(m *socketio.Manager, p WorkspaceParams, auth *WorkspaceA
 			return
 		}
 		cfg.Done(e, h.Labels(ctx, p))
+	})
+	c.s.On(WorkspaceGridEvent, func(e *socketio.Event) {
+		p, err := decodeS2CWorkspaceGrid(e)
+		if err != nil {
+			cfg.Reject(e, false, err)
+			return
+		}
+		cfg.Done(e, h.Grid(ctx, p))
 	})
 	return c, nil
 }
@@ -423,6 +452,24 @@ func (c *workspaceClient) Recent(ctx context.Context) ([]DocID, error) {
 		return nil, err
 	}
 	if err := validateAckC2SWorkspaceRecent(r); err != nil {
+		return nil, socketio.InvalidAck(err)
+	}
+	return r, nil
+}
+
+func (c *workspaceClient) Outline(ctx context.Context, p [][]string) (map[string][]DocID, error) {
+	if err := validateC2SWorkspaceOutline(p); err != nil {
+		return nil, socketio.InvalidArgument(err)
+	}
+	args, err := c.s.EmitWithAck(ctx, WorkspaceOutlineEvent, socketio.Wired[[][]string]{
+		V:     p,
+		Write: writeC2SWorkspaceOutlinePayload,
+	})
+	r, err := socketio.DecodeAck[map[string][]DocID](args, err, mapShapeOfList, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := validateAckC2SWorkspaceOutline(r); err != nil {
 		return nil, socketio.InvalidAck(err)
 	}
 	return r, nil

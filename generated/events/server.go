@@ -263,6 +263,15 @@ func decodeC2SWorkspaceNote(e *socketio.Event) (p json.RawMessage, err error) {
 	return
 }
 
+// decodeC2SWorkspaceOutline decodes and validates the arguments of the event "outline" of /workspace/{id}.
+func decodeC2SWorkspaceOutline(e *socketio.Event) (p [][]string, err error) {
+	if err = socketio.DecodeArg(e, 0, "", &p, false, listShapeOfList); err != nil {
+		return
+	}
+	err = validateC2SWorkspaceOutline(p)
+	return
+}
+
 // WorkspaceHandler handles the namespace /workspace/{id} on a server: register it with NewWorkspaceNamespace.
 //
 // One workspace; id is the workspace ID.
@@ -303,6 +312,10 @@ type WorkspaceHandler interface {
 	//
 	// The documents opened lately.
 	Recent(ctx context.Context, s *WorkspaceSocket) ([]DocID, error)
+	// Outline handles the event "outline". It is acknowledged with map<list<DocID>>.
+	//
+	// Headings by section (a section may have none); the ack lists the documents per heading.
+	Outline(ctx context.Context, s *WorkspaceSocket, p [][]string) (map[string][]DocID, error)
 	// Disconnect runs once the socket is disconnected.
 	Disconnect(s *WorkspaceSocket, reason socketio.DisconnectReason)
 }
@@ -355,6 +368,11 @@ func (UnimplementedWorkspaceHandler) Note(ctx context.Context, s *WorkspaceSocke
 // Recent answers unimplemented.
 func (UnimplementedWorkspaceHandler) Recent(ctx context.Context, s *WorkspaceSocket) ([]DocID, error) {
 	return nil, socketio.Unimplemented(WorkspaceRecentEvent)
+}
+
+// Outline answers unimplemented.
+func (UnimplementedWorkspaceHandler) Outline(ctx context.Context, s *WorkspaceSocket, p [][]string) (map[string][]DocID, error) {
+	return nil, socketio.Unimplemented(WorkspaceOutlineEvent)
 }
 
 // Disconnect does nothing.
@@ -441,6 +459,20 @@ func NewWorkspaceNamespace(srv *socketio.Server, h WorkspaceHandler, opts ...soc
 		s.On(WorkspaceRecentEvent, func(e *socketio.Event) {
 			r, err := h.Recent(ctx, ts)
 			socketio.ReplyOK(cfg, e, socketio.ListOrEmpty(r), err, validateAckC2SWorkspaceRecent)
+		})
+		s.On(WorkspaceOutlineEvent, func(e *socketio.Event) {
+			p, err := decodeC2SWorkspaceOutline(e)
+			if err != nil {
+				cfg.Reject(e, true, err)
+				return
+			}
+			r, err := h.Outline(ctx, ts, p)
+			socketio.ReplyOK(cfg, e, socketio.Wired[map[string][]DocID]{
+				V:     r,
+				Write: writeC2SWorkspaceOutlineAck,
+			}, err, func(x socketio.Wired[map[string][]DocID]) error {
+				return validateAckC2SWorkspaceOutline(x.V)
+			})
 		})
 	})
 	return nsp
@@ -573,6 +605,17 @@ func (s *WorkspaceSocket) Labels(p map[string]string) error {
 	return s.s.Emit(WorkspaceLabelsEvent, socketio.MapOrEmpty(p))
 }
 
+// Grid sends the event "grid" to the socket (after validating it).
+func (s *WorkspaceSocket) Grid(p map[string][]int32) error {
+	if err := validateS2CWorkspaceGrid(p); err != nil {
+		return socketio.InvalidArgument(err)
+	}
+	return s.s.Emit(WorkspaceGridEvent, socketio.Wired[map[string][]int32]{
+		V:     p,
+		Write: writeS2CWorkspaceGridPayload,
+	})
+}
+
 // WorkspaceEmitter broadcasts the server-to-client events of /workspace/{id} to the sockets
 // that To and Except select (Volatile and Local set flags); each returns a new emitter. Events with
 // an ack are not broadcast: use the socket's method.
@@ -661,6 +704,20 @@ func (e *WorkspaceEmitter) Labels(ctx context.Context, p map[string]string) erro
 		return socketio.InvalidArgument(err)
 	}
 	return e.b.BroadcastEvent(ctx, e.nsp, e.opts, WorkspaceLabelsEvent, socketio.MapOrEmpty(p))
+}
+
+// Grid broadcasts the event "grid" (after validating it); ctx bounds the send where it blocks (an emitter in another process publishing to Redis).
+func (e *WorkspaceEmitter) Grid(ctx context.Context, p map[string][]int32) error {
+	if e.err != nil {
+		return e.err
+	}
+	if err := validateS2CWorkspaceGrid(p); err != nil {
+		return socketio.InvalidArgument(err)
+	}
+	return e.b.BroadcastEvent(ctx, e.nsp, e.opts, WorkspaceGridEvent, socketio.Wired[map[string][]int32]{
+		V:     p,
+		Write: writeS2CWorkspaceGridPayload,
+	})
 }
 
 // OrgTeamHandler handles the namespace /org/{org}/team/{team} on a server: register it with NewOrgTeamNamespace.

@@ -10,7 +10,9 @@ import (
 	"encoding/json"
 	parser "github.com/siogen/siogen/runtime/parser"
 	"github.com/siogen/siogen/runtime/socketio"
+	"maps"
 	"regexp"
+	"slices"
 )
 
 // The error codes the schema declares; an ack may also carry the built-in
@@ -65,6 +67,8 @@ const (
 	WorkspaceNoteEvent = "note"
 	// WorkspaceRecentEvent is the name of the event "recent".
 	WorkspaceRecentEvent = "recent"
+	// WorkspaceOutlineEvent is the name of the event "outline".
+	WorkspaceOutlineEvent = "outline"
 	// WorkspaceDocChangedEvent is the name of the event "doc:changed".
 	WorkspaceDocChangedEvent = "doc:changed"
 	// WorkspaceCursorEvent is the name of the event "cursor".
@@ -75,6 +79,8 @@ const (
 	WorkspaceKickedEvent = "kicked"
 	// WorkspaceLabelsEvent is the name of the event "labels".
 	WorkspaceLabelsEvent = "labels"
+	// WorkspaceGridEvent is the name of the event "grid".
+	WorkspaceGridEvent = "grid"
 )
 
 // WorkspaceParams are the parameters of the dynamic namespace /workspace/{id}.
@@ -389,6 +395,23 @@ func validateAckC2SWorkspaceRecent(r []DocID) error {
 	return nil
 }
 
+// validateC2SWorkspaceOutline checks the arguments of the event "outline" of /workspace/{id}.
+func validateC2SWorkspaceOutline(p [][]string) error {
+	return nil
+}
+
+// validateAckC2SWorkspaceOutline checks the ack of the event "outline" of /workspace/{id}.
+func validateAckC2SWorkspaceOutline(r map[string][]DocID) error {
+	for i0, v0 := range r {
+		for i1 := range v0 {
+			if err := v0[i1].Validate(); err != nil {
+				return socketio.AtKey(i0, socketio.AtIndex(i1, err))
+			}
+		}
+	}
+	return nil
+}
+
 // validateS2CWorkspaceDocChanged checks the arguments of the event "doc:changed" of /workspace/{id}.
 func validateS2CWorkspaceDocChanged(p *Doc) error {
 	if p == nil {
@@ -426,9 +449,65 @@ func validateS2CWorkspaceLabels(p map[string]string) error {
 	return nil
 }
 
+// validateS2CWorkspaceGrid checks the arguments of the event "grid" of /workspace/{id}.
+func validateS2CWorkspaceGrid(p map[string][]int32) error {
+	return nil
+}
+
 // validateS2COrgTeamNotice checks the arguments of the event "notice" of /org/{org}/team/{team}.
 func validateS2COrgTeamNotice(p *string) error {
 	return nil
+}
+
+// writeC2SWorkspaceOutlinePayload writes a value of type list<list<string>> sent whole: a nil list or map inside it is [] or {}, not null (see socketio.Wired).
+func writeC2SWorkspaceOutlinePayload(w parser.JSONWriter, x [][]string) {
+	w.ArrayStart()
+	for i0 := range x {
+		w.Elem()
+		w.ArrayStart()
+		for i1 := range x[i0] {
+			w.Elem()
+			w.String(string(x[i0][i1]))
+		}
+		w.ArrayEnd()
+	}
+	w.ArrayEnd()
+}
+
+// writeC2SWorkspaceOutlineAck writes a value of type map<list<DocID>> sent whole: a nil list or map inside it is [] or {}, not null (see socketio.Wired).
+func writeC2SWorkspaceOutlineAck(w parser.JSONWriter, x map[string][]DocID) {
+	w.ObjectStart()
+	for _, k0 := range slices.Sorted(maps.Keys(x)) {
+		w.KeyString(k0)
+		v0 := x[k0]
+		w.ArrayStart()
+		for i1 := range v0 {
+			w.Elem()
+			w.String(string(v0[i1]))
+		}
+		w.ArrayEnd()
+	}
+	w.ObjectEnd()
+}
+
+// writeS2CWorkspaceGridPayload writes a value of type optional<map<list<int32>>> sent whole: a nil list or map inside it is [] or {}, not null (see socketio.Wired).
+func writeS2CWorkspaceGridPayload(w parser.JSONWriter, x map[string][]int32) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	for _, k0 := range slices.Sorted(maps.Keys(x)) {
+		w.KeyString(k0)
+		v0 := x[k0]
+		w.ArrayStart()
+		for i1 := range v0 {
+			w.Elem()
+			w.Int(int64(v0[i1]))
+		}
+		w.ArrayEnd()
+	}
+	w.ObjectEnd()
 }
 
 var (
@@ -445,6 +524,8 @@ var (
 	shapeWorkspaceMoveOpts            = new(parser.Shape)
 	shapeWorkspaceLegacyRenamePayload = new(parser.Shape)
 	listShape                         = parser.List(nil)
+	listShapeOfList                   = parser.List(listShape)
+	mapShapeOfList                    = parser.Map(listShape)
 	mapShape                          = parser.Map(nil)
 )
 

@@ -279,6 +279,19 @@ func ListOrEmpty[S ~[]E, E any](s S) S {
 	return s
 }
 
+// Wired is a value sent with the writer generated for its schema type. The
+// generated code sends a list or map that holds lists or maps this way
+// (list<list<T>>, map<string, list<T>>): encoding/json would write a nil
+// list inside as null, which the schema rules out, where Write writes [] or
+// {} at every depth.
+type Wired[T any] struct {
+	V     T
+	Write func(w parser.JSONWriter, v T)
+}
+
+// AppendJSON writes x.V with x.Write.
+func (x Wired[T]) AppendJSON(w parser.JSONWriter) { x.Write(w, x.V) }
+
 // MapOrEmpty is ListOrEmpty for a required map: nil goes out as {}.
 func MapOrEmpty[M ~map[string]V, V any](m M) M {
 	if m == nil {

@@ -491,3 +491,45 @@ func TestReplyLogLevels(t *testing.T) {
 		})
 	}
 }
+
+// A Wired value is written by its writer with both codecs (the MessagePack
+// one transcodes the JSON it writes), also inside an ack envelope.
+func TestWiredCodecs(t *testing.T) {
+	w := Wired[[][]int32]{V: [][]int32{nil, {1}}, Write: func(w parser.JSONWriter, x [][]int32) {
+		w.ArrayStart()
+		for _, l := range x {
+			w.Elem()
+			w.ArrayStart()
+			for _, n := range l {
+				w.Elem()
+				w.Int(int64(n))
+			}
+			w.ArrayEnd()
+		}
+		w.ArrayEnd()
+	}}
+	for _, c := range []parser.Codec{parser.JSON, parser.MessagePack} {
+		for _, tc := range []struct {
+			v    any
+			want string
+		}{{w, `[[],[1]]`}, {OKEnvelope(w), `{"ok":true,"data":[[],[1]]}`}} {
+			frames, err := c.Encode(parser.NewEvent("/", "e", tc.v))
+			if err != nil {
+				t.Fatal(err)
+			}
+			dec := c.NewDecoder(parser.DecoderOptions{})
+			data := frames[0].Data
+			if !frames[0].Binary {
+				data = data[1:] // the Engine.IO message type
+			}
+			p, err := dec.Add(data, frames[0].Binary)
+			if err != nil {
+				t.Fatal(err)
+			}
+			j, err := p.Args()[0].AsJSON()
+			if err != nil || string(j.Raw()) != tc.want {
+				t.Errorf("%s: %s (%v), want %s", c.Name(), j.Raw(), err, tc.want)
+			}
+		}
+	}
+}

@@ -150,6 +150,9 @@ export type WorkspaceNoteErrorCode = BuiltinErrorCode;
 /** The error codes the ack of the event "recent" may carry. */
 export type WorkspaceRecentErrorCode = BuiltinErrorCode;
 
+/** The error codes the ack of the event "outline" may carry. */
+export type WorkspaceOutlineErrorCode = BuiltinErrorCode;
+
 /** The error codes the ack of the server-to-client event "confirm" may carry. */
 export type WorkspaceConfirmErrorCode = BuiltinErrorCode;
 
@@ -178,6 +181,8 @@ export interface WorkspaceClientToServerEvents {
   note: (payload: unknown, ack: (res: Ack<unknown, WorkspaceNoteErrorCode>) => void) => void;
   /** The documents opened lately. */
   recent: (ack: (res: Ack<DocID[], WorkspaceRecentErrorCode>) => void) => void;
+  /** Headings by section (a section may have none); the ack lists the documents per heading. */
+  outline: (payload: string[][], ack: (res: Ack<Record<string, DocID[]>, WorkspaceOutlineErrorCode>) => void) => void;
 }
 
 /**
@@ -191,6 +196,7 @@ export interface WorkspaceServerToClientEvents {
   confirm: (payload: string, ack: (res: Ack<WorkspaceConfirmAck, WorkspaceConfirmErrorCode>) => void) => void;
   kicked: () => void;
   labels: (payload: Record<string, string>) => void;
+  grid: (payload?: Record<string, number[]> | null) => void;
 }
 
 // ---- Namespace /org/{org}/team/{team} ----

@@ -83,10 +83,11 @@ type generator struct {
 	patOrder []string
 	shapes   shapes
 	inlining map[*schema.NamedType]bool // appendValue: named types being written in place
+	writers  map[string]string          // wiredKey → writer function (see writerFuncs)
 }
 
 func newGenerator(s *schema.Schema, c *schema.GoConfig) *generator {
-	return &generator{s: s, cfg: c, needMemo: map[*schema.NamedType]bool{}, patterns: map[string]string{}, inlining: map[*schema.NamedType]bool{}}
+	return &generator{s: s, cfg: c, needMemo: map[*schema.NamedType]bool{}, patterns: map[string]string{}, inlining: map[*schema.NamedType]bool{}, writers: map[string]string{}}
 }
 
 // Method names of the generated socket, emitter and client that events
@@ -529,6 +530,8 @@ func (g *generator) typesFile(source string) *jen.File {
 		}
 	}
 
+	g.writerFuncs(f)
+
 	if len(g.patOrder) > 0 {
 		var defs []jen.Code
 		for _, p := range g.patOrder {
@@ -733,25 +736,102 @@ func (g *generator) wireArgs(ps []param) []jen.Code {
 }
 
 // wireValue is x, of type t, as sent: through socketio.ListOrEmpty or
-// MapOrEmpty when t is a required list or map. A bound type goes as it is:
-// its Go type need not be a slice or a map.
+// MapOrEmpty when t is a required list or map, as a socketio.Wired with
+// its own writer when t holds lists or maps (see wired). A bound type goes
+// as it is: its Go type need not be a slice or a map.
 func (g *generator) wireValue(t *schema.Type, x jen.Code) jen.Code {
+	if g.wired(t) {
+		return g.wiredValue(t, x)
+	}
 	if t.IsOptional() {
 		return x
 	}
-	for i := 0; t.Kind == schema.KindNamed && i < 100; i++ {
-		if g.binding(t.Name) != nil {
-			return x
-		}
-		t = t.Decl.Type
-	}
-	switch t.Kind {
+	switch g.underlying(t).Kind {
 	case schema.KindList:
 		return jen.Qual(rt, "ListOrEmpty").Call(x)
 	case schema.KindMap:
 		return jen.Qual(rt, "MapOrEmpty").Call(x)
 	}
 	return x
+}
+
+// underlying is t with its names resolved, but for a bound type's.
+func (g *generator) underlying(t *schema.Type) *schema.Type {
+	for i := 0; t.Kind == schema.KindNamed && g.binding(t.Name) == nil && i < 100; i++ {
+		t = t.Decl.Type
+	}
+	return t
+}
+
+// wired reports whether t, sent whole, is a list or map (optional or not)
+// whose elements are lists or maps: the codec's reflection would write a
+// nil one inside as null, which the receiver refuses, so the value goes
+// with a writer generated for its type (appendValue writes [] and {}).
+func (g *generator) wired(t *schema.Type) bool {
+	if t.IsOptional() {
+		t = t.Elem
+	}
+	u := g.underlying(t)
+	if u.Kind != schema.KindList && u.Kind != schema.KindMap {
+		return false
+	}
+	e := g.underlying(u.Elem)
+	return e.Kind == schema.KindList || e.Kind == schema.KindMap
+}
+
+// wiredValue is x, of type t (wired), as a socketio.Wired with its writer
+// (see writerFuncs).
+func (g *generator) wiredValue(t *schema.Type, x jen.Code) jen.Code {
+	return jen.Qual(rt, "Wired").Types(g.paramType(t)).Values(jen.Dict{
+		jen.Id("V"):     x,
+		jen.Id("Write"): jen.Id(g.writers[wiredKey(g, t)]),
+	})
+}
+
+// wiredKey tells the writers of wired types apart: their Go type, and
+// whether nil is null (optional) or empty.
+func wiredKey(g *generator, t *schema.Type) string {
+	return fmt.Sprintf("%t %#v", t.IsOptional(), g.paramType(t))
+}
+
+// writerFuncs declares one function per wired type that events send whole,
+// named after the first event that sends it, and records the names.
+func (g *generator) writerFuncs(f *jen.File) {
+	for _, ns := range g.s.Namespaces {
+		for _, ev := range ns.Events() {
+			var uses []*schema.Type
+			var names []string
+			for i, p := range g.params(ev) {
+				uses = append(uses, p.t)
+				if ev.Payload != nil {
+					names = append(names, "Payload")
+				} else {
+					names = append(names, fmt.Sprintf("Arg%d", i+1))
+				}
+			}
+			if ev.Ack != nil {
+				uses, names = append(uses, ev.Ack), append(names, "Ack")
+			}
+			for i, t := range uses {
+				key := wiredKey(g, t)
+				if !g.wired(t) || g.writers[key] != "" {
+					continue
+				}
+				name := "write" + dirTag(ev) + ns.GoName + ev.GoName + names[i]
+				g.writers[key] = name
+				var body []jen.Code
+				elem := t
+				if t.IsOptional() {
+					body = append(body, jen.If(jen.Id("x").Op("==").Nil()).Block(jen.Id("w").Dot("Null").Call(), jen.Return()))
+					elem = t.Elem
+				}
+				body = append(body, g.appendValue(elem, jen.Id("x"), 0)...)
+				f.Add(comment(fmt.Sprintf("%s writes a value of type %s sent whole: a nil list or map inside it is [] or {}, not null (see socketio.Wired).", name, t)))
+				f.Func().Id(name).Params(jen.Id("w").Qual(pparser, "JSONWriter"), jen.Id("x").Add(g.paramType(t))).Block(body...)
+				f.Line()
+			}
+		}
+	}
 }
 
 // unimplementedDoc is the doc comment of an Unimplemented… handler's method.
@@ -915,6 +995,11 @@ func (g *generator) dispatch(ns *schema.Namespace, ev *schema.Event, call func(a
 		var validate jen.Code = jen.Nil()
 		if g.ackChecked(ev) {
 			validate = jen.Id(validateAckName(ns, ev))
+		}
+		if g.wired(ev.Ack) && g.ackChecked(ev) {
+			// ReplyOK validates what it sends: the value inside.
+			validate = jen.Func().Params(jen.Id("x").Qual(rt, "Wired").Types(g.paramType(ev.Ack))).Error().Block(
+				jen.Return(jen.Id(validateAckName(ns, ev)).Call(jen.Id("x").Dot("V"))))
 		}
 		reply := []jen.Code{jen.Id("cfg"), jen.Id("e"), g.wireValue(ev.Ack, jen.Id("r")), jen.Err(), validate}
 		for _, e := range ev.Errors {
