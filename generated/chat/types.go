@@ -111,6 +111,38 @@ func (x *User) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *User) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "id":
+			if v, ok := r.String(); ok {
+				x.ID = v
+			}
+		case "name":
+			if v, ok := r.String(); ok {
+				x.Name = v
+			}
+		case "avatar":
+			if r.Null() {
+				x.Avatar = nil
+			} else {
+				if x.Avatar == nil {
+					x.Avatar = new(string)
+				}
+				if v, ok := r.String(); ok {
+					*x.Avatar = v
+				}
+			}
+		default:
+			r.Unknown(k, "id", "name", "avatar")
+		}
+	}
+}
+
 // Message is the schema type Message.
 type Message struct {
 	ID     string    `json:"id"`
@@ -164,6 +196,51 @@ func (x *Message) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *Message) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "id":
+			if v, ok := r.String(); ok {
+				x.ID = v
+			}
+		case "room":
+			if v, ok := r.String(); ok {
+				x.Room = RoomID(v)
+			}
+		case "author":
+			x.Author.ReadJSON(r)
+		case "text":
+			if v, ok := r.String(); ok {
+				x.Text = v
+			}
+		case "files":
+			if r.Null() {
+				x.Files = nil
+			} else if r.ArrayStart() {
+				s0 := x.Files[:0]
+				for r.More() {
+					s0 = parser.GrowOne(s0)
+					r.Value(&s0[len(s0)-1])
+				}
+				if s0 == nil {
+					s0 = [][]byte{}
+				}
+				x.Files = s0
+			}
+		case "sentAt":
+			if v, ok := r.Time(); ok {
+				x.SentAt = v
+			}
+		default:
+			r.Unknown(k, "id", "room", "author", "text", "files", "sentAt")
+		}
+	}
+}
+
 // ChatAuth is the type of the auth of namespace /chat.
 type ChatAuth struct {
 	Token string `json:"token"`
@@ -184,6 +261,23 @@ func (x *ChatAuth) AppendJSON(w parser.JSONWriter) {
 	w.Key("\"token\"")
 	w.String(string(x.Token))
 	w.ObjectEnd()
+}
+
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *ChatAuth) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "token":
+			if v, ok := r.String(); ok {
+				x.Token = v
+			}
+		default:
+			r.Unknown(k, "token")
+		}
+	}
 }
 
 // ChatJoinPayload is the type of the payload of client_to_server event join in /chat.
@@ -212,6 +306,23 @@ func (x *ChatJoinPayload) AppendJSON(w parser.JSONWriter) {
 	w.Key("\"room\"")
 	w.String(string(x.Room))
 	w.ObjectEnd()
+}
+
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *ChatJoinPayload) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "room":
+			if v, ok := r.String(); ok {
+				x.Room = RoomID(v)
+			}
+		default:
+			r.Unknown(k, "room")
+		}
+	}
 }
 
 // ChatJoinAck is the type of the ack of client_to_server event join in /chat.
@@ -249,6 +360,33 @@ func (x *ChatJoinAck) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *ChatJoinAck) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "history":
+			if r.Null() {
+				x.History = nil
+			} else if r.ArrayStart() {
+				s0 := x.History[:0]
+				for r.More() {
+					s0 = parser.GrowOne(s0)
+					s0[len(s0)-1].ReadJSON(r)
+				}
+				if s0 == nil {
+					s0 = []Message{}
+				}
+				x.History = s0
+			}
+		default:
+			r.Unknown(k, "history")
+		}
+	}
+}
+
 // ChatSendPayload is the type of the payload of client_to_server event send in /chat.
 type ChatSendPayload struct {
 	Room RoomID `json:"room"`
@@ -280,6 +418,27 @@ func (x *ChatSendPayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *ChatSendPayload) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "room":
+			if v, ok := r.String(); ok {
+				x.Room = RoomID(v)
+			}
+		case "text":
+			if v, ok := r.String(); ok {
+				x.Text = v
+			}
+		default:
+			r.Unknown(k, "room", "text")
+		}
+	}
+}
+
 // ChatTypingPayload is the type of the payload of client_to_server event typing in /chat.
 type ChatTypingPayload struct {
 	Room RoomID `json:"room"`
@@ -306,6 +465,23 @@ func (x *ChatTypingPayload) AppendJSON(w parser.JSONWriter) {
 	w.Key("\"room\"")
 	w.String(string(x.Room))
 	w.ObjectEnd()
+}
+
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *ChatTypingPayload) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "room":
+			if v, ok := r.String(); ok {
+				x.Room = RoomID(v)
+			}
+		default:
+			r.Unknown(k, "room")
+		}
+	}
 }
 
 // ChatPresencePayload is the type of the payload of server_to_client event presence in /chat.
@@ -340,6 +516,25 @@ func (x *ChatPresencePayload) AppendJSON(w parser.JSONWriter) {
 	w.Key("\"state\"")
 	w.String(string(x.State))
 	w.ObjectEnd()
+}
+
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *ChatPresencePayload) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "user":
+			x.User.ReadJSON(r)
+		case "state":
+			if v, ok := r.String(); ok {
+				x.State = Presence(v)
+			}
+		default:
+			r.Unknown(k, "user", "state")
+		}
+	}
 }
 
 // validateC2SChatJoin checks the arguments of the event "join" of /chat.

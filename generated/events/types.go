@@ -158,6 +158,35 @@ func (x *Doc) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *Doc) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "id":
+			if v, ok := r.String(); ok {
+				x.ID = DocID(v)
+			}
+		case "title":
+			if v, ok := r.String(); ok {
+				x.Title = v
+			}
+		case "body":
+			if v, ok := r.String(); ok {
+				x.Body = v
+			}
+		case "version":
+			if v, ok := r.Int(32); ok {
+				x.Version = int32(v)
+			}
+		default:
+			r.Unknown(k, "id", "title", "body", "version")
+		}
+	}
+}
+
 // WorkspaceAuth is the type of the auth of namespace /workspace/{id}.
 type WorkspaceAuth struct {
 	Token string `json:"token"`
@@ -184,6 +213,23 @@ func (x *WorkspaceAuth) AppendJSON(w parser.JSONWriter) {
 	w.Key("\"token\"")
 	w.String(string(x.Token))
 	w.ObjectEnd()
+}
+
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *WorkspaceAuth) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "token":
+			if v, ok := r.String(); ok {
+				x.Token = v
+			}
+		default:
+			r.Unknown(k, "token")
+		}
+	}
 }
 
 // WorkspaceSavePayload is the type of the payload of client_to_server event save in /workspace/{id}.
@@ -217,6 +263,25 @@ func (x *WorkspaceSavePayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *WorkspaceSavePayload) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "doc":
+			x.Doc.ReadJSON(r)
+		case "base":
+			if v, ok := r.Int(32); ok {
+				x.Base = int32(v)
+			}
+		default:
+			r.Unknown(k, "doc", "base")
+		}
+	}
+}
+
 // WorkspaceSaveAck is the type of the ack of client_to_server event save in /workspace/{id}.
 type WorkspaceSaveAck struct {
 	Version int32 `json:"version"`
@@ -239,6 +304,23 @@ func (x *WorkspaceSaveAck) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *WorkspaceSaveAck) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "version":
+			if v, ok := r.Int(32); ok {
+				x.Version = int32(v)
+			}
+		default:
+			r.Unknown(k, "version")
+		}
+	}
+}
+
 // WorkspaceMoveOpts is the type of the argument opts of client_to_server event move in /workspace/{id}.
 type WorkspaceMoveOpts struct {
 	Snap bool `json:"snap"`
@@ -259,6 +341,23 @@ func (x *WorkspaceMoveOpts) AppendJSON(w parser.JSONWriter) {
 	w.Key("\"snap\"")
 	w.Bool(bool(x.Snap))
 	w.ObjectEnd()
+}
+
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *WorkspaceMoveOpts) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "snap":
+			if v, ok := r.Bool(); ok {
+				x.Snap = v
+			}
+		default:
+			r.Unknown(k, "snap")
+		}
+	}
 }
 
 // WorkspaceLegacyRenamePayload is the type of the payload of client_to_server event legacyRename in /workspace/{id}.
@@ -290,6 +389,27 @@ func (x *WorkspaceLegacyRenamePayload) AppendJSON(w parser.JSONWriter) {
 	w.Key("\"title\"")
 	w.String(string(x.Title))
 	w.ObjectEnd()
+}
+
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *WorkspaceLegacyRenamePayload) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "id":
+			if v, ok := r.String(); ok {
+				x.ID = DocID(v)
+			}
+		case "title":
+			if v, ok := r.String(); ok {
+				x.Title = v
+			}
+		default:
+			r.Unknown(k, "id", "title")
+		}
+	}
 }
 
 // WorkspaceConfirmAck is the type of the ack of server_to_client event confirm in /workspace/{id}.

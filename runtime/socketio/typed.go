@@ -398,6 +398,14 @@ func decodeAt(v parser.Value, path string, dst any, shape *parser.Shape) error {
 	if err != nil {
 		return &ValidationError{Path: path, Reason: "cannot be decoded: " + strings.TrimPrefix(err.Error(), parser.ErrUnsupportedValue.Error()+": ")}
 	}
+	if rd, ok := dst.(parser.JSONReadable); ok && !j.HasBinary() {
+		// A generated type reads itself, unless it gives up: then
+		// encoding/json decodes it afresh, with its errors.
+		if parser.ReadJSON(j.Raw(), rd) {
+			return checkShape(j, path, shape)
+		}
+		reflect.ValueOf(dst).Elem().SetZero()
+	}
 	if err := j.Decode(dst); err != nil {
 		return decodeFailure(path, err, j, shape)
 	}
@@ -491,6 +499,45 @@ func schemaTypeWord(t reflect.Type) string {
 	return "a " + t.String()
 }
 
+// decodeEnvelope decodes an ack envelope; data of a generated type reads
+// itself (see decodeAt).
+func decodeEnvelope[R any](j parser.Value, env *ackEnvelope[R]) error {
+	if rd, ok := any(&env.Data).(parser.JSONReadable); ok && !j.HasBinary() {
+		if parser.ReadJSON(j.Raw(), envelopeReader[R]{env, rd}) {
+			return nil
+		}
+		*env = ackEnvelope[R]{}
+	}
+	return j.Decode(env)
+}
+
+// envelopeReader reads an ack envelope into env, its data with data.
+type envelopeReader[R any] struct {
+	env  *ackEnvelope[R]
+	data parser.JSONReadable
+}
+
+// ReadJSON implements parser.JSONReadable.
+func (e envelopeReader[R]) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "ok":
+			if v, ok := r.Bool(); ok {
+				e.env.OK = v
+			}
+		case "data":
+			e.data.ReadJSON(r)
+		case "error":
+			r.Value(&e.env.Error)
+		default:
+			r.Unknown(k, "ok", "data", "error")
+		}
+	}
+}
+
 // DecodeAck turns the answer of an EmitWithAck (its args and error) into
 // the typed data of the envelope: R on {"ok":true}, the *AckError on
 // {"ok":false}, an AckError with code timeout (wrapping err) when no ack
@@ -510,7 +557,7 @@ func DecodeAck[R any](args []parser.Value, err error, shape *parser.Shape, optio
 	}
 	j, derr := args[0].AsJSON()
 	if derr == nil {
-		derr = j.Decode(&env)
+		derr = decodeEnvelope(j, &env)
 	}
 	if derr != nil {
 		return env.Data, &AckError{Code: CodeInternal, Message: "malformed ack: " + decodeFailure("", derr, j, parser.Object(parser.Field{Name: "data", Shape: shape})).Error(), cause: derr}

@@ -594,6 +594,7 @@ func (g *generator) namedType(f *jen.File, nt *schema.NamedType) {
 		f.Func().Params(jen.Id("x").Op("*").Id(nt.GoName)).Id("Validate").Params().Error().Block(body...)
 		f.Line()
 		g.appendJSONMethod(f, nt)
+		g.readJSONMethod(f, nt)
 	case schema.KindEnum:
 		f.Type().Id(nt.GoName).String()
 		f.Line()

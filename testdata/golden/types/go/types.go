@@ -238,6 +238,59 @@ func (x *Tree) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *Tree) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "label":
+			if v, ok := r.String(); ok {
+				x.Label = v
+			}
+		case "children":
+			if r.Null() {
+				x.Children = nil
+			} else if r.ArrayStart() {
+				s0 := x.Children[:0]
+				for r.More() {
+					s0 = parser.GrowOne(s0)
+					s0[len(s0)-1].ReadJSON(r)
+				}
+				if s0 == nil {
+					s0 = []Tree{}
+				}
+				x.Children = s0
+			}
+		case "byName":
+			if r.Null() {
+				x.ByName = nil
+			} else if r.ObjectStart() {
+				if x.ByName == nil {
+					x.ByName = map[string]Tree{}
+				}
+				for k, ok := r.Key(); ok; k, ok = r.Key() {
+					var v0 Tree
+					v0.ReadJSON(r)
+					x.ByName[string(k)] = v0
+				}
+			}
+		case "parent":
+			if r.Null() {
+				x.Parent = nil
+			} else {
+				if x.Parent == nil {
+					x.Parent = new(Tree)
+				}
+				x.Parent.ReadJSON(r)
+			}
+		default:
+			r.Unknown(k, "label", "children", "byName", "parent")
+		}
+	}
+}
+
 // Everything is the schema type Everything.
 //
 // One field of every kind.
@@ -396,6 +449,173 @@ func (x *Everything) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *Everything) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "s":
+			if v, ok := r.String(); ok {
+				x.S = v
+			}
+		case "b":
+			if v, ok := r.Bool(); ok {
+				x.B = v
+			}
+		case "i32":
+			if v, ok := r.Int(32); ok {
+				x.I32 = int32(v)
+			}
+		case "i64":
+			if v, ok := r.Int(64); ok {
+				x.I64 = v
+			}
+		case "f64":
+			if v, ok := r.Float(); ok {
+				x.F64 = v
+			}
+		case "t":
+			if v, ok := r.Time(); ok {
+				x.T = v
+			}
+		case "bin":
+			r.Value(&x.Bin)
+		case "a":
+			x.A = r.Raw()
+		case "named":
+			if v, ok := r.String(); ok {
+				x.Named = Slug(v)
+			}
+		case "list":
+			if r.Null() {
+				x.List = nil
+			} else if r.ArrayStart() {
+				s0 := x.List[:0]
+				for r.More() {
+					s0 = parser.GrowOne(s0)
+					if v, ok := r.String(); ok {
+						s0[len(s0)-1] = v
+					}
+				}
+				if s0 == nil {
+					s0 = []string{}
+				}
+				x.List = s0
+			}
+		case "map":
+			if r.Null() {
+				x.Map = nil
+			} else if r.ObjectStart() {
+				if x.Map == nil {
+					x.Map = map[string]int32{}
+				}
+				for k, ok := r.Key(); ok; k, ok = r.Key() {
+					var v0 int32
+					if v, ok := r.Int(32); ok {
+						v0 = int32(v)
+					}
+					x.Map[string(k)] = v0
+				}
+			}
+		case "opt":
+			if r.Null() {
+				x.Opt = nil
+			} else {
+				if x.Opt == nil {
+					x.Opt = new(string)
+				}
+				if v, ok := r.String(); ok {
+					*x.Opt = v
+				}
+			}
+		case "optList":
+			if r.Null() {
+				x.OptList = nil
+			} else if r.ArrayStart() {
+				s0 := x.OptList[:0]
+				for r.More() {
+					s0 = parser.GrowOne(s0)
+					if v, ok := r.String(); ok {
+						s0[len(s0)-1] = v
+					}
+				}
+				if s0 == nil {
+					s0 = []string{}
+				}
+				x.OptList = s0
+			}
+		case "optStr":
+			if r.Null() {
+				x.OptStr = nil
+			} else {
+				if x.OptStr == nil {
+					x.OptStr = new(string)
+				}
+				if v, ok := r.String(); ok {
+					*x.OptStr = v
+				}
+			}
+		case "count":
+			if v, ok := r.Int(32); ok {
+				x.Count = int32(v)
+			}
+		case "ratio":
+			if v, ok := r.Float(); ok {
+				x.Ratio = v
+			}
+		case "user_id":
+			if v, ok := r.String(); ok {
+				x.UserID = v
+			}
+		case "avatarUrl":
+			if r.Null() {
+				x.AvatarURL = nil
+			} else {
+				if x.AvatarURL == nil {
+					x.AvatarURL = new(string)
+				}
+				if v, ok := r.String(); ok {
+					*x.AvatarURL = v
+				}
+			}
+		case "HTTPStatus":
+			if v, ok := r.Int(32); ok {
+				x.HTTPStatus = int32(v)
+			}
+		case "old":
+			if v, ok := r.String(); ok {
+				x.Old = v
+			}
+		case "address":
+			x.Address.ReadJSON(r)
+		case "mood":
+			if v, ok := r.String(); ok {
+				x.Mood = EverythingMood(v)
+			}
+		case "spaced":
+			if r.Null() {
+				x.Spaced = nil
+			} else if r.ArrayStart() {
+				s0 := x.Spaced[:0]
+				for r.More() {
+					s0 = parser.GrowOne(s0)
+					if v, ok := r.String(); ok {
+						s0[len(s0)-1] = v
+					}
+				}
+				if s0 == nil {
+					s0 = []string{}
+				}
+				x.Spaced = s0
+			}
+		default:
+			r.Unknown(k, "s", "b", "i32", "i64", "f64", "t", "bin", "a", "named", "list", "map", "opt", "optList", "optStr", "count", "ratio", "user_id", "avatarUrl", "HTTPStatus", "old", "address", "mood", "spaced")
+		}
+	}
+}
+
 // EverythingAddressGeo is the type of the field EverythingAddress.geo.
 type EverythingAddressGeo struct {
 	Lat float64 `json:"lat"`
@@ -421,6 +641,27 @@ func (x *EverythingAddressGeo) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *EverythingAddressGeo) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "lat":
+			if v, ok := r.Float(); ok {
+				x.Lat = v
+			}
+		case "lng":
+			if v, ok := r.Float(); ok {
+				x.Lng = v
+			}
+		default:
+			r.Unknown(k, "lat", "lng")
+		}
+	}
+}
+
 // EverythingAddress is the type of the field Everything.address.
 type EverythingAddress struct {
 	Street string               `json:"street"`
@@ -444,6 +685,25 @@ func (x *EverythingAddress) AppendJSON(w parser.JSONWriter) {
 	w.Key("\"geo\"")
 	x.Geo.AppendJSON(w)
 	w.ObjectEnd()
+}
+
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *EverythingAddress) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "street":
+			if v, ok := r.String(); ok {
+				x.Street = v
+			}
+		case "geo":
+			x.Geo.ReadJSON(r)
+		default:
+			r.Unknown(k, "street", "geo")
+		}
+	}
 }
 
 // EverythingMood is the type of the field Everything.mood.
