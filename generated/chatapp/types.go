@@ -126,6 +126,27 @@ func (x *User) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *User) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "id":
+			if v, ok := r.String(); ok {
+				x.ID = UserID(v)
+			}
+		case "name":
+			if v, ok := r.String(); ok {
+				x.Name = v
+			}
+		default:
+			r.Unknown(k, "id", "name")
+		}
+	}
+}
+
 // Room is the schema type Room.
 type Room struct {
 	ID    RoomID `json:"id"`
@@ -165,6 +186,31 @@ func (x *Room) AppendJSON(w parser.JSONWriter) {
 	w.Key("\"members\"")
 	w.Int(int64(x.Members))
 	w.ObjectEnd()
+}
+
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *Room) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "id":
+			if v, ok := r.String(); ok {
+				x.ID = RoomID(v)
+			}
+		case "title":
+			if v, ok := r.String(); ok {
+				x.Title = v
+			}
+		case "members":
+			if v, ok := r.Int(32); ok {
+				x.Members = int32(v)
+			}
+		default:
+			r.Unknown(k, "id", "title", "members")
+		}
+	}
 }
 
 // Image is the schema type Image.
@@ -210,6 +256,29 @@ func (x *Image) AppendJSON(w parser.JSONWriter) {
 	w.Key("\"data\"")
 	w.Binary([]byte(x.Data))
 	w.ObjectEnd()
+}
+
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *Image) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "name":
+			if v, ok := r.String(); ok {
+				x.Name = v
+			}
+		case "type":
+			if v, ok := r.String(); ok {
+				x.Type = v
+			}
+		case "data":
+			r.Value(&x.Data)
+		default:
+			r.Unknown(k, "name", "type", "data")
+		}
+	}
 }
 
 // Text is the schema type Text (string).
@@ -279,6 +348,46 @@ func (x *Message) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *Message) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "id":
+			if v, ok := r.String(); ok {
+				x.ID = v
+			}
+		case "room":
+			if v, ok := r.String(); ok {
+				x.Room = RoomID(v)
+			}
+		case "author":
+			x.Author.ReadJSON(r)
+		case "text":
+			if v, ok := r.String(); ok {
+				x.Text = Text(v)
+			}
+		case "image":
+			if r.Null() {
+				x.Image = nil
+			} else {
+				if x.Image == nil {
+					x.Image = new(Image)
+				}
+				x.Image.ReadJSON(r)
+			}
+		case "sentAt":
+			if v, ok := r.Time(); ok {
+				x.SentAt = v
+			}
+		default:
+			r.Unknown(k, "id", "room", "author", "text", "image", "sentAt")
+		}
+	}
+}
+
 // Presence is the schema type Presence.
 type Presence string
 
@@ -326,6 +435,23 @@ func (x *ChatAuth) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *ChatAuth) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "token":
+			if v, ok := r.String(); ok {
+				x.Token = v
+			}
+		default:
+			r.Unknown(k, "token")
+		}
+	}
+}
+
 // ChatHelloAck is the type of the ack of client_to_server event hello in /chat.
 type ChatHelloAck struct {
 	User  User   `json:"user"`
@@ -367,6 +493,35 @@ func (x *ChatHelloAck) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *ChatHelloAck) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "user":
+			x.User.ReadJSON(r)
+		case "rooms":
+			if r.Null() {
+				x.Rooms = nil
+			} else if r.ArrayStart() {
+				s0 := x.Rooms[:0]
+				for r.More() {
+					s0 = parser.GrowOne(s0)
+					s0[len(s0)-1].ReadJSON(r)
+				}
+				if s0 == nil {
+					s0 = []Room{}
+				}
+				x.Rooms = s0
+			}
+		default:
+			r.Unknown(k, "user", "rooms")
+		}
+	}
+}
+
 // ChatJoinPayload is the type of the payload of client_to_server event join in /chat.
 type ChatJoinPayload struct {
 	Room RoomID `json:"room"`
@@ -393,6 +548,23 @@ func (x *ChatJoinPayload) AppendJSON(w parser.JSONWriter) {
 	w.Key("\"room\"")
 	w.String(string(x.Room))
 	w.ObjectEnd()
+}
+
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *ChatJoinPayload) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "room":
+			if v, ok := r.String(); ok {
+				x.Room = RoomID(v)
+			}
+		default:
+			r.Unknown(k, "room")
+		}
+	}
 }
 
 // ChatJoinAck is the type of the ack of client_to_server event join in /chat.
@@ -449,6 +621,49 @@ func (x *ChatJoinAck) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *ChatJoinAck) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "room":
+			x.Room.ReadJSON(r)
+		case "history":
+			if r.Null() {
+				x.History = nil
+			} else if r.ArrayStart() {
+				s0 := x.History[:0]
+				for r.More() {
+					s0 = parser.GrowOne(s0)
+					s0[len(s0)-1].ReadJSON(r)
+				}
+				if s0 == nil {
+					s0 = []Message{}
+				}
+				x.History = s0
+			}
+		case "members":
+			if r.Null() {
+				x.Members = nil
+			} else if r.ArrayStart() {
+				s0 := x.Members[:0]
+				for r.More() {
+					s0 = parser.GrowOne(s0)
+					s0[len(s0)-1].ReadJSON(r)
+				}
+				if s0 == nil {
+					s0 = []User{}
+				}
+				x.Members = s0
+			}
+		default:
+			r.Unknown(k, "room", "history", "members")
+		}
+	}
+}
+
 // ChatLeavePayload is the type of the payload of client_to_server event leave in /chat.
 type ChatLeavePayload struct {
 	Room RoomID `json:"room"`
@@ -475,6 +690,23 @@ func (x *ChatLeavePayload) AppendJSON(w parser.JSONWriter) {
 	w.Key("\"room\"")
 	w.String(string(x.Room))
 	w.ObjectEnd()
+}
+
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *ChatLeavePayload) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "room":
+			if v, ok := r.String(); ok {
+				x.Room = RoomID(v)
+			}
+		default:
+			r.Unknown(k, "room")
+		}
+	}
 }
 
 // ChatSendPayload is the type of the payload of client_to_server event send in /chat.
@@ -521,6 +753,36 @@ func (x *ChatSendPayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *ChatSendPayload) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "room":
+			if v, ok := r.String(); ok {
+				x.Room = RoomID(v)
+			}
+		case "text":
+			if v, ok := r.String(); ok {
+				x.Text = Text(v)
+			}
+		case "image":
+			if r.Null() {
+				x.Image = nil
+			} else {
+				if x.Image == nil {
+					x.Image = new(Image)
+				}
+				x.Image.ReadJSON(r)
+			}
+		default:
+			r.Unknown(k, "room", "text", "image")
+		}
+	}
+}
+
 // ChatTypingPayload is the type of the payload of client_to_server event typing in /chat.
 type ChatTypingPayload struct {
 	Room   RoomID `json:"room"`
@@ -550,6 +812,27 @@ func (x *ChatTypingPayload) AppendJSON(w parser.JSONWriter) {
 	w.Key("\"typing\"")
 	w.Bool(bool(x.Typing))
 	w.ObjectEnd()
+}
+
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *ChatTypingPayload) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "room":
+			if v, ok := r.String(); ok {
+				x.Room = RoomID(v)
+			}
+		case "typing":
+			if v, ok := r.Bool(); ok {
+				x.Typing = v
+			}
+		default:
+			r.Unknown(k, "room", "typing")
+		}
+	}
 }
 
 // ChatPresencePayload is the type of the payload of server_to_client event presence in /chat.
@@ -592,6 +875,29 @@ func (x *ChatPresencePayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *ChatPresencePayload) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "room":
+			if v, ok := r.String(); ok {
+				x.Room = RoomID(v)
+			}
+		case "user":
+			x.User.ReadJSON(r)
+		case "state":
+			if v, ok := r.String(); ok {
+				x.State = Presence(v)
+			}
+		default:
+			r.Unknown(k, "room", "user", "state")
+		}
+	}
+}
+
 // ChatUserTypingPayload is the type of the payload of server_to_client event userTyping in /chat.
 type ChatUserTypingPayload struct {
 	Room   RoomID `json:"room"`
@@ -629,6 +935,29 @@ func (x *ChatUserTypingPayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *ChatUserTypingPayload) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "room":
+			if v, ok := r.String(); ok {
+				x.Room = RoomID(v)
+			}
+		case "user":
+			x.User.ReadJSON(r)
+		case "typing":
+			if v, ok := r.Bool(); ok {
+				x.Typing = v
+			}
+		default:
+			r.Unknown(k, "room", "user", "typing")
+		}
+	}
+}
+
 // ChatRoomListPayload is the type of the payload of server_to_client event roomList in /chat.
 type ChatRoomListPayload struct {
 	Rooms []Room `json:"rooms"`
@@ -662,6 +991,33 @@ func (x *ChatRoomListPayload) AppendJSON(w parser.JSONWriter) {
 	}
 	w.ArrayEnd()
 	w.ObjectEnd()
+}
+
+// ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
+func (x *ChatRoomListPayload) ReadJSON(r *parser.JSONReader) {
+	if !r.ObjectStart() {
+		return
+	}
+	for k, ok := r.Key(); ok; k, ok = r.Key() {
+		switch string(k) {
+		case "rooms":
+			if r.Null() {
+				x.Rooms = nil
+			} else if r.ArrayStart() {
+				s0 := x.Rooms[:0]
+				for r.More() {
+					s0 = parser.GrowOne(s0)
+					s0[len(s0)-1].ReadJSON(r)
+				}
+				if s0 == nil {
+					s0 = []Room{}
+				}
+				x.Rooms = s0
+			}
+		default:
+			r.Unknown(k, "rooms")
+		}
+	}
 }
 
 // validateAckC2SChatHello checks the ack of the event "hello" of /chat.
