@@ -12,7 +12,10 @@ import (
 
 // decodeS2CMainAnnouncement decodes and validates the arguments of the event "announcement" of /.
 func decodeS2CMainAnnouncement(e *socketio.Event) (p string, err error) {
-	if err = socketio.DecodeArg(e, 0, "", &p, false, nil); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", parser.ReadInto[string]{
+		Ptr:  &p,
+		Read: readS2CMainAnnouncementPayload,
+	}, false, nil); err != nil {
 		return
 	}
 	err = validateS2CMainAnnouncement(p)
@@ -122,13 +125,22 @@ func decodeS2CWorkspaceDocChanged(e *socketio.Event) (p *Doc, err error) {
 
 // decodeS2CWorkspaceCursor decodes and validates the arguments of the event "cursor" of /workspace/{id}.
 func decodeS2CWorkspaceCursor(e *socketio.Event) (arg1 DocID, arg2 int32, arg3 int32, err error) {
-	if err = socketio.DecodeArg(e, 0, "arg1", &arg1, false, nil); err != nil {
+	if err = socketio.DecodeArg(e, 0, "arg1", parser.ReadInto[DocID]{
+		Ptr:  &arg1,
+		Read: readC2SWorkspaceOpenPayload,
+	}, false, nil); err != nil {
 		return
 	}
-	if err = socketio.DecodeArg(e, 1, "arg2", &arg2, false, nil); err != nil {
+	if err = socketio.DecodeArg(e, 1, "arg2", parser.ReadInto[int32]{
+		Ptr:  &arg2,
+		Read: readS2CWorkspaceCursorArg2,
+	}, false, nil); err != nil {
 		return
 	}
-	if err = socketio.DecodeArg(e, 2, "arg3", &arg3, false, nil); err != nil {
+	if err = socketio.DecodeArg(e, 2, "arg3", parser.ReadInto[int32]{
+		Ptr:  &arg3,
+		Read: readS2CWorkspaceCursorArg2,
+	}, false, nil); err != nil {
 		return
 	}
 	err = validateS2CWorkspaceCursor(arg1, arg2, arg3)
@@ -137,7 +149,10 @@ func decodeS2CWorkspaceCursor(e *socketio.Event) (arg1 DocID, arg2 int32, arg3 i
 
 // decodeS2CWorkspaceConfirm decodes and validates the arguments of the event "confirm" of /workspace/{id}.
 func decodeS2CWorkspaceConfirm(e *socketio.Event) (p string, err error) {
-	if err = socketio.DecodeArg(e, 0, "", &p, false, nil); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", parser.ReadInto[string]{
+		Ptr:  &p,
+		Read: readS2CMainAnnouncementPayload,
+	}, false, nil); err != nil {
 		return
 	}
 	err = validateS2CWorkspaceConfirm(p)
@@ -146,7 +161,10 @@ func decodeS2CWorkspaceConfirm(e *socketio.Event) (p string, err error) {
 
 // decodeS2CWorkspaceLabels decodes and validates the arguments of the event "labels" of /workspace/{id}.
 func decodeS2CWorkspaceLabels(e *socketio.Event) (p map[string]string, err error) {
-	if err = socketio.DecodeArg(e, 0, "", &p, false, mapShape); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", parser.ReadInto[map[string]string]{
+		Ptr:  &p,
+		Read: readS2CWorkspaceLabelsPayload,
+	}, false, mapShape); err != nil {
 		return
 	}
 	err = validateS2CWorkspaceLabels(p)
@@ -155,7 +173,10 @@ func decodeS2CWorkspaceLabels(e *socketio.Event) (p map[string]string, err error
 
 // decodeS2CWorkspaceGrid decodes and validates the arguments of the event "grid" of /workspace/{id}.
 func decodeS2CWorkspaceGrid(e *socketio.Event) (p map[string][]int32, err error) {
-	if err = socketio.DecodeArg(e, 0, "", &p, true, mapShapeOfList); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", parser.ReadInto[map[string][]int32]{
+		Ptr:  &p,
+		Read: readS2CWorkspaceGridPayload,
+	}, true, mapShapeOfList); err != nil {
 		return
 	}
 	err = validateS2CWorkspaceGrid(p)
@@ -477,7 +498,10 @@ func (c *workspaceClient) Outline(ctx context.Context, p [][]string) (map[string
 
 // decodeS2COrgTeamNotice decodes and validates the arguments of the event "notice" of /org/{org}/team/{team}.
 func decodeS2COrgTeamNotice(e *socketio.Event) (p *string, err error) {
-	if err = socketio.DecodeArg(e, 0, "", &p, true, nil); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", parser.ReadInto[*string]{
+		Ptr:  &p,
+		Read: readC2SWorkspaceMoveArg5,
+	}, true, nil); err != nil {
 		return
 	}
 	err = validateS2COrgTeamNotice(p)

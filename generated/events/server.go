@@ -202,7 +202,10 @@ func (e *MainEmitter) Announcement(ctx context.Context, p string) error {
 
 // decodeC2SWorkspaceOpen decodes and validates the arguments of the event "open" of /workspace/{id}.
 func decodeC2SWorkspaceOpen(e *socketio.Event) (p DocID, err error) {
-	if err = socketio.DecodeArg(e, 0, "", &p, false, nil); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", parser.ReadInto[DocID]{
+		Ptr:  &p,
+		Read: readC2SWorkspaceOpenPayload,
+	}, false, nil); err != nil {
 		return
 	}
 	err = validateC2SWorkspaceOpen(p)
@@ -222,13 +225,22 @@ func decodeC2SWorkspaceSave(e *socketio.Event) (p *WorkspaceSavePayload, err err
 
 // decodeC2SWorkspaceMove decodes and validates the arguments of the event "move" of /workspace/{id}.
 func decodeC2SWorkspaceMove(e *socketio.Event) (arg1 DocID, x float64, y float64, opts *WorkspaceMoveOpts, arg5 *string, err error) {
-	if err = socketio.DecodeArg(e, 0, "arg1", &arg1, false, nil); err != nil {
+	if err = socketio.DecodeArg(e, 0, "arg1", parser.ReadInto[DocID]{
+		Ptr:  &arg1,
+		Read: readC2SWorkspaceOpenPayload,
+	}, false, nil); err != nil {
 		return
 	}
-	if err = socketio.DecodeArg(e, 1, "x", &x, false, nil); err != nil {
+	if err = socketio.DecodeArg(e, 1, "x", parser.ReadInto[float64]{
+		Ptr:  &x,
+		Read: readC2SWorkspaceMoveArg2,
+	}, false, nil); err != nil {
 		return
 	}
-	if err = socketio.DecodeArg(e, 2, "y", &y, false, nil); err != nil {
+	if err = socketio.DecodeArg(e, 2, "y", parser.ReadInto[float64]{
+		Ptr:  &y,
+		Read: readC2SWorkspaceMoveArg2,
+	}, false, nil); err != nil {
 		return
 	}
 	var v3 WorkspaceMoveOpts
@@ -236,7 +248,10 @@ func decodeC2SWorkspaceMove(e *socketio.Event) (arg1 DocID, x float64, y float64
 		return
 	}
 	opts = &v3
-	if err = socketio.DecodeArg(e, 4, "arg5", &arg5, true, nil); err != nil {
+	if err = socketio.DecodeArg(e, 4, "arg5", parser.ReadInto[*string]{
+		Ptr:  &arg5,
+		Read: readC2SWorkspaceMoveArg5,
+	}, true, nil); err != nil {
 		return
 	}
 	err = validateC2SWorkspaceMove(arg1, x, y, opts, arg5)
@@ -256,7 +271,10 @@ func decodeC2SWorkspaceLegacyRename(e *socketio.Event) (p *WorkspaceLegacyRename
 
 // decodeC2SWorkspaceNote decodes and validates the arguments of the event "note" of /workspace/{id}.
 func decodeC2SWorkspaceNote(e *socketio.Event) (p json.RawMessage, err error) {
-	if err = socketio.DecodeArg(e, 0, "", &p, true, parser.Any); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", parser.ReadInto[json.RawMessage]{
+		Ptr:  &p,
+		Read: readC2SWorkspaceNotePayload,
+	}, true, parser.Any); err != nil {
 		return
 	}
 	err = validateC2SWorkspaceNote(p)
@@ -265,7 +283,10 @@ func decodeC2SWorkspaceNote(e *socketio.Event) (p json.RawMessage, err error) {
 
 // decodeC2SWorkspaceOutline decodes and validates the arguments of the event "outline" of /workspace/{id}.
 func decodeC2SWorkspaceOutline(e *socketio.Event) (p [][]string, err error) {
-	if err = socketio.DecodeArg(e, 0, "", &p, false, listShapeOfList); err != nil {
+	if err = socketio.DecodeArg(e, 0, "", parser.ReadInto[[][]string]{
+		Ptr:  &p,
+		Read: readC2SWorkspaceOutlinePayload,
+	}, false, listShapeOfList); err != nil {
 		return
 	}
 	err = validateC2SWorkspaceOutline(p)

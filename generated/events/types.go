@@ -630,6 +630,150 @@ func writeS2CWorkspaceGridPayload(w parser.JSONWriter, x map[string][]int32) {
 	w.ObjectEnd()
 }
 
+// readS2CMainAnnouncementPayload reads a value of type string as encoding/json would (see parser.ReadInto).
+func readS2CMainAnnouncementPayload(r *parser.JSONReader, x *string) {
+	y := *x
+	if v, ok := r.String(); ok {
+		y = v
+	}
+	*x = y
+}
+
+// readC2SWorkspaceOpenPayload reads a value of type DocID as encoding/json would (see parser.ReadInto).
+func readC2SWorkspaceOpenPayload(r *parser.JSONReader, x *DocID) {
+	y := *x
+	if v, ok := r.String(); ok {
+		y = DocID(v)
+	}
+	*x = y
+}
+
+// readC2SWorkspaceMoveArg2 reads a value of type float64 as encoding/json would (see parser.ReadInto).
+func readC2SWorkspaceMoveArg2(r *parser.JSONReader, x *float64) {
+	y := *x
+	if v, ok := r.Float(); ok {
+		y = v
+	}
+	*x = y
+}
+
+// readC2SWorkspaceMoveArg5 reads a value of type optional<string> as encoding/json would (see parser.ReadInto).
+func readC2SWorkspaceMoveArg5(r *parser.JSONReader, x **string) {
+	y := *x
+	if r.Null() {
+		y = nil
+	} else {
+		if y == nil {
+			y = new(string)
+		}
+		if v, ok := r.String(); ok {
+			*y = v
+		}
+	}
+	*x = y
+}
+
+// readC2SWorkspaceNotePayload reads a value of type any as encoding/json would (see parser.ReadInto).
+func readC2SWorkspaceNotePayload(r *parser.JSONReader, x *json.RawMessage) {
+	y := *x
+	y = r.Raw()
+	*x = y
+}
+
+// readC2SWorkspaceOutlinePayload reads a value of type list<list<string>> as encoding/json would (see parser.ReadInto).
+func readC2SWorkspaceOutlinePayload(r *parser.JSONReader, x *[][]string) {
+	y := *x
+	if r.Null() {
+		y = nil
+	} else if r.ArrayStart() {
+		s0 := y[:0]
+		for r.More() {
+			s0 = parser.GrowOne(s0)
+			if r.Null() {
+				s0[len(s0)-1] = nil
+			} else if r.ArrayStart() {
+				s1 := s0[len(s0)-1][:0]
+				for r.More() {
+					s1 = parser.GrowOne(s1)
+					if v, ok := r.String(); ok {
+						s1[len(s1)-1] = v
+					}
+				}
+				if s1 == nil {
+					s1 = []string{}
+				}
+				s0[len(s0)-1] = s1
+			}
+		}
+		if s0 == nil {
+			s0 = [][]string{}
+		}
+		y = s0
+	}
+	*x = y
+}
+
+// readS2CWorkspaceCursorArg2 reads a value of type int32 as encoding/json would (see parser.ReadInto).
+func readS2CWorkspaceCursorArg2(r *parser.JSONReader, x *int32) {
+	y := *x
+	if v, ok := r.Int(32); ok {
+		y = int32(v)
+	}
+	*x = y
+}
+
+// readS2CWorkspaceLabelsPayload reads a value of type map<string> as encoding/json would (see parser.ReadInto).
+func readS2CWorkspaceLabelsPayload(r *parser.JSONReader, x *map[string]string) {
+	y := *x
+	if r.Null() {
+		y = nil
+	} else if r.ObjectStart() {
+		if y == nil {
+			y = map[string]string{}
+		}
+		for k, ok := r.Key(); ok; k, ok = r.Key() {
+			var v0 string
+			if v, ok := r.String(); ok {
+				v0 = v
+			}
+			y[string(k)] = v0
+		}
+	}
+	*x = y
+}
+
+// readS2CWorkspaceGridPayload reads a value of type optional<map<list<int32>>> as encoding/json would (see parser.ReadInto).
+func readS2CWorkspaceGridPayload(r *parser.JSONReader, x *map[string][]int32) {
+	y := *x
+	if r.Null() {
+		y = nil
+	} else if r.ObjectStart() {
+		if y == nil {
+			y = map[string][]int32{}
+		}
+		for k, ok := r.Key(); ok; k, ok = r.Key() {
+			var v0 []int32
+			if r.Null() {
+				v0 = nil
+			} else if r.ArrayStart() {
+				s1 := v0[:0]
+				for r.More() {
+					s1 = parser.GrowOne(s1)
+					if v, ok := r.Int(32); ok {
+						s1[len(s1)-1] = int32(v)
+					}
+				}
+				if s1 == nil {
+					s1 = []int32{}
+				}
+				v0 = s1
+			}
+			y[string(k)] = v0
+		}
+	}
+	*x = y
+}
+
 var (
 	pattern1 = regexp.MustCompile("^doc_[0-9a-f]{8}$")
 )

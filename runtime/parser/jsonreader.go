@@ -382,3 +382,18 @@ func GrowOne[S ~[]E, E any](s S) S {
 	var zero E
 	return append(s, zero)
 }
+
+// ReadInto is a destination that a function generated for its type reads:
+// a payload or argument that is not an object type (a named string, a list
+// of objects…). Ptr is where Read decodes, and where encoding/json decodes
+// when Read gives up (see [ReadInto.Target]).
+type ReadInto[T any] struct {
+	Ptr  *T
+	Read func(r *JSONReader, x *T)
+}
+
+// ReadJSON implements JSONReadable.
+func (d ReadInto[T]) ReadJSON(r *JSONReader) { d.Read(r, d.Ptr) }
+
+// Target returns Ptr, for decoding with encoding/json instead.
+func (d ReadInto[T]) Target() any { return d.Ptr }

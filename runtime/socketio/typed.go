@@ -398,10 +398,13 @@ func decodeAt(v parser.Value, path string, dst any, shape *parser.Shape) error {
 	if err != nil {
 		return &ValidationError{Path: path, Reason: "cannot be decoded: " + strings.TrimPrefix(err.Error(), parser.ErrUnsupportedValue.Error()+": ")}
 	}
-	if rd, ok := dst.(parser.JSONReadable); ok && !j.HasBinary() {
+	if rd, ok := dst.(parser.JSONReadable); ok {
 		// A generated type reads itself, unless it gives up: then
 		// encoding/json decodes it afresh, with its errors.
-		if parser.ReadJSON(j.Raw(), rd) {
+		if t, ok := rd.(interface{ Target() any }); ok {
+			dst = t.Target()
+		}
+		if !j.HasBinary() && parser.ReadJSON(j.Raw(), rd) {
 			return checkShape(j, path, shape)
 		}
 		reflect.ValueOf(dst).Elem().SetZero()

@@ -84,10 +84,11 @@ type generator struct {
 	shapes   shapes
 	inlining map[*schema.NamedType]bool // appendValue: named types being written in place
 	writers  map[string]string          // wiredKey → writer function (see writerFuncs)
+	readers  map[string]string          // Go type → reader function (see readerFuncs)
 }
 
 func newGenerator(s *schema.Schema, c *schema.GoConfig) *generator {
-	return &generator{s: s, cfg: c, needMemo: map[*schema.NamedType]bool{}, patterns: map[string]string{}, inlining: map[*schema.NamedType]bool{}, writers: map[string]string{}}
+	return &generator{s: s, cfg: c, needMemo: map[*schema.NamedType]bool{}, patterns: map[string]string{}, inlining: map[*schema.NamedType]bool{}, writers: map[string]string{}, readers: map[string]string{}}
 }
 
 // Method names of the generated socket, emitter and client that events
@@ -531,6 +532,7 @@ func (g *generator) typesFile(source string) *jen.File {
 	}
 
 	g.writerFuncs(f)
+	g.readerFuncs(f)
 
 	if len(g.patOrder) > 0 {
 		var defs []jen.Code
@@ -795,44 +797,85 @@ func wiredKey(g *generator, t *schema.Type) string {
 	return fmt.Sprintf("%t %#v", t.IsOptional(), g.paramType(t))
 }
 
-// writerFuncs declares one function per wired type that events send whole,
-// named after the first event that sends it, and records the names.
-func (g *generator) writerFuncs(f *jen.File) {
+// eventValues calls fn for each value the events carry (payload or
+// arguments, and ack), with a suffix that names it (Payload, Arg1…, Ack).
+func (g *generator) eventValues(fn func(ns *schema.Namespace, ev *schema.Event, t *schema.Type, suffix string)) {
 	for _, ns := range g.s.Namespaces {
 		for _, ev := range ns.Events() {
-			var uses []*schema.Type
-			var names []string
 			for i, p := range g.params(ev) {
-				uses = append(uses, p.t)
 				if ev.Payload != nil {
-					names = append(names, "Payload")
+					fn(ns, ev, p.t, "Payload")
 				} else {
-					names = append(names, fmt.Sprintf("Arg%d", i+1))
+					fn(ns, ev, p.t, fmt.Sprintf("Arg%d", i+1))
 				}
 			}
 			if ev.Ack != nil {
-				uses, names = append(uses, ev.Ack), append(names, "Ack")
-			}
-			for i, t := range uses {
-				key := wiredKey(g, t)
-				if !g.wired(t) || g.writers[key] != "" {
-					continue
-				}
-				name := "write" + dirTag(ev) + ns.GoName + ev.GoName + names[i]
-				g.writers[key] = name
-				var body []jen.Code
-				elem := t
-				if t.IsOptional() {
-					body = append(body, jen.If(jen.Id("x").Op("==").Nil()).Block(jen.Id("w").Dot("Null").Call(), jen.Return()))
-					elem = t.Elem
-				}
-				body = append(body, g.appendValue(elem, jen.Id("x"), 0)...)
-				f.Add(comment(fmt.Sprintf("%s writes a value of type %s sent whole: a nil list or map inside it is [] or {}, not null (see socketio.Wired).", name, t)))
-				f.Func().Id(name).Params(jen.Id("w").Qual(pparser, "JSONWriter"), jen.Id("x").Add(g.paramType(t))).Block(body...)
-				f.Line()
+				fn(ns, ev, ev.Ack, "Ack")
 			}
 		}
 	}
+}
+
+// writerFuncs declares one function per wired type that events send whole,
+// named after the first event that sends it, and records the names.
+func (g *generator) writerFuncs(f *jen.File) {
+	g.eventValues(func(ns *schema.Namespace, ev *schema.Event, t *schema.Type, suffix string) {
+		key := wiredKey(g, t)
+		if !g.wired(t) || g.writers[key] != "" {
+			return
+		}
+		name := "write" + dirTag(ev) + ns.GoName + ev.GoName + suffix
+		g.writers[key] = name
+		var body []jen.Code
+		elem := t
+		if t.IsOptional() {
+			body = append(body, jen.If(jen.Id("x").Op("==").Nil()).Block(jen.Id("w").Dot("Null").Call(), jen.Return()))
+			elem = t.Elem
+		}
+		body = append(body, g.appendValue(elem, jen.Id("x"), 0)...)
+		f.Add(comment(fmt.Sprintf("%s writes a value of type %s sent whole: a nil list or map inside it is [] or {}, not null (see socketio.Wired).", name, t)))
+		f.Func().Id(name).Params(jen.Id("w").Qual(pparser, "JSONWriter"), jen.Id("x").Add(g.paramType(t))).Block(body...)
+		f.Line()
+	})
+}
+
+// readsItself reports whether a param of type t is decoded by a generated
+// function (parser.ReadInto): not an object type (its ReadJSON method
+// does), nor a bound type (encoding/json decodes it).
+func (g *generator) readsItself(t *schema.Type) bool {
+	u := t
+	if u.IsOptional() {
+		u = u.Elem
+	}
+	return !g.isObject(t) && !(u.Kind == schema.KindNamed && g.binding(u.Name) != nil)
+}
+
+// readerFuncs declares one function per Go type of the params that
+// readsItself, named after the first event that receives it, and records
+// the names.
+func (g *generator) readerFuncs(f *jen.File) {
+	g.eventValues(func(ns *schema.Namespace, ev *schema.Event, t *schema.Type, suffix string) {
+		key := fmt.Sprintf("%#v", g.paramType(t))
+		if suffix == "Ack" || !g.readsItself(t) || g.readers[key] != "" {
+			return
+		}
+		name := "read" + dirTag(ev) + ns.GoName + ev.GoName + suffix
+		g.readers[key] = name
+		f.Add(comment(fmt.Sprintf("%s reads a value of type %s as encoding/json would (see parser.ReadInto).", name, t)))
+		body := append([]jen.Code{jen.Id("y").Op(":=").Op("*").Id("x")}, g.readValue(t, jen.Id("y"), nil, 0)...)
+		body = append(body, jen.Op("*").Id("x").Op("=").Id("y"))
+		f.Func().Id(name).Params(jen.Id("r").Op("*").Qual(pparser, "JSONReader"), jen.Id("x").Op("*").Add(g.paramType(t))).Block(body...)
+		f.Line()
+	})
+}
+
+// readInto is the destination of a param p decoded by its generated
+// function (see readerFuncs).
+func (g *generator) readInto(p param) jen.Code {
+	return jen.Qual(pparser, "ReadInto").Types(g.paramType(p.t)).Values(jen.Dict{
+		jen.Id("Ptr"):  jen.Op("&").Id(p.name),
+		jen.Id("Read"): jen.Id(g.readers[fmt.Sprintf("%#v", g.paramType(p.t))]),
+	})
 }
 
 // unimplementedDoc is the doc comment of an Unimplemented… handler's method.
@@ -927,8 +970,12 @@ func (g *generator) eventDecode(f *jen.File, ns *schema.Namespace, ev *schema.Ev
 				jen.If(jen.Err().Op("=").Qual(rt, "DecodeArg").Call(jen.Id("e"), jen.Lit(i), jen.Lit(p.wire), jen.Op("&").Id(v), jen.False(), g.shapeArg(p.t)), jen.Err().Op("!=").Nil()).Block(jen.Return()),
 				jen.Id(p.name).Op("=").Op("&").Id(v))
 		} else {
+			var dst jen.Code = jen.Op("&").Id(p.name)
+			if g.readsItself(p.t) {
+				dst = g.readInto(p)
+			}
 			body = append(body,
-				jen.If(jen.Err().Op("=").Qual(rt, "DecodeArg").Call(jen.Id("e"), jen.Lit(i), jen.Lit(p.wire), jen.Op("&").Id(p.name), jen.Lit(p.t.MayBeAbsent()), g.shapeArg(p.t)), jen.Err().Op("!=").Nil()).Block(jen.Return()))
+				jen.If(jen.Err().Op("=").Qual(rt, "DecodeArg").Call(jen.Id("e"), jen.Lit(i), jen.Lit(p.wire), dst, jen.Lit(p.t.MayBeAbsent()), g.shapeArg(p.t)), jen.Err().Op("!=").Nil()).Block(jen.Return()))
 		}
 	}
 	body = append(body, jen.Err().Op("=").Id(validateName(ns, ev)).Call(paramIDs(ps)...), jen.Return())
