@@ -566,11 +566,18 @@ func (a *Adapter) BroadcastWithAck(ctx context.Context, p *parser.Packet, opts s
 	}
 	a.acks[id] = ap
 	a.mu.Unlock()
-	// Forget the request when the caller stops waiting for acks.
-	context.AfterFunc(ctx, func() {
+	// Forget the request when the caller stops waiting for acks, or after
+	// the broadcast's timeout (the other nodes stop waiting for their
+	// clients then), as Node does: ctx may never end.
+	forget := func() {
 		a.mu.Lock()
 		delete(a.acks, id)
 		a.mu.Unlock()
+	}
+	stop := context.AfterFunc(ctx, forget)
+	time.AfterFunc(opts.Flags.Timeout, func() {
+		stop()
+		forget()
 	})
 	pubErr := a.publish(channel, msg)
 	local, err := a.LocalBroadcastWithAck(ctx, p, opts, onAck)

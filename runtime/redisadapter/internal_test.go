@@ -1,0 +1,62 @@
+package redisadapter
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/siogen/siogen/engineio"
+	"github.com/siogen/siogen/internal/redistest"
+	"github.com/siogen/siogen/runtime/socketio"
+	"github.com/siogen/siogen/runtime/socketio/siotest"
+)
+
+// adapterOf returns the Redis adapter of a node's namespace "/".
+func adapterOf(s *siotest.Server) *Adapter { return s.Of("/").Adapter().(*Adapter) }
+
+// eventually waits up to 5s for cond.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: not within 5s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// A broadcast with acks whose context never ends (no Timeout flag, a
+// context without deadline) waits RequestsTimeout for the other nodes: its
+// request is then forgotten, as Node forgets it after flags.timeout, instead
+// of staying in the adapter for good.
+func TestAckRequestForgotten(t *testing.T) {
+	for _, sharded := range []bool{false, true} {
+		name := "classic"
+		if sharded {
+			name = "sharded"
+		}
+		t.Run(name, func(t *testing.T) {
+			r := redistest.Start(t)
+			o := &Options{Sharded: sharded, RequestsTimeout: 300 * time.Millisecond}
+			var nodes []*siotest.Server
+			for range 2 {
+				nodes = append(nodes, siotest.NewServer(t, &socketio.ServerOptions{Adapter: New(r.Client(t), o)}))
+			}
+			c := nodes[1].Connect(t, "/", &siotest.ClientOptions{Transports: []engineio.Transport{engineio.TransportWebSocket}})
+			c.On("ask", func(e *socketio.Event) { _ = e.Ack("yes") })
+			a := adapterOf(nodes[0])
+			for range 3 {
+				res, err := nodes[0].Of("/").Except().EmitWithAck(context.Background(), "ask")
+				if err != nil || len(res) != 1 {
+					t.Fatalf("EmitWithAck = %v, %v", res, err)
+				}
+			}
+			eventually(t, "ack requests forgotten", func() bool {
+				a.mu.Lock()
+				defer a.mu.Unlock()
+				return len(a.acks) == 0
+			})
+		})
+	}
+}
