@@ -87,6 +87,10 @@ var (
 	ErrQueueFull = errors.New("redisadapter: publish queue full, message to other nodes dropped")
 	// ErrClosed is returned by an adapter after Close.
 	ErrClosed = errors.New("redisadapter: adapter closed")
+
+	// errInvalidEvent is logged for a broadcast from Redis that no client
+	// would accept.
+	errInvalidEvent = errors.New("not a valid event (no name, a name neither string nor number, or a reserved one)")
 )
 
 func (o *Options) withDefaults() Options {
@@ -275,7 +279,7 @@ func (a *Adapter) readLoop(ch <-chan *redis.Message) {
 func (a *Adapter) handle(m *redis.Message) {
 	payload := []byte(m.Payload)
 	if a.o.Sharded {
-		a.onSharded(payload)
+		a.onSharded(m.Channel, payload)
 		return
 	}
 	switch {

@@ -284,6 +284,10 @@ func (a *Adapter) onBroadcast(channel string, payload []byte) {
 	if pkt.Nsp != a.nsp.Name() {
 		return
 	}
+	if !validEvent(pkt.Data) {
+		a.logf("message dropped", errInvalidEvent, "channel", channel)
+		return
+	}
 	_ = a.MemoryAdapter.Broadcast(packetOf(&pkt, a.nsp.Name()), w.options())
 }
 
@@ -381,6 +385,12 @@ func (a *Adapter) onRequest(payload []byte) {
 		// its uid, also once nobody awaits its answers (a request published
 		// late, after a Redis outage, would reach the local sockets twice).
 		if req.Packet == nil || req.UID == a.uid {
+			return
+		}
+		if !validEvent(req.Packet.Data) {
+			// Reached no one: say so, rather than keep the sender waiting.
+			a.logf("message dropped", errInvalidEvent, "channel", a.reqChan)
+			a.respondJSON(&req, &countResp{Type: reqBroadcastCount, RequestID: req.RequestID})
 			return
 		}
 		o := req.Opts.options()

@@ -128,7 +128,7 @@ func (a *Adapter) encodeShardedBroadcast(id string, p *parser.Packet, opts socke
 }
 
 // onSharded handles a message of the sharded adapter.
-func (a *Adapter) onSharded(payload []byte) {
+func (a *Adapter) onSharded(channel string, payload []byte) {
 	var m shardedIn
 	if err := decode(payload, &m); err != nil || m.UID == a.uid {
 		return
@@ -147,6 +147,14 @@ func (a *Adapter) onSharded(payload []byte) {
 	case msgBroadcast:
 		var w wirePacket
 		if err := d.Packet.Decode(&w); err != nil {
+			return
+		}
+		if !validEvent(w.Data) {
+			a.logf("message dropped", errInvalidEvent, "channel", channel)
+			if d.RequestID != "" {
+				// Reached no one: say so, rather than keep the sender waiting.
+				reply(msgBroadcastClientCount, &sCount{RequestID: d.RequestID})
+			}
 			return
 		}
 		o := d.Opts.options()

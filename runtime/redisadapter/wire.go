@@ -122,6 +122,21 @@ func (w *wireOpts) options() socketio.BroadcastOptions {
 	return o
 }
 
+// validEvent reports whether data is an event socket.io-client accepts: a
+// string name that Socket.IO does not reserve, or a number, then the
+// arguments. A client that gets another one closes its connection with
+// "parse error".
+func validEvent(data []parser.Value) bool {
+	if len(data) == 0 || data[0].IsNull() {
+		return false
+	}
+	if name, ok := data[0].AsString(); ok {
+		return !parser.IsReservedEvent(name)
+	}
+	var f float64
+	return data[0].Decode(&f) == nil
+}
+
 // packetOf returns the event packet a peer sent, for namespace nsp.
 func packetOf(w *wirePacket, nsp string) *parser.Packet {
 	return &parser.Packet{Type: parser.Event, Namespace: nsp, Data: w.Data}

@@ -1,0 +1,86 @@
+package redisadapter_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/siogen/siogen/runtime/redisadapter"
+	"github.com/vmihailenco/msgpack/v5"
+)
+
+// publishRaw publishes b on channel as a rogue process would, with PUBLISH
+// (classic) or SPUBLISH (sharded).
+func publishRaw(t *testing.T, r *redisServer, sharded bool, channel string, b []byte) {
+	t.Helper()
+	rdb := r.Client(t)
+	var err error
+	if sharded {
+		err = rdb.SPublish(ctx5(t), channel, b).Err()
+	} else {
+		err = rdb.Publish(ctx5(t), channel, b).Err()
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+func mustMsgpack(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := msgpack.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// A broadcast from Redis whose event is not one socket.io-client accepts
+// (no data, a name that is neither a string nor a number, a reserved name)
+// is dropped: relayed, it made every client of the namespace close its
+// connection with "parse error". The node keeps working.
+func TestInvalidEventDropped(t *testing.T) {
+	invalid := []any{
+		[]any{},                      // no event name
+		[]any{nil, "x"},              // null name
+		[]any{map[string]any{}, "x"}, // object name
+		[]any{"connect"},             // reserved names
+		[]any{"disconnect", "x"},
+	}
+	for _, sharded := range []bool{false, true} {
+		name := "classic"
+		if sharded {
+			name = "sharded"
+		}
+		t.Run(name, func(t *testing.T) {
+			r := startRedis(t)
+			nodes := cluster(t, r, 2, &redisadapter.Options{Sharded: sharded, RequestsTimeout: 300 * time.Millisecond})
+			a := connect(t, "a", nodes[0])
+			for _, data := range invalid {
+				pkt := map[string]any{"type": 2, "data": data, "nsp": "/"}
+				opts := map[string]any{"rooms": []string{}, "except": []string{}, "flags": map[string]any{}}
+				if sharded {
+					publishRaw(t, r, true, "socket.io#/#", mustMsgpack(t, map[string]any{
+						"type": 3, "uid": "rogue", "nsp": "/", "data": map[string]any{"packet": pkt, "opts": opts}}))
+					publishRaw(t, r, true, "socket.io#/#", mustMsgpack(t, map[string]any{
+						"type": 3, "uid": "rogue", "nsp": "/", "data": map[string]any{"packet": pkt, "opts": opts, "requestId": "q"}}))
+				} else {
+					publishRaw(t, r, false, "socket.io#/#", mustMsgpack(t, []any{"rogue", pkt, opts}))
+					publishRaw(t, r, false, "socket.io-request#/#", mustMsgpack(t, map[string]any{
+						"uid": "rogue", "requestId": "q", "type": 7, "packet": pkt, "opts": opts}))
+				}
+			}
+			if err := nodes[1].Emit("ev", "after"); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case got := <-a.ev:
+				if got != "after" {
+					t.Fatalf("got %q", got)
+				}
+			case reason := <-a.gone:
+				t.Fatalf("the client was disconnected: %v", reason)
+			case <-time.After(5 * time.Second):
+				t.Fatal("nothing received within 5s")
+			}
+		})
+	}
+}
