@@ -286,9 +286,9 @@ func (a *Adapter) handle(m *redis.Message) {
 	case m.Pattern != "":
 		a.onBroadcast(m.Channel, payload)
 	case m.Channel == a.reqChan:
-		a.onRequest(payload)
+		a.onRequest(m.Channel, payload)
 	case m.Channel == a.respChan || m.Channel == a.specRespChan:
-		a.onResponse(payload)
+		a.onResponse(m.Channel, payload)
 	}
 }
 

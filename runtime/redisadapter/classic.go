@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/siogen/siogen/runtime/parser"
@@ -266,16 +267,28 @@ func (a *Adapter) onBroadcast(channel string, payload []byte) {
 	dec := msgpack.NewDecoder(bytes.NewReader(payload))
 	dec.SetCustomStructTag("json")
 	n, err := dec.DecodeArrayLen()
-	if err != nil || n < 3 {
+	if err == nil && n < 3 {
+		err = fmt.Errorf("an array of %d elements, not [uid, packet, opts]", n)
+	}
+	var uid string
+	if err == nil {
+		uid, err = dec.DecodeString()
+	}
+	if err != nil {
+		a.logf("message dropped", err, "channel", channel)
 		return
 	}
-	uid, err := dec.DecodeString()
-	if err != nil || uid == a.uid {
+	if uid == a.uid {
 		return
 	}
 	var pkt wirePacket
 	var w wireOpts
-	if dec.Decode(&pkt) != nil || dec.Decode(&w) != nil {
+	if err := dec.Decode(&pkt); err != nil {
+		a.logf("message dropped", err, "channel", channel)
+		return
+	}
+	if err := dec.Decode(&w); err != nil {
+		a.logf("message dropped", err, "channel", channel)
 		return
 	}
 	if pkt.Nsp == "" {
@@ -316,9 +329,10 @@ func (a *Adapter) ownRequest(id string) bool {
 }
 
 // onRequest handles a classic request from another node or an emitter.
-func (a *Adapter) onRequest(payload []byte) {
+func (a *Adapter) onRequest(channel string, payload []byte) {
 	var req classicReq
 	if err := decode(payload, &req); err != nil {
+		a.logf("message dropped", err, "channel", channel)
 		return
 	}
 	switch req.Type {
@@ -471,9 +485,13 @@ func (a *Adapter) broadcastForPeer(w *wirePacket, o socketio.BroadcastOptions, o
 }
 
 // onResponse handles a classic response.
-func (a *Adapter) onResponse(payload []byte) {
+func (a *Adapter) onResponse(channel string, payload []byte) {
 	var r classicResp
-	if err := decode(payload, &r); err != nil || r.RequestID == "" {
+	if err := decode(payload, &r); err != nil {
+		a.logf("message dropped", err, "channel", channel)
+		return
+	}
+	if r.RequestID == "" {
 		return
 	}
 	switch r.Type {

@@ -1,8 +1,12 @@
 package redisadapter_test
 
 import (
+	"log/slog"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/siogen/siogen/internal/syncbuf"
 
 	"github.com/siogen/siogen/runtime/redisadapter"
 	"github.com/vmihailenco/msgpack/v5"
@@ -52,7 +56,8 @@ func TestInvalidEventDropped(t *testing.T) {
 		}
 		t.Run(name, func(t *testing.T) {
 			r := startRedis(t)
-			nodes := cluster(t, r, 2, &redisadapter.Options{Sharded: sharded, RequestsTimeout: 300 * time.Millisecond})
+			nodes := cluster(t, r, 2, &redisadapter.Options{Sharded: sharded, RequestsTimeout: 300 * time.Millisecond,
+				Logger: slog.New(slog.DiscardHandler)})
 			a := connect(t, "a", nodes[0])
 			for _, data := range invalid {
 				pkt := map[string]any{"type": 2, "data": data, "nsp": "/"}
@@ -81,6 +86,49 @@ func TestInvalidEventDropped(t *testing.T) {
 			case <-time.After(5 * time.Second):
 				t.Fatal("nothing received within 5s")
 			}
+		})
+	}
+}
+
+// A message on the adapter's channels that cannot be decoded is dropped
+// with a warning naming the channel (it was dropped silently), and the
+// subscription goes on.
+func TestMalformedMessageLogged(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		sharded bool
+		channel string
+	}{
+		{"classic-broadcast", false, "socket.io#/#"},
+		{"classic-room", false, "socket.io#/#r1#"},
+		{"classic-request", false, "socket.io-request#/#"},
+		{"classic-response", false, "socket.io-response#/#"},
+		{"sharded", true, "socket.io#/#"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := startRedis(t)
+			var logs syncbuf.Buffer
+			nodes := cluster(t, r, 2, &redisadapter.Options{Sharded: tc.sharded,
+				Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+			a := connect(t, "a", nodes[0])
+			for _, junk := range [][]byte{{0xc1}, []byte("{not json")} {
+				publishRaw(t, r, tc.sharded, tc.channel, junk)
+			}
+			if err := nodes[1].Emit("ev", "after"); err != nil {
+				t.Fatal(err)
+			}
+			if got := recv(t, a.ev); got != "after" {
+				t.Fatalf("got %q", got)
+			}
+			want := "message dropped"
+			deadline := time.Now().Add(5 * time.Second)
+			for !strings.Contains(logs.String(), want) || !strings.Contains(logs.String(), tc.channel) {
+				if time.Now().After(deadline) {
+					t.Fatalf("no warning %q naming %s; log:\n%s", want, tc.channel, logs.String())
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			t.Log(strings.TrimSpace(logs.String()))
 		})
 	}
 }

@@ -130,7 +130,11 @@ func (a *Adapter) encodeShardedBroadcast(id string, p *parser.Packet, opts socke
 // onSharded handles a message of the sharded adapter.
 func (a *Adapter) onSharded(channel string, payload []byte) {
 	var m shardedIn
-	if err := decode(payload, &m); err != nil || m.UID == a.uid {
+	if err := decode(payload, &m); err != nil {
+		a.logf("message dropped", err, "channel", channel)
+		return
+	}
+	if m.UID == a.uid {
 		return
 	}
 	if m.Nsp == "" {
