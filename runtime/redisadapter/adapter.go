@@ -153,6 +153,10 @@ type Adapter struct {
 	roomMu   sync.Mutex
 	roomRefs map[string]int // sharded dynamic: local sockets per subscribed room
 
+	subMu  sync.Mutex
+	subOps []op          // sharded dynamic: SSUBSCRIBE / SUNSUBSCRIBE to run, in order
+	subSig chan struct{} // one token when subOps has some
+
 	logMu   sync.Mutex
 	lastLog time.Time
 	lost    atomic.Int64 // messages not published since the last warning that said so
@@ -204,6 +208,7 @@ func newAdapter(nsp *socketio.Namespace, client redis.UniversalClient, o Options
 		requests:      make(map[string]*pending),
 		acks:          make(map[string]*ackPending),
 		roomRefs:      make(map[string]int),
+		subSig:        make(chan struct{}, 1),
 	}
 	if o.Subscriber != nil {
 		a.sub = o.Subscriber
@@ -300,6 +305,13 @@ func (a *Adapter) writeLoop() {
 		var first op
 		select {
 		case first = <-a.queue:
+		case <-a.subSig:
+			a.subMu.Lock()
+			subs := a.subOps
+			a.subOps = nil
+			a.subMu.Unlock()
+			a.run(subs, a.o.RequestsTimeout)
+			continue
 		case <-a.stop:
 			// Flush what was queued before Close, briefly.
 			for {
@@ -393,6 +405,20 @@ func (a *Adapter) enqueue(o op) error {
 	default:
 		a.logf("publish", ErrQueueFull)
 		return ErrQueueFull
+	}
+}
+
+// changeSub queues a room subscription change for the write loop. Unlike
+// messages these are never dropped when the queue is full: a lost
+// SSUBSCRIBE would leave the room deaf to the other nodes for as long as it
+// has local sockets.
+func (a *Adapter) changeSub(o op) {
+	a.subMu.Lock()
+	a.subOps = append(a.subOps, o)
+	a.subMu.Unlock()
+	select {
+	case a.subSig <- struct{}{}:
+	default:
 	}
 }
 

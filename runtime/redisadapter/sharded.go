@@ -248,7 +248,7 @@ func (a *Adapter) AddAll(id string, rooms ...socketio.Room) {
 		if a.dynamic(r) {
 			a.roomRefs[r]++
 			if a.roomRefs[r] == 1 {
-				_ = a.enqueue(op{kind: opSSubscribe, channel: a.channel + r + "#"})
+				a.changeSub(op{kind: opSSubscribe, channel: a.channel + r + "#"})
 			}
 		}
 	}
@@ -261,7 +261,7 @@ func (a *Adapter) leftLocked(r string) {
 	a.roomRefs[r]--
 	if a.roomRefs[r] <= 0 {
 		delete(a.roomRefs, r)
-		_ = a.enqueue(op{kind: opSUnsubscribe, channel: a.channel + r + "#"})
+		a.changeSub(op{kind: opSUnsubscribe, channel: a.channel + r + "#"})
 	}
 }
 
