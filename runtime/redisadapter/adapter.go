@@ -426,24 +426,37 @@ func (a *Adapter) publish(channel string, payload []byte) error {
 	return a.enqueue(op{kind: opPublish, channel: channel, payload: payload})
 }
 
-// numSub returns the number of nodes subscribed to the namespace.
+// numSub returns the number of nodes subscribed to the namespace. On a
+// Redis Cluster a subscription lives on one server and PUBSUB counts only
+// its own: the counts of every server are added up, as Node's adapter does.
 func (a *Adapter) numSub(ctx context.Context) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.o.RequestsTimeout)
 	defer cancel()
-	var m map[string]int64
-	var err error
-	if a.o.Sharded {
-		m, err = a.pub.PubSubShardNumSub(ctx, a.channel).Result()
-		if err == nil {
-			return int(m[a.channel]), nil
+	count := func(ctx context.Context, c redis.Cmdable) (int64, error) {
+		if a.o.Sharded {
+			m, err := c.PubSubShardNumSub(ctx, a.channel).Result()
+			return m[a.channel], err
 		}
-	} else {
-		m, err = a.pub.PubSubNumSub(ctx, a.reqChan).Result()
-		if err == nil {
-			return int(m[a.reqChan]), nil
-		}
+		m, err := c.PubSubNumSub(ctx, a.reqChan).Result()
+		return m[a.reqChan], err
 	}
-	return 0, fmt.Errorf("redisadapter: counting nodes: %w", err)
+	var n int64
+	var err error
+	if cc, ok := a.pub.(*redis.ClusterClient); ok {
+		var total atomic.Int64
+		err = cc.ForEachShard(ctx, func(ctx context.Context, c *redis.Client) error {
+			k, err := count(ctx, c)
+			total.Add(k)
+			return err
+		})
+		n = total.Load()
+	} else {
+		n, err = count(ctx, a.pub)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("redisadapter: counting nodes: %w", err)
+	}
+	return int(n), nil
 }
 
 // ServerCount implements socketio.Adapter: the nodes subscribed to the
