@@ -139,7 +139,7 @@ type Adapter struct {
 	specRespChan string // classic: our own response channel
 	ownChan      string // sharded: our own response channel
 
-	ps    *redis.PubSub
+	ps    *redis.PubSub // all subscriptions, but those of a sharded adapter on a Redis Cluster
 	queue chan op
 	stop  chan struct{}
 	wg    sync.WaitGroup // the loops
@@ -156,6 +156,15 @@ type Adapter struct {
 	subMu  sync.Mutex
 	subOps []op          // sharded dynamic: SSUBSCRIBE / SUNSUBSCRIBE to run, in order
 	subSig chan struct{} // one token when subOps has some
+
+	// A sharded adapter on a Redis Cluster has a PubSub per slot: an
+	// SSUBSCRIBE names channels of one slot only (go-redis restores all the
+	// channels of a PubSub in one), which one server of the cluster holds.
+	clustered   bool
+	slotMu      sync.Mutex
+	slots       map[int]*redis.PubSub
+	slotChans   map[int]int // channels subscribed, per slot
+	slotsClosed bool
 
 	logMu   sync.Mutex
 	lastLog time.Time
@@ -218,6 +227,28 @@ func newAdapter(nsp *socketio.Namespace, client redis.UniversalClient, o Options
 	ctx, cancel := context.WithTimeout(context.Background(), o.RequestsTimeout)
 	defer cancel()
 	want := 0
+	_, a.clustered = a.sub.(*redis.ClusterClient)
+	a.clustered = a.clustered && o.Sharded
+	if a.clustered {
+		a.uid = randomID(8)
+		a.ownChan = a.channel + a.uid + "#"
+		a.slots = make(map[int]*redis.PubSub)
+		a.slotChans = make(map[int]int)
+		bySlot := make(map[int][]string)
+		for _, ch := range []string{a.channel, a.ownChan} {
+			bySlot[keySlot(ch)] = append(bySlot[keySlot(ch)], ch)
+		}
+		for slot, chans := range bySlot {
+			ps := a.sub.SSubscribe(ctx, chans...)
+			a.confirm(ctx, ps, len(chans))
+			a.slots[slot], a.slotChans[slot] = ps, len(chans)
+			a.wg.Add(1)
+			go a.readLoop(ps.Channel(redis.WithChannelSize(1024)))
+		}
+		a.wg.Add(1)
+		go a.writeLoop()
+		return a
+	}
 	if o.Sharded {
 		a.uid = randomID(8)
 		a.ownChan = a.channel + a.uid + "#"
@@ -234,13 +265,23 @@ func newAdapter(nsp *socketio.Namespace, client redis.UniversalClient, o Options
 		}
 		want = 4
 	}
-	// Wait until Redis confirmed the subscriptions, so that this node is
-	// counted (PUBSUB NUMSUB) and receives what is published from now on.
+	a.confirm(ctx, a.ps, want)
+	ch := a.ps.Channel(redis.WithChannelSize(1024))
+	a.wg.Add(2)
+	go a.readLoop(ch)
+	go a.writeLoop()
+	return a
+}
+
+// confirm waits until Redis confirmed want subscriptions of ps, so that
+// this node is counted (PUBSUB NUMSUB) and receives what is published from
+// now on.
+func (a *Adapter) confirm(ctx context.Context, ps *redis.PubSub, want int) {
 	for got := 0; got < want; {
-		m, err := a.ps.Receive(ctx)
+		m, err := ps.Receive(ctx)
 		if err != nil {
 			a.logf("subscribe", err)
-			break
+			return
 		}
 		switch m := m.(type) {
 		case *redis.Subscription:
@@ -249,11 +290,51 @@ func newAdapter(nsp *socketio.Namespace, client redis.UniversalClient, o Options
 			a.handle(m)
 		}
 	}
-	ch := a.ps.Channel(redis.WithChannelSize(1024))
-	a.wg.Add(2)
-	go a.readLoop(ch)
-	go a.writeLoop()
-	return a
+}
+
+// ssubscribe subscribes to a sharded channel; on a Redis Cluster, with the
+// PubSub of its slot, made on first use.
+func (a *Adapter) ssubscribe(ctx context.Context, channel string) error {
+	if !a.clustered {
+		return a.ps.SSubscribe(ctx, channel)
+	}
+	slot := keySlot(channel)
+	a.slotMu.Lock()
+	defer a.slotMu.Unlock()
+	if a.slotsClosed {
+		return ErrClosed
+	}
+	a.slotChans[slot]++
+	if ps := a.slots[slot]; ps != nil {
+		return ps.SSubscribe(ctx, channel)
+	}
+	ps := a.sub.SSubscribe(ctx)
+	err := ps.SSubscribe(ctx, channel) // recorded even when it fails, restored on reconnection
+	a.slots[slot] = ps
+	a.wg.Add(1)
+	go a.readLoop(ps.Channel(redis.WithChannelSize(1024)))
+	return err
+}
+
+// sunsubscribe unsubscribes from a sharded channel; on a Redis Cluster the
+// PubSub of its slot is closed with its last channel.
+func (a *Adapter) sunsubscribe(ctx context.Context, channel string) error {
+	if !a.clustered {
+		return a.ps.SUnsubscribe(ctx, channel)
+	}
+	slot := keySlot(channel)
+	a.slotMu.Lock()
+	defer a.slotMu.Unlock()
+	ps := a.slots[slot]
+	if a.slotsClosed || ps == nil {
+		return nil
+	}
+	if a.slotChans[slot]--; a.slotChans[slot] > 0 {
+		return ps.SUnsubscribe(ctx, channel)
+	}
+	delete(a.slots, slot)
+	delete(a.slotChans, slot)
+	return ps.Close()
 }
 
 // UID returns the adapter's id on the wire.
@@ -378,12 +459,12 @@ func (a *Adapter) run(batch []op, timeout time.Duration) {
 			}
 		case opSSubscribe:
 			flush()
-			if err := a.ps.SSubscribe(ctx, o.channel); err != nil {
+			if err := a.ssubscribe(ctx, o.channel); err != nil {
 				a.logf("ssubscribe", err)
 			}
 		case opSUnsubscribe:
 			flush()
-			if err := a.ps.SUnsubscribe(ctx, o.channel); err != nil {
+			if err := a.sunsubscribe(ctx, o.channel); err != nil {
 				a.logf("sunsubscribe", err)
 			}
 		}
@@ -657,7 +738,18 @@ func (a *Adapter) Close() error {
 	a.closed = true
 	a.mu.Unlock()
 	close(a.stop)
-	err := a.ps.Close()
+	var err error
+	if a.ps != nil {
+		err = a.ps.Close()
+	}
+	a.slotMu.Lock()
+	a.slotsClosed = true
+	for _, ps := range a.slots {
+		if e := ps.Close(); err == nil {
+			err = e
+		}
+	}
+	a.slotMu.Unlock()
 	a.wg.Wait()
 	a.hwg.Wait()
 	return err

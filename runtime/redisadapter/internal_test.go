@@ -60,3 +60,18 @@ func TestAckRequestForgotten(t *testing.T) {
 		})
 	}
 }
+
+// keySlot agrees with Redis's CLUSTER KEYSLOT.
+func TestKeySlot(t *testing.T) {
+	rdb := redistest.StartCluster(t, 1).Servers[0].Client(t)
+	for _, key := range []string{"foo", "123456789", "{user1000}.following", "foo{}bar", "foo{bar", "{a}{b}",
+		"socket.io#/#", "socket.io#/#r1#", "socket.io#/chat#0123456789abcdef#", ""} {
+		want, err := rdb.ClusterKeySlot(context.Background(), key).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := keySlot(key); got != int(want) {
+			t.Errorf("keySlot(%q) = %d, want %d", key, got, want)
+		}
+	}
+}

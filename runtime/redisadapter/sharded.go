@@ -3,6 +3,7 @@ package redisadapter
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 
 	"github.com/siogen/siogen/runtime/parser"
 	"github.com/siogen/siogen/runtime/socketio"
@@ -78,6 +79,29 @@ func setRequestID(body any, id string) {
 	case *sSSE:
 		b.RequestID = id
 	}
+}
+
+// keySlot returns the Redis Cluster slot of a key or sharded channel: the
+// CRC16 (XMODEM) of its hash tag, or of the whole key when it has none,
+// modulo 16384.
+func keySlot(key string) int {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			key = key[i+1 : i+1+j]
+		}
+	}
+	var crc uint16
+	for i := 0; i < len(key); i++ {
+		crc ^= uint16(key[i]) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return int(crc) % 16384
 }
 
 // looksLikeASocketID is the sharded adapter's test for private rooms.
