@@ -19,7 +19,7 @@ type classicReq struct {
 	Type      int            `json:"type"`
 	Packet    *wirePacket    `json:"packet,omitempty"`
 	Opts      *wireOpts      `json:"opts,omitempty"`
-	Rooms     []string       `json:"rooms,omitempty"`
+	Rooms     roomList       `json:"rooms,omitempty"`
 	Close     *bool          `json:"close,omitempty"`
 	Data      []parser.Value `json:"data,omitempty"`
 	// legacy forms
@@ -34,7 +34,7 @@ type classicResp struct {
 	ClientCount int           `json:"clientCount"`
 	Packet      parser.Value  `json:"packet"`
 	Data        *parser.Value `json:"data"`
-	Rooms       []string      `json:"rooms"`
+	Rooms       roomList      `json:"rooms"`
 	Sockets     []wireSocket  `json:"sockets"`
 }
 

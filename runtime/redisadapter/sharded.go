@@ -29,7 +29,7 @@ type shardedData struct {
 	Packet      parser.Value `json:"packet"`
 	RequestID   string       `json:"requestId"`
 	Opts        *wireOpts    `json:"opts"`
-	Rooms       []string     `json:"rooms"`
+	Rooms       roomList     `json:"rooms"`
 	Close       bool         `json:"close"`
 	ClientCount int          `json:"clientCount"`
 	Sockets     []wireSocket `json:"sockets"`

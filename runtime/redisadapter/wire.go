@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -65,9 +66,76 @@ type wireFlags struct {
 
 // wireOpts are broadcast options: rooms, except and (optionally) flags.
 type wireOpts struct {
-	Rooms  []string   `json:"rooms"`
-	Except []string   `json:"except"`
+	Rooms  roomList   `json:"rooms"`
+	Except roomList   `json:"except"`
 	Flags  *wireFlags `json:"flags,omitempty"`
+}
+
+// roomList is a list of rooms from another node. Node's socket.io takes
+// numbers for rooms too (socket.join(42), io.to(42)): they are read as
+// their decimal string, the room a Go socket joins with Join("42"); other
+// values (null, objects) name no room a socket can be in and are left out.
+type roomList []string
+
+// room returns the room v names, as JavaScript's String(v) writes a number.
+func room(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case uint64:
+		return strconv.FormatUint(x, 10), true
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), true
+	case json.Number:
+		if f, err := x.Float64(); err == nil {
+			return room(f)
+		}
+	}
+	return "", false
+}
+
+func (l *roomList) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var vals []any
+	if err := dec.Decode(&vals); err != nil {
+		return err
+	}
+	*l = l.of(vals)
+	return nil
+}
+
+func (l *roomList) DecodeMsgpack(d *msgpack.Decoder) error {
+	n, err := d.DecodeArrayLen()
+	if err != nil || n < 0 {
+		*l = nil
+		return err
+	}
+	vals := make([]any, 0, min(n, 1024))
+	for range n {
+		v, err := d.DecodeInterfaceLoose()
+		if err != nil {
+			return err
+		}
+		vals = append(vals, v)
+	}
+	*l = l.of(vals)
+	return nil
+}
+
+func (*roomList) of(vals []any) roomList {
+	if vals == nil {
+		return nil
+	}
+	out := make(roomList, 0, len(vals))
+	for _, v := range vals {
+		if r, ok := room(v); ok {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func nonNil(s []string) []string {
@@ -247,7 +315,7 @@ type wireHandshake struct {
 type wireSocket struct {
 	ID        string        `json:"id"`
 	Handshake wireHandshake `json:"handshake"`
-	Rooms     []string      `json:"rooms"`
+	Rooms     roomList      `json:"rooms"`
 	Data      parser.Value  `json:"data"`
 }
 
