@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/siogen/siogen/internal/syncbuf"
+	"github.com/siogen/siogen/runtime/parser"
 
 	"github.com/siogen/siogen/runtime/redisadapter"
 	"github.com/vmihailenco/msgpack/v5"
@@ -130,5 +131,64 @@ func TestMalformedMessageLogged(t *testing.T) {
 			}
 			t.Log(strings.TrimSpace(logs.String()))
 		})
+	}
+}
+
+// A sharded FETCH_SOCKETS_RESPONSE whose sockets carry binary data is sent
+// as MessagePack, as Node's sharded adapter sends it (encode: a type that
+// may contain binary and does): in JSON the bytes became a base64 string,
+// which a Node node's fetchSockets returned instead of a Buffer.
+func TestShardedFetchResponseBinary(t *testing.T) {
+	r := startRedis(t)
+	nodes := cluster(t, r, 1, &redisadapter.Options{Sharded: true})
+	a := connect(t, "a", nodes[0])
+	nodes[0].Of("/").Socket(a.c.ID()).SetData(map[string]any{"blob": []byte{1, 2, 3}})
+	rdb := r.Client(t)
+	ctx := ctx5(t)
+	const fake = "00112233aabbccdd"
+	ps := rdb.SSubscribe(ctx, "socket.io#/#"+fake+"#")
+	defer ps.Close()
+	if _, err := ps.Receive(ctx); err != nil {
+		t.Fatal(err)
+	}
+	publishRaw(t, r, true, "socket.io#/#", []byte(`{"type":7,"data":{"opts":{"rooms":[],"except":[],"flags":{}},"requestId":"q1"},"uid":"`+fake+`","nsp":"/"}`))
+	m, err := ps.ReceiveMessage(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Payload[0] == '{' {
+		t.Fatalf("response in JSON: %s", m.Payload)
+	}
+	var resp struct {
+		Type int `msgpack:"type"`
+		Data struct {
+			Sockets []struct {
+				Data struct {
+					Blob any `msgpack:"blob"`
+				} `msgpack:"data"`
+			} `msgpack:"sockets"`
+		} `msgpack:"data"`
+	}
+	if err := msgpack.Unmarshal([]byte(m.Payload), &resp); err != nil {
+		t.Fatal(err)
+	}
+	if resp.Type != 8 || len(resp.Data.Sockets) != 1 {
+		t.Fatalf("response %+v", resp)
+	}
+	if b, ok := resp.Data.Sockets[0].Data.Blob.([]byte); !ok || string(b) != "\x01\x02\x03" {
+		t.Fatalf("blob %#v, want bin 010203", resp.Data.Sockets[0].Data.Blob)
+	}
+
+	// Another Go node reads it.
+	other := cluster(t, r, 1, &redisadapter.Options{Sharded: true})[0]
+	socks, err := other.Of("/").FetchSockets(ctx)
+	if err != nil || len(socks) != 1 {
+		t.Fatalf("FetchSockets = %v, %v", socks, err)
+	}
+	var data struct {
+		Blob []byte `json:"blob"`
+	}
+	if err := socks[0].Data.(parser.Value).Decode(&data); err != nil || string(data.Blob) != "\x01\x02\x03" {
+		t.Fatalf("remote socket data %v: %+v, %v", socks[0].Data, data, err)
 	}
 }

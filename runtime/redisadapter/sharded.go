@@ -108,7 +108,8 @@ func keySlot(key string) int {
 func looksLikeASocketID(room string) bool { return len(room) == 20 }
 
 // encodeSharded encodes an envelope: MessagePack when a type that may carry
-// binary does, JSON otherwise.
+// binary (broadcast, acks, server-side emits, fetched sockets' data) does,
+// JSON otherwise.
 func (a *Adapter) encodeSharded(typ int, body any) ([]byte, error) {
 	m := &shardedMsg{Type: typ, Data: body, UID: a.uid, Nsp: a.nsp.Name()}
 	bin := false
@@ -119,6 +120,13 @@ func (a *Adapter) encodeSharded(typ int, body any) ([]byte, error) {
 		bin = hasBinary(b.Packet)
 	case *sValue:
 		bin = b.Packet != nil && hasBinary([]parser.Value{*b.Packet})
+	case *sFetchResp:
+		for i := range b.Sockets {
+			if hasBinary([]parser.Value{b.Sockets[i].Data, b.Sockets[i].Handshake.Auth}) {
+				bin = true
+				break
+			}
+		}
 	}
 	if bin {
 		return mpMarshal(m)
