@@ -192,3 +192,52 @@ func TestShardedFetchResponseBinary(t *testing.T) {
 		t.Fatalf("remote socket data %v: %+v, %v", socks[0].Data, data, err)
 	}
 }
+
+// A message that claims a huge array where the adapter reads a loosely
+// typed value (a header of a fetched socket's handshake, a room of a list) is
+// dropped: the decoder allocated the claimed length up front (2^31 elements
+// here, 32 GB), so a 60-byte message from anyone who can publish on Redis
+// hung or crashed the node.
+func TestHugeArrayClaimDropped(t *testing.T) {
+	huge := []byte{0xdd, 0x7f, 0xff, 0xff, 0xff} // array 32 of 2^31-1 elements, none present
+	cat := func(parts ...[]byte) []byte {
+		var out []byte
+		for _, p := range parts {
+			out = append(out, p...)
+		}
+		return out
+	}
+	str := func(s string) []byte { return append([]byte{0xa0 | byte(len(s))}, s...) }
+	// {"handshake":{"headers":{"a":<huge>}}}
+	sock := cat([]byte{0x81}, str("handshake"), []byte{0x81}, str("headers"), []byte{0x81}, str("a"), huge)
+	for _, tc := range []struct {
+		name    string
+		sharded bool
+		channel string
+		payload []byte
+	}{
+		{"classic-response-header", false, "socket.io-response#/#",
+			cat([]byte{0x82}, str("requestId"), str("x"), str("sockets"), []byte{0x91}, sock)},
+		{"sharded-response-header", true, "socket.io#/#",
+			cat([]byte{0x84}, str("type"), []byte{0x08}, str("uid"), str("rogue"), str("nsp"), str("/"),
+				str("data"), []byte{0x82}, str("requestId"), str("x"), str("sockets"), []byte{0x91}, sock)},
+		{"classic-broadcast-rooms", false, "socket.io#/#",
+			cat([]byte{0x93}, str("rogue"), []byte{0x82}, str("type"), []byte{0x02}, str("data"), []byte{0x91}, str("ev"),
+				[]byte{0x81}, str("rooms"), []byte{0x91}, huge)},
+		{"classic-request-rooms", false, "socket.io-request#/#",
+			cat([]byte{0x83}, str("uid"), str("rogue"), str("type"), []byte{0x02}, str("rooms"), []byte{0x91}, huge)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := startRedis(t)
+			nodes := cluster(t, r, 2, &redisadapter.Options{Sharded: tc.sharded, Logger: slog.New(slog.DiscardHandler)})
+			a := connect(t, "a", nodes[0])
+			publishRaw(t, r, tc.sharded, tc.channel, tc.payload)
+			if err := nodes[1].Emit("ev", "after"); err != nil {
+				t.Fatal(err)
+			}
+			if got := recv(t, a.ev); got != "after" {
+				t.Fatalf("got %q", got)
+			}
+		})
+	}
+}

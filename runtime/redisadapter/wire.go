@@ -18,6 +18,7 @@ import (
 	"github.com/siogen/siogen/runtime/parser"
 	"github.com/siogen/siogen/runtime/socketio"
 	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
 
 // Request types of the classic adapter (RequestType in @socket.io/redis-adapter).
@@ -113,13 +114,16 @@ func (l *roomList) DecodeMsgpack(d *msgpack.Decoder) error {
 		*l = nil
 		return err
 	}
-	vals := make([]any, 0, min(n, 1024))
+	var vals []any
 	for range n {
-		v, err := d.DecodeInterfaceLoose()
+		v, err := decodeScalar(d)
 		if err != nil {
 			return err
 		}
 		vals = append(vals, v)
+	}
+	if vals == nil {
+		vals = []any{}
 	}
 	*l = l.of(vals)
 	return nil
@@ -281,21 +285,44 @@ func (s *stringOrList) UnmarshalJSON(b []byte) error {
 }
 
 func (s *stringOrList) DecodeMsgpack(d *msgpack.Decoder) error {
-	var v any
-	if err := d.Decode(&v); err != nil {
+	c, err := d.PeekCode()
+	if err != nil {
 		return err
 	}
-	switch x := v.(type) {
-	case string:
-		*s = []string{x}
-	case []any:
-		for _, e := range x {
-			if str, ok := e.(string); ok {
-				*s = append(*s, str)
-			}
+	if !msgpcode.IsFixedArray(c) && c != msgpcode.Array16 && c != msgpcode.Array32 {
+		v, err := decodeScalar(d)
+		if str, ok := v.(string); ok {
+			*s = []string{str}
+		}
+		return err
+	}
+	n, err := d.DecodeArrayLen()
+	for i := 0; err == nil && i < n; i++ {
+		var v any
+		v, err = decodeScalar(d)
+		if str, ok := v.(string); ok {
+			*s = append(*s, str)
 		}
 	}
-	return nil
+	return err
+}
+
+// decodeScalar reads the next value when it is a string or a number and
+// skips it otherwise. msgpack's DecodeInterface allocates a slice of the
+// length an array announces before reading its elements: a few bytes from
+// anyone who can publish on Redis would claim gigabytes.
+func decodeScalar(d *msgpack.Decoder) (any, error) {
+	c, err := d.PeekCode()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case msgpcode.IsString(c):
+		return d.DecodeString()
+	case msgpcode.IsFixedNum(c), c >= msgpcode.Float && c <= msgpcode.Int64:
+		return d.DecodeInterfaceLoose()
+	}
+	return nil, d.Skip()
 }
 
 // wireHandshake is socket.handshake as Node describes it.
