@@ -264,6 +264,10 @@ func (a *Adapter) onBroadcast(channel string, payload []byte) {
 	if len(channel) < len(a.channel) || channel[:len(a.channel)] != a.channel {
 		return
 	}
+	if err := checkNesting(payload); err != nil {
+		a.logf("message dropped", err, "channel", channel)
+		return
+	}
 	dec := msgpack.NewDecoder(bytes.NewReader(payload))
 	dec.SetCustomStructTag("json")
 	n, err := dec.DecodeArrayLen()

@@ -1,6 +1,7 @@
 package redisadapter
 
 import (
+	"bytes"
 	"context"
 	"testing"
 	"time"
@@ -73,5 +74,40 @@ func TestKeySlot(t *testing.T) {
 		if got := keySlot(key); got != int(want) {
 			t.Errorf("keySlot(%q) = %d, want %d", key, got, want)
 		}
+	}
+}
+
+// checkNesting accepts what the encoders write and refuses truncated or
+// too deeply nested MessagePack.
+func TestCheckNesting(t *testing.T) {
+	long := func(n int) string { return string(bytes.Repeat([]byte{'x'}, n)) }
+	vals := []any{
+		nil, true, false, 0, 1, -1, -33, 127, 128, 255, 256, 65536, 1 << 40, -(1 << 40), uint64(1 << 63), 1.5, float32(2.5),
+		"", long(31), long(32), long(255), long(256), long(65536),
+		[]byte{}, []byte{1, 2, 3}, bytes.Repeat([]byte{7}, 300), bytes.Repeat([]byte{7}, 70000),
+		[]any{}, []any{1, "a", []any{nil}}, make([]any, 20), make([]any, 70000),
+		map[string]any{}, map[string]any{"a": map[string]any{"b": []any{1}}}, time.Unix(1, 2),
+		[]any{"emitter", map[string]any{"type": 2, "data": []any{"e1", "x", []byte{10, 11}}, "nsp": "/"}, map[string]any{}},
+	}
+	for _, v := range vals {
+		b, err := mpMarshal(v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := checkNesting(b); err != nil {
+			t.Errorf("%T %.40v: %v (% x)", v, v, err, b[:min(len(b), 16)])
+		}
+		if len(b) > 1 {
+			if err := checkNesting(b[:len(b)-1]); err == nil {
+				t.Errorf("%T %.40v truncated: accepted", v, v)
+			}
+		}
+	}
+	deep := func(n int) []byte { return append(bytes.Repeat([]byte{0x91}, n), 0xc0) }
+	if err := checkNesting(deep(maxNesting)); err != nil {
+		t.Errorf("%d levels: %v", maxNesting, err)
+	}
+	if err := checkNesting(deep(maxNesting + 1)); err != errTooDeep {
+		t.Errorf("%d levels: %v, want errTooDeep", maxNesting+1, err)
 	}
 }

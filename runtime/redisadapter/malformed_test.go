@@ -1,6 +1,7 @@
 package redisadapter_test
 
 import (
+	"bytes"
 	"log/slog"
 	"strings"
 	"testing"
@@ -237,6 +238,72 @@ func TestHugeArrayClaimDropped(t *testing.T) {
 			}
 			if got := recv(t, a.ev); got != "after" {
 				t.Fatalf("got %q", got)
+			}
+		})
+	}
+}
+
+// A MessagePack message nesting millions of arrays is dropped: decoding
+// it, or relaying it to the local clients, recursed once per level and
+// killed the node with "fatal error: stack overflow" (a 3 MB message).
+func TestDeepNestingDropped(t *testing.T) {
+	bomb := append(bytes.Repeat([]byte{0x91}, 3_000_000), 0xc0) // [[[...[nil]...]]]
+	str := func(s string) []byte { return append([]byte{0xa0 | byte(len(s))}, s...) }
+	var bc []byte // ["rogue", {"type":2,"data":["ev",<bomb>]}, {}]
+	bc = append(bc, 0x93)
+	bc = append(bc, str("rogue")...)
+	bc = append(bc, 0x82)
+	bc = append(bc, str("type")...)
+	bc = append(bc, 0x02)
+	bc = append(bc, str("data")...)
+	bc = append(bc, 0x92)
+	bc = append(bc, str("ev")...)
+	bc = append(bc, bomb...)
+	bc = append(bc, 0x80)
+	var sh []byte // {"type":3,"uid":"rogue","nsp":"/","data":{"packet":{"type":2,"data":["ev",<bomb>]}}}
+	sh = append(sh, 0x84)
+	sh = append(sh, str("type")...)
+	sh = append(sh, 0x03)
+	sh = append(sh, str("uid")...)
+	sh = append(sh, str("rogue")...)
+	sh = append(sh, str("nsp")...)
+	sh = append(sh, str("/")...)
+	sh = append(sh, str("data")...)
+	sh = append(sh, 0x81)
+	sh = append(sh, str("packet")...)
+	sh = append(sh, 0x82)
+	sh = append(sh, str("type")...)
+	sh = append(sh, 0x02)
+	sh = append(sh, str("data")...)
+	sh = append(sh, 0x92)
+	sh = append(sh, str("ev")...)
+	sh = append(sh, bomb...)
+	for _, tc := range []struct {
+		name    string
+		sharded bool
+		channel string
+		payload []byte
+	}{
+		{"classic-broadcast", false, "socket.io#/#", bc},
+		{"sharded-broadcast", true, "socket.io#/#", sh},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := startRedis(t)
+			nodes := cluster(t, r, 2, &redisadapter.Options{Sharded: tc.sharded, Logger: slog.New(slog.DiscardHandler)})
+			a := connect(t, "a", nodes[0])
+			publishRaw(t, r, tc.sharded, tc.channel, tc.payload)
+			if err := nodes[1].Emit("ev", "after"); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case got := <-a.ev:
+				if got != "after" {
+					t.Fatalf("got %q", got)
+				}
+			case reason := <-a.gone:
+				t.Fatalf("the client was disconnected: %v", reason)
+			case <-time.After(5 * time.Second):
+				t.Fatal("nothing received within 5s")
 			}
 		})
 	}
