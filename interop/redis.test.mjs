@@ -145,6 +145,24 @@ for (const sharded of [false, true]) {
       assert.deepEqual(r1, [`ack-${cG.socket.id}`]);
     });
 
+    it("numeric rooms of the Node node reach the Go node (as their decimal string)", async () => {
+      assert.equal(await cG.socket.emitWithAck("join", "42"), "go");
+      await roomReady("42", 1);
+      nodeNode.io.to(42).emit("ev", "to-42");
+      assert.deepEqual(await cG.next("ev"), ["to-42"]);
+      assert.ok(await cN.quiet("ev"));
+      nodeNode.io.except(7).emit("ev", "except-7");
+      for (const c of [cN, cG]) assert.deepEqual(await c.next("ev"), ["except-7"]);
+      nodeNode.io.except(42).emit("ev", "except-42");
+      assert.deepEqual(await cN.next("ev"), ["except-42"]);
+      assert.ok(await cG.quiet("ev"));
+      if (!sharded) {
+        new Emitter(redis.client).to(42).emit("ev", "emitter-to-42");
+        assert.deepEqual(await cG.next("ev"), ["emitter-to-42"]);
+        assert.ok(await cN.quiet("ev"));
+      }
+    });
+
     if (!sharded) {
       it("the official @socket.io/redis-emitter drives the Go node", async () => {
         const emitter = new Emitter(redis.client);

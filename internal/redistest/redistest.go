@@ -4,11 +4,13 @@
 package redistest
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -21,6 +23,7 @@ type Server struct {
 	port int
 	dir  string
 	cmd  *exec.Cmd
+	args []string // more redis-server arguments
 	// Addr is the server's address, 127.0.0.1:port.
 	Addr string
 }
@@ -29,26 +32,96 @@ type Server struct {
 // stopped when t ends.
 func Start(t testing.TB) *Server {
 	t.Helper()
+	return start(t)
+}
+
+func start(t testing.TB, args ...string) *Server {
+	t.Helper()
 	if _, err := exec.LookPath("redis-server"); err != nil {
 		t.Fatalf("redis-server not found in PATH (install it: apt-get install redis-server): %v", err)
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	l.Close()
-	r := &Server{t: t, port: port, dir: t.TempDir(), Addr: "127.0.0.1:" + strconv.Itoa(port)}
+	port := freePort(t)
+	r := &Server{t: t, port: port, dir: t.TempDir(), args: args, Addr: "127.0.0.1:" + strconv.Itoa(port)}
 	r.Start()
 	t.Cleanup(r.Stop)
 	return r
 }
 
+func freePort(t testing.TB) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
+
+// A Cluster is a Redis Cluster of one test: masters only, no replicas.
+type Cluster struct {
+	// Servers are the cluster's masters.
+	Servers []*Server
+}
+
+// StartCluster starts a Redis Cluster of n masters sharing the slots
+// evenly and waits until every one of them reports it ready; the servers
+// are stopped when t ends.
+func StartCluster(t testing.TB, n int) *Cluster {
+	t.Helper()
+	c := &Cluster{Servers: make([]*Server, n)}
+	bus := make([]int, n)
+	for i := range c.Servers {
+		bus[i] = freePort(t)
+		c.Servers[i] = start(t, "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+			"--cluster-port", strconv.Itoa(bus[i]))
+	}
+	ctx := context.Background()
+	for i, s := range c.Servers {
+		rdb := redis.NewClient(&redis.Options{Addr: s.Addr})
+		err := rdb.ClusterAddSlotsRange(ctx, i*16384/n, (i+1)*16384/n-1).Err()
+		if err == nil && i > 0 {
+			err = rdb.Do(ctx, "cluster", "meet", "127.0.0.1", c.Servers[0].port, bus[0]).Err()
+		}
+		rdb.Close()
+		if err != nil {
+			t.Fatalf("cluster setup of %s: %v", s.Addr, err)
+		}
+	}
+	deadline := time.Now().Add(20 * time.Second)
+	for _, s := range c.Servers {
+		rdb := redis.NewClient(&redis.Options{Addr: s.Addr})
+		for {
+			info, err := rdb.ClusterInfo(ctx).Result()
+			if err == nil && strings.Contains(info, "cluster_state:ok") &&
+				strings.Contains(info, "cluster_known_nodes:"+strconv.Itoa(n)+"\r\n") {
+				break
+			}
+			if time.Now().After(deadline) {
+				rdb.Close()
+				t.Fatalf("Redis Cluster not ready on %s: %v\n%s", s.Addr, err, info)
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+		rdb.Close()
+	}
+	return c
+}
+
+// Client returns a go-redis cluster client of the cluster, closed when t
+// ends.
+func (c *Cluster) Client(t testing.TB) *redis.ClusterClient {
+	rdb := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{c.Servers[0].Addr}, MaxRetries: 1,
+		DialTimeout: time.Second, ReadTimeout: 2 * time.Second, WriteTimeout: 2 * time.Second})
+	t.Cleanup(func() { _ = rdb.Close() })
+	return rdb
+}
+
 // Start (re)starts the server on its port and waits until it answers.
 func (r *Server) Start() {
 	r.t.Helper()
-	r.cmd = exec.Command("redis-server", "--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
-		"--save", "", "--appendonly", "no", "--dir", r.dir)
+	args := append([]string{"--port", strconv.Itoa(r.port), "--bind", "127.0.0.1",
+		"--save", "", "--appendonly", "no", "--dir", r.dir}, r.args...)
+	r.cmd = exec.Command("redis-server", args...)
 	r.cmd.Stdout, r.cmd.Stderr = nil, os.Stderr
 	if err := r.cmd.Start(); err != nil {
 		r.t.Fatalf("start redis-server: %v", err)

@@ -87,6 +87,10 @@ var (
 	ErrQueueFull = errors.New("redisadapter: publish queue full, message to other nodes dropped")
 	// ErrClosed is returned by an adapter after Close.
 	ErrClosed = errors.New("redisadapter: adapter closed")
+
+	// errInvalidEvent is logged for a broadcast from Redis that no client
+	// would accept.
+	errInvalidEvent = errors.New("not a valid event (no name, a name neither string nor number, or a reserved one)")
 )
 
 func (o *Options) withDefaults() Options {
@@ -135,7 +139,7 @@ type Adapter struct {
 	specRespChan string // classic: our own response channel
 	ownChan      string // sharded: our own response channel
 
-	ps    *redis.PubSub
+	ps    *redis.PubSub // all subscriptions, but those of a sharded adapter on a Redis Cluster
 	queue chan op
 	stop  chan struct{}
 	wg    sync.WaitGroup // the loops
@@ -148,6 +152,19 @@ type Adapter struct {
 
 	roomMu   sync.Mutex
 	roomRefs map[string]int // sharded dynamic: local sockets per subscribed room
+
+	subMu  sync.Mutex
+	subOps []op          // sharded dynamic: SSUBSCRIBE / SUNSUBSCRIBE to run, in order
+	subSig chan struct{} // one token when subOps has some
+
+	// A sharded adapter on a Redis Cluster has a PubSub per slot: an
+	// SSUBSCRIBE names channels of one slot only (go-redis restores all the
+	// channels of a PubSub in one), which one server of the cluster holds.
+	clustered   bool
+	slotMu      sync.Mutex
+	slots       map[int]*redis.PubSub
+	slotChans   map[int]int // channels subscribed, per slot
+	slotsClosed bool
 
 	logMu   sync.Mutex
 	lastLog time.Time
@@ -200,6 +217,7 @@ func newAdapter(nsp *socketio.Namespace, client redis.UniversalClient, o Options
 		requests:      make(map[string]*pending),
 		acks:          make(map[string]*ackPending),
 		roomRefs:      make(map[string]int),
+		subSig:        make(chan struct{}, 1),
 	}
 	if o.Subscriber != nil {
 		a.sub = o.Subscriber
@@ -209,6 +227,28 @@ func newAdapter(nsp *socketio.Namespace, client redis.UniversalClient, o Options
 	ctx, cancel := context.WithTimeout(context.Background(), o.RequestsTimeout)
 	defer cancel()
 	want := 0
+	_, a.clustered = a.sub.(*redis.ClusterClient)
+	a.clustered = a.clustered && o.Sharded
+	if a.clustered {
+		a.uid = randomID(8)
+		a.ownChan = a.channel + a.uid + "#"
+		a.slots = make(map[int]*redis.PubSub)
+		a.slotChans = make(map[int]int)
+		bySlot := make(map[int][]string)
+		for _, ch := range []string{a.channel, a.ownChan} {
+			bySlot[keySlot(ch)] = append(bySlot[keySlot(ch)], ch)
+		}
+		for slot, chans := range bySlot {
+			ps := a.sub.SSubscribe(ctx, chans...)
+			a.confirm(ctx, ps, len(chans))
+			a.slots[slot], a.slotChans[slot] = ps, len(chans)
+			a.wg.Add(1)
+			go a.readLoop(ps.Channel(redis.WithChannelSize(1024)))
+		}
+		a.wg.Add(1)
+		go a.writeLoop()
+		return a
+	}
 	if o.Sharded {
 		a.uid = randomID(8)
 		a.ownChan = a.channel + a.uid + "#"
@@ -225,13 +265,23 @@ func newAdapter(nsp *socketio.Namespace, client redis.UniversalClient, o Options
 		}
 		want = 4
 	}
-	// Wait until Redis confirmed the subscriptions, so that this node is
-	// counted (PUBSUB NUMSUB) and receives what is published from now on.
+	a.confirm(ctx, a.ps, want)
+	ch := a.ps.Channel(redis.WithChannelSize(1024))
+	a.wg.Add(2)
+	go a.readLoop(ch)
+	go a.writeLoop()
+	return a
+}
+
+// confirm waits until Redis confirmed want subscriptions of ps, so that
+// this node is counted (PUBSUB NUMSUB) and receives what is published from
+// now on.
+func (a *Adapter) confirm(ctx context.Context, ps *redis.PubSub, want int) {
 	for got := 0; got < want; {
-		m, err := a.ps.Receive(ctx)
+		m, err := ps.Receive(ctx)
 		if err != nil {
 			a.logf("subscribe", err)
-			break
+			return
 		}
 		switch m := m.(type) {
 		case *redis.Subscription:
@@ -240,11 +290,51 @@ func newAdapter(nsp *socketio.Namespace, client redis.UniversalClient, o Options
 			a.handle(m)
 		}
 	}
-	ch := a.ps.Channel(redis.WithChannelSize(1024))
-	a.wg.Add(2)
-	go a.readLoop(ch)
-	go a.writeLoop()
-	return a
+}
+
+// ssubscribe subscribes to a sharded channel; on a Redis Cluster, with the
+// PubSub of its slot, made on first use.
+func (a *Adapter) ssubscribe(ctx context.Context, channel string) error {
+	if !a.clustered {
+		return a.ps.SSubscribe(ctx, channel)
+	}
+	slot := keySlot(channel)
+	a.slotMu.Lock()
+	defer a.slotMu.Unlock()
+	if a.slotsClosed {
+		return ErrClosed
+	}
+	a.slotChans[slot]++
+	if ps := a.slots[slot]; ps != nil {
+		return ps.SSubscribe(ctx, channel)
+	}
+	ps := a.sub.SSubscribe(ctx)
+	err := ps.SSubscribe(ctx, channel) // recorded even when it fails, restored on reconnection
+	a.slots[slot] = ps
+	a.wg.Add(1)
+	go a.readLoop(ps.Channel(redis.WithChannelSize(1024)))
+	return err
+}
+
+// sunsubscribe unsubscribes from a sharded channel; on a Redis Cluster the
+// PubSub of its slot is closed with its last channel.
+func (a *Adapter) sunsubscribe(ctx context.Context, channel string) error {
+	if !a.clustered {
+		return a.ps.SUnsubscribe(ctx, channel)
+	}
+	slot := keySlot(channel)
+	a.slotMu.Lock()
+	defer a.slotMu.Unlock()
+	ps := a.slots[slot]
+	if a.slotsClosed || ps == nil {
+		return nil
+	}
+	if a.slotChans[slot]--; a.slotChans[slot] > 0 {
+		return ps.SUnsubscribe(ctx, channel)
+	}
+	delete(a.slots, slot)
+	delete(a.slotChans, slot)
+	return ps.Close()
 }
 
 // UID returns the adapter's id on the wire.
@@ -275,16 +365,16 @@ func (a *Adapter) readLoop(ch <-chan *redis.Message) {
 func (a *Adapter) handle(m *redis.Message) {
 	payload := []byte(m.Payload)
 	if a.o.Sharded {
-		a.onSharded(payload)
+		a.onSharded(m.Channel, payload)
 		return
 	}
 	switch {
 	case m.Pattern != "":
 		a.onBroadcast(m.Channel, payload)
 	case m.Channel == a.reqChan:
-		a.onRequest(payload)
+		a.onRequest(m.Channel, payload)
 	case m.Channel == a.respChan || m.Channel == a.specRespChan:
-		a.onResponse(payload)
+		a.onResponse(m.Channel, payload)
 	}
 }
 
@@ -296,6 +386,13 @@ func (a *Adapter) writeLoop() {
 		var first op
 		select {
 		case first = <-a.queue:
+		case <-a.subSig:
+			a.subMu.Lock()
+			subs := a.subOps
+			a.subOps = nil
+			a.subMu.Unlock()
+			a.run(subs, a.o.RequestsTimeout)
+			continue
 		case <-a.stop:
 			// Flush what was queued before Close, briefly.
 			for {
@@ -362,12 +459,12 @@ func (a *Adapter) run(batch []op, timeout time.Duration) {
 			}
 		case opSSubscribe:
 			flush()
-			if err := a.ps.SSubscribe(ctx, o.channel); err != nil {
+			if err := a.ssubscribe(ctx, o.channel); err != nil {
 				a.logf("ssubscribe", err)
 			}
 		case opSUnsubscribe:
 			flush()
-			if err := a.ps.SUnsubscribe(ctx, o.channel); err != nil {
+			if err := a.sunsubscribe(ctx, o.channel); err != nil {
 				a.logf("sunsubscribe", err)
 			}
 		}
@@ -392,28 +489,55 @@ func (a *Adapter) enqueue(o op) error {
 	}
 }
 
+// changeSub queues a room subscription change for the write loop. Unlike
+// messages these are never dropped when the queue is full: a lost
+// SSUBSCRIBE would leave the room deaf to the other nodes for as long as it
+// has local sockets.
+func (a *Adapter) changeSub(o op) {
+	a.subMu.Lock()
+	a.subOps = append(a.subOps, o)
+	a.subMu.Unlock()
+	select {
+	case a.subSig <- struct{}{}:
+	default:
+	}
+}
+
 func (a *Adapter) publish(channel string, payload []byte) error {
 	return a.enqueue(op{kind: opPublish, channel: channel, payload: payload})
 }
 
-// numSub returns the number of nodes subscribed to the namespace.
+// numSub returns the number of nodes subscribed to the namespace. On a
+// Redis Cluster a subscription lives on one server and PUBSUB counts only
+// its own: the counts of every server are added up, as Node's adapter does.
 func (a *Adapter) numSub(ctx context.Context) (int, error) {
 	ctx, cancel := context.WithTimeout(ctx, a.o.RequestsTimeout)
 	defer cancel()
-	var m map[string]int64
-	var err error
-	if a.o.Sharded {
-		m, err = a.pub.PubSubShardNumSub(ctx, a.channel).Result()
-		if err == nil {
-			return int(m[a.channel]), nil
+	count := func(ctx context.Context, c redis.Cmdable) (int64, error) {
+		if a.o.Sharded {
+			m, err := c.PubSubShardNumSub(ctx, a.channel).Result()
+			return m[a.channel], err
 		}
-	} else {
-		m, err = a.pub.PubSubNumSub(ctx, a.reqChan).Result()
-		if err == nil {
-			return int(m[a.reqChan]), nil
-		}
+		m, err := c.PubSubNumSub(ctx, a.reqChan).Result()
+		return m[a.reqChan], err
 	}
-	return 0, fmt.Errorf("redisadapter: counting nodes: %w", err)
+	var n int64
+	var err error
+	if cc, ok := a.pub.(*redis.ClusterClient); ok {
+		var total atomic.Int64
+		err = cc.ForEachShard(ctx, func(ctx context.Context, c *redis.Client) error {
+			k, err := count(ctx, c)
+			total.Add(k)
+			return err
+		})
+		n = total.Load()
+	} else {
+		n, err = count(ctx, a.pub)
+	}
+	if err != nil {
+		return 0, fmt.Errorf("redisadapter: counting nodes: %w", err)
+	}
+	return int(n), nil
 }
 
 // ServerCount implements socketio.Adapter: the nodes subscribed to the
@@ -566,11 +690,18 @@ func (a *Adapter) BroadcastWithAck(ctx context.Context, p *parser.Packet, opts s
 	}
 	a.acks[id] = ap
 	a.mu.Unlock()
-	// Forget the request when the caller stops waiting for acks.
-	context.AfterFunc(ctx, func() {
+	// Forget the request when the caller stops waiting for acks, or after
+	// the broadcast's timeout (the other nodes stop waiting for their
+	// clients then), as Node does: ctx may never end.
+	forget := func() {
 		a.mu.Lock()
 		delete(a.acks, id)
 		a.mu.Unlock()
+	}
+	stop := context.AfterFunc(ctx, forget)
+	time.AfterFunc(opts.Flags.Timeout, func() {
+		stop()
+		forget()
 	})
 	pubErr := a.publish(channel, msg)
 	local, err := a.LocalBroadcastWithAck(ctx, p, opts, onAck)
@@ -607,7 +738,18 @@ func (a *Adapter) Close() error {
 	a.closed = true
 	a.mu.Unlock()
 	close(a.stop)
-	err := a.ps.Close()
+	var err error
+	if a.ps != nil {
+		err = a.ps.Close()
+	}
+	a.slotMu.Lock()
+	a.slotsClosed = true
+	for _, ps := range a.slots {
+		if e := ps.Close(); err == nil {
+			err = e
+		}
+	}
+	a.slotMu.Unlock()
 	a.wg.Wait()
 	a.hwg.Wait()
 	return err

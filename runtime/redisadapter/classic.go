@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"time"
 
 	"github.com/siogen/siogen/runtime/parser"
@@ -18,7 +19,7 @@ type classicReq struct {
 	Type      int            `json:"type"`
 	Packet    *wirePacket    `json:"packet,omitempty"`
 	Opts      *wireOpts      `json:"opts,omitempty"`
-	Rooms     []string       `json:"rooms,omitempty"`
+	Rooms     roomList       `json:"rooms,omitempty"`
 	Close     *bool          `json:"close,omitempty"`
 	Data      []parser.Value `json:"data,omitempty"`
 	// legacy forms
@@ -33,7 +34,7 @@ type classicResp struct {
 	ClientCount int           `json:"clientCount"`
 	Packet      parser.Value  `json:"packet"`
 	Data        *parser.Value `json:"data"`
-	Rooms       []string      `json:"rooms"`
+	Rooms       roomList      `json:"rooms"`
 	Sockets     []wireSocket  `json:"sockets"`
 }
 
@@ -263,25 +264,45 @@ func (a *Adapter) onBroadcast(channel string, payload []byte) {
 	if len(channel) < len(a.channel) || channel[:len(a.channel)] != a.channel {
 		return
 	}
+	if err := checkNesting(payload); err != nil {
+		a.logf("message dropped", err, "channel", channel)
+		return
+	}
 	dec := msgpack.NewDecoder(bytes.NewReader(payload))
 	dec.SetCustomStructTag("json")
 	n, err := dec.DecodeArrayLen()
-	if err != nil || n < 3 {
+	if err == nil && n < 3 {
+		err = fmt.Errorf("an array of %d elements, not [uid, packet, opts]", n)
+	}
+	var uid string
+	if err == nil {
+		uid, err = dec.DecodeString()
+	}
+	if err != nil {
+		a.logf("message dropped", err, "channel", channel)
 		return
 	}
-	uid, err := dec.DecodeString()
-	if err != nil || uid == a.uid {
+	if uid == a.uid {
 		return
 	}
 	var pkt wirePacket
 	var w wireOpts
-	if dec.Decode(&pkt) != nil || dec.Decode(&w) != nil {
+	if err := dec.Decode(&pkt); err != nil {
+		a.logf("message dropped", err, "channel", channel)
+		return
+	}
+	if err := dec.Decode(&w); err != nil {
+		a.logf("message dropped", err, "channel", channel)
 		return
 	}
 	if pkt.Nsp == "" {
 		pkt.Nsp = "/"
 	}
 	if pkt.Nsp != a.nsp.Name() {
+		return
+	}
+	if !validEvent(pkt.Data) {
+		a.logf("message dropped", errInvalidEvent, "channel", channel)
 		return
 	}
 	_ = a.MemoryAdapter.Broadcast(packetOf(&pkt, a.nsp.Name()), w.options())
@@ -312,9 +333,10 @@ func (a *Adapter) ownRequest(id string) bool {
 }
 
 // onRequest handles a classic request from another node or an emitter.
-func (a *Adapter) onRequest(payload []byte) {
+func (a *Adapter) onRequest(channel string, payload []byte) {
 	var req classicReq
 	if err := decode(payload, &req); err != nil {
+		a.logf("message dropped", err, "channel", channel)
 		return
 	}
 	switch req.Type {
@@ -381,6 +403,12 @@ func (a *Adapter) onRequest(payload []byte) {
 		// its uid, also once nobody awaits its answers (a request published
 		// late, after a Redis outage, would reach the local sockets twice).
 		if req.Packet == nil || req.UID == a.uid {
+			return
+		}
+		if !validEvent(req.Packet.Data) {
+			// Reached no one: say so, rather than keep the sender waiting.
+			a.logf("message dropped", errInvalidEvent, "channel", a.reqChan)
+			a.respondJSON(&req, &countResp{Type: reqBroadcastCount, RequestID: req.RequestID})
 			return
 		}
 		o := req.Opts.options()
@@ -461,9 +489,13 @@ func (a *Adapter) broadcastForPeer(w *wirePacket, o socketio.BroadcastOptions, o
 }
 
 // onResponse handles a classic response.
-func (a *Adapter) onResponse(payload []byte) {
+func (a *Adapter) onResponse(channel string, payload []byte) {
 	var r classicResp
-	if err := decode(payload, &r); err != nil || r.RequestID == "" {
+	if err := decode(payload, &r); err != nil {
+		a.logf("message dropped", err, "channel", channel)
+		return
+	}
+	if r.RequestID == "" {
 		return
 	}
 	switch r.Type {

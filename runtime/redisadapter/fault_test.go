@@ -160,3 +160,44 @@ func TestEmitWithAckRedisDown(t *testing.T) {
 	}
 	t.Logf("error: %v", err)
 }
+
+// In sharded dynamic mode a room joined while the publish queue is full
+// (Redis away, the node still broadcasting) is still subscribed to once
+// Redis is back: its SSUBSCRIBE used to be dropped with the overflowing
+// messages, and the node then never received that room's broadcasts from
+// the other nodes.
+func TestRoomSubscribedAfterQueueFull(t *testing.T) {
+	r := startRedis(t)
+	nodes := cluster(t, r, 2, &redisadapter.Options{Sharded: true, QueueSize: 1,
+		RequestsTimeout: time.Second, Logger: slog.New(slog.DiscardHandler)})
+	a := connect(t, "a", nodes[0])
+	r.Stop()
+	full := false
+	for i := 0; i < 1000 && !full; i++ {
+		full = errors.Is(nodes[0].Emit("ev", "lost"), redisadapter.ErrQueueFull)
+	}
+	if !full {
+		t.Fatal("the publish queue never filled up")
+	}
+	join(t, a, "late-room")
+	r.Start()
+	waitShardSubs(t, r, "late-room", 1)
+	// The node's "lost" broadcasts reach its own client; then the other
+	// node's (the queue holds one message: it may be full for a moment).
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		if err := nodes[1].To("late-room").Emit("ev", "to-late-room"); err != nil && !errors.Is(err, redisadapter.ErrQueueFull) {
+			t.Fatal(err)
+		}
+		select {
+		case got := <-a.ev:
+			if got == "to-late-room" {
+				return
+			}
+		case <-time.After(100 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the room's broadcasts from the other node never arrived")
+		}
+	}
+}

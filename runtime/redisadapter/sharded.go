@@ -3,6 +3,7 @@ package redisadapter
 import (
 	"encoding/json"
 	"slices"
+	"strings"
 
 	"github.com/siogen/siogen/runtime/parser"
 	"github.com/siogen/siogen/runtime/socketio"
@@ -28,7 +29,7 @@ type shardedData struct {
 	Packet      parser.Value `json:"packet"`
 	RequestID   string       `json:"requestId"`
 	Opts        *wireOpts    `json:"opts"`
-	Rooms       []string     `json:"rooms"`
+	Rooms       roomList     `json:"rooms"`
 	Close       bool         `json:"close"`
 	ClientCount int          `json:"clientCount"`
 	Sockets     []wireSocket `json:"sockets"`
@@ -80,11 +81,35 @@ func setRequestID(body any, id string) {
 	}
 }
 
+// keySlot returns the Redis Cluster slot of a key or sharded channel: the
+// CRC16 (XMODEM) of its hash tag, or of the whole key when it has none,
+// modulo 16384.
+func keySlot(key string) int {
+	if i := strings.IndexByte(key, '{'); i >= 0 {
+		if j := strings.IndexByte(key[i+1:], '}'); j > 0 {
+			key = key[i+1 : i+1+j]
+		}
+	}
+	var crc uint16
+	for i := 0; i < len(key); i++ {
+		crc ^= uint16(key[i]) << 8
+		for range 8 {
+			if crc&0x8000 != 0 {
+				crc = crc<<1 ^ 0x1021
+			} else {
+				crc <<= 1
+			}
+		}
+	}
+	return int(crc) % 16384
+}
+
 // looksLikeASocketID is the sharded adapter's test for private rooms.
 func looksLikeASocketID(room string) bool { return len(room) == 20 }
 
 // encodeSharded encodes an envelope: MessagePack when a type that may carry
-// binary does, JSON otherwise.
+// binary (broadcast, acks, server-side emits, fetched sockets' data) does,
+// JSON otherwise.
 func (a *Adapter) encodeSharded(typ int, body any) ([]byte, error) {
 	m := &shardedMsg{Type: typ, Data: body, UID: a.uid, Nsp: a.nsp.Name()}
 	bin := false
@@ -95,6 +120,13 @@ func (a *Adapter) encodeSharded(typ int, body any) ([]byte, error) {
 		bin = hasBinary(b.Packet)
 	case *sValue:
 		bin = b.Packet != nil && hasBinary([]parser.Value{*b.Packet})
+	case *sFetchResp:
+		for i := range b.Sockets {
+			if hasBinary([]parser.Value{b.Sockets[i].Data, b.Sockets[i].Handshake.Auth}) {
+				bin = true
+				break
+			}
+		}
 	}
 	if bin {
 		return mpMarshal(m)
@@ -128,9 +160,13 @@ func (a *Adapter) encodeShardedBroadcast(id string, p *parser.Packet, opts socke
 }
 
 // onSharded handles a message of the sharded adapter.
-func (a *Adapter) onSharded(payload []byte) {
+func (a *Adapter) onSharded(channel string, payload []byte) {
 	var m shardedIn
-	if err := decode(payload, &m); err != nil || m.UID == a.uid {
+	if err := decode(payload, &m); err != nil {
+		a.logf("message dropped", err, "channel", channel)
+		return
+	}
+	if m.UID == a.uid {
 		return
 	}
 	if m.Nsp == "" {
@@ -147,6 +183,14 @@ func (a *Adapter) onSharded(payload []byte) {
 	case msgBroadcast:
 		var w wirePacket
 		if err := d.Packet.Decode(&w); err != nil {
+			return
+		}
+		if !validEvent(w.Data) {
+			a.logf("message dropped", errInvalidEvent, "channel", channel)
+			if d.RequestID != "" {
+				// Reached no one: say so, rather than keep the sender waiting.
+				reply(msgBroadcastClientCount, &sCount{RequestID: d.RequestID})
+			}
 			return
 		}
 		o := d.Opts.options()
@@ -236,7 +280,7 @@ func (a *Adapter) AddAll(id string, rooms ...socketio.Room) {
 		if a.dynamic(r) {
 			a.roomRefs[r]++
 			if a.roomRefs[r] == 1 {
-				_ = a.enqueue(op{kind: opSSubscribe, channel: a.channel + r + "#"})
+				a.changeSub(op{kind: opSSubscribe, channel: a.channel + r + "#"})
 			}
 		}
 	}
@@ -249,7 +293,7 @@ func (a *Adapter) leftLocked(r string) {
 	a.roomRefs[r]--
 	if a.roomRefs[r] <= 0 {
 		delete(a.roomRefs, r)
-		_ = a.enqueue(op{kind: opSUnsubscribe, channel: a.channel + r + "#"})
+		a.changeSub(op{kind: opSUnsubscribe, channel: a.channel + r + "#"})
 	}
 }
 

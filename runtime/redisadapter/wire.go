@@ -7,16 +7,19 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"github.com/redis/go-redis/v9"
 	"net/http"
 	"net/url"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/siogen/siogen/runtime/parser"
 	"github.com/siogen/siogen/runtime/socketio"
 	"github.com/vmihailenco/msgpack/v5"
+	"github.com/vmihailenco/msgpack/v5/msgpcode"
 )
 
 // Request types of the classic adapter (RequestType in @socket.io/redis-adapter).
@@ -65,9 +68,79 @@ type wireFlags struct {
 
 // wireOpts are broadcast options: rooms, except and (optionally) flags.
 type wireOpts struct {
-	Rooms  []string   `json:"rooms"`
-	Except []string   `json:"except"`
+	Rooms  roomList   `json:"rooms"`
+	Except roomList   `json:"except"`
 	Flags  *wireFlags `json:"flags,omitempty"`
+}
+
+// roomList is a list of rooms from another node. Node's socket.io takes
+// numbers for rooms too (socket.join(42), io.to(42)): they are read as
+// their decimal string, the room a Go socket joins with Join("42"); other
+// values (null, objects) name no room a socket can be in and are left out.
+type roomList []string
+
+// room returns the room v names, as JavaScript's String(v) writes a number.
+func room(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case int64:
+		return strconv.FormatInt(x, 10), true
+	case uint64:
+		return strconv.FormatUint(x, 10), true
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), true
+	case json.Number:
+		if f, err := x.Float64(); err == nil {
+			return room(f)
+		}
+	}
+	return "", false
+}
+
+func (l *roomList) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var vals []any
+	if err := dec.Decode(&vals); err != nil {
+		return err
+	}
+	*l = l.of(vals)
+	return nil
+}
+
+func (l *roomList) DecodeMsgpack(d *msgpack.Decoder) error {
+	n, err := d.DecodeArrayLen()
+	if err != nil || n < 0 {
+		*l = nil
+		return err
+	}
+	var vals []any
+	for range n {
+		v, err := decodeScalar(d)
+		if err != nil {
+			return err
+		}
+		vals = append(vals, v)
+	}
+	if vals == nil {
+		vals = []any{}
+	}
+	*l = l.of(vals)
+	return nil
+}
+
+func (*roomList) of(vals []any) roomList {
+	if vals == nil {
+		return nil
+	}
+	out := make(roomList, 0, len(vals))
+	for _, v := range vals {
+		if r, ok := room(v); ok {
+			out = append(out, r)
+		}
+	}
+	return out
 }
 
 func nonNil(s []string) []string {
@@ -122,6 +195,21 @@ func (w *wireOpts) options() socketio.BroadcastOptions {
 	return o
 }
 
+// validEvent reports whether data is an event socket.io-client accepts: a
+// string name that Socket.IO does not reserve, or a number, then the
+// arguments. A client that gets another one closes its connection with
+// "parse error".
+func validEvent(data []parser.Value) bool {
+	if len(data) == 0 || data[0].IsNull() {
+		return false
+	}
+	if name, ok := data[0].AsString(); ok {
+		return !parser.IsReservedEvent(name)
+	}
+	var f float64
+	return data[0].Decode(&f) == nil
+}
+
 // packetOf returns the event packet a peer sent, for namespace nsp.
 func packetOf(w *wirePacket, nsp string) *parser.Packet {
 	return &parser.Packet{Type: parser.Event, Namespace: nsp, Data: w.Data}
@@ -148,9 +236,106 @@ func decode(b []byte, v any) error {
 	if len(b) > 0 && b[0] == '{' {
 		return json.Unmarshal(b, v)
 	}
+	if err := checkNesting(b); err != nil {
+		return err
+	}
 	dec := msgpack.NewDecoder(bytes.NewReader(b))
 	dec.SetCustomStructTag("json")
 	return dec.Decode(v)
+}
+
+// maxNesting bounds how deep the arrays and maps of a MessagePack message
+// nest: the parser's limit for a value (10000), plus the envelope's levels.
+const maxNesting = 10000 + 8
+
+var errTooDeep = errors.New("redisadapter: MessagePack nested too deep")
+
+// checkNesting reads the MessagePack values of b, without recursion, and
+// fails when their arrays and maps nest deeper than maxNesting or b is
+// truncated. Decoding (msgpack's and the parser's) recurses once per
+// level: a few megabytes of nested arrays would overflow the stack.
+func checkNesting(b []byte) error {
+	var open []uint64 // elements still to read in each enclosing array or map
+	for i := 0; i < len(b); {
+		c := b[i]
+		i++
+		var skip, elems uint64 // bytes to skip, nested elements
+		be := func(n int) uint64 {
+			if i+n > len(b) {
+				return 1 << 62
+			}
+			var x uint64
+			for _, y := range b[i : i+n] {
+				x = x<<8 | uint64(y)
+			}
+			i += n
+			return x
+		}
+		switch {
+		case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
+		case c <= 0x8f:
+			elems = 2 * uint64(c&0x0f)
+		case c <= 0x9f:
+			elems = uint64(c & 0x0f)
+		case c <= 0xbf:
+			skip = uint64(c & 0x1f)
+		case c == 0xc4 || c == 0xd9:
+			skip = be(1)
+		case c == 0xc5 || c == 0xda:
+			skip = be(2)
+		case c == 0xc6 || c == 0xdb:
+			skip = be(4)
+		case c == 0xc7:
+			skip = be(1) + 1
+		case c == 0xc8:
+			skip = be(2) + 1
+		case c == 0xc9:
+			skip = be(4) + 1
+		case c == 0xca || c == 0xce || c == 0xd2:
+			skip = 4
+		case c == 0xcb || c == 0xcf || c == 0xd3:
+			skip = 8
+		case c == 0xcc || c == 0xd0:
+			skip = 1
+		case c == 0xcd || c == 0xd1:
+			skip = 2
+		case c >= 0xd4 && c <= 0xd8: // fixext 1, 2, 4, 8, 16, and its type
+			skip = 1 + 1<<(c-0xd4)
+		case c == 0xdc:
+			elems = be(2)
+		case c == 0xdd:
+			elems = be(4)
+		case c == 0xde:
+			elems = 2 * be(2)
+		case c == 0xdf:
+			elems = 2 * be(4)
+		default: // 0xc1, never used
+			return errors.New("redisadapter: invalid MessagePack")
+		}
+		if skip > uint64(len(b)-i) || elems > uint64(len(b)-i) {
+			return errors.New("redisadapter: truncated MessagePack")
+		}
+		i += int(skip)
+		if elems > 0 {
+			if len(open) >= maxNesting {
+				return errTooDeep
+			}
+			open = append(open, elems)
+			continue
+		}
+		// A whole value was read: it completes the enclosing containers
+		// it was the last element of.
+		for len(open) > 0 {
+			if open[len(open)-1]--; open[len(open)-1] > 0 {
+				break
+			}
+			open = open[:len(open)-1]
+		}
+	}
+	if len(open) > 0 {
+		return errors.New("redisadapter: truncated MessagePack")
+	}
+	return nil
 }
 
 // hasBinary reports whether vals contain binary data.
@@ -198,21 +383,44 @@ func (s *stringOrList) UnmarshalJSON(b []byte) error {
 }
 
 func (s *stringOrList) DecodeMsgpack(d *msgpack.Decoder) error {
-	var v any
-	if err := d.Decode(&v); err != nil {
+	c, err := d.PeekCode()
+	if err != nil {
 		return err
 	}
-	switch x := v.(type) {
-	case string:
-		*s = []string{x}
-	case []any:
-		for _, e := range x {
-			if str, ok := e.(string); ok {
-				*s = append(*s, str)
-			}
+	if !msgpcode.IsFixedArray(c) && c != msgpcode.Array16 && c != msgpcode.Array32 {
+		v, err := decodeScalar(d)
+		if str, ok := v.(string); ok {
+			*s = []string{str}
+		}
+		return err
+	}
+	n, err := d.DecodeArrayLen()
+	for i := 0; err == nil && i < n; i++ {
+		var v any
+		v, err = decodeScalar(d)
+		if str, ok := v.(string); ok {
+			*s = append(*s, str)
 		}
 	}
-	return nil
+	return err
+}
+
+// decodeScalar reads the next value when it is a string or a number and
+// skips it otherwise. msgpack's DecodeInterface allocates a slice of the
+// length an array announces before reading its elements: a few bytes from
+// anyone who can publish on Redis would claim gigabytes.
+func decodeScalar(d *msgpack.Decoder) (any, error) {
+	c, err := d.PeekCode()
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case msgpcode.IsString(c):
+		return d.DecodeString()
+	case msgpcode.IsFixedNum(c), c >= msgpcode.Float && c <= msgpcode.Int64:
+		return d.DecodeInterfaceLoose()
+	}
+	return nil, d.Skip()
 }
 
 // wireHandshake is socket.handshake as Node describes it.
@@ -232,7 +440,7 @@ type wireHandshake struct {
 type wireSocket struct {
 	ID        string        `json:"id"`
 	Handshake wireHandshake `json:"handshake"`
-	Rooms     []string      `json:"rooms"`
+	Rooms     roomList      `json:"rooms"`
 	Data      parser.Value  `json:"data"`
 }
 
