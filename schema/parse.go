@@ -310,6 +310,10 @@ func (p *parser) typeSpec(n *yaml.Node, ctx specCtx) spec {
 	return sp
 }
 
+// generatedMethods are the methods the Go generator declares on every
+// object type; no field may take their names.
+var generatedMethods = map[string]bool{"Validate": true, "AppendJSON": true}
+
 // object parses the `fields:` of an object. ctx.name is the object's Go
 // name, which prefixes the names of inline types of its fields.
 func (p *parser) object(n *yaml.Node, ctx specCtx) *Type {
@@ -342,8 +346,8 @@ func (p *parser) object(n *yaml.Node, ctx specCtx) *Type {
 		f.Type, f.Doc, f.Deprecated, f.Extensions = sp.t, sp.doc, sp.deprecated, sp.ext
 		if prev := goNames[f.GoName]; prev != nil {
 			p.errorf(kv.k, "fields %q and %q (line %d) both become the Go field %s", name, prev.Name, prev.Pos.Line, f.GoName)
-		} else if f.GoName == "Validate" {
-			p.errorf(kv.k, "field %q becomes the Go field Validate, which collides with the generated Validate method", name)
+		} else if generatedMethods[f.GoName] {
+			p.errorf(kv.k, "field %q becomes the Go field %s, which collides with the generated %s method", name, f.GoName, f.GoName)
 		}
 		goNames[f.GoName] = f
 		t.Fields = append(t.Fields, f)
