@@ -376,6 +376,13 @@ func (w *writer) namedType(nt *schema.NamedType) {
 		}
 		w.doc("", doc, nt.Deprecated, extra...)
 		w.p("export type %s = %s;", nt.Name, union(vals))
+	case schema.KindMap:
+		// An index signature, not Record<string, T>: a type alias whose
+		// right-hand side is Record<…> cannot refer back to itself
+		// (Dict: map<Dict> would be "Type alias 'Dict' circularly
+		// references itself"), an object type literal can.
+		w.doc("", doc, nt.Deprecated, extra...)
+		w.p("export type %s = { [key: string]: %s };", nt.Name, typeExpr(t.Elem))
 	default:
 		w.doc("", doc, nt.Deprecated, extra...)
 		w.p("export type %s = %s;", nt.Name, typeExpr(t))
