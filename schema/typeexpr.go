@@ -2,6 +2,7 @@ package schema
 
 import (
 	"math"
+	"math/big"
 	"regexp"
 	"strings"
 
@@ -268,16 +269,28 @@ func (p *parser) boundFits(n *yaml.Node, k string, x float64, pr Prim) bool {
 		lo, hi = -maxSafeInt, maxSafeInt
 	}
 	n = p.val(n)
-	var v int64
 	switch {
 	case x != math.Trunc(x):
 		p.errorf(n, "%s of an %s must be an integer, not %s", k, pr, n.Value)
 		return false
-	case n.Tag != "!!int" || n.Decode(&v) != nil || v < lo || v > hi:
+	case !intInRange(n, lo, hi):
 		p.errorf(n, "%s %s is out of range for %s (%d to %d)", k, n.Value, pr, lo, hi)
 		return false
 	}
 	return true
+}
+
+// intInRange reports whether the integral number n lies within lo..hi,
+// exactly: an integer is decoded as an int64 (9007199254740993 is not
+// rounded to 2^53 as a float64 would be), a float (1.0, 1e15) is read
+// with enough precision to compare it exactly.
+func intInRange(n *yaml.Node, lo, hi int64) bool {
+	if n.Tag == "!!int" {
+		var v int64
+		return n.Decode(&v) == nil && v >= lo && v <= hi
+	}
+	f, _, err := big.ParseFloat(n.Value, 10, 256, big.ToNearestEven)
+	return err == nil && f.Cmp(new(big.Float).SetInt64(lo)) >= 0 && f.Cmp(new(big.Float).SetInt64(hi)) <= 0
 }
 
 // jsIncompatible looks for RE2 syntax that JavaScript's RegExp lacks or
