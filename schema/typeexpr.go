@@ -294,8 +294,10 @@ func intInRange(n *yaml.Node, lo, hi int64) bool {
 }
 
 // jsIncompatible looks for RE2 syntax that JavaScript's RegExp lacks or
-// reads differently, and describes the first one found.
+// reads differently, and describes the first one found. It follows
+// character classes, where only an escape or a POSIX class is special.
 func jsIncompatible(re string) string {
+	inClass := false
 	for i := 0; i < len(re); i++ {
 		switch {
 		case re[i] == '\\' && i+1 < len(re):
@@ -304,12 +306,35 @@ func jsIncompatible(re string) string {
 				return `uses \` + string(re[i+1]) + ` (use ^ or $)`
 			case 'Q':
 				return `uses \Q…\E quoting`
+			case 'p', 'P':
+				// Without the u flag JavaScript reads \pL as "pL"; with it,
+				// \pL is a syntax error and scripts are \p{Script=Greek}.
+				return `uses a Unicode class \` + string(re[i+1]) + ` (JavaScript reads it only with the u flag, as \p{…})`
+			case 'x':
+				if i+2 < len(re) && re[i+2] == '{' {
+					return `uses \x{…} (JavaScript reads \x{41} as x repeated 41 times; write \xHH or \uHHHH)`
+				}
 			}
 			i++
+		case inClass:
+			switch {
+			case strings.HasPrefix(re[i:], "[:"):
+				return "uses a POSIX class [[:…:]]"
+			case re[i] == ']':
+				inClass = false
+			}
+		case re[i] == '[':
+			inClass = true
+			j := i + 1
+			if j < len(re) && re[j] == '^' {
+				j++
+			}
+			if j < len(re) && re[j] == ']' {
+				return "starts a class with ] (JavaScript reads [] as an empty class; write \\])"
+			}
+			i = j - 1
 		case strings.HasPrefix(re[i:], "(?P<"):
 			return "uses (?P<name>…) (write (?<name>…))"
-		case strings.HasPrefix(re[i:], "[[:"):
-			return "uses a POSIX class [[:…:]]"
 		case strings.HasPrefix(re[i:], "(?") && i+2 < len(re) && strings.IndexByte("imsU-", re[i+2]) >= 0:
 			return "uses inline flags (?…)"
 		}
