@@ -41,15 +41,17 @@ const (
 	nameSocket      = "Socket" // imported from socket.io-client
 )
 
-// tsReserved are names a type cannot have in TypeScript (keywords and the
-// predefined type names) or that the generated file relies on.
+// tsReserved are names a type cannot have in TypeScript (keywords, await
+// at the top level of a module, as, which `export type as = …` cannot
+// declare, and the predefined type names) or that the generated file
+// relies on.
 var tsReserved = map[string]bool{}
 
 func init() {
 	for _, n := range strings.Fields(`any bigint boolean never null number object string symbol undefined unknown void
 		break case catch class const continue debugger default delete do else enum export extends false finally for
 		function if import in instanceof new return super switch this throw true try typeof var while with
-		implements interface let package private protected public static yield type declare namespace module
+		implements interface let package private protected public static yield type declare namespace module await as
 		Record ArrayBuffer Uint8Array Array Promise Partial Readonly`) {
 		tsReserved[n] = true
 	}
