@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf16"
 
 	"github.com/siogen/siogen/cmd/siogen/internal/gen"
 	"github.com/siogen/siogen/schema"
@@ -169,7 +171,7 @@ func propName(name string) string {
 	if identRE.MatchString(name) {
 		return name
 	}
-	return strconv.Quote(name)
+	return str(name)
 }
 
 // paramName returns a parameter name usable in TypeScript.
@@ -183,7 +185,33 @@ func paramName(name, fallback string) string {
 	return name
 }
 
-func str(s string) string { return strconv.Quote(s) }
+// str quotes s as a JavaScript string literal. strconv.Quote does not:
+// JavaScript reads Go's "\a" as "a" and "\U000f0000" as "U000f0000".
+// Printable characters are kept; the others (U+2028 and U+2029, which end
+// a line in JavaScript, among them) are written \uXXXX, as UTF-16.
+func str(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case unicode.IsPrint(r):
+			b.WriteRune(r)
+		default:
+			for _, u := range utf16.Encode([]rune{r}) {
+				fmt.Fprintf(&b, `\u%04x`, u)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
 
 // doc writes a /** … */ comment with the text and tags, indented.
 func (w *writer) doc(indent, text string, deprecated bool, extra ...string) {
