@@ -216,7 +216,7 @@ func str(s string) string {
 // doc writes a /** … */ comment with the text and tags, indented.
 func (w *writer) doc(indent, text string, deprecated bool, extra ...string) {
 	var lines []string
-	if t := strings.TrimSpace(text); t != "" {
+	if t := strings.TrimSpace(jsLines(text)); t != "" {
 		lines = append(lines, strings.Split(t, "\n")...)
 	}
 	for _, e := range extra {
@@ -252,18 +252,26 @@ func (w *writer) doc(indent, text string, deprecated bool, extra ...string) {
 	w.p("%s */", indent)
 }
 
+// jsLineEnd matches what ends a line in JavaScript: \r\n, \n, \r,
+// U+2028 and U+2029.
+var jsLineEnd = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u2028", "\n", "\u2029", "\n")
+
+// jsLines turns every JavaScript line terminator in s into \n, so that
+// text written as // comments, line by line, cannot end a comment early.
+func jsLines(s string) string { return jsLineEnd.Replace(s) }
+
 func (w *writer) file(source string) {
 	w.p("%s", gen.Header("//"))
 	if source != "" {
-		w.p("// source: %s", source)
+		w.b.WriteString(gen.CommentLines("// ", jsLines("source: "+source)))
 	}
 	info := w.s.Info
-	if title := strings.TrimSpace(info.Title + " " + info.Version); title != "" || info.Doc != "" {
+	if title := strings.TrimSpace(jsLines(info.Title + " " + info.Version)); title != "" || info.Doc != "" {
 		w.p("//")
 		if title != "" {
-			w.p("// %s", title)
+			w.b.WriteString(gen.CommentLines("// ", title))
 		}
-		if d := strings.TrimSpace(info.Doc); d != "" {
+		if d := strings.TrimSpace(jsLines(info.Doc)); d != "" {
 			if title != "" {
 				w.p("//")
 			}

@@ -38,3 +38,31 @@ namespaces:
 		}
 	}
 }
+
+// TestHeaderCommentInjection: the title, version and doc of info are
+// written as // comments; JavaScript ends a line at \r, U+2028 and U+2029
+// too, so each of them must start a new comment line, or the rest of
+// the text is code.
+func TestHeaderCommentInjection(t *testing.T) {
+	s, err := schema.Parse("inj.sio.yaml", []byte(`siogen: 1
+info:
+  title: "T\rexport const pwn1 = 1;"
+  version: "1\u2028export const pwn2 = 1;"
+  doc: "d\r\nok\rexport const pwn3 = 1;\u2029export const pwn4 = 1;"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := Source(s, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.FieldsFunc(string(src), func(r rune) bool {
+		return r == '\n' || r == '\r' || r == '\u2028' || r == '\u2029'
+	})
+	for _, l := range lines {
+		if strings.Contains(l, "pwn") && !strings.HasPrefix(l, "// ") {
+			t.Errorf("a line of code from the info: %q", l)
+		}
+	}
+}
