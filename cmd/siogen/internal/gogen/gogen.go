@@ -456,9 +456,16 @@ func (g *generator) typesFile(source string) *jen.File {
 		pkgDoc = append(pkgDoc, "", g.s.Info.Doc)
 	}
 	pkgDoc = append(pkgDoc, "", "See docs/generated-go.md of github.com/siogen/siogen for the generated shapes.")
+	// Each line gets its "// " here: jen writes a comment that starts
+	// with // or /* as it is, so a doc line "//go:generate …" would
+	// become a directive and "/* … */ code" code.
 	for _, l := range pkgDoc {
 		for _, x := range strings.Split(strings.TrimRight(l, "\n"), "\n") {
-			f.PackageComment(strings.TrimRight(x, " \t"))
+			if x = strings.TrimRight(x, " \t"); x == "" {
+				f.PackageComment("//")
+			} else {
+				f.PackageComment("// " + x)
+			}
 		}
 	}
 
