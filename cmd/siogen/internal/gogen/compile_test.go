@@ -15,8 +15,9 @@ import (
 // compiles: types that contain themselves through lists and maps (used as
 // fields too), a type named like a list's shape variable, lists and maps
 // as payloads, arguments and acks, arguments named like the
-// package-level variables the generated functions use, and types that
-// name an object type (Admin: User).
+// package-level variables the generated functions use or like the
+// packages they import (parser, maps, and netip for a type bound to
+// net/netip.Addr), and types that name an object type (Admin: User).
 func TestOddSchemaCompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module")
@@ -31,6 +32,7 @@ types:
   M: map<M>
   Node: { fields: { a: A, m: M, kids: list<Node>, next: optional<Node> } }
   Pat: { type: string, pattern: "^x" }
+  Addr: string
 namespaces:
   /:
     client_to_server:
@@ -42,14 +44,17 @@ namespaces:
       e4: { payload: A, ack: M }
       e5: { payload: Admin, ack: Root }
       e6: { payload: any, ack: any }
+      e7: { args: [{ name: parser, type: string }, { name: maps, type: "map<User>" }, { name: netip, type: Addr }, { name: x, type: optional<Addr> }], ack: Addr }
     server_to_client:
       s1: { args: [{ name: shapeUser, type: User }, { name: mapShapeOfUser, type: "map<User>" }], ack: list<User> }
+      s2: { args: [{ name: parser, type: User }, { name: maps, type: "map<User>" }, { name: netip, type: Addr }, { name: x, type: optional<Addr> }], ack: Addr }
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	files, err := gogen.Generator{}.Generate(s, &schema.Config{Go: &schema.GoConfig{Package: "odd", Out: dir, EmitServer: true, EmitClient: true}})
+	files, err := gogen.Generator{}.Generate(s, &schema.Config{Go: &schema.GoConfig{Package: "odd", Out: dir, EmitServer: true, EmitClient: true,
+		Bindings: []*schema.Binding{{Type: "Addr", ImportPath: "net/netip", Name: "Addr"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -662,7 +662,7 @@ var reservedLocal = map[string]bool{"ctx": true, "s": true, "ts": true, "m": tru
 func init() {
 	for _, k := range strings.Fields("break case chan const continue default defer else fallthrough for func go goto if import interface map package range return select struct switch type var " +
 		"any bool byte comparable complex64 complex128 error float32 float64 int int8 int16 int32 int64 rune string uint uint8 uint16 uint32 uint64 uintptr true false iota nil " +
-		"append cap clear close complex copy delete imag len make max min new panic print println real recover socketio context time json regexp slices") {
+		"append cap clear close complex copy delete imag len make max min new panic print println real recover socketio context time json regexp slices parser maps") {
 		reservedLocal[k] = true
 	}
 }
@@ -678,6 +678,26 @@ func packageLevel(n string) bool {
 		}
 	}
 	return n == "errorMessages" || strings.HasSuffix(n, "Regexp")
+}
+
+// importsAs reports whether n may be the name under which the generated
+// code refers to the package of a bound Go type: the last element of its
+// import path, lower-cased, letters and digits only, as jen names it
+// (github.com/acme/chat/ids → ids, net/netip → netip).
+func (g *generator) importsAs(n string) bool {
+	for _, b := range g.cfg.Bindings {
+		last := strings.ToLower(b.ImportPath[strings.LastIndex(b.ImportPath, "/")+1:])
+		last = strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, last)
+		if strings.TrimLeft(last, "0123456789") == n {
+			return true
+		}
+	}
+	return false
 }
 
 func lowerFirst(goName string) string {
@@ -704,7 +724,7 @@ func (g *generator) params(ev *schema.Event) []param {
 	var out []param
 	for _, a := range ev.Args {
 		n := lowerFirst(a.GoName)
-		if reservedLocal[n] || strings.HasPrefix(n, "v") && len(n) > 1 && unicode.IsDigit(rune(n[1])) || packageLevel(n) {
+		if reservedLocal[n] || strings.HasPrefix(n, "v") && len(n) > 1 && unicode.IsDigit(rune(n[1])) || packageLevel(n) || g.importsAs(n) {
 			n += "Arg"
 		}
 		out = append(out, param{name: n, wire: a.Name, t: a.Type})
