@@ -17,7 +17,8 @@ import (
 // as payloads, arguments and acks, arguments named like the
 // package-level variables the generated functions use or like the
 // packages they import (parser, maps, and netip for a type bound to
-// net/netip.Addr), and types that name an object type (Admin: User).
+// net/netip.Addr), acks of a type bound to a Go type that is not a
+// struct (time.Duration), and types that name an object type (Admin: User).
 func TestOddSchemaCompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module")
@@ -33,6 +34,7 @@ types:
   Node: { fields: { a: A, m: M, kids: list<Node>, next: optional<Node> } }
   Pat: { type: string, pattern: "^x" }
   Addr: string
+  Dur: { type: int64, minimum: 0, maximum: 1000 }
 namespaces:
   /:
     client_to_server:
@@ -44,9 +46,11 @@ namespaces:
       e4: { payload: A, ack: M }
       e5: { payload: Admin, ack: Root }
       e6: { payload: any, ack: any }
+      e8: { ack: Dur }
       e7: { args: [{ name: parser, type: string }, { name: maps, type: "map<User>" }, { name: netip, type: Addr }, { name: x, type: optional<Addr> }], ack: Addr }
     server_to_client:
       s1: { args: [{ name: shapeUser, type: User }, { name: mapShapeOfUser, type: "map<User>" }], ack: list<User> }
+      s3: { ack: Dur }
       s2: { args: [{ name: parser, type: User }, { name: maps, type: "map<User>" }, { name: netip, type: Addr }, { name: x, type: optional<Addr> }], ack: Addr }
 `))
 	if err != nil {
@@ -54,7 +58,7 @@ namespaces:
 	}
 	dir := t.TempDir()
 	files, err := gogen.Generator{}.Generate(s, &schema.Config{Go: &schema.GoConfig{Package: "odd", Out: dir, EmitServer: true, EmitClient: true,
-		Bindings: []*schema.Binding{{Type: "Addr", ImportPath: "net/netip", Name: "Addr"}}}})
+		Bindings: []*schema.Binding{{Type: "Addr", ImportPath: "net/netip", Name: "Addr"}, {Type: "Dur", ImportPath: "time", Name: "Duration"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

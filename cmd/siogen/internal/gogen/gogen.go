@@ -1005,7 +1005,12 @@ func (g *generator) zero(t *schema.Type) jen.Code {
 		return jen.Nil()
 	}
 	u := t
-	if u.Kind == schema.KindNamed && g.binding(u.Name) == nil {
+	if u.Kind == schema.KindNamed {
+		if g.binding(u.Name) != nil {
+			// A bound Go type need not be a struct: time.Duration{} does
+			// not compile, *new(time.Duration) is the zero value of any type.
+			return jen.Op("*").New(g.goType(t))
+		}
 		u = u.Decl.Type
 	}
 	switch {
