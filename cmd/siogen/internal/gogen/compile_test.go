@@ -18,7 +18,8 @@ import (
 // package-level variables the generated functions use or like the
 // packages they import (parser, maps, and netip for a type bound to
 // net/netip.Addr), acks of a type bound to a Go type that is not a
-// struct (time.Duration), and types that name an object type (Admin: User).
+// struct (time.Duration), an auth type bound to a Go type (image.Point),
+// and types that name an object type (Admin: User).
 func TestOddSchemaCompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module")
@@ -35,7 +36,10 @@ types:
   Pat: { type: string, pattern: "^x" }
   Addr: string
   Dur: { type: int64, minimum: 0, maximum: 1000 }
+  Creds: { fields: { x: int32, y: int32 } }
 namespaces:
+  /bound:
+    auth: Creds
   /:
     client_to_server:
       e1:
@@ -58,7 +62,8 @@ namespaces:
 	}
 	dir := t.TempDir()
 	files, err := gogen.Generator{}.Generate(s, &schema.Config{Go: &schema.GoConfig{Package: "odd", Out: dir, EmitServer: true, EmitClient: true,
-		Bindings: []*schema.Binding{{Type: "Addr", ImportPath: "net/netip", Name: "Addr"}, {Type: "Dur", ImportPath: "time", Name: "Duration"}}}})
+		Bindings: []*schema.Binding{{Type: "Addr", ImportPath: "net/netip", Name: "Addr"}, {Type: "Dur", ImportPath: "time", Name: "Duration"},
+			{Type: "Creds", ImportPath: "image", Name: "Point"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

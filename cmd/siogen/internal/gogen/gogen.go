@@ -1043,13 +1043,24 @@ func (g *generator) serverFile(source string) *jen.File {
 	return f
 }
 
+// authValidate is the func() error that validates an auth of type t: the
+// Validate method of v (the auth, or a pointer to it), or, for a type bound
+// to a Go type (which need not have one), a func calling
+// socketio.ValidateValue with ptr, a pointer to the auth.
+func (g *generator) authValidate(t *schema.Type, v, ptr *jen.Statement) *jen.Statement {
+	if g.isObject(t) {
+		return v.Dot("Validate")
+	}
+	return jen.Func().Params().Error().Block(jen.Return(jen.Qual(rt, "ValidateValue").Call(ptr)))
+}
+
 func (g *generator) serverNamespace(f *jen.File, ns *schema.Namespace) {
 	N := ns.GoName
 	handler, unimpl, sock, emitter := N+"Handler", "Unimplemented"+N+"Handler", N+"Socket", N+"Emitter"
 
 	connectArgs := []jen.Code{jen.Id("ctx").Qual(pctx, "Context"), jen.Id("s").Op("*").Id(sock)}
 	if ns.Auth != nil {
-		connectArgs = append(connectArgs, jen.Id("auth").Add(g.paramType(ns.Auth)))
+		connectArgs = append(connectArgs, jen.Id("auth").Op("*").Add(g.goType(ns.Auth)))
 	}
 	disconnectArgs := []jen.Code{jen.Id("s").Op("*").Id(sock), jen.Id("reason").Qual(rt, "DisconnectReason")}
 
@@ -1110,7 +1121,7 @@ func (g *generator) serverNamespace(f *jen.File, ns *schema.Namespace) {
 			jen.Var().Id("auth").Add(g.declType(ns.Auth)),
 			jen.If(jen.Err().Op(":=").Qual(rt, "DecodeValue").Call(jen.Id("s").Dot("Handshake").Call().Dot("Auth"), jen.Lit("auth"), jen.Op("&").Id("auth"), g.shapeArg(ns.Auth)), jen.Err().Op("!=").Nil()).Block(
 				jen.Return(jen.Id("cfg").Dot("ConnectError").Call(jen.Err()))),
-			jen.If(jen.Err().Op(":=").Id("auth").Dot("Validate").Call(), jen.Err().Op("!=").Nil()).Block(
+			jen.If(jen.Err().Op(":=").Add(g.authValidate(ns.Auth, jen.Id("auth"), jen.Op("&").Id("auth"))).Call(), jen.Err().Op("!=").Nil()).Block(
 				jen.Return(jen.Id("cfg").Dot("ConnectError").Call(jen.Qual(rt, "At").Call(jen.Lit("auth"), jen.Err())))),
 		)
 		connectCall = append(connectCall, jen.Op("&").Id("auth"))
@@ -1393,7 +1404,7 @@ func (g *generator) clientNamespace(f *jen.File, ns *schema.Namespace) {
 		ctorParams = append(ctorParams, jen.Id("p").Id(N+"Params"))
 	}
 	if ns.Auth != nil {
-		ctorParams = append(ctorParams, jen.Id("auth").Add(g.paramType(ns.Auth)))
+		ctorParams = append(ctorParams, jen.Id("auth").Op("*").Add(g.goType(ns.Auth)))
 	}
 	ctorParams = append(ctorParams, jen.Id("h").Id(ch), jen.Id("opts").Op("...").Qual(rt, "TypedOption"))
 	var body []jen.Code
@@ -1418,7 +1429,7 @@ func (g *generator) clientNamespace(f *jen.File, ns *schema.Namespace) {
 		body = append(body,
 			jen.If(jen.Id("auth").Op("!=").Nil()).Block(
 				jen.Id("so").Dot("Auth").Op("=").Id("auth"),
-				jen.Id("c").Dot("validateAuth").Op("=").Id("auth").Dot("Validate")))
+				jen.Id("c").Dot("validateAuth").Op("=").Add(g.authValidate(ns.Auth, jen.Id("auth"), jen.Id("auth")))))
 	}
 	body = append(body,
 		jen.Id("c").Dot("s").Op("=").Id("m").Dot("Socket").Call(nsName, jen.Op("&").Id("so")),
