@@ -185,6 +185,17 @@ func paramName(name, fallback string) string {
 	return name
 }
 
+// nsParamName is the name of the parameter p of a namespace helper
+// function, which must not hide what the function body uses: its loop
+// variable v and the globals JSON and Error.
+func nsParamName(p *schema.Param) string {
+	n := paramName(p.Name, p.GoName)
+	if n == "v" || n == "JSON" || n == "Error" {
+		n += "_"
+	}
+	return n
+}
+
 // str quotes s as a JavaScript string literal. strconv.Quote does not:
 // JavaScript reads Go's "\a" as "a" and "\U000f0000" as "U000f0000".
 // Printable characters are kept; the others (U+2028 and U+2029, which end
@@ -511,7 +522,7 @@ func (w *writer) namespace(ns *schema.Namespace) {
 	if ns.IsDynamic() {
 		var params, ps []string
 		for _, p := range ns.Params {
-			pn := paramName(p.Name, p.GoName)
+			pn := nsParamName(p)
 			params = append(params, pn+": string")
 			ps = append(ps, pn)
 		}
@@ -523,7 +534,7 @@ func (w *writer) namespace(ns *schema.Namespace) {
 		// Rebuild the path from its segments.
 		path := ns.Name
 		for _, p := range ns.Params {
-			path = strings.Replace(path, "{"+p.Name+"}", "${"+paramName(p.Name, p.GoName)+"}", 1)
+			path = strings.Replace(path, "{"+p.Name+"}", "${"+nsParamName(p)+"}", 1)
 		}
 		w.p("  return `%s`;", strings.ReplaceAll(path, "`", "\\`"))
 		w.p("}")

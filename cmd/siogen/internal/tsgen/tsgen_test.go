@@ -66,3 +66,26 @@ info:
 		}
 	}
 }
+
+// TestNamespaceHelperParams: the parameters of a dynamic namespace's
+// helper function do not hide what its body uses (the loop variable v,
+// JSON.stringify, new Error), which tsc --strict refused.
+func TestNamespaceHelperParams(t *testing.T) {
+	s, err := schema.Parse("d.sio.yaml", []byte("siogen: 1\nnamespaces:\n  /d/{v}/{JSON}/{Error}/{id}: {}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := Source(s, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"export function dNamespace(v_: string, JSON_: string, Error_: string, id: string): string {",
+		"  for (const v of [v_, JSON_, Error_, id]) {",
+		"  return `/d/${v_}/${JSON_}/${Error_}/${id}`;",
+	} {
+		if !strings.Contains(string(src), want) {
+			t.Errorf("the TypeScript lacks %s:\n%s", want, src)
+		}
+	}
+}
