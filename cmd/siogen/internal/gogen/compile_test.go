@@ -19,6 +19,7 @@ import (
 // packages they import (parser, maps, and netip for a type bound to
 // net/netip.Addr), acks of a type bound to a Go type that is not a
 // struct (time.Duration), an auth type bound to a Go type (image.Point),
+// arguments named like the renamed ones (ctx and ctxArg),
 // and types that name an object type (Admin: User).
 func TestOddSchemaCompiles(t *testing.T) {
 	if testing.Short() {
@@ -51,10 +52,12 @@ namespaces:
       e5: { payload: Admin, ack: Root }
       e6: { payload: any, ack: any }
       e8: { ack: Dur }
+      e9: { args: [{ name: ctx, type: string }, { name: ctxArg, type: string }, { name: v1, type: string }, { name: v1Arg, type: string }], ack: string }
       e7: { args: [{ name: parser, type: string }, { name: maps, type: "map<User>" }, { name: netip, type: Addr }, { name: x, type: optional<Addr> }], ack: Addr }
     server_to_client:
       s1: { args: [{ name: shapeUser, type: User }, { name: mapShapeOfUser, type: "map<User>" }], ack: list<User> }
       s3: { ack: Dur }
+      s4: { args: [{ name: ctx, type: string }, { name: ctxArg, type: string }, { name: v1, type: string }, { name: v1Arg, type: string }], ack: string }
       s2: { args: [{ name: parser, type: User }, { name: maps, type: "map<User>" }, { name: netip, type: Addr }, { name: x, type: optional<Addr> }], ack: Addr }
 `))
 	if err != nil {

@@ -721,11 +721,25 @@ func (g *generator) params(ev *schema.Event) []param {
 	if ev.Payload != nil {
 		return []param{{name: "p", wire: "", t: ev.Payload}}
 	}
+	// A name the generated code uses is renamed n+"Arg" (n+"Arg2", … when
+	// another argument has that name: ctx and ctxArg).
+	taken := map[string]bool{}
+	for _, a := range ev.Args {
+		taken[lowerFirst(a.GoName)] = true
+	}
+	clash := func(n string) bool {
+		return reservedLocal[n] || strings.HasPrefix(n, "v") && len(n) > 1 && unicode.IsDigit(rune(n[1])) || packageLevel(n) || g.importsAs(n)
+	}
 	var out []param
 	for _, a := range ev.Args {
 		n := lowerFirst(a.GoName)
-		if reservedLocal[n] || strings.HasPrefix(n, "v") && len(n) > 1 && unicode.IsDigit(rune(n[1])) || packageLevel(n) || g.importsAs(n) {
-			n += "Arg"
+		if clash(n) {
+			base := n + "Arg"
+			n = base
+			for i := 2; taken[n]; i++ {
+				n = base + strconv.Itoa(i)
+			}
+			taken[n] = true
 		}
 		out = append(out, param{name: n, wire: a.Name, t: a.Type})
 	}
