@@ -348,6 +348,8 @@ func (p *parser) object(n *yaml.Node, ctx specCtx) *Type {
 			p.errorf(kv.k, "fields %q and %q (line %d) both become the Go field %s", name, prev.Name, prev.Pos.Line, f.GoName)
 		} else if generatedMethods[f.GoName] {
 			p.errorf(kv.k, "field %q becomes the Go field %s, which collides with the generated %s method", name, f.GoName, f.GoName)
+		} else if name == "__proto__" {
+			p.errorf(kv.k, "field name __proto__ cannot be used: in JavaScript, { __proto__: x } sets the object's prototype, not a field")
 		}
 		goNames[f.GoName] = f
 		t.Fields = append(t.Fields, f)
