@@ -334,7 +334,7 @@ func (p *parser) object(n *yaml.Node, ctx specCtx) *Type {
 			continue
 		}
 		sp := p.typeSpec(kv.v, specCtx{
-			what:       "field " + strings.TrimPrefix(ctx.what, "type ") + "." + name,
+			what:       "field " + strings.TrimPrefix(strings.TrimPrefix(ctx.what, "type "), "field ") + "." + name,
 			name:       ctx.name + f.GoName,
 			origin:     "field " + ctx.name + "." + name,
 			inline:     true,
