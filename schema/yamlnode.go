@@ -252,8 +252,14 @@ func (w *walker) boolean(n *yaml.Node, what string) bool {
 func (w *walker) nonNegInt(n *yaml.Node, what string) (int, bool) {
 	n = w.val(n)
 	var v int64
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Decode(&v) != nil || v < 0 || v > math.MaxInt32 {
+	// yaml.v3 reads digits too many for an int64 as a float.
+	huge := n.Kind == yaml.ScalarNode && n.Tag == "!!float" && n.Value != "" && strings.Trim(n.Value, "0123456789") == ""
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" && !huge || strings.HasPrefix(n.Value, "-") {
 		w.errorf(n, "%s must be a non-negative integer, not %s", what, quoteScalar(n))
+		return 0, false
+	}
+	if n.Decode(&v) != nil || v > math.MaxInt32 {
+		w.errorf(n, "%s %s is too large (at most %d)", what, n.Value, math.MaxInt32)
 		return 0, false
 	}
 	return int(v), true
