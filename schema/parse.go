@@ -165,7 +165,7 @@ func (p *parser) parseTypes(n *yaml.Node) {
 		name := kv.k.Value
 		switch {
 		case !typeNameRE.MatchString(name):
-			p.errorf(kv.k, "type name %q must start with a letter and contain only letters, digits and _", name)
+			p.errorf(kv.k, "type name %q must start with an ASCII letter and contain only ASCII letters, digits and _", name)
 			continue
 		case isPrim(name) || name == "list" || name == "map" || name == "optional":
 			p.errorf(kv.k, "type name %q is reserved: it is a built-in type", name)
