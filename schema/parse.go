@@ -4,6 +4,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -314,6 +315,18 @@ func (p *parser) typeSpec(n *yaml.Node, ctx specCtx) spec {
 // object type; no field may take their names.
 var generatedMethods = map[string]bool{"Validate": true, "AppendJSON": true}
 
+// jsonTagName reports whether encoding/json accepts name as the key of a
+// struct field (`json:"name"`); it ignores any other tag and uses the Go
+// field name, so a generated struct would not decode such a field.
+func jsonTagName(name string) bool {
+	for _, r := range name {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", r) {
+			return false
+		}
+	}
+	return true
+}
+
 // object parses the `fields:` of an object. ctx.name is the object's Go
 // name, which prefixes the names of inline types of its fields.
 func (p *parser) object(n *yaml.Node, ctx specCtx) *Type {
@@ -348,6 +361,8 @@ func (p *parser) object(n *yaml.Node, ctx specCtx) *Type {
 			p.errorf(kv.k, "fields %q and %q (line %d) both become the Go field %s", name, prev.Name, prev.Pos.Line, f.GoName)
 		} else if generatedMethods[f.GoName] {
 			p.errorf(kv.k, "field %q becomes the Go field %s, which collides with the generated %s method", name, f.GoName, f.GoName)
+		} else if !jsonTagName(name) {
+			p.errorf(kv.k, "field name %q cannot be decoded in Go: encoding/json takes only letters, digits, spaces and !#$%%&()*+-./:;<=>?@[]^_{|}~ in a field's key", name)
 		} else if name == "__proto__" {
 			p.errorf(kv.k, "field name __proto__ cannot be used: in JavaScript, { __proto__: x } sets the object's prototype, not a field")
 		}
