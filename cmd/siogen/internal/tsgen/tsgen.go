@@ -186,11 +186,13 @@ func paramName(name, fallback string) string {
 }
 
 // nsParamName is the name of the parameter p of a namespace helper
-// function, which must not hide what the function body uses: its loop
-// variable v and the globals JSON and Error.
+// function, which must not hide what the function body uses (its loop
+// variable v and the globals JSON and Error) nor be eval or arguments,
+// which strict code (a module) cannot declare.
 func nsParamName(p *schema.Param) string {
 	n := paramName(p.Name, p.GoName)
-	if n == "v" || n == "JSON" || n == "Error" {
+	switch n {
+	case "v", "JSON", "Error", "eval", "arguments":
 		n += "_"
 	}
 	return n

@@ -68,9 +68,10 @@ info:
 
 // TestNamespaceHelperParams: the parameters of a dynamic namespace's
 // helper function do not hide what its body uses (the loop variable v,
-// JSON.stringify, new Error), which tsc --strict refused.
+// JSON.stringify, new Error) and are not eval or arguments (which a
+// module, strict code, may not declare), which tsc --strict refused.
 func TestNamespaceHelperParams(t *testing.T) {
-	s, err := schema.Parse("d.sio.yaml", []byte("siogen: 1\nnamespaces:\n  /d/{v}/{JSON}/{Error}/{id}: {}\n"))
+	s, err := schema.Parse("d.sio.yaml", []byte("siogen: 1\nnamespaces:\n  /d/{v}/{JSON}/{Error}/{id}/{eval}/{arguments}: {}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,9 +80,9 @@ func TestNamespaceHelperParams(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, want := range []string{
-		"export function dNamespace(v_: string, JSON_: string, Error_: string, id: string): string {",
-		"  for (const v of [v_, JSON_, Error_, id]) {",
-		"  return `/d/${v_}/${JSON_}/${Error_}/${id}`;",
+		"export function dNamespace(v_: string, JSON_: string, Error_: string, id: string, eval_: string, arguments_: string): string {",
+		"  for (const v of [v_, JSON_, Error_, id, eval_, arguments_]) {",
+		"  return `/d/${v_}/${JSON_}/${Error_}/${id}/${eval_}/${arguments_}`;",
 	} {
 		if !strings.Contains(string(src), want) {
 			t.Errorf("the TypeScript lacks %s:\n%s", want, src)
