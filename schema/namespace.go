@@ -69,8 +69,12 @@ func (p *parser) namespacePath(k *yaml.Node) (ns *Namespace, ok bool) {
 				continue
 			}
 			for _, prev := range ns.Params {
-				if prev.Name == name || prev.GoName == GoName(name) {
-					p.errorf(k, "namespace %s has the parameter {%s} twice", path, prev.Name)
+				switch {
+				case prev.Name == name:
+					p.errorf(k, "namespace %s has the parameter {%s} twice", path, name)
+					ok = false
+				case prev.GoName == GoName(name):
+					p.errorf(k, "namespace %s: parameters {%s} and {%s} both become the Go name %s", path, prev.Name, name, prev.GoName)
 					ok = false
 				}
 			}
