@@ -156,7 +156,7 @@ func (w *walker) goConfig(n *yaml.Node, path func(*yaml.Node, string) string) *G
 	g := &GoConfig{Pos: w.pos(m.node), EmitServer: true, EmitClient: true}
 	if v := m.get("package"); v != nil {
 		if s, ok := w.text(v, "go.package"); ok {
-			if !goPackageRE.MatchString(s) || strings.Contains(" "+goKeywords+" ", " "+s+" ") {
+			if !goPackageRE.MatchString(s) || s == "_" || strings.Contains(" "+goKeywords+" ", " "+s+" ") {
 				w.errorf(v, "go.package %q is not a valid Go package name (lower-case letters, digits and _, not a keyword)", s)
 			}
 			g.Package = s

@@ -43,7 +43,7 @@ func TestLoadConfig(t *testing.T) {
 }
 
 func TestConfigProblems(t *testing.T) {
-	for _, name := range []string{"bad.siogen.yaml", "unknown_binding.siogen.yaml"} {
+	for _, name := range []string{"bad.siogen.yaml", "bad_package.siogen.yaml", "unknown_binding.siogen.yaml"} {
 		t.Run(name, func(t *testing.T) {
 			file := filepath.Join(testdataDir, "config", name)
 			c, err := LoadConfig(file)

@@ -218,7 +218,7 @@ func toJSON(t *testing.T, data []byte) any {
 	if err := yaml.Unmarshal(data, &y); err != nil {
 		t.Fatal(err)
 	}
-	b, err := json.Marshal(y)
+	b, err := json.Marshal(stringKeys(y))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -227,6 +227,28 @@ func toJSON(t *testing.T, data []byte) any {
 		t.Fatal(err)
 	}
 	return j
+}
+
+// stringKeys turns the mappings yaml.v3 decodes with non-string keys
+// (x-status: { 200: ok }) into JSON objects, as a YAML editor does.
+func stringKeys(v any) any {
+	switch v := v.(type) {
+	case map[string]any:
+		for k, e := range v {
+			v[k] = stringKeys(e)
+		}
+	case map[any]any:
+		m := make(map[string]any, len(v))
+		for k, e := range v {
+			m[fmt.Sprint(k)] = stringKeys(e)
+		}
+		return m
+	case []any:
+		for i, e := range v {
+			v[i] = stringKeys(e)
+		}
+	}
+	return v
 }
 
 func loadJSONSchema(t *testing.T) *miniValidator {

@@ -69,9 +69,10 @@ func (s *Schema) Namespace(path string) *Namespace {
 	return nil
 }
 
-// Extensions holds the `x-*` keys of a mapping, decoded as by yaml.v3 into
-// an interface{} (maps, slices, strings, numbers, booleans). A nil map
-// means there were none.
+// Extensions holds the `x-*` keys of a mapping, their values as JSON data:
+// map[string]any, []any, strings, numbers (int, float64), booleans and nil
+// (a scalar key as written, a timestamp or other tagged scalar as its
+// text). A nil map means there were none.
 type Extensions map[string]any
 
 // Info is the `info:` section.

@@ -64,13 +64,17 @@ func (p *parser) namespacePath(k *yaml.Node) (ns *Namespace, ok bool) {
 		case strings.HasPrefix(seg, "{") && strings.HasSuffix(seg, "}"):
 			name := seg[1 : len(seg)-1]
 			if !identRE.MatchString(name) {
-				p.errorf(k, "namespace parameter {%s} must be a name: letters, digits and _, not starting with a digit", name)
+				p.errorf(k, "namespace parameter {%s} must be a name: ASCII letters, digits and _, not starting with a digit", name)
 				ok = false
 				continue
 			}
 			for _, prev := range ns.Params {
-				if prev.Name == name || prev.GoName == GoName(name) {
-					p.errorf(k, "namespace %s has the parameter {%s} twice", path, prev.Name)
+				switch {
+				case prev.Name == name:
+					p.errorf(k, "namespace %s has the parameter {%s} twice", path, name)
+					ok = false
+				case prev.GoName == GoName(name):
+					p.errorf(k, "namespace %s: parameters {%s} and {%s} both become the Go name %s", path, prev.Name, name, prev.GoName)
 					ok = false
 				}
 			}
@@ -80,7 +84,7 @@ func (p *parser) namespacePath(k *yaml.Node) (ns *Namespace, ok bool) {
 			p.errorf(k, "namespace segment %q: a parameter {name} must be a whole segment", seg)
 			ok = false
 		case !nsLiteralRE.MatchString(seg):
-			p.errorf(k, "namespace segment %q may contain only letters, digits, -, _, . and ~", seg)
+			p.errorf(k, "namespace segment %q may contain only ASCII letters, digits, -, _, . and ~", seg)
 			ok = false
 		default:
 			ns.segments = append(ns.segments, nsSegment{lit: seg})
@@ -234,7 +238,7 @@ func (p *parser) args(ns *Namespace, ev *Event, n *yaml.Node, prefix string) {
 				if k := p.val(cv.Content[j]); k.Value == "name" {
 					if s, ok := p.text(cv.Content[j+1], "the name of an argument"); ok {
 						if !identRE.MatchString(s) {
-							p.errorf(cv.Content[j+1], "argument name %q must be letters, digits and _, not starting with a digit", s)
+							p.errorf(cv.Content[j+1], "argument name %q must be ASCII letters, digits and _, not starting with a digit", s)
 						} else {
 							a.Name = s
 						}

@@ -4,6 +4,7 @@ import (
 	"os"
 	"regexp"
 	"strings"
+	"unicode"
 
 	"gopkg.in/yaml.v3"
 )
@@ -165,7 +166,7 @@ func (p *parser) parseTypes(n *yaml.Node) {
 		name := kv.k.Value
 		switch {
 		case !typeNameRE.MatchString(name):
-			p.errorf(kv.k, "type name %q must start with a letter and contain only letters, digits and _", name)
+			p.errorf(kv.k, "type name %q must start with an ASCII letter and contain only ASCII letters, digits and _", name)
 			continue
 		case isPrim(name) || name == "list" || name == "map" || name == "optional":
 			p.errorf(kv.k, "type name %q is reserved: it is a built-in type", name)
@@ -310,6 +311,22 @@ func (p *parser) typeSpec(n *yaml.Node, ctx specCtx) spec {
 	return sp
 }
 
+// generatedMethods are the methods the Go generator declares on every
+// object type; no field may take their names.
+var generatedMethods = map[string]bool{"Validate": true, "AppendJSON": true, "ReadJSON": true}
+
+// jsonTagName reports whether encoding/json accepts name as the key of a
+// struct field (`json:"name"`); it ignores any other tag and uses the Go
+// field name, so a generated struct would not decode such a field.
+func jsonTagName(name string) bool {
+	for _, r := range name {
+		if !unicode.IsLetter(r) && !unicode.IsDigit(r) && !strings.ContainsRune("!#$%&()*+-./:;<=>?@[]^_{|}~ ", r) {
+			return false
+		}
+	}
+	return true
+}
+
 // object parses the `fields:` of an object. ctx.name is the object's Go
 // name, which prefixes the names of inline types of its fields.
 func (p *parser) object(n *yaml.Node, ctx specCtx) *Type {
@@ -330,7 +347,7 @@ func (p *parser) object(n *yaml.Node, ctx specCtx) *Type {
 			continue
 		}
 		sp := p.typeSpec(kv.v, specCtx{
-			what:       "field " + strings.TrimPrefix(ctx.what, "type ") + "." + name,
+			what:       "field " + strings.TrimPrefix(strings.TrimPrefix(ctx.what, "type "), "field ") + "." + name,
 			name:       ctx.name + f.GoName,
 			origin:     "field " + ctx.name + "." + name,
 			inline:     true,
@@ -342,8 +359,12 @@ func (p *parser) object(n *yaml.Node, ctx specCtx) *Type {
 		f.Type, f.Doc, f.Deprecated, f.Extensions = sp.t, sp.doc, sp.deprecated, sp.ext
 		if prev := goNames[f.GoName]; prev != nil {
 			p.errorf(kv.k, "fields %q and %q (line %d) both become the Go field %s", name, prev.Name, prev.Pos.Line, f.GoName)
-		} else if f.GoName == "Validate" {
-			p.errorf(kv.k, "field %q becomes the Go field Validate, which collides with the generated Validate method", name)
+		} else if generatedMethods[f.GoName] {
+			p.errorf(kv.k, "field %q becomes the Go field %s, which collides with the generated %s method", name, f.GoName, f.GoName)
+		} else if !jsonTagName(name) {
+			p.errorf(kv.k, "field name %q cannot be decoded in Go: encoding/json takes only letters, digits, spaces and !#$%%&()*+-./:;<=>?@[]^_{|}~ in a field's key", name)
+		} else if name == "__proto__" {
+			p.errorf(kv.k, "field name __proto__ cannot be used: in JavaScript, { __proto__: x } sets the object's prototype, not a field")
 		}
 		goNames[f.GoName] = f
 		t.Fields = append(t.Fields, f)

@@ -2,6 +2,7 @@ package schema
 
 import (
 	"math"
+	"math/big"
 	"regexp"
 	"strings"
 
@@ -268,21 +269,35 @@ func (p *parser) boundFits(n *yaml.Node, k string, x float64, pr Prim) bool {
 		lo, hi = -maxSafeInt, maxSafeInt
 	}
 	n = p.val(n)
-	var v int64
 	switch {
 	case x != math.Trunc(x):
 		p.errorf(n, "%s of an %s must be an integer, not %s", k, pr, n.Value)
 		return false
-	case n.Tag != "!!int" || n.Decode(&v) != nil || v < lo || v > hi:
+	case !intInRange(n, lo, hi):
 		p.errorf(n, "%s %s is out of range for %s (%d to %d)", k, n.Value, pr, lo, hi)
 		return false
 	}
 	return true
 }
 
+// intInRange reports whether the integral number n lies within lo..hi,
+// exactly: an integer is decoded as an int64 (9007199254740993 is not
+// rounded to 2^53 as a float64 would be), a float (1.0, 1e15) is read
+// with enough precision to compare it exactly.
+func intInRange(n *yaml.Node, lo, hi int64) bool {
+	if n.Tag == "!!int" {
+		var v int64
+		return n.Decode(&v) == nil && v >= lo && v <= hi
+	}
+	f, _, err := big.ParseFloat(n.Value, 10, 256, big.ToNearestEven)
+	return err == nil && f.Cmp(new(big.Float).SetInt64(lo)) >= 0 && f.Cmp(new(big.Float).SetInt64(hi)) <= 0
+}
+
 // jsIncompatible looks for RE2 syntax that JavaScript's RegExp lacks or
-// reads differently, and describes the first one found.
+// reads differently, and describes the first one found. It follows
+// character classes, where only an escape or a POSIX class is special.
 func jsIncompatible(re string) string {
+	inClass := false
 	for i := 0; i < len(re); i++ {
 		switch {
 		case re[i] == '\\' && i+1 < len(re):
@@ -291,12 +306,35 @@ func jsIncompatible(re string) string {
 				return `uses \` + string(re[i+1]) + ` (use ^ or $)`
 			case 'Q':
 				return `uses \Q…\E quoting`
+			case 'p', 'P':
+				// Without the u flag JavaScript reads \pL as "pL"; with it,
+				// \pL is a syntax error and scripts are \p{Script=Greek}.
+				return `uses a Unicode class \` + string(re[i+1]) + ` (JavaScript reads it only with the u flag, as \p{…})`
+			case 'x':
+				if i+2 < len(re) && re[i+2] == '{' {
+					return `uses \x{…} (JavaScript reads \x{41} as x repeated 41 times; write \xHH or \uHHHH)`
+				}
 			}
 			i++
+		case inClass:
+			switch {
+			case strings.HasPrefix(re[i:], "[:"):
+				return "uses a POSIX class [[:…:]]"
+			case re[i] == ']':
+				inClass = false
+			}
+		case re[i] == '[':
+			inClass = true
+			j := i + 1
+			if j < len(re) && re[j] == '^' {
+				j++
+			}
+			if j < len(re) && re[j] == ']' {
+				return "starts a class with ] (JavaScript reads [] as an empty class; write \\])"
+			}
+			i = j - 1
 		case strings.HasPrefix(re[i:], "(?P<"):
 			return "uses (?P<name>…) (write (?<name>…))"
-		case strings.HasPrefix(re[i:], "[[:"):
-			return "uses a POSIX class [[:…:]]"
 		case strings.HasPrefix(re[i:], "(?") && i+2 < len(re) && strings.IndexByte("imsU-", re[i+2]) >= 0:
 			return "uses inline flags (?…)"
 		}

@@ -171,6 +171,73 @@ func (m keyed) has(k string) bool       { _, ok := m.vals[k]; return ok }
 func (m keyed) get(k string) *yaml.Node { return m.vals[k] }
 func (m keyed) key(k string) *yaml.Node { return m.keys[k] }
 
+// extValue converts the value of extension k to JSON data, what tools
+// reading the AsyncAPI document (or the model's JSON) can take: mappings
+// with string keys (a scalar key as written: 200, true), lists, strings,
+// numbers, booleans and null. A timestamp, !!binary or other tagged
+// scalar is kept as the text written. NaN, infinities, non-scalar keys,
+// merge keys and keys that repeat as text have no JSON form: errors.
+func (w *walker) extValue(n *yaml.Node, k string, depth int) (any, bool) {
+	n = w.val(n)
+	if depth > maxDepth {
+		w.errorf(n, "extension %s is nested too deeply (more than %d levels)", k, maxDepth)
+		return nil, false
+	}
+	switch n.Kind {
+	case yaml.MappingNode:
+		m := map[string]any{}
+		ok := true
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			kn := w.val(n.Content[i])
+			switch {
+			case kn.Kind != yaml.ScalarNode:
+				w.errorf(kn, "extension %s: a key must be a scalar, not %s", k, describe(kn))
+				ok = false
+				continue
+			case kn.Tag == "!!merge":
+				w.errorf(kn, "YAML merge keys (<<) are not supported")
+				ok = false
+				continue
+			}
+			if _, dup := m[kn.Value]; dup {
+				w.errorf(kn, "extension %s: duplicate key %q", k, kn.Value)
+				ok = false
+				continue
+			}
+			v, vok := w.extValue(n.Content[i+1], k, depth+1)
+			ok = ok && vok
+			m[kn.Value] = v
+		}
+		return m, ok
+	case yaml.SequenceNode:
+		l := make([]any, 0, len(n.Content))
+		ok := true
+		for _, e := range n.Content {
+			v, vok := w.extValue(e, k, depth+1)
+			ok = ok && vok
+			l = append(l, v)
+		}
+		return l, ok
+	case yaml.ScalarNode:
+		switch n.Tag {
+		case "!!null", "!!bool", "!!int", "!!float":
+			var v any
+			if err := n.Decode(&v); err != nil {
+				w.errorf(n, "cannot decode extension %s: %v", k, err)
+				return nil, false
+			}
+			if f, isFloat := v.(float64); isFloat && (math.IsNaN(f) || math.IsInf(f, 0)) {
+				w.errorf(n, "extension %s: %s is not a JSON number", k, n.Value)
+				return nil, false
+			}
+			return v, true
+		}
+		return n.Value, true
+	}
+	w.errorf(n, "cannot decode extension %s", k)
+	return nil, false
+}
+
 // fixed reads a mapping whose keys must be among allowed (or x-*
 // extensions), reporting unknown keys with a suggestion.
 func (w *walker) fixed(n *yaml.Node, what string, nullOK bool, allowed ...string) (keyed, bool) {
@@ -182,9 +249,8 @@ func (w *walker) fixed(n *yaml.Node, what string, nullOK bool, allowed ...string
 	for _, p := range ps {
 		k := p.k.Value
 		if strings.HasPrefix(k, "x-") && len(k) > 2 {
-			var v any
-			if err := w.val(p.v).Decode(&v); err != nil {
-				w.errorf(p.v, "cannot decode extension %s: %v", k, err)
+			v, ok := w.extValue(p.v, k, 0)
+			if !ok {
 				continue
 			}
 			if m.ext == nil {
@@ -252,8 +318,14 @@ func (w *walker) boolean(n *yaml.Node, what string) bool {
 func (w *walker) nonNegInt(n *yaml.Node, what string) (int, bool) {
 	n = w.val(n)
 	var v int64
-	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" || n.Decode(&v) != nil || v < 0 || v > math.MaxInt32 {
+	// yaml.v3 reads digits too many for an int64 as a float.
+	huge := n.Kind == yaml.ScalarNode && n.Tag == "!!float" && n.Value != "" && strings.Trim(n.Value, "0123456789") == ""
+	if n.Kind != yaml.ScalarNode || n.Tag != "!!int" && !huge || strings.HasPrefix(n.Value, "-") {
 		w.errorf(n, "%s must be a non-negative integer, not %s", what, quoteScalar(n))
+		return 0, false
+	}
+	if n.Decode(&v) != nil || v > math.MaxInt32 {
+		w.errorf(n, "%s %s is too large (at most %d)", what, n.Value, math.MaxInt32)
 		return 0, false
 	}
 	return int(v), true

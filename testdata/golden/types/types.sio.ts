@@ -72,7 +72,7 @@ export type Blob = unknown;
 export type Tags = Slug[];
 
 /** Constraints (checked by the server): maxItems 64. */
-export type Labels = Record<string, string>;
+export type Labels = { [key: string]: string };
 
 export type Matrix = number[][];
 
@@ -135,6 +135,14 @@ export interface Everything {
   mood: EverythingMood;
   spaced: string[];
 }
+
+export type Dict = { [key: string]: Dict };
+
+export type DictAlias = DictRef;
+
+export type DictRef = { [key: string]: DictAlias };
+
+export type DictMatrix = { [key: string]: Record<string, DictMatrix> };
 
 /** Generated for the field EverythingAddress.geo. */
 export interface EverythingAddressGeo {

@@ -15,8 +15,12 @@ import (
 // compiles: types that contain themselves through lists and maps (used as
 // fields too), a type named like a list's shape variable, lists and maps
 // as payloads, arguments and acks, arguments named like the
-// package-level variables the generated functions use, and types that
-// name an object type (Admin: User).
+// package-level variables the generated functions use or like the
+// packages they import (parser, maps, and netip for a type bound to
+// net/netip.Addr), acks of a type bound to a Go type that is not a
+// struct (time.Duration), an auth type bound to a Go type (image.Point),
+// arguments named like the renamed ones (ctx and ctxArg),
+// and types that name an object type (Admin: User).
 func TestOddSchemaCompiles(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds a module")
@@ -31,7 +35,12 @@ types:
   M: map<M>
   Node: { fields: { a: A, m: M, kids: list<Node>, next: optional<Node> } }
   Pat: { type: string, pattern: "^x" }
+  Addr: string
+  Dur: { type: int64, minimum: 0, maximum: 1000 }
+  Creds: { fields: { x: int32, y: int32 } }
 namespaces:
+  /bound:
+    auth: Creds
   /:
     client_to_server:
       e1:
@@ -42,14 +51,22 @@ namespaces:
       e4: { payload: A, ack: M }
       e5: { payload: Admin, ack: Root }
       e6: { payload: any, ack: any }
+      e8: { ack: Dur }
+      e9: { args: [{ name: ctx, type: string }, { name: ctxArg, type: string }, { name: v1, type: string }, { name: v1Arg, type: string }], ack: string }
+      e7: { args: [{ name: parser, type: string }, { name: maps, type: "map<User>" }, { name: netip, type: Addr }, { name: x, type: optional<Addr> }], ack: Addr }
     server_to_client:
       s1: { args: [{ name: shapeUser, type: User }, { name: mapShapeOfUser, type: "map<User>" }], ack: list<User> }
+      s3: { ack: Dur }
+      s4: { args: [{ name: ctx, type: string }, { name: ctxArg, type: string }, { name: v1, type: string }, { name: v1Arg, type: string }], ack: string }
+      s2: { args: [{ name: parser, type: User }, { name: maps, type: "map<User>" }, { name: netip, type: Addr }, { name: x, type: optional<Addr> }], ack: Addr }
 `))
 	if err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
-	files, err := gogen.Generator{}.Generate(s, &schema.Config{Go: &schema.GoConfig{Package: "odd", Out: dir, EmitServer: true, EmitClient: true}})
+	files, err := gogen.Generator{}.Generate(s, &schema.Config{Go: &schema.GoConfig{Package: "odd", Out: dir, EmitServer: true, EmitClient: true,
+		Bindings: []*schema.Binding{{Type: "Addr", ImportPath: "net/netip", Name: "Addr"}, {Type: "Dur", ImportPath: "time", Name: "Duration"},
+			{Type: "Creds", ImportPath: "image", Name: "Point"}}}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -458,9 +458,16 @@ func (g *generator) typesFile(source string) *jen.File {
 		pkgDoc = append(pkgDoc, "", g.s.Info.Doc)
 	}
 	pkgDoc = append(pkgDoc, "", "See docs/generated-go.md of github.com/siogen/siogen for the generated shapes.")
+	// Each line gets its "// " here: jen writes a comment that starts
+	// with // or /* as it is, so a doc line "//go:generate …" would
+	// become a directive and "/* … */ code" code.
 	for _, l := range pkgDoc {
 		for _, x := range strings.Split(strings.TrimRight(l, "\n"), "\n") {
-			f.PackageComment(strings.TrimRight(x, " \t"))
+			if x = strings.TrimRight(x, " \t"); x == "" {
+				f.PackageComment("//")
+			} else {
+				f.PackageComment("// " + x)
+			}
 		}
 	}
 
@@ -661,7 +668,7 @@ var reservedLocal = map[string]bool{"ctx": true, "s": true, "ts": true, "m": tru
 func init() {
 	for _, k := range strings.Fields("break case chan const continue default defer else fallthrough for func go goto if import interface map package range return select struct switch type var " +
 		"any bool byte comparable complex64 complex128 error float32 float64 int int8 int16 int32 int64 rune string uint uint8 uint16 uint32 uint64 uintptr true false iota nil " +
-		"append cap clear close complex copy delete imag len make max min new panic print println real recover socketio context time json regexp slices") {
+		"append cap clear close complex copy delete imag len make max min new panic print println real recover socketio context time json regexp slices parser maps") {
 		reservedLocal[k] = true
 	}
 }
@@ -677,6 +684,26 @@ func packageLevel(n string) bool {
 		}
 	}
 	return n == "errorMessages" || strings.HasSuffix(n, "Regexp")
+}
+
+// importsAs reports whether n may be the name under which the generated
+// code refers to the package of a bound Go type: the last element of its
+// import path, lower-cased, letters and digits only, as jen names it
+// (github.com/acme/chat/ids → ids, net/netip → netip).
+func (g *generator) importsAs(n string) bool {
+	for _, b := range g.cfg.Bindings {
+		last := strings.ToLower(b.ImportPath[strings.LastIndex(b.ImportPath, "/")+1:])
+		last = strings.Map(func(r rune) rune {
+			if r >= 'a' && r <= 'z' || r >= '0' && r <= '9' {
+				return r
+			}
+			return -1
+		}, last)
+		if strings.TrimLeft(last, "0123456789") == n {
+			return true
+		}
+	}
+	return false
 }
 
 func lowerFirst(goName string) string {
@@ -700,11 +727,25 @@ func (g *generator) params(ev *schema.Event) []param {
 	if ev.Payload != nil {
 		return []param{{name: "p", wire: "", t: ev.Payload}}
 	}
+	// A name the generated code uses is renamed n+"Arg" (n+"Arg2", … when
+	// another argument has that name: ctx and ctxArg).
+	taken := map[string]bool{}
+	for _, a := range ev.Args {
+		taken[lowerFirst(a.GoName)] = true
+	}
+	clash := func(n string) bool {
+		return reservedLocal[n] || strings.HasPrefix(n, "v") && len(n) > 1 && unicode.IsDigit(rune(n[1])) || packageLevel(n) || g.importsAs(n)
+	}
 	var out []param
 	for _, a := range ev.Args {
 		n := lowerFirst(a.GoName)
-		if reservedLocal[n] || strings.HasPrefix(n, "v") && len(n) > 1 && unicode.IsDigit(rune(n[1])) || packageLevel(n) {
-			n += "Arg"
+		if clash(n) {
+			base := n + "Arg"
+			n = base
+			for i := 2; taken[n]; i++ {
+				n = base + strconv.Itoa(i)
+			}
+			taken[n] = true
 		}
 		out = append(out, param{name: n, wire: a.Name, t: a.Type})
 	}
@@ -1111,7 +1152,12 @@ func (g *generator) zero(t *schema.Type) jen.Code {
 		return jen.Nil()
 	}
 	u := t
-	if u.Kind == schema.KindNamed && g.binding(u.Name) == nil {
+	if u.Kind == schema.KindNamed {
+		if g.binding(u.Name) != nil {
+			// A bound Go type need not be a struct: time.Duration{} does
+			// not compile, *new(time.Duration) is the zero value of any type.
+			return jen.Op("*").New(g.goType(t))
+		}
 		u = u.Decl.Type
 	}
 	switch {
@@ -1144,13 +1190,24 @@ func (g *generator) serverFile(source string) *jen.File {
 	return f
 }
 
+// authValidate is the func() error that validates an auth of type t: the
+// Validate method of v (the auth, or a pointer to it), or, for a type bound
+// to a Go type (which need not have one), a func calling
+// socketio.ValidateValue with ptr, a pointer to the auth.
+func (g *generator) authValidate(t *schema.Type, v, ptr *jen.Statement) *jen.Statement {
+	if g.isObject(t) {
+		return v.Dot("Validate")
+	}
+	return jen.Func().Params().Error().Block(jen.Return(jen.Qual(rt, "ValidateValue").Call(ptr)))
+}
+
 func (g *generator) serverNamespace(f *jen.File, ns *schema.Namespace) {
 	N := ns.GoName
 	handler, unimpl, sock, emitter := N+"Handler", "Unimplemented"+N+"Handler", N+"Socket", N+"Emitter"
 
 	connectArgs := []jen.Code{jen.Id("ctx").Qual(pctx, "Context"), jen.Id("s").Op("*").Id(sock)}
 	if ns.Auth != nil {
-		connectArgs = append(connectArgs, jen.Id("auth").Add(g.paramType(ns.Auth)))
+		connectArgs = append(connectArgs, jen.Id("auth").Op("*").Add(g.goType(ns.Auth)))
 	}
 	disconnectArgs := []jen.Code{jen.Id("s").Op("*").Id(sock), jen.Id("reason").Qual(rt, "DisconnectReason")}
 
@@ -1211,7 +1268,7 @@ func (g *generator) serverNamespace(f *jen.File, ns *schema.Namespace) {
 			jen.Var().Id("auth").Add(g.declType(ns.Auth)),
 			jen.If(jen.Err().Op(":=").Qual(rt, "DecodeValue").Call(jen.Id("s").Dot("Handshake").Call().Dot("Auth"), jen.Lit("auth"), jen.Op("&").Id("auth"), g.shapeArg(ns.Auth)), jen.Err().Op("!=").Nil()).Block(
 				jen.Return(jen.Id("cfg").Dot("ConnectError").Call(jen.Err()))),
-			jen.If(jen.Err().Op(":=").Id("auth").Dot("Validate").Call(), jen.Err().Op("!=").Nil()).Block(
+			jen.If(jen.Err().Op(":=").Add(g.authValidate(ns.Auth, jen.Id("auth"), jen.Op("&").Id("auth"))).Call(), jen.Err().Op("!=").Nil()).Block(
 				jen.Return(jen.Id("cfg").Dot("ConnectError").Call(jen.Qual(rt, "At").Call(jen.Lit("auth"), jen.Err())))),
 		)
 		connectCall = append(connectCall, jen.Op("&").Id("auth"))
@@ -1494,7 +1551,7 @@ func (g *generator) clientNamespace(f *jen.File, ns *schema.Namespace) {
 		ctorParams = append(ctorParams, jen.Id("p").Id(N+"Params"))
 	}
 	if ns.Auth != nil {
-		ctorParams = append(ctorParams, jen.Id("auth").Add(g.paramType(ns.Auth)))
+		ctorParams = append(ctorParams, jen.Id("auth").Op("*").Add(g.goType(ns.Auth)))
 	}
 	ctorParams = append(ctorParams, jen.Id("h").Id(ch), jen.Id("opts").Op("...").Qual(rt, "TypedOption"))
 	var body []jen.Code
@@ -1519,7 +1576,7 @@ func (g *generator) clientNamespace(f *jen.File, ns *schema.Namespace) {
 		body = append(body,
 			jen.If(jen.Id("auth").Op("!=").Nil()).Block(
 				jen.Id("so").Dot("Auth").Op("=").Id("auth"),
-				jen.Id("c").Dot("validateAuth").Op("=").Id("auth").Dot("Validate")))
+				jen.Id("c").Dot("validateAuth").Op("=").Add(g.authValidate(ns.Auth, jen.Id("auth"), jen.Id("auth")))))
 	}
 	body = append(body,
 		jen.Id("c").Dot("s").Op("=").Id("m").Dot("Socket").Call(nsName, jen.Op("&").Id("so")),

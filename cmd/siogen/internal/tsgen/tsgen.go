@@ -9,6 +9,8 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf16"
 
 	"github.com/siogen/siogen/cmd/siogen/internal/gen"
 	"github.com/siogen/siogen/schema"
@@ -41,15 +43,17 @@ const (
 	nameSocket      = "Socket" // imported from socket.io-client
 )
 
-// tsReserved are names a type cannot have in TypeScript (keywords and the
-// predefined type names) or that the generated file relies on.
+// tsReserved are names a type cannot have in TypeScript (keywords, await
+// at the top level of a module, as, which `export type as = …` cannot
+// declare, and the predefined type names) or that the generated file
+// relies on.
 var tsReserved = map[string]bool{}
 
 func init() {
 	for _, n := range strings.Fields(`any bigint boolean never null number object string symbol undefined unknown void
 		break case catch class const continue debugger default delete do else enum export extends false finally for
 		function if import in instanceof new return super switch this throw true try typeof var while with
-		implements interface let package private protected public static yield type declare namespace module
+		implements interface let package private protected public static yield type declare namespace module await as
 		Record ArrayBuffer Uint8Array Array Promise Partial Readonly`) {
 		tsReserved[n] = true
 	}
@@ -167,7 +171,7 @@ func propName(name string) string {
 	if identRE.MatchString(name) {
 		return name
 	}
-	return strconv.Quote(name)
+	return str(name)
 }
 
 // paramName returns a parameter name usable in TypeScript.
@@ -181,12 +185,51 @@ func paramName(name, fallback string) string {
 	return name
 }
 
-func str(s string) string { return strconv.Quote(s) }
+// nsParamName is the name of the parameter p of a namespace helper
+// function, which must not hide what the function body uses (its loop
+// variable v and the globals JSON and Error) nor be eval or arguments,
+// which strict code (a module) cannot declare.
+func nsParamName(p *schema.Param) string {
+	n := paramName(p.Name, p.GoName)
+	switch n {
+	case "v", "JSON", "Error", "eval", "arguments":
+		n += "_"
+	}
+	return n
+}
+
+// str quotes s as a JavaScript string literal. strconv.Quote does not:
+// JavaScript reads Go's "\a" as "a" and "\U000f0000" as "U000f0000".
+// Printable characters are kept; the others (U+2028 and U+2029, which end
+// a line in JavaScript, among them) are written \uXXXX, as UTF-16.
+func str(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		switch {
+		case r == '"' || r == '\\':
+			b.WriteByte('\\')
+			b.WriteRune(r)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case unicode.IsPrint(r):
+			b.WriteRune(r)
+		default:
+			for _, u := range utf16.Encode([]rune{r}) {
+				fmt.Fprintf(&b, `\u%04x`, u)
+			}
+		}
+	}
+	b.WriteByte('"')
+	return b.String()
+}
 
 // doc writes a /** … */ comment with the text and tags, indented.
 func (w *writer) doc(indent, text string, deprecated bool, extra ...string) {
 	var lines []string
-	if t := strings.TrimSpace(text); t != "" {
+	if t := strings.TrimSpace(jsLines(text)); t != "" {
 		lines = append(lines, strings.Split(t, "\n")...)
 	}
 	for _, e := range extra {
@@ -222,18 +265,26 @@ func (w *writer) doc(indent, text string, deprecated bool, extra ...string) {
 	w.p("%s */", indent)
 }
 
+// jsLineEnd matches what ends a line in JavaScript: \r\n, \n, \r,
+// U+2028 and U+2029.
+var jsLineEnd = strings.NewReplacer("\r\n", "\n", "\r", "\n", "\u2028", "\n", "\u2029", "\n")
+
+// jsLines turns every JavaScript line terminator in s into \n, so that
+// text written as // comments, line by line, cannot end a comment early.
+func jsLines(s string) string { return jsLineEnd.Replace(s) }
+
 func (w *writer) file(source string) {
 	w.p("%s", gen.Header("//"))
 	if source != "" {
-		w.p("// source: %s", source)
+		w.b.WriteString(gen.CommentLines("// ", jsLines("source: "+source)))
 	}
 	info := w.s.Info
-	if title := strings.TrimSpace(info.Title + " " + info.Version); title != "" || info.Doc != "" {
+	if title := strings.TrimSpace(jsLines(info.Title + " " + info.Version)); title != "" || info.Doc != "" {
 		w.p("//")
 		if title != "" {
-			w.p("// %s", title)
+			w.b.WriteString(gen.CommentLines("// ", title))
 		}
-		if d := strings.TrimSpace(info.Doc); d != "" {
+		if d := strings.TrimSpace(jsLines(info.Doc)); d != "" {
 			if title != "" {
 				w.p("//")
 			}
@@ -376,6 +427,13 @@ func (w *writer) namedType(nt *schema.NamedType) {
 		}
 		w.doc("", doc, nt.Deprecated, extra...)
 		w.p("export type %s = %s;", nt.Name, union(vals))
+	case schema.KindMap:
+		// An index signature, not Record<string, T>: a type alias whose
+		// right-hand side is Record<…> cannot refer back to itself
+		// (Dict: map<Dict> would be "Type alias 'Dict' circularly
+		// references itself"), an object type literal can.
+		w.doc("", doc, nt.Deprecated, extra...)
+		w.p("export type %s = { [key: string]: %s };", nt.Name, typeExpr(t.Elem))
 	default:
 		w.doc("", doc, nt.Deprecated, extra...)
 		w.p("export type %s = %s;", nt.Name, typeExpr(t))
@@ -466,7 +524,7 @@ func (w *writer) namespace(ns *schema.Namespace) {
 	if ns.IsDynamic() {
 		var params, ps []string
 		for _, p := range ns.Params {
-			pn := paramName(p.Name, p.GoName)
+			pn := nsParamName(p)
 			params = append(params, pn+": string")
 			ps = append(ps, pn)
 		}
@@ -478,7 +536,7 @@ func (w *writer) namespace(ns *schema.Namespace) {
 		// Rebuild the path from its segments.
 		path := ns.Name
 		for _, p := range ns.Params {
-			path = strings.Replace(path, "{"+p.Name+"}", "${"+paramName(p.Name, p.GoName)+"}", 1)
+			path = strings.Replace(path, "{"+p.Name+"}", "${"+nsParamName(p)+"}", 1)
 		}
 		w.p("  return `%s`;", strings.ReplaceAll(path, "`", "\\`"))
 		w.p("}")

@@ -616,6 +616,38 @@ func (x *Everything) ReadJSON(r *parser.JSONReader) {
 	}
 }
 
+// Dict is the schema type Dict (map<Dict>).
+type Dict map[string]Dict
+
+// Validate checks the constraints of the schema on x.
+func (x Dict) Validate() error {
+	return nil
+}
+
+// DictAlias is the schema type DictAlias (DictRef).
+type DictAlias DictRef
+
+// Validate checks the constraints of the schema on x.
+func (x DictAlias) Validate() error {
+	return nil
+}
+
+// DictRef is the schema type DictRef (map<DictAlias>).
+type DictRef map[string]DictAlias
+
+// Validate checks the constraints of the schema on x.
+func (x DictRef) Validate() error {
+	return nil
+}
+
+// DictMatrix is the schema type DictMatrix (map<map<DictMatrix>>).
+type DictMatrix map[string]map[string]DictMatrix
+
+// Validate checks the constraints of the schema on x.
+func (x DictMatrix) Validate() error {
+	return nil
+}
+
 // EverythingAddressGeo is the type of the field EverythingAddress.geo.
 type EverythingAddressGeo struct {
 	Lat float64 `json:"lat"`
@@ -740,12 +772,19 @@ var (
 	shapeTree                 = new(parser.Shape)
 	shapeEverything           = new(parser.Shape)
 	shapeEverythingAddress    = new(parser.Shape)
+	shapeDict                 = new(parser.Shape)
+	shapeDictRef              = new(parser.Shape)
+	shapeDictMatrix           = new(parser.Shape)
 	shapeEverythingAddressGeo = new(parser.Shape)
 	listShape                 = parser.List(nil)
 	mapShape                  = parser.Map(nil)
 	listShapeOfList           = parser.List(listShape)
 	listShapeOfTree           = parser.List(shapeTree)
 	mapShapeOfTree            = parser.Map(shapeTree)
+	mapShapeOfDict            = parser.Map(shapeDict)
+	mapShapeOfDictRef         = parser.Map(shapeDictRef)
+	mapShapeOfDictMatrix      = parser.Map(shapeDictMatrix)
+	mapShapeOfMapOfDictMatrix = parser.Map(mapShapeOfDictMatrix)
 )
 
 func init() {
@@ -787,6 +826,9 @@ func init() {
 		parser.Field{Name: "street"},
 		parser.Field{Name: "geo", Shape: shapeEverythingAddressGeo},
 	))
+	shapeDict.Set(mapShapeOfDict)
+	shapeDictRef.Set(mapShapeOfDictRef)
+	shapeDictMatrix.Set(mapShapeOfMapOfDictMatrix)
 	shapeEverythingAddressGeo.Set(parser.Object(
 		parser.Field{Name: "lat"},
 		parser.Field{Name: "lng"},
