@@ -236,11 +236,7 @@ func (r *JSONReader) text() ([]byte, bool) {
 		return nil, false
 	}
 	r.i = end
-	var u string
-	if json.Unmarshal(r.b[start:end], &u) != nil {
-		return nil, false
-	}
-	return []byte(u), true
+	return s.text(start, end, true)
 }
 
 // String reads a string; ok is false for a null (leave the field as it

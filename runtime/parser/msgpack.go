@@ -709,3 +709,45 @@ func mpNorm(dst, b []byte, i int) ([]byte, int) {
 	}
 	return dst, end
 }
+
+// ErrMsgpackTooDeep is the error of [CheckMsgpackNesting] for values
+// nested deeper than its limit.
+var ErrMsgpackTooDeep = errors.New("MessagePack nested too deep")
+
+// CheckMsgpackNesting reads the MessagePack values of b without recursion
+// and fails when b is not a sequence of whole values, or when their arrays
+// and maps nest more than limit levels deep (ErrMsgpackTooDeep). A
+// recursive decoder (vmihailenco/msgpack's) can then decode b without
+// overflowing its stack.
+func CheckMsgpackNesting(b []byte, limit int) error {
+	var open []uint64 // elements still to read in each enclosing array or map
+	for i := 0; i < len(b); {
+		_, hdr, nested, size, err := mpHeader(b, i)
+		if err != nil {
+			return err
+		}
+		if rest := uint64(len(b) - i - hdr); hdr > len(b)-i || size > rest || nested > rest-size {
+			return errMsgpack // truncated
+		}
+		i += hdr + int(size)
+		if nested > 0 {
+			if len(open) >= limit {
+				return ErrMsgpackTooDeep
+			}
+			open = append(open, nested)
+			continue
+		}
+		// A whole value was read: it completes the enclosing containers
+		// it was the last element of.
+		for len(open) > 0 {
+			if open[len(open)-1]--; open[len(open)-1] > 0 {
+				break
+			}
+			open = open[:len(open)-1]
+		}
+	}
+	if len(open) > 0 {
+		return errMsgpack // truncated
+	}
+	return nil
+}

@@ -7,7 +7,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"github.com/redis/go-redis/v9"
 	"net/http"
 	"net/url"
@@ -248,95 +247,13 @@ func decode(b []byte, v any) error {
 // nest: the parser's limit for a value (10000), plus the envelope's levels.
 const maxNesting = 10000 + 8
 
-var errTooDeep = errors.New("redisadapter: MessagePack nested too deep")
+var errTooDeep = parser.ErrMsgpackTooDeep
 
-// checkNesting reads the MessagePack values of b, without recursion, and
-// fails when their arrays and maps nest deeper than maxNesting or b is
-// truncated. Decoding (msgpack's and the parser's) recurses once per
-// level: a few megabytes of nested arrays would overflow the stack.
-func checkNesting(b []byte) error {
-	var open []uint64 // elements still to read in each enclosing array or map
-	for i := 0; i < len(b); {
-		c := b[i]
-		i++
-		var skip, elems uint64 // bytes to skip, nested elements
-		be := func(n int) uint64 {
-			if i+n > len(b) {
-				return 1 << 62
-			}
-			var x uint64
-			for _, y := range b[i : i+n] {
-				x = x<<8 | uint64(y)
-			}
-			i += n
-			return x
-		}
-		switch {
-		case c <= 0x7f || c >= 0xe0 || c == 0xc0 || c == 0xc2 || c == 0xc3:
-		case c <= 0x8f:
-			elems = 2 * uint64(c&0x0f)
-		case c <= 0x9f:
-			elems = uint64(c & 0x0f)
-		case c <= 0xbf:
-			skip = uint64(c & 0x1f)
-		case c == 0xc4 || c == 0xd9:
-			skip = be(1)
-		case c == 0xc5 || c == 0xda:
-			skip = be(2)
-		case c == 0xc6 || c == 0xdb:
-			skip = be(4)
-		case c == 0xc7:
-			skip = be(1) + 1
-		case c == 0xc8:
-			skip = be(2) + 1
-		case c == 0xc9:
-			skip = be(4) + 1
-		case c == 0xca || c == 0xce || c == 0xd2:
-			skip = 4
-		case c == 0xcb || c == 0xcf || c == 0xd3:
-			skip = 8
-		case c == 0xcc || c == 0xd0:
-			skip = 1
-		case c == 0xcd || c == 0xd1:
-			skip = 2
-		case c >= 0xd4 && c <= 0xd8: // fixext 1, 2, 4, 8, 16, and its type
-			skip = 1 + 1<<(c-0xd4)
-		case c == 0xdc:
-			elems = be(2)
-		case c == 0xdd:
-			elems = be(4)
-		case c == 0xde:
-			elems = 2 * be(2)
-		case c == 0xdf:
-			elems = 2 * be(4)
-		default: // 0xc1, never used
-			return errors.New("redisadapter: invalid MessagePack")
-		}
-		if skip > uint64(len(b)-i) || elems > uint64(len(b)-i) {
-			return errors.New("redisadapter: truncated MessagePack")
-		}
-		i += int(skip)
-		if elems > 0 {
-			if len(open) >= maxNesting {
-				return errTooDeep
-			}
-			open = append(open, elems)
-			continue
-		}
-		// A whole value was read: it completes the enclosing containers
-		// it was the last element of.
-		for len(open) > 0 {
-			if open[len(open)-1]--; open[len(open)-1] > 0 {
-				break
-			}
-			open = open[:len(open)-1]
-		}
-	}
-	if len(open) > 0 {
-		return errors.New("redisadapter: truncated MessagePack")
-	}
-	return nil
-}
+// checkNesting fails when b is not whole MessagePack values or their
+// arrays and maps nest deeper than maxNesting: decoding (msgpack's and the
+// parser's) recurses once per level, and a few megabytes of nested arrays
+// would overflow the stack.
+func checkNesting(b []byte) error { return parser.CheckMsgpackNesting(b, maxNesting) }
 
 // hasBinary reports whether vals contain binary data.
 func hasBinary(vals []parser.Value) bool {

@@ -404,10 +404,12 @@ func decodeAt(v parser.Value, path string, dst any, shape *parser.Shape) error {
 		if t, ok := rd.(interface{ Target() any }); ok {
 			dst = t.Target()
 		}
-		if !j.HasBinary() && parser.ReadJSON(j.Raw(), rd) {
-			return checkShape(j, path, shape)
+		if !j.HasBinary() {
+			if parser.ReadJSON(j.Raw(), rd) {
+				return checkShape(j, path, shape)
+			}
+			reflect.ValueOf(dst).Elem().SetZero()
 		}
-		reflect.ValueOf(dst).Elem().SetZero()
 	}
 	if err := j.Decode(dst); err != nil {
 		return decodeFailure(path, err, j, shape)
