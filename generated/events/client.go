@@ -427,7 +427,7 @@ func (c *workspaceClient) Move(ctx context.Context, arg1 DocID, x float64, y flo
 		return false, socketio.InvalidArgument(err)
 	}
 	args, err := c.s.EmitWithAck(ctx, WorkspaceMoveEvent, arg1, x, y, opts, arg5)
-	r, err := socketio.DecodeAck[bool](args, err, nil, false)
+	r, err := socketio.DecodeAckFunc[bool](args, err, nil, false, readC2SWorkspaceMoveAck)
 	if err != nil {
 		return false, err
 	}
@@ -436,7 +436,7 @@ func (c *workspaceClient) Move(ctx context.Context, arg1 DocID, x float64, y flo
 
 func (c *workspaceClient) Ping(ctx context.Context) (int64, error) {
 	args, err := c.s.EmitWithAck(ctx, WorkspacePingEvent)
-	r, err := socketio.DecodeAck[int64](args, err, nil, false)
+	r, err := socketio.DecodeAckFunc[int64](args, err, nil, false, readC2SWorkspacePingAck)
 	if err != nil {
 		return 0, err
 	}
@@ -459,7 +459,7 @@ func (c *workspaceClient) Note(ctx context.Context, p json.RawMessage) (json.Raw
 		return nil, socketio.InvalidArgument(err)
 	}
 	args, err := c.s.EmitWithAck(ctx, WorkspaceNoteEvent, p)
-	r, err := socketio.DecodeAck[json.RawMessage](args, err, parser.Any, true)
+	r, err := socketio.DecodeAckFunc[json.RawMessage](args, err, parser.Any, true, readC2SWorkspaceNotePayload)
 	if err != nil {
 		return nil, err
 	}
@@ -468,7 +468,7 @@ func (c *workspaceClient) Note(ctx context.Context, p json.RawMessage) (json.Raw
 
 func (c *workspaceClient) Recent(ctx context.Context) ([]DocID, error) {
 	args, err := c.s.EmitWithAck(ctx, WorkspaceRecentEvent)
-	r, err := socketio.DecodeAck[[]DocID](args, err, listShape, false)
+	r, err := socketio.DecodeAckFunc[[]DocID](args, err, listShape, false, readC2SWorkspaceRecentAck)
 	if err != nil {
 		return nil, err
 	}
@@ -486,7 +486,7 @@ func (c *workspaceClient) Outline(ctx context.Context, p [][]string) (map[string
 		V:     p,
 		Write: writeC2SWorkspaceOutlinePayload,
 	})
-	r, err := socketio.DecodeAck[map[string][]DocID](args, err, mapShapeOfList, false)
+	r, err := socketio.DecodeAckFunc[map[string][]DocID](args, err, mapShapeOfList, false, readC2SWorkspaceOutlineAck)
 	if err != nil {
 		return nil, err
 	}

@@ -603,7 +603,7 @@ func (s *WorkspaceSocket) Confirm(ctx context.Context, p string) (WorkspaceConfi
 		return "", socketio.InvalidArgument(err)
 	}
 	args, err := s.s.EmitWithAck(ctx, WorkspaceConfirmEvent, p)
-	r, err := socketio.DecodeAck[WorkspaceConfirmAck](args, err, nil, false)
+	r, err := socketio.DecodeAckFunc[WorkspaceConfirmAck](args, err, nil, false, readS2CWorkspaceConfirmAck)
 	if err != nil {
 		return "", err
 	}

@@ -673,10 +673,49 @@ func readC2SWorkspaceMoveArg5(r *parser.JSONReader, x **string) {
 	*x = y
 }
 
+// readC2SWorkspaceMoveAck reads a value of type bool as encoding/json would (see parser.ReadInto).
+func readC2SWorkspaceMoveAck(r *parser.JSONReader, x *bool) {
+	y := *x
+	if v, ok := r.Bool(); ok {
+		y = v
+	}
+	*x = y
+}
+
+// readC2SWorkspacePingAck reads a value of type int64 as encoding/json would (see parser.ReadInto).
+func readC2SWorkspacePingAck(r *parser.JSONReader, x *int64) {
+	y := *x
+	if v, ok := r.Int(64); ok {
+		y = v
+	}
+	*x = y
+}
+
 // readC2SWorkspaceNotePayload reads a value of type any as encoding/json would (see parser.ReadInto).
 func readC2SWorkspaceNotePayload(r *parser.JSONReader, x *json.RawMessage) {
 	y := *x
 	y = r.Raw()
+	*x = y
+}
+
+// readC2SWorkspaceRecentAck reads a value of type list<DocID> as encoding/json would (see parser.ReadInto).
+func readC2SWorkspaceRecentAck(r *parser.JSONReader, x *[]DocID) {
+	y := *x
+	if r.Null() {
+		y = nil
+	} else if r.ArrayStart() {
+		s0 := y[:0]
+		for r.More() {
+			s0 = parser.GrowOne(s0)
+			if v, ok := r.String(); ok {
+				s0[len(s0)-1] = DocID(v)
+			}
+		}
+		if s0 == nil {
+			s0 = []DocID{}
+		}
+		y = s0
+	}
 	*x = y
 }
 
@@ -713,11 +752,52 @@ func readC2SWorkspaceOutlinePayload(r *parser.JSONReader, x *[][]string) {
 	*x = y
 }
 
+// readC2SWorkspaceOutlineAck reads a value of type map<list<DocID>> as encoding/json would (see parser.ReadInto).
+func readC2SWorkspaceOutlineAck(r *parser.JSONReader, x *map[string][]DocID) {
+	y := *x
+	if r.Null() {
+		y = nil
+	} else if r.ObjectStart() {
+		if y == nil {
+			y = map[string][]DocID{}
+		}
+		for k, ok := r.Key(); ok; k, ok = r.Key() {
+			var v0 []DocID
+			if r.Null() {
+				v0 = nil
+			} else if r.ArrayStart() {
+				s1 := v0[:0]
+				for r.More() {
+					s1 = parser.GrowOne(s1)
+					if v, ok := r.String(); ok {
+						s1[len(s1)-1] = DocID(v)
+					}
+				}
+				if s1 == nil {
+					s1 = []DocID{}
+				}
+				v0 = s1
+			}
+			y[string(k)] = v0
+		}
+	}
+	*x = y
+}
+
 // readS2CWorkspaceCursorArg2 reads a value of type int32 as encoding/json would (see parser.ReadInto).
 func readS2CWorkspaceCursorArg2(r *parser.JSONReader, x *int32) {
 	y := *x
 	if v, ok := r.Int(32); ok {
 		y = int32(v)
+	}
+	*x = y
+}
+
+// readS2CWorkspaceConfirmAck reads a value of type WorkspaceConfirmAck as encoding/json would (see parser.ReadInto).
+func readS2CWorkspaceConfirmAck(r *parser.JSONReader, x *WorkspaceConfirmAck) {
+	y := *x
+	if v, ok := r.String(); ok {
+		y = WorkspaceConfirmAck(v)
 	}
 	*x = y
 }

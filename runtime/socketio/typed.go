@@ -505,9 +505,15 @@ func schemaTypeWord(t reflect.Type) string {
 }
 
 // decodeEnvelope decodes an ack envelope; data of a generated type reads
-// itself (see decodeAt).
-func decodeEnvelope[R any](j parser.Value, env *ackEnvelope[R]) error {
-	if rd, ok := any(&env.Data).(parser.JSONReadable); ok && !j.HasBinary() {
+// itself, other data is read by read when it is not nil (see decodeAt).
+func decodeEnvelope[R any](j parser.Value, env *ackEnvelope[R], read func(*parser.JSONReader, *R)) error {
+	var rd parser.JSONReadable
+	if read != nil {
+		rd = parser.ReadInto[R]{Ptr: &env.Data, Read: read}
+	} else if r, ok := any(&env.Data).(parser.JSONReadable); ok {
+		rd = r
+	}
+	if rd != nil && !j.HasBinary() {
 		if parser.ReadJSON(j.Raw(), envelopeReader[R]{env, rd}) {
 			return nil
 		}
@@ -550,6 +556,14 @@ func (e envelopeReader[R]) ReadJSON(r *parser.JSONReader) {
 // internal AckError for a malformed envelope, or for data that is missing
 // (unless optional) or that lacks what shape requires (see [DecodeArg]).
 func DecodeAck[R any](args []parser.Value, err error, shape *parser.Shape, optional bool) (R, error) {
+	return DecodeAckFunc[R](args, err, shape, optional, nil)
+}
+
+// DecodeAckFunc is [DecodeAck] for data that is not of a generated object
+// type (a list, a named string…): read, generated for R, decodes it as
+// encoding/json would, without reflection (see [parser.ReadInto]); when it
+// gives up, or when read is nil, encoding/json decodes the data.
+func DecodeAckFunc[R any](args []parser.Value, err error, shape *parser.Shape, optional bool, read func(r *parser.JSONReader, x *R)) (R, error) {
 	var env ackEnvelope[R]
 	if err != nil {
 		if errors.Is(err, ErrAckTimeout) || errors.Is(err, context.DeadlineExceeded) {
@@ -562,7 +576,7 @@ func DecodeAck[R any](args []parser.Value, err error, shape *parser.Shape, optio
 	}
 	j, derr := args[0].AsJSON()
 	if derr == nil {
-		derr = decodeEnvelope(j, &env)
+		derr = decodeEnvelope(j, &env, read)
 	}
 	if derr != nil {
 		return env.Data, &AckError{Code: CodeInternal, Message: "malformed ack: " + decodeFailure("", derr, j, parser.Object(parser.Field{Name: "data", Shape: shape})).Error(), cause: derr}

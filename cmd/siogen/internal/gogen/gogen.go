@@ -897,7 +897,7 @@ func (g *generator) readsItself(t *schema.Type) bool {
 func (g *generator) readerFuncs(f *jen.File) {
 	g.eventValues(func(ns *schema.Namespace, ev *schema.Event, t *schema.Type, suffix string) {
 		key := fmt.Sprintf("%#v", g.paramType(t))
-		if suffix == "Ack" || !g.readsItself(t) || g.readers[key] != "" {
+		if !g.readsItself(t) || g.readers[key] != "" {
 			return
 		}
 		name := "read" + dirTag(ev) + ns.GoName + ev.GoName + suffix
@@ -915,8 +915,14 @@ func (g *generator) readerFuncs(f *jen.File) {
 func (g *generator) readInto(p param) jen.Code {
 	return jen.Qual(pparser, "ReadInto").Types(g.paramType(p.t)).Values(jen.Dict{
 		jen.Id("Ptr"):  jen.Op("&").Id(p.name),
-		jen.Id("Read"): jen.Id(g.readers[fmt.Sprintf("%#v", g.paramType(p.t))]),
+		jen.Id("Read"): g.reader(p.t),
 	})
+}
+
+// reader is the generated function that reads a value of type t, which
+// readsItself (see readerFuncs).
+func (g *generator) reader(t *schema.Type) jen.Code {
+	return jen.Id(g.readers[fmt.Sprintf("%#v", g.paramType(t))])
 }
 
 // unimplementedDoc is the doc comment of an Unimplemented… handler's method.
@@ -1131,7 +1137,7 @@ func (g *generator) emitBody(ns *schema.Namespace, ev *schema.Event, sock *jen.S
 	}
 	body = append(body,
 		jen.List(jen.Id("args"), jen.Err()).Op(":=").Add(sock.Clone().Dot("EmitWithAck").Call(append([]jen.Code{jen.Id("ctx"), name}, g.wireArgs(ps)...)...)),
-		jen.List(jen.Id("r"), jen.Err()).Op(":=").Qual(rt, "DecodeAck").Types(g.declType(ev.Ack)).Call(jen.Id("args"), jen.Err(), g.shapeArg(ev.Ack), jen.Lit(ev.Ack.MayBeAbsent())),
+		g.decodeAck(ev.Ack),
 		jen.If(jen.Err().Op("!=").Nil()).Block(fail(jen.Err())),
 	)
 	result := jen.Id("r")
@@ -1144,6 +1150,18 @@ func (g *generator) emitBody(ns *schema.Namespace, ev *schema.Event, sock *jen.S
 	}
 	body = append(body, jen.Return(result, jen.Nil()))
 	return body
+}
+
+// decodeAck decodes the answer of an EmitWithAck (args, err) into r, data
+// of type t: with the function generated for t when it readsItself.
+func (g *generator) decodeAck(t *schema.Type) jen.Code {
+	args := []jen.Code{jen.Id("args"), jen.Err(), g.shapeArg(t), jen.Lit(t.MayBeAbsent())}
+	decode := jen.Qual(rt, "DecodeAck")
+	if g.readsItself(t) {
+		decode = jen.Qual(rt, "DecodeAckFunc")
+		args = append(args, g.reader(t))
+	}
+	return jen.List(jen.Id("r"), jen.Err()).Op(":=").Add(decode).Types(g.declType(t)).Call(args...)
 }
 
 // zero is the zero value of paramType(t).
