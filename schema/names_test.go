@@ -110,14 +110,18 @@ func TestWarningsOnly(t *testing.T) {
 		"  B: { type: int64, minimum: 0, maximum: 9007199254740992 }\n"+
 		"  O:\n    fields:\n      at: { type: optional<int64>, minimum: -5, maximum: 5 }\n"+
 		// Bounded on one side, or a list's elements: warnings.
-		"      half: { type: int64, minimum: 0 }\n      many: { type: list<int64>, maxItems: 3 }\n"))
+		"      half: { type: int64, minimum: 0 }\n      many: { type: list<int64>, maxItems: 3 }\n"+
+		// Names @asyncapi/parser fails on.
+		"  R: { fields: { $ref: string, hasOwnProperty: bool, constructor: int32 } }\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := "w.sio.yaml:3:6: warning: int64 loses precision in JavaScript above 2^53\n" +
 		"w.sio.yaml:4:31: warning: pattern uses (?P<name>…) (write (?<name>…)); JavaScript will not accept it the same way\n" +
 		"w.sio.yaml:9:21: warning: int64 loses precision in JavaScript above 2^53\n" +
-		"w.sio.yaml:10:26: warning: int64 loses precision in JavaScript above 2^53"
+		"w.sio.yaml:10:26: warning: int64 loses precision in JavaScript above 2^53\n" +
+		"w.sio.yaml:11:18: warning: field name $ref: @asyncapi/parser 3.6 cannot read the generated AsyncAPI document (it fails on this property name); the Go and TypeScript code are not affected\n" +
+		"w.sio.yaml:11:32: warning: field name hasOwnProperty: @asyncapi/parser 3.6 cannot read the generated AsyncAPI document (it fails on this property name); the Go and TypeScript code are not affected"
 	if s.Warnings.Error() != want {
 		t.Errorf("got\n%s\nwant\n%s", s.Warnings.Error(), want)
 	}

@@ -365,6 +365,8 @@ func (p *parser) object(n *yaml.Node, ctx specCtx) *Type {
 			p.errorf(kv.k, "field name %q cannot be decoded in Go: encoding/json takes only letters, digits, spaces and !#$%%&()*+-./:;<=>?@[]^_{|}~ in a field's key", name)
 		} else if name == "__proto__" {
 			p.errorf(kv.k, "field name __proto__ cannot be used: in JavaScript, { __proto__: x } sets the object's prototype, not a field")
+		} else if name == "$ref" || name == "hasOwnProperty" {
+			p.warnf(kv.k, "field name %s: @asyncapi/parser 3.6 cannot read the generated AsyncAPI document (it fails on this property name); the Go and TypeScript code are not affected", name)
 		}
 		goNames[f.GoName] = f
 		t.Fields = append(t.Fields, f)
