@@ -50,7 +50,8 @@ func TestReadJSONMatchesEncodingJSON(t *testing.T) {
 
 // FuzzReadJSON: on any valid JSON, ReadJSON never panics, and what it
 // reads (when it does not give up) is what encoding/json decodes, with no
-// error from encoding/json.
+// error from encoding/json. What encoding/json decodes is written in
+// MessagePack as its JSON form transcoded (checkMsgpackForm).
 func FuzzReadJSON(f *testing.F) {
 	for _, in := range readJSONSeeds {
 		f.Add([]byte(in))
@@ -60,6 +61,9 @@ func FuzzReadJSON(f *testing.F) {
 			return
 		}
 		for _, mk := range []func() parser.JSONReadable{func() parser.JSONReadable { return &Everything{} }, func() parser.JSONReadable { return &Tree{} }} {
+			if v := mk(); json.Unmarshal(in, v) == nil {
+				checkMsgpackForm(t, v)
+			}
 			v, std := mk(), mk()
 			if !parser.ReadJSON(in, v) {
 				continue

@@ -128,3 +128,55 @@ func marshalLikeStringify(v any) []byte {
 	_ = enc.Encode(v)
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
+
+// appendFunc is a JSONAppender written by a function.
+type appendFunc func(w JSONWriter)
+
+func (f appendFunc) AppendJSON(w JSONWriter) { f(w) }
+
+// The MessagePack codec writes a JSONAppender straight in MessagePack: a
+// key that needs unescaping is unescaped, and what is not one well-formed
+// JSON value is refused (the JSON form it replaces would not transcode).
+func TestMsgpackWriter(t *testing.T) {
+	ok := appendFunc(func(w JSONWriter) {
+		w.ObjectStart()
+		w.Key(`"a\"b\u00e9"`)
+		w.ArrayStart()
+		w.Elem()
+		w.Int(-1)
+		w.Elem()
+		w.Value(map[string]int{"x": 1})
+		w.ArrayEnd()
+		w.ObjectEnd()
+	})
+	frames, err := MessagePack.Encode(NewEvent("/", "ev", ok))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []byte{0x81, 0xa5, 'a', '"', 'b', 0xc3, 0xa9, 0x92, 0xff, 0x81, 0xa1, 'x', 0x01}
+	if !bytes.Contains(frames[0].Data, want) {
+		t.Errorf("got % x, want it to hold % x", frames[0].Data, want)
+	}
+	for name, f := range map[string]appendFunc{
+		"nothing":            func(w JSONWriter) {},
+		"two values":         func(w JSONWriter) { w.Null(); w.Null() },
+		"key outside object": func(w JSONWriter) { w.Key(`"a"`); w.Null() },
+		"key without value":  func(w JSONWriter) { w.ObjectStart(); w.Key(`"a"`); w.ObjectEnd() },
+		"value without key":  func(w JSONWriter) { w.ObjectStart(); w.Key(`"a"`); w.Null(); w.Null(); w.ObjectEnd() },
+		"value without Elem": func(w JSONWriter) { w.ArrayStart(); w.Null(); w.ArrayEnd() },
+		"elem in object":     func(w JSONWriter) { w.ObjectStart(); w.Elem(); w.Null(); w.ObjectEnd() },
+		"mismatched end":     func(w JSONWriter) { w.ArrayStart(); w.ObjectEnd() },
+		"left open":          func(w JSONWriter) { w.ObjectStart() },
+		"end at top":         func(w JSONWriter) { w.Null(); w.ArrayEnd() },
+		"bad key":            func(w JSONWriter) { w.ObjectStart(); w.Key(`a`); w.Null(); w.ObjectEnd() },
+		"NaN":                func(w JSONWriter) { w.Float(math.NaN()) },
+	} {
+		if _, err := MessagePack.Encode(NewEvent("/", "ev", f)); !errors.Is(err, ErrUnsupportedValue) {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	// The pooled encoder forgets the error.
+	if _, err := MessagePack.Encode(NewEvent("/", "ev", ok)); err != nil {
+		t.Fatalf("after an error: %v", err)
+	}
+}

@@ -22,7 +22,9 @@ import (
 // ([JSONAppender]: the generated types), or a slice, array, map or pointer
 // of such, is written in that JSON form, transcoded (members in order,
 // attachments as bin): a schema's time is a string, a required list [],
-// as with the JSON codec. A decoded JSON value is transcoded the same way.
+// as with the JSON codec. (A JSONAppender itself writes MessagePack through
+// its JSONWriter, without the JSON text: the same bytes.) A decoded JSON
+// value is transcoded the same way.
 //
 // The decoder accepts notepack's extension type 0: JS undefined (fixext 1,
 // decoded as nil), Date (fixext 8, decoded as time.Time) and ArrayBuffer
@@ -44,6 +46,8 @@ type mpEncoder struct {
 	w      mpWriter
 	enc    *msgpack.Encoder
 	counts []ccount // scratch of transcode
+	open   []mpOpen // JSONWriter: the containers open (mpwriter.go)
+	werr   error    // JSONWriter: the first error
 }
 
 var mpEncPool = sync.Pool{New: func() any {
@@ -142,6 +146,15 @@ func (e *mpEncoder) value(v *Value) error {
 // transcoded: the schema's form, the same on both codecs (a time is a
 // string, a nil required list is []).
 func (e *mpEncoder) jsonForm(x any) error {
+	if a, ok := selfWriting(x); ok {
+		return e.appendSelf(a)
+	}
+	return e.valueForm(x)
+}
+
+// valueForm writes the JSON form of any Go value x, transcoded: x written
+// by the JSON codec, then transcoded.
+func (e *mpEncoder) valueForm(x any) error {
 	je := getJSONEncoder()
 	defer putJSONEncoder(je)
 	if err := je.goValue(x); err != nil {
@@ -202,11 +215,7 @@ func (e *mpEncoder) goValue(x any) error {
 	case string:
 		e.w.b = mpAppendStr(e.w.b, t)
 	case bool:
-		if t {
-			e.w.b = append(e.w.b, 0xc3)
-		} else {
-			e.w.b = append(e.w.b, 0xc2)
-		}
+		e.w.b = append(e.w.b, mpBool(t))
 	case int:
 		e.w.b = mpAppendInt(e.w.b, int64(t))
 	case int64:
@@ -215,8 +224,7 @@ func (e *mpEncoder) goValue(x any) error {
 		if t == math.Trunc(t) && math.Abs(t) < 1<<63 {
 			e.w.b = mpAppendInt(e.w.b, int64(t))
 		} else {
-			e.w.b = append(e.w.b, 0xcb)
-			e.w.b = binary.BigEndian.AppendUint64(e.w.b, math.Float64bits(t))
+			e.w.b = mpAppendFloat64(e.w.b, t)
 		}
 	case []byte:
 		if t == nil {
@@ -241,6 +249,20 @@ func (e *mpEncoder) goValue(x any) error {
 		}
 	}
 	return nil
+}
+
+// mpBool is the MessagePack of b.
+func mpBool(b bool) byte {
+	if b {
+		return 0xc3
+	}
+	return 0xc2
+}
+
+// mpAppendFloat64 writes f as a MessagePack float 64.
+func mpAppendFloat64(b []byte, f float64) []byte {
+	b = append(b, 0xcb)
+	return binary.BigEndian.AppendUint64(b, math.Float64bits(f))
 }
 
 func mpAppendStr[S string | []byte](b []byte, s S) []byte {

@@ -1,7 +1,6 @@
 package parser
 
 import (
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -416,6 +415,5 @@ func mpAppendNumber(dst, num []byte) []byte {
 	if f == math.Trunc(f) && math.Abs(f) < 1<<63 {
 		return mpAppendInt(dst, int64(f))
 	}
-	dst = append(dst, 0xcb)
-	return binary.BigEndian.AppendUint64(dst, math.Float64bits(f))
+	return mpAppendFloat64(dst, f)
 }
