@@ -27,7 +27,7 @@ type Broadcaster interface {
 // nowhere and the result is nil, also when other nodes of a cluster have
 // sockets in that namespace (Node's io.of(name).emit would create it and
 // reach them). To reach them from such a node, publish through a
-// redisadapter.Emitter.
+// redisadapter.Emitter (classic Redis adapter).
 func (s *Server) BroadcastEvent(_ context.Context, nsp string, opts BroadcastOptions, event string, args ...any) error {
 	if !strings.HasPrefix(nsp, "/") {
 		nsp = "/" + nsp
