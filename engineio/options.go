@@ -33,8 +33,11 @@ type Options struct {
 	Transports []Transport
 	// DisableUpgrades turns off upgrades from polling to WebSocket.
 	DisableUpgrades bool
-	// AllowRequest, when set, vets every handshake and upgrade request; a
-	// non-nil error refuses it with 403 {"code":4,"message":err.Error()}.
+	// AllowRequest, when set, vets every handshake (the request without a
+	// session id that opens a session, over polling or WebSocket); a non-nil
+	// error refuses it with 403 {"code":4,"message":err.Error()}. The later
+	// requests of a session, its upgrade to WebSocket included, are not
+	// vetted again, as in Node's allowRequest.
 	AllowRequest func(r *http.Request) error
 	// CORS says which foreign origins may use the server. Nil: same-origin
 	// only (a request whose Origin header names another host is refused with

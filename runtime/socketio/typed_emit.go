@@ -19,9 +19,15 @@ type Broadcaster interface {
 }
 
 // BroadcastEvent sends event to the sockets of namespace nsp that opts
-// selects, on every node (unless opts.Flags.Local). A namespace nobody has
-// connected to yet (a dynamic one not created yet) has no sockets: the
-// event goes nowhere and the result is nil. It makes *Server a Broadcaster.
+// selects, on every node (unless opts.Flags.Local). It makes *Server a
+// Broadcaster.
+//
+// A namespace that does not exist on this server (a dynamic one that no
+// client has connected to here yet) has no adapter here: the event goes
+// nowhere and the result is nil, also when other nodes of a cluster have
+// sockets in that namespace (Node's io.of(name).emit would create it and
+// reach them). To reach them from such a node, publish through a
+// redisadapter.Emitter (classic Redis adapter).
 func (s *Server) BroadcastEvent(_ context.Context, nsp string, opts BroadcastOptions, event string, args ...any) error {
 	if !strings.HasPrefix(nsp, "/") {
 		nsp = "/" + nsp
