@@ -210,9 +210,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	for c := range s.conns {
 		conns = append(conns, c)
 	}
-	nsps := make([]*Namespace, 0, len(s.nsps))
+	nsps := make([]*Namespace, 0, len(s.nsps)+len(s.parents))
 	for _, n := range s.nsps {
 		nsps = append(nsps, n)
+	}
+	for _, p := range s.parents {
+		nsps = append(nsps, p.Namespace) // its adapter too (a Redis adapter subscribes)
 	}
 	s.mu.Unlock()
 	for _, c := range conns {

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
 	"slices"
 	"sort"
 	"strings"
@@ -636,6 +638,41 @@ func TestShutdownDisconnectsSockets(t *testing.T) {
 		t.Fatalf("reason %q", r)
 	}
 	c.waitClosed()
+}
+
+// closeCounting is the in-memory adapter, counting its Close calls.
+type closeCounting struct {
+	*MemoryAdapter
+	closed *int
+}
+
+func (a closeCounting) Close() error { *a.closed++; return a.MemoryAdapter.Close() }
+
+// Shutdown closes the adapter of every namespace, the parents of dynamic
+// namespaces included (a Redis adapter subscribes and runs goroutines for
+// each).
+func TestShutdownClosesEveryAdapter(t *testing.T) {
+	closed := map[string]*int{}
+	srv := NewServer(&ServerOptions{Adapter: func(n *Namespace) Adapter {
+		closed[n.Name()] = new(int)
+		return closeCounting{NewMemoryAdapter(n), closed[n.Name()]}
+	}})
+	srv.Of("/chat")
+	srv.OfRegexp(regexp.MustCompile(`^/dyn-\d+$`))
+	srv.OfFunc(func(string, parser.Value) bool { return false })
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(closed) != 4 {
+		t.Fatalf("adapters of %v, want /, /chat and two parents", slices.Collect(maps.Keys(closed)))
+	}
+	for name, n := range closed {
+		if *n != 1 {
+			t.Errorf("adapter of %s closed %d times", name, *n)
+		}
+	}
 }
 
 func waitUntil(t *testing.T, cond func() bool) {
