@@ -70,6 +70,27 @@ for (const sharded of [false, true]) {
       }
     });
 
+    it("a Go node's BroadcastEvent (a generated emitter) reaches a dynamic namespace only the Node node has", async () => {
+      const c = await client(nodeNode.url, "/dyn-7");
+      try {
+        assert.equal(await c.socket.emitWithAck("join", "r9"), "node");
+        // The Node node's adapter of /dyn-7 subscribes when the namespace appears.
+        const ch = sharded ? "socket.io#/dyn-7#" : "socket.io-request#/dyn-7#";
+        const cmd = sharded ? "SHARDNUMSUB" : "NUMSUB";
+        await until(async () => Number((await redis.client.sendCommand(["PUBSUB", cmd, ch]))[1]) === 1, `a subscriber of ${ch}`);
+        if (sharded) await until(async () => Number((await redis.client.sendCommand(["PUBSUB", "SHARDNUMSUB", "socket.io#/dyn-7#r9#"]))[1]) === 1, "room r9");
+        const namespaces = await goNode.control("broadcastEvent", { nsp: "/dyn-7", event: "ev", args: ["to-dyn"] });
+        assert.deepEqual(await c.next("ev"), ["to-dyn"]);
+        assert.ok(!namespaces.includes("/dyn-7"), "the Go node created the namespace");
+        await goNode.control("broadcastEvent", { nsp: "/dyn-7", rooms: ["r9"], event: "ev", args: ["to-room"] });
+        assert.deepEqual(await c.next("ev"), ["to-room"]);
+        await goNode.control("broadcastEvent", { nsp: "/dyn-7", rooms: ["other"], event: "ev", args: ["elsewhere"] });
+        assert.ok(await c.quiet("ev"));
+      } finally {
+        c.socket.disconnect();
+      }
+    });
+
     it("rooms and except, both ways", async () => {
       assert.equal(await cG.socket.emitWithAck("join", "r1"), "go");
       assert.equal(await cN.socket.emitWithAck("join", "r2"), "node");

@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -159,6 +160,16 @@ func newNode(rdb redis.UniversalClient, name string, o *redisadapter.Options, co
 			}
 		})
 	}
+	// Dynamic namespaces (/dyn-1…), which the interop tests connect to on
+	// the Node node only.
+	srv.OfRegexp(regexp.MustCompile(`^/dyn-\d+$`)).OnConnection(func(s *socketio.Socket) {
+		s.On("join", func(e *socketio.Event) {
+			var room string
+			_ = e.Decode(&room)
+			s.Join(room)
+			_ = e.Ack(name)
+		})
+	})
 	mux := http.NewServeMux()
 	mux.Handle("/socket.io/", srv)
 	if ctl != nil {
@@ -211,6 +222,19 @@ func (c *controller) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Binary != "" {
 		req.Args = append(req.Args, []byte(req.Binary))
+	}
+	if r.URL.Path == "/control/broadcastEvent" {
+		// What a generated emitter calls: it does not create the
+		// namespace on this node.
+		err := c.srv.BroadcastEvent(r.Context(), req.Nsp, socketio.BroadcastOptions{Rooms: req.Rooms, Except: req.Except,
+			Flags: socketio.BroadcastFlags{Volatile: req.Volatile}}, req.Event, req.Args...)
+		w.Header().Set("Content-Type", "application/json")
+		res := map[string]any{"result": c.srv.Namespaces()}
+		if err != nil {
+			res["error"] = err.Error()
+		}
+		_ = json.NewEncoder(w).Encode(res)
+		return
 	}
 	nsp := c.srv.Of(req.Nsp)
 	op := nsp.Except().To(req.Rooms...).Except(req.Except...)

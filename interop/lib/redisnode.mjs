@@ -72,6 +72,8 @@ export async function startNodeNode(redisUrl, { sharded = false, name = "node" }
     adapter: sharded ? createShardedAdapter(pub, sub) : createAdapter(pub, sub),
   });
   const received = [];
+  // Dynamic namespaces, as on the Go node; the tests connect to them here only.
+  io.of(/^\/dyn-\d+$/).on("connection", (socket) => socket.on("join", (room, cb) => (socket.join(room), cb?.(name))));
   for (const nsp of [io.of("/"), io.of("/custom")]) {
     nsp.on("connection", (socket) => {
       socket.on("join", (room, cb) => {

@@ -223,7 +223,7 @@ func newAdapter(nsp *socketio.Namespace, client redis.UniversalClient, o Options
 		a.sub = o.Subscriber
 	}
 	name := nsp.Name()
-	a.channel = o.Key + "#" + name + "#"
+	a.channel = broadcastChannel(o.Key, name)
 	ctx, cancel := context.WithTimeout(context.Background(), o.RequestsTimeout)
 	defer cancel()
 	want := 0

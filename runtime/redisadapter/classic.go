@@ -82,19 +82,7 @@ func (a *Adapter) Broadcast(p *parser.Packet, opts socketio.BroadcastOptions) er
 	if opts.Flags.Local {
 		return a.MemoryAdapter.Broadcast(p, opts)
 	}
-	var msg []byte
-	var channel string
-	var encErr error
-	if a.o.Sharded {
-		msg, channel, encErr = a.encodeShardedBroadcast("", p, opts)
-	} else {
-		w := optsOf(opts, true)
-		msg, encErr = encodeClassicBroadcast(a.uid, a.nsp.Name(), p.Data, w)
-		channel = a.channel
-		if len(w.Rooms) == 1 {
-			channel += w.Rooms[0] + "#"
-		}
-	}
+	msg, channel, encErr := a.encodeBroadcast(a.nsp.Name(), p, opts)
 	localErr := a.MemoryAdapter.Broadcast(p, opts)
 	if encErr != nil {
 		return encErr
@@ -105,9 +93,48 @@ func (a *Adapter) Broadcast(p *parser.Packet, opts socketio.BroadcastOptions) er
 	return localErr
 }
 
+// BroadcastRemote implements socketio.RemoteBroadcaster: p, an event of
+// namespace nsp, which this node does not have, goes to the sockets of the
+// other nodes that opts selects, as a broadcast of nsp's adapter would.
+func (a *Adapter) BroadcastRemote(nsp string, p *parser.Packet, opts socketio.BroadcastOptions) error {
+	msg, channel, err := a.encodeBroadcast(nsp, p, opts)
+	if err != nil {
+		return err
+	}
+	return a.publish(channel, msg)
+}
+
+// encodeBroadcast returns the message and the channel of a broadcast of p
+// (no ack) to namespace nsp.
+func (a *Adapter) encodeBroadcast(nsp string, p *parser.Packet, opts socketio.BroadcastOptions) ([]byte, string, error) {
+	if a.o.Sharded {
+		return a.encodeShardedBroadcast(nsp, "", p, opts)
+	}
+	w := optsOf(opts, true)
+	msg, err := encodeClassicBroadcast(a.uid, nsp, p.Data, w)
+	channel := a.channelOf(nsp)
+	if len(w.Rooms) == 1 {
+		channel += w.Rooms[0] + "#"
+	}
+	return msg, channel, err
+}
+
+// channelOf is the broadcast channel (classic) or main channel (sharded)
+// of namespace nsp.
+func (a *Adapter) channelOf(nsp string) string {
+	if nsp == a.nsp.Name() {
+		return a.channel
+	}
+	return broadcastChannel(a.o.Key, nsp)
+}
+
+// broadcastChannel is the channel of namespace nsp's broadcasts (classic)
+// or messages (sharded) under key: "socket.io#/chat#".
+func broadcastChannel(key, nsp string) string { return key + "#" + nsp + "#" }
+
 func (a *Adapter) encodeBroadcastWithAck(id string, p *parser.Packet, opts socketio.BroadcastOptions) ([]byte, string, error) {
 	if a.o.Sharded {
-		return a.encodeShardedBroadcast(id, p, opts)
+		return a.encodeShardedBroadcast(a.nsp.Name(), id, p, opts)
 	}
 	w := optsOf(opts, true)
 	w.Flags.Volatile = false

@@ -85,8 +85,14 @@ func expect(t *testing.T, all []*member, text string, want ...string) {
 // waitShardSubs waits until n nodes subscribed to a sharded room channel.
 func waitShardSubs(t *testing.T, r *redisServer, room string, n int) {
 	t.Helper()
+	waitShardChannel(t, r, "socket.io#/#"+room+"#", n)
+}
+
+// waitShardChannel waits until n nodes have subscribed to channel ch (a
+// sharded subscription).
+func waitShardChannel(t *testing.T, r *redisServer, ch string, n int) {
+	t.Helper()
 	rdb := r.Client(t)
-	ch := "socket.io#/#" + room + "#"
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		m, err := rdb.PubSubShardNumSub(context.Background(), ch).Result()

@@ -132,7 +132,7 @@ func (e *Emitter) Emit(ctx context.Context, event string, args ...any) error {
 	if err != nil {
 		return err
 	}
-	channel := e.key + "#" + e.nsp + "#"
+	channel := broadcastChannel(e.key, e.nsp)
 	if len(e.rooms) == 1 {
 		channel += e.rooms[0] + "#"
 	}

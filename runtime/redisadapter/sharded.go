@@ -111,7 +111,12 @@ func looksLikeASocketID(room string) bool { return len(room) == 20 }
 // binary (broadcast, acks, server-side emits, fetched sockets' data) does,
 // JSON otherwise.
 func (a *Adapter) encodeSharded(typ int, body any) ([]byte, error) {
-	m := &shardedMsg{Type: typ, Data: body, UID: a.uid, Nsp: a.nsp.Name()}
+	return a.encodeShardedFor(a.nsp.Name(), typ, body)
+}
+
+// encodeShardedFor is encodeSharded for namespace nsp.
+func (a *Adapter) encodeShardedFor(nsp string, typ int, body any) ([]byte, error) {
+	m := &shardedMsg{Type: typ, Data: body, UID: a.uid, Nsp: nsp}
 	bin := false
 	switch b := body.(type) {
 	case *sBroadcast:
@@ -145,17 +150,17 @@ func (a *Adapter) publishSharded(channel string, typ int, body any) error {
 // encodeShardedBroadcast encodes a BROADCAST (with acks when id is set) and
 // picks its channel: a room channel for a broadcast without acks to one
 // public room (dynamic modes), the main channel else.
-func (a *Adapter) encodeShardedBroadcast(id string, p *parser.Packet, opts socketio.BroadcastOptions) ([]byte, string, error) {
+func (a *Adapter) encodeShardedBroadcast(nsp, id string, p *parser.Packet, opts socketio.BroadcastOptions) ([]byte, string, error) {
 	w := optsOf(opts, true)
 	body := &sBroadcast{Packet: wirePacket{Type: int(parser.Event), Data: p.Data}, RequestID: id, Opts: w}
-	channel := a.channel
+	channel := a.channelOf(nsp)
 	if id == "" && len(w.Rooms) == 1 {
 		r := w.Rooms[0]
 		if a.o.SubscriptionMode == DynamicPrivate || (a.o.SubscriptionMode == Dynamic && !looksLikeASocketID(r)) {
-			channel = a.channel + r + "#"
+			channel += r + "#"
 		}
 	}
-	b, err := a.encodeSharded(msgBroadcast, body)
+	b, err := a.encodeShardedFor(nsp, msgBroadcast, body)
 	return b, channel, err
 }
 

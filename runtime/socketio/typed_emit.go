@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 	"time"
+
+	"github.com/siogen/siogen/runtime/parser"
 )
 
 // A Broadcaster sends an event to the sockets of a namespace selected by
@@ -23,11 +25,11 @@ type Broadcaster interface {
 // Broadcaster.
 //
 // A namespace that does not exist on this server (a dynamic one that no
-// client has connected to here yet) has no adapter here: the event goes
-// nowhere and the result is nil, also when other nodes of a cluster have
-// sockets in that namespace (Node's io.of(name).emit would create it and
-// reach them). To reach them from such a node, publish through a
-// redisadapter.Emitter (classic Redis adapter).
+// client has connected to here yet) has no sockets here; in a cluster the
+// event still goes to the other nodes' sockets in it, through the main
+// namespace's adapter when it is a [RemoteBroadcaster] (the Redis adapter
+// is), as Node's io.of(name).emit reaches them — without creating the
+// namespace here.
 func (s *Server) BroadcastEvent(_ context.Context, nsp string, opts BroadcastOptions, event string, args ...any) error {
 	if !strings.HasPrefix(nsp, "/") {
 		nsp = "/" + nsp
@@ -35,11 +37,26 @@ func (s *Server) BroadcastEvent(_ context.Context, nsp string, opts BroadcastOpt
 	s.mu.RLock()
 	n := s.nsps[nsp]
 	s.mu.RUnlock()
-	if n == nil {
-		return checkEmit(event)
+	if n != nil {
+		b := &BroadcastOperator{nsp: n, rooms: opts.Rooms, except: opts.Except, flags: opts.Flags}
+		return b.Emit(event, args...)
 	}
-	b := &BroadcastOperator{nsp: n, rooms: opts.Rooms, except: opts.Except, flags: opts.Flags}
-	return b.Emit(event, args...)
+	if err := checkEmit(event); err != nil || opts.Flags.Local {
+		return err
+	}
+	if rb, ok := s.Of("/").Adapter().(RemoteBroadcaster); ok {
+		return rb.BroadcastRemote(nsp, parser.NewEvent(nsp, event, args...), opts)
+	}
+	return nil
+}
+
+// A RemoteBroadcaster is an Adapter that also sends broadcasts of
+// namespaces that do not exist on this node to the other nodes' sockets in
+// them. [Server.BroadcastEvent] uses the main namespace's adapter so.
+type RemoteBroadcaster interface {
+	// BroadcastRemote sends p, an event of namespace nsp, to the sockets
+	// of the other nodes that opts selects.
+	BroadcastRemote(nsp string, p *parser.Packet, opts BroadcastOptions) error
 }
 
 var _ Broadcaster = (*Server)(nil)
