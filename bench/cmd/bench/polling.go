@@ -14,8 +14,8 @@ import (
 	"time"
 )
 
-// Engine.IO v4 HTTP long-polling, as the load generator speaks it (see
-// shared/protocol WIRE.md): a handshake GET answered by the open packet, POSTs
+// Engine.IO v4 HTTP long-polling, as the load generator speaks it (the
+// Engine.IO v4 protocol): a handshake GET answered by the open packet, POSTs
 // carrying packets, long-poll GETs answered with what the server has
 // buffered; a payload is packets joined by the record separator 0x1e, a
 // binary packet is 'b' + standard base64. Optionally the client then upgrades
