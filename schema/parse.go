@@ -313,7 +313,7 @@ func (p *parser) typeSpec(n *yaml.Node, ctx specCtx) spec {
 
 // generatedMethods are the methods the Go generator declares on every
 // object type; no field may take their names.
-var generatedMethods = map[string]bool{"Validate": true, "AppendJSON": true, "ReadJSON": true}
+var generatedMethods = map[string]bool{"Validate": true, "AppendJSON": true, "ReadJSON": true, "AppendMsgpack": true}
 
 // jsonTagName reports whether encoding/json accepts name as the key of a
 // struct field (`json:"name"`); it ignores any other tag and uses the Go

@@ -111,6 +111,24 @@ func (x *User) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *User) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"id\"")
+	w.String(string(x.ID))
+	w.Key("\"name\"")
+	w.String(string(x.Name))
+	if x.Avatar != nil {
+		w.Key("\"avatar\"")
+		w.String(string((*x.Avatar)))
+	}
+	w.ObjectEnd()
+}
+
 // ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
 func (x *User) ReadJSON(r *parser.JSONReader) {
 	if !r.ObjectStart() {
@@ -196,6 +214,35 @@ func (x *Message) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *Message) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"id\"")
+	w.String(string(x.ID))
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.Key("\"author\"")
+	x.Author.AppendMsgpack(w)
+	w.Key("\"text\"")
+	w.String(string(x.Text))
+	if len(x.Files) > 0 {
+		w.Key("\"files\"")
+		w.ArrayStart()
+		for i0 := range x.Files {
+			w.Elem()
+			w.Binary([]byte(x.Files[i0]))
+		}
+		w.ArrayEnd()
+	}
+	w.Key("\"sentAt\"")
+	w.Time(x.SentAt)
+	w.ObjectEnd()
+}
+
 // ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
 func (x *Message) ReadJSON(r *parser.JSONReader) {
 	if !r.ObjectStart() {
@@ -263,6 +310,18 @@ func (x *ChatAuth) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *ChatAuth) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"token\"")
+	w.String(string(x.Token))
+	w.ObjectEnd()
+}
+
 // ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
 func (x *ChatAuth) ReadJSON(r *parser.JSONReader) {
 	if !r.ObjectStart() {
@@ -298,6 +357,18 @@ func (x *ChatJoinPayload) Validate() error {
 
 // AppendJSON writes x as JSON for the runtime's codec, without reflection.
 func (x *ChatJoinPayload) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.ObjectEnd()
+}
+
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *ChatJoinPayload) AppendMsgpack(w parser.MsgpackWriter) {
 	if x == nil {
 		w.Null()
 		return
@@ -355,6 +426,23 @@ func (x *ChatJoinAck) AppendJSON(w parser.JSONWriter) {
 	for i0 := range x.History {
 		w.Elem()
 		x.History[i0].AppendJSON(w)
+	}
+	w.ArrayEnd()
+	w.ObjectEnd()
+}
+
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *ChatJoinAck) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"history\"")
+	w.ArrayStart()
+	for i0 := range x.History {
+		w.Elem()
+		x.History[i0].AppendMsgpack(w)
 	}
 	w.ArrayEnd()
 	w.ObjectEnd()
@@ -418,6 +506,20 @@ func (x *ChatSendPayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *ChatSendPayload) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.Key("\"text\"")
+	w.String(string(x.Text))
+	w.ObjectEnd()
+}
+
 // ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
 func (x *ChatSendPayload) ReadJSON(r *parser.JSONReader) {
 	if !r.ObjectStart() {
@@ -457,6 +559,18 @@ func (x *ChatTypingPayload) Validate() error {
 
 // AppendJSON writes x as JSON for the runtime's codec, without reflection.
 func (x *ChatTypingPayload) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.ObjectEnd()
+}
+
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *ChatTypingPayload) AppendMsgpack(w parser.MsgpackWriter) {
 	if x == nil {
 		w.Null()
 		return
@@ -513,6 +627,20 @@ func (x *ChatPresencePayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectStart()
 	w.Key("\"user\"")
 	x.User.AppendJSON(w)
+	w.Key("\"state\"")
+	w.String(string(x.State))
+	w.ObjectEnd()
+}
+
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *ChatPresencePayload) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"user\"")
+	x.User.AppendMsgpack(w)
 	w.Key("\"state\"")
 	w.String(string(x.State))
 	w.ObjectEnd()

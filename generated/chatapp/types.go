@@ -126,6 +126,20 @@ func (x *User) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *User) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"id\"")
+	w.String(string(x.ID))
+	w.Key("\"name\"")
+	w.String(string(x.Name))
+	w.ObjectEnd()
+}
+
 // ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
 func (x *User) ReadJSON(r *parser.JSONReader) {
 	if !r.ObjectStart() {
@@ -174,6 +188,22 @@ func (x *Room) Validate() error {
 
 // AppendJSON writes x as JSON for the runtime's codec, without reflection.
 func (x *Room) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"id\"")
+	w.String(string(x.ID))
+	w.Key("\"title\"")
+	w.String(string(x.Title))
+	w.Key("\"members\"")
+	w.Int(int64(x.Members))
+	w.ObjectEnd()
+}
+
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *Room) AppendMsgpack(w parser.MsgpackWriter) {
 	if x == nil {
 		w.Null()
 		return
@@ -244,6 +274,22 @@ func (x *Image) Validate() error {
 
 // AppendJSON writes x as JSON for the runtime's codec, without reflection.
 func (x *Image) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"name\"")
+	w.String(string(x.Name))
+	w.Key("\"type\"")
+	w.String(string(x.Type))
+	w.Key("\"data\"")
+	w.Binary([]byte(x.Data))
+	w.ObjectEnd()
+}
+
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *Image) AppendMsgpack(w parser.MsgpackWriter) {
 	if x == nil {
 		w.Null()
 		return
@@ -348,6 +394,30 @@ func (x *Message) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *Message) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"id\"")
+	w.String(string(x.ID))
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.Key("\"author\"")
+	x.Author.AppendMsgpack(w)
+	w.Key("\"text\"")
+	w.String(string(x.Text))
+	if x.Image != nil {
+		w.Key("\"image\"")
+		x.Image.AppendMsgpack(w)
+	}
+	w.Key("\"sentAt\"")
+	w.Time(x.SentAt)
+	w.ObjectEnd()
+}
+
 // ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
 func (x *Message) ReadJSON(r *parser.JSONReader) {
 	if !r.ObjectStart() {
@@ -435,6 +505,18 @@ func (x *ChatAuth) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *ChatAuth) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"token\"")
+	w.String(string(x.Token))
+	w.ObjectEnd()
+}
+
 // ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
 func (x *ChatAuth) ReadJSON(r *parser.JSONReader) {
 	if !r.ObjectStart() {
@@ -493,6 +575,25 @@ func (x *ChatHelloAck) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *ChatHelloAck) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"user\"")
+	x.User.AppendMsgpack(w)
+	w.Key("\"rooms\"")
+	w.ArrayStart()
+	for i0 := range x.Rooms {
+		w.Elem()
+		x.Rooms[i0].AppendMsgpack(w)
+	}
+	w.ArrayEnd()
+	w.ObjectEnd()
+}
+
 // ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
 func (x *ChatHelloAck) ReadJSON(r *parser.JSONReader) {
 	if !r.ObjectStart() {
@@ -540,6 +641,18 @@ func (x *ChatJoinPayload) Validate() error {
 
 // AppendJSON writes x as JSON for the runtime's codec, without reflection.
 func (x *ChatJoinPayload) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.ObjectEnd()
+}
+
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *ChatJoinPayload) AppendMsgpack(w parser.MsgpackWriter) {
 	if x == nil {
 		w.Null()
 		return
@@ -621,6 +734,32 @@ func (x *ChatJoinAck) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *ChatJoinAck) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"room\"")
+	x.Room.AppendMsgpack(w)
+	w.Key("\"history\"")
+	w.ArrayStart()
+	for i0 := range x.History {
+		w.Elem()
+		x.History[i0].AppendMsgpack(w)
+	}
+	w.ArrayEnd()
+	w.Key("\"members\"")
+	w.ArrayStart()
+	for i0 := range x.Members {
+		w.Elem()
+		x.Members[i0].AppendMsgpack(w)
+	}
+	w.ArrayEnd()
+	w.ObjectEnd()
+}
+
 // ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
 func (x *ChatJoinAck) ReadJSON(r *parser.JSONReader) {
 	if !r.ObjectStart() {
@@ -692,6 +831,18 @@ func (x *ChatLeavePayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *ChatLeavePayload) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.ObjectEnd()
+}
+
 // ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
 func (x *ChatLeavePayload) ReadJSON(r *parser.JSONReader) {
 	if !r.ObjectStart() {
@@ -753,6 +904,24 @@ func (x *ChatSendPayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *ChatSendPayload) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.Key("\"text\"")
+	w.String(string(x.Text))
+	if x.Image != nil {
+		w.Key("\"image\"")
+		x.Image.AppendMsgpack(w)
+	}
+	w.ObjectEnd()
+}
+
 // ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
 func (x *ChatSendPayload) ReadJSON(r *parser.JSONReader) {
 	if !r.ObjectStart() {
@@ -802,6 +971,20 @@ func (x *ChatTypingPayload) Validate() error {
 
 // AppendJSON writes x as JSON for the runtime's codec, without reflection.
 func (x *ChatTypingPayload) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.Key("\"typing\"")
+	w.Bool(bool(x.Typing))
+	w.ObjectEnd()
+}
+
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *ChatTypingPayload) AppendMsgpack(w parser.MsgpackWriter) {
 	if x == nil {
 		w.Null()
 		return
@@ -875,6 +1058,22 @@ func (x *ChatPresencePayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *ChatPresencePayload) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.Key("\"user\"")
+	x.User.AppendMsgpack(w)
+	w.Key("\"state\"")
+	w.String(string(x.State))
+	w.ObjectEnd()
+}
+
 // ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
 func (x *ChatPresencePayload) ReadJSON(r *parser.JSONReader) {
 	if !r.ObjectStart() {
@@ -935,6 +1134,22 @@ func (x *ChatUserTypingPayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *ChatUserTypingPayload) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"room\"")
+	w.String(string(x.Room))
+	w.Key("\"user\"")
+	x.User.AppendMsgpack(w)
+	w.Key("\"typing\"")
+	w.Bool(bool(x.Typing))
+	w.ObjectEnd()
+}
+
 // ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
 func (x *ChatUserTypingPayload) ReadJSON(r *parser.JSONReader) {
 	if !r.ObjectStart() {
@@ -988,6 +1203,23 @@ func (x *ChatRoomListPayload) AppendJSON(w parser.JSONWriter) {
 	for i0 := range x.Rooms {
 		w.Elem()
 		x.Rooms[i0].AppendJSON(w)
+	}
+	w.ArrayEnd()
+	w.ObjectEnd()
+}
+
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *ChatRoomListPayload) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"rooms\"")
+	w.ArrayStart()
+	for i0 := range x.Rooms {
+		w.Elem()
+		x.Rooms[i0].AppendMsgpack(w)
 	}
 	w.ArrayEnd()
 	w.ObjectEnd()

@@ -158,6 +158,24 @@ func (x *Doc) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *Doc) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"id\"")
+	w.String(string(x.ID))
+	w.Key("\"title\"")
+	w.String(string(x.Title))
+	w.Key("\"body\"")
+	w.String(string(x.Body))
+	w.Key("\"version\"")
+	w.Int(int64(x.Version))
+	w.ObjectEnd()
+}
+
 // ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
 func (x *Doc) ReadJSON(r *parser.JSONReader) {
 	if !r.ObjectStart() {
@@ -205,6 +223,18 @@ func (x *WorkspaceAuth) Validate() error {
 
 // AppendJSON writes x as JSON for the runtime's codec, without reflection.
 func (x *WorkspaceAuth) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"token\"")
+	w.String(string(x.Token))
+	w.ObjectEnd()
+}
+
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *WorkspaceAuth) AppendMsgpack(w parser.MsgpackWriter) {
 	if x == nil {
 		w.Null()
 		return
@@ -263,6 +293,20 @@ func (x *WorkspaceSavePayload) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *WorkspaceSavePayload) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"doc\"")
+	x.Doc.AppendMsgpack(w)
+	w.Key("\"base\"")
+	w.Int(int64(x.Base))
+	w.ObjectEnd()
+}
+
 // ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
 func (x *WorkspaceSavePayload) ReadJSON(r *parser.JSONReader) {
 	if !r.ObjectStart() {
@@ -294,6 +338,18 @@ func (x *WorkspaceSaveAck) Validate() error {
 
 // AppendJSON writes x as JSON for the runtime's codec, without reflection.
 func (x *WorkspaceSaveAck) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"version\"")
+	w.Int(int64(x.Version))
+	w.ObjectEnd()
+}
+
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *WorkspaceSaveAck) AppendMsgpack(w parser.MsgpackWriter) {
 	if x == nil {
 		w.Null()
 		return
@@ -343,6 +399,18 @@ func (x *WorkspaceMoveOpts) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *WorkspaceMoveOpts) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"snap\"")
+	w.Bool(bool(x.Snap))
+	w.ObjectEnd()
+}
+
 // ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
 func (x *WorkspaceMoveOpts) ReadJSON(r *parser.JSONReader) {
 	if !r.ObjectStart() {
@@ -379,6 +447,20 @@ func (x *WorkspaceLegacyRenamePayload) Validate() error {
 
 // AppendJSON writes x as JSON for the runtime's codec, without reflection.
 func (x *WorkspaceLegacyRenamePayload) AppendJSON(w parser.JSONWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"id\"")
+	w.String(string(x.ID))
+	w.Key("\"title\"")
+	w.String(string(x.Title))
+	w.ObjectEnd()
+}
+
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *WorkspaceLegacyRenamePayload) AppendMsgpack(w parser.MsgpackWriter) {
 	if x == nil {
 		w.Null()
 		return

@@ -218,6 +218,37 @@ func (x *Tree) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *Tree) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"label\"")
+	w.String(string(x.Label))
+	w.Key("\"children\"")
+	w.ArrayStart()
+	for i0 := range x.Children {
+		w.Elem()
+		x.Children[i0].AppendMsgpack(w)
+	}
+	w.ArrayEnd()
+	w.Key("\"byName\"")
+	w.ObjectStart()
+	for _, k0 := range slices.Sorted(maps.Keys(x.ByName)) {
+		w.KeyString(k0)
+		v0 := x.ByName[k0]
+		v0.AppendMsgpack(w)
+	}
+	w.ObjectEnd()
+	if x.Parent != nil {
+		w.Key("\"parent\"")
+		x.Parent.AppendMsgpack(w)
+	}
+	w.ObjectEnd()
+}
+
 // ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
 func (x *Tree) ReadJSON(r *parser.JSONReader) {
 	if !r.ObjectStart() {
@@ -417,6 +448,91 @@ func (x *Everything) AppendJSON(w parser.JSONWriter) {
 	w.String(string(x.Old))
 	w.Key("\"address\"")
 	x.Address.AppendJSON(w)
+	w.Key("\"mood\"")
+	w.String(string(x.Mood))
+	w.Key("\"spaced\"")
+	w.ArrayStart()
+	for i0 := range x.Spaced {
+		w.Elem()
+		w.String(string(x.Spaced[i0]))
+	}
+	w.ArrayEnd()
+	w.ObjectEnd()
+}
+
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *Everything) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"s\"")
+	w.String(string(x.S))
+	w.Key("\"b\"")
+	w.Bool(bool(x.B))
+	w.Key("\"i32\"")
+	w.Int(int64(x.I32))
+	w.Key("\"i64\"")
+	w.Int(int64(x.I64))
+	w.Key("\"f64\"")
+	w.Float(float64(x.F64))
+	w.Key("\"t\"")
+	w.Time(x.T)
+	w.Key("\"bin\"")
+	w.Binary([]byte(x.Bin))
+	w.Key("\"a\"")
+	w.Value(json.RawMessage(x.A))
+	w.Key("\"named\"")
+	w.Value(x.Named)
+	w.Key("\"list\"")
+	w.ArrayStart()
+	for i0 := range x.List {
+		w.Elem()
+		w.String(string(x.List[i0]))
+	}
+	w.ArrayEnd()
+	w.Key("\"map\"")
+	w.ObjectStart()
+	for _, k0 := range slices.Sorted(maps.Keys(x.Map)) {
+		w.KeyString(k0)
+		v0 := x.Map[k0]
+		w.Int(int64(v0))
+	}
+	w.ObjectEnd()
+	if x.Opt != nil {
+		w.Key("\"opt\"")
+		w.String(string((*x.Opt)))
+	}
+	if len(x.OptList) > 0 {
+		w.Key("\"optList\"")
+		w.ArrayStart()
+		for i0 := range x.OptList {
+			w.Elem()
+			w.String(string(x.OptList[i0]))
+		}
+		w.ArrayEnd()
+	}
+	if x.OptStr != nil {
+		w.Key("\"optStr\"")
+		w.String(string((*x.OptStr)))
+	}
+	w.Key("\"count\"")
+	w.Int(int64(x.Count))
+	w.Key("\"ratio\"")
+	w.Float(float64(x.Ratio))
+	w.Key("\"user_id\"")
+	w.String(string(x.UserID))
+	if x.AvatarURL != nil {
+		w.Key("\"avatarUrl\"")
+		w.String(string((*x.AvatarURL)))
+	}
+	w.Key("\"HTTPStatus\"")
+	w.Int(int64(x.HTTPStatus))
+	w.Key("\"old\"")
+	w.String(string(x.Old))
+	w.Key("\"address\"")
+	x.Address.AppendMsgpack(w)
 	w.Key("\"mood\"")
 	w.String(string(x.Mood))
 	w.Key("\"spaced\"")
@@ -651,6 +767,20 @@ func (x *EverythingAddressGeo) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *EverythingAddressGeo) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"lat\"")
+	w.Float(float64(x.Lat))
+	w.Key("\"lng\"")
+	w.Float(float64(x.Lng))
+	w.ObjectEnd()
+}
+
 // ReadJSON decodes x from JSON as encoding/json would, without reflection (see parser.JSONReader).
 func (x *EverythingAddressGeo) ReadJSON(r *parser.JSONReader) {
 	if !r.ObjectStart() {
@@ -694,6 +824,20 @@ func (x *EverythingAddress) AppendJSON(w parser.JSONWriter) {
 	w.String(string(x.Street))
 	w.Key("\"geo\"")
 	x.Geo.AppendJSON(w)
+	w.ObjectEnd()
+}
+
+// AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection.
+func (x *EverythingAddress) AppendMsgpack(w parser.MsgpackWriter) {
+	if x == nil {
+		w.Null()
+		return
+	}
+	w.ObjectStart()
+	w.Key("\"street\"")
+	w.String(string(x.Street))
+	w.Key("\"geo\"")
+	x.Geo.AppendMsgpack(w)
 	w.ObjectEnd()
 }
 

@@ -129,16 +129,18 @@ func marshalLikeStringify(v any) []byte {
 	return bytes.TrimSuffix(b.Bytes(), []byte("\n"))
 }
 
-// appendFunc is a JSONAppender written by a function.
-type appendFunc func(w JSONWriter)
+// appendFunc is a JSONAppender and a MsgpackAppender written by a
+// function.
+type appendFunc func(w ValueWriter)
 
-func (f appendFunc) AppendJSON(w JSONWriter) { f(w) }
+func (f appendFunc) AppendJSON(w JSONWriter)       { f(w) }
+func (f appendFunc) AppendMsgpack(w MsgpackWriter) { f(w) }
 
 // The MessagePack codec writes a JSONAppender straight in MessagePack: a
 // key that needs unescaping is unescaped, and what is not one well-formed
 // JSON value is refused (the JSON form it replaces would not transcode).
 func TestMsgpackWriter(t *testing.T) {
-	ok := appendFunc(func(w JSONWriter) {
+	ok := appendFunc(func(w ValueWriter) {
 		w.ObjectStart()
 		w.Key(`"a\"b\u00e9"`)
 		w.ArrayStart()
@@ -158,18 +160,18 @@ func TestMsgpackWriter(t *testing.T) {
 		t.Errorf("got % x, want it to hold % x", frames[0].Data, want)
 	}
 	for name, f := range map[string]appendFunc{
-		"nothing":            func(w JSONWriter) {},
-		"two values":         func(w JSONWriter) { w.Null(); w.Null() },
-		"key outside object": func(w JSONWriter) { w.Key(`"a"`); w.Null() },
-		"key without value":  func(w JSONWriter) { w.ObjectStart(); w.Key(`"a"`); w.ObjectEnd() },
-		"value without key":  func(w JSONWriter) { w.ObjectStart(); w.Key(`"a"`); w.Null(); w.Null(); w.ObjectEnd() },
-		"value without Elem": func(w JSONWriter) { w.ArrayStart(); w.Null(); w.ArrayEnd() },
-		"elem in object":     func(w JSONWriter) { w.ObjectStart(); w.Elem(); w.Null(); w.ObjectEnd() },
-		"mismatched end":     func(w JSONWriter) { w.ArrayStart(); w.ObjectEnd() },
-		"left open":          func(w JSONWriter) { w.ObjectStart() },
-		"end at top":         func(w JSONWriter) { w.Null(); w.ArrayEnd() },
-		"bad key":            func(w JSONWriter) { w.ObjectStart(); w.Key(`a`); w.Null(); w.ObjectEnd() },
-		"NaN":                func(w JSONWriter) { w.Float(math.NaN()) },
+		"nothing":            func(w ValueWriter) {},
+		"two values":         func(w ValueWriter) { w.Null(); w.Null() },
+		"key outside object": func(w ValueWriter) { w.Key(`"a"`); w.Null() },
+		"key without value":  func(w ValueWriter) { w.ObjectStart(); w.Key(`"a"`); w.ObjectEnd() },
+		"value without key":  func(w ValueWriter) { w.ObjectStart(); w.Key(`"a"`); w.Null(); w.Null(); w.ObjectEnd() },
+		"value without Elem": func(w ValueWriter) { w.ArrayStart(); w.Null(); w.ArrayEnd() },
+		"elem in object":     func(w ValueWriter) { w.ObjectStart(); w.Elem(); w.Null(); w.ObjectEnd() },
+		"mismatched end":     func(w ValueWriter) { w.ArrayStart(); w.ObjectEnd() },
+		"left open":          func(w ValueWriter) { w.ObjectStart() },
+		"end at top":         func(w ValueWriter) { w.Null(); w.ArrayEnd() },
+		"bad key":            func(w ValueWriter) { w.ObjectStart(); w.Key(`a`); w.Null(); w.ObjectEnd() },
+		"NaN":                func(w ValueWriter) { w.Float(math.NaN()) },
 	} {
 		if _, err := MessagePack.Encode(NewEvent("/", "ev", f)); !errors.Is(err, ErrUnsupportedValue) {
 			t.Errorf("%s: %v", name, err)

@@ -9,14 +9,130 @@ import (
 	"unicode/utf8"
 )
 
-// The MessagePack codec writes a JSONAppender (a generated type) straight
-// into the packet through the same JSONWriter, in MessagePack: the bytes are
-// those of its JSON form transcoded (msgpack.go), without writing the JSON
-// first. MessagePack puts a container's length before its members, so each
-// object or array is opened with a one-byte header, which its end sets, the
-// members moved along when more than 15 need a longer header.
+// A MsgpackAppender writes itself in MessagePack through a MsgpackWriter,
+// without reflection and without JSON text: what its JSON form transcoded
+// would be (see [MessagePack]). The types siogen generates have
+// AppendMsgpack beside AppendJSON, with the same body; the MessagePack codec
+// writes a JSONAppender that is not a MsgpackAppender as JSON, transcoded.
+type MsgpackAppender interface {
+	AppendMsgpack(w MsgpackWriter)
+}
 
-// mpOpen is an object or array a JSONAppender opened, or the top level.
+// A ValueWriter is what JSONWriter and MsgpackWriter both are: code
+// generic over it writes a value for either codec.
+type ValueWriter interface {
+	ObjectStart()
+	ObjectEnd()
+	ArrayStart()
+	ArrayEnd()
+	Key(quoted string)
+	KeyString(k string)
+	Elem()
+	Null()
+	String(s string)
+	Bool(b bool)
+	Int(i int64)
+	Float(f float64)
+	Time(t time.Time)
+	Binary(b []byte)
+	Value(x any)
+}
+
+var (
+	_ ValueWriter = JSONWriter{}
+	_ ValueWriter = MsgpackWriter{}
+)
+
+// A MsgpackWriter is a JSONWriter that writes MessagePack into the packet
+// being encoded: the same methods, and the bytes of the JSON value they
+// would write, transcoded. MessagePack puts a container's length before its
+// members, so each object or array is opened with a one-byte header, which
+// its end sets (the members moved along when more than 15 need a longer
+// header). What is not one well-formed value (a key outside an object, a
+// member without its value, an object closed as an array, two values) and
+// other errors (a NaN, a time out of range) fail the encoding.
+type MsgpackWriter struct{ m *mpEncoder }
+
+// ObjectStart opens an object.
+func (w MsgpackWriter) ObjectStart() { w.m.start(true, 0x80) }
+
+// ObjectEnd closes it.
+func (w MsgpackWriter) ObjectEnd() { w.m.end(true) }
+
+// ArrayStart opens an array.
+func (w MsgpackWriter) ArrayStart() { w.m.start(false, 0x90) }
+
+// ArrayEnd closes it.
+func (w MsgpackWriter) ArrayEnd() { w.m.end(false) }
+
+// Key writes an object key given quoted and escaped as in JSON (`"id"`).
+func (w MsgpackWriter) Key(quoted string) { w.m.key(quoted) }
+
+// KeyString writes an object key (a map key).
+func (w MsgpackWriter) KeyString(k string) { w.m.keyString(k) }
+
+// Elem starts an array element.
+func (w MsgpackWriter) Elem() { w.m.member(false) }
+
+// Null writes nil.
+func (w MsgpackWriter) Null() {
+	w.m.counted()
+	w.m.w.b = append(w.m.w.b, 0xc0)
+}
+
+// String writes a string (bytes that are not UTF-8 as U+FFFD, as in JSON).
+func (w MsgpackWriter) String(s string) {
+	w.m.counted()
+	w.m.str(s)
+}
+
+// Bool writes a boolean.
+func (w MsgpackWriter) Bool(b bool) {
+	w.m.counted()
+	w.m.w.b = append(w.m.w.b, mpBool(b))
+}
+
+// Int writes an integer in its smallest form.
+func (w MsgpackWriter) Int(i int64) {
+	w.m.counted()
+	w.m.w.b = mpAppendInt(w.m.w.b, i)
+}
+
+// Float writes a number as its JSON text is transcoded: an integer when
+// integral. NaN and infinities fail the encoding.
+func (w MsgpackWriter) Float(f float64) {
+	w.m.counted()
+	w.m.float(f)
+}
+
+// Time writes t as its RFC 3339 string with nanoseconds, as JSONWriter.Time.
+func (w MsgpackWriter) Time(t time.Time) {
+	w.m.counted()
+	w.m.time(t)
+}
+
+// Binary writes b as bin; nil as an empty one, as JSONWriter.Binary.
+func (w MsgpackWriter) Binary(b []byte) {
+	w.m.counted()
+	w.m.w.b = mpAppendBin(w.m.w.b, b)
+}
+
+// Value writes any other value: a MsgpackAppender itself, anything else in
+// its JSON form, transcoded.
+func (w MsgpackWriter) Value(x any) {
+	if a, ok := selfWriting(x); ok {
+		a.AppendMsgpack(w) // one value, counted as it writes it
+		return
+	}
+	w.m.counted()
+	w.m.fail(w.m.valueForm(x))
+}
+
+// errMalformed fails an encoding whose MsgpackWriter calls are not one
+// well-formed value.
+var errMalformed = fmt.Errorf("%w: AppendMsgpack wrote no well-formed value", ErrUnsupportedValue)
+
+// mpOpen is an object or array a MsgpackWriter has open, or the top level.
 type mpOpen struct {
 	pos  int  // where its header is in the buffer
 	obj  bool // an object: it counts keys
@@ -24,10 +140,10 @@ type mpOpen struct {
 	vals int  // values written in it
 }
 
-// selfWriting returns x as a JSONAppender that can write itself: not a nil
-// pointer (the JSON codec writes null for one, without calling it).
-func selfWriting(x any) (JSONAppender, bool) {
-	a, ok := x.(JSONAppender)
+// selfWriting returns x as a MsgpackAppender that can write itself: not a
+// nil pointer (the JSON codec writes null for one, without calling it).
+func selfWriting(x any) (MsgpackAppender, bool) {
+	a, ok := x.(MsgpackAppender)
 	if ok {
 		if v := reflect.ValueOf(x); v.Kind() == reflect.Pointer && v.IsNil() {
 			return nil, false
@@ -36,14 +152,14 @@ func selfWriting(x any) (JSONAppender, bool) {
 	return a, ok
 }
 
-// appendSelf writes x, a JSONAppender, in MessagePack, checking that it
-// wrote one well-formed value.
-func (e *mpEncoder) appendSelf(x JSONAppender) error {
+// appendSelf writes x with its AppendMsgpack, checking that it wrote one
+// well-formed value.
+func (e *mpEncoder) appendSelf(x MsgpackAppender) error {
 	e.werr = nil
 	e.open = append(e.open[:0], mpOpen{pos: -1})
-	x.AppendJSON(JSONWriter{m: e})
+	x.AppendMsgpack(MsgpackWriter{e})
 	if e.werr == nil && (len(e.open) != 1 || e.open[0].vals != 1) {
-		e.werr = fmt.Errorf("%w: %T.AppendJSON wrote malformed JSON", ErrUnsupportedValue, x)
+		e.werr = fmt.Errorf("%w: %T.AppendMsgpack wrote no well-formed value", ErrUnsupportedValue, x)
 	}
 	return e.werr
 }
@@ -72,7 +188,7 @@ func (e *mpEncoder) start(obj bool, fix byte) {
 func (e *mpEncoder) end(obj bool) {
 	n := len(e.open) - 1
 	if n < 1 || e.open[n].obj != obj || e.open[n].keys != e.open[n].vals {
-		e.fail(fmt.Errorf("%w: AppendJSON wrote malformed JSON", ErrUnsupportedValue))
+		e.fail(errMalformed)
 		if n < 1 {
 			return
 		}
@@ -100,7 +216,7 @@ func (e *mpEncoder) end(obj bool) {
 func (e *mpEncoder) member(obj bool) bool {
 	n := len(e.open) - 1
 	if n < 1 || e.open[n].obj != obj || e.open[n].keys != e.open[n].vals {
-		e.fail(fmt.Errorf("%w: AppendJSON wrote malformed JSON", ErrUnsupportedValue))
+		e.fail(errMalformed)
 		return false
 	}
 	e.open[n].keys++

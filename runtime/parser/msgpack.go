@@ -22,8 +22,8 @@ import (
 // ([JSONAppender]: the generated types), or a slice, array, map or pointer
 // of such, is written in that JSON form, transcoded (members in order,
 // attachments as bin): a schema's time is a string, a required list [],
-// as with the JSON codec. (A JSONAppender itself writes MessagePack through
-// its JSONWriter, without the JSON text: the same bytes.) A decoded JSON
+// as with the JSON codec. (A [MsgpackAppender], as the generated types
+// are, writes the same bytes itself, without the JSON text.) A decoded JSON
 // value is transcoded the same way.
 //
 // The decoder accepts notepack's extension type 0: JS undefined (fixext 1,

@@ -138,8 +138,39 @@ func (a ackOK[R]) AppendJSON(w parser.JSONWriter) {
 	w.ObjectEnd()
 }
 
+// AppendMsgpack writes the same in MessagePack. (The twins of AppendJSON
+// here are written out, not generic over parser.ValueWriter: a generic
+// body would call the writer's methods indirectly, on every ack.)
+func (a ackOK[R]) AppendMsgpack(w parser.MsgpackWriter) {
+	w.ObjectStart()
+	w.Key(`"ok"`)
+	w.Bool(a.OK)
+	w.Key(`"data"`)
+	w.Value(a.Data)
+	w.ObjectEnd()
+}
+
 // AppendJSON writes {"ok":false,"error":{"code":…,"message":…}}.
 func (a ackErr) AppendJSON(w parser.JSONWriter) {
+	w.ObjectStart()
+	w.Key(`"ok"`)
+	w.Bool(a.OK)
+	w.Key(`"error"`)
+	if a.Error == nil {
+		w.Null()
+	} else {
+		w.ObjectStart()
+		w.Key(`"code"`)
+		w.String(a.Error.Code)
+		w.Key(`"message"`)
+		w.String(a.Error.Message)
+		w.ObjectEnd()
+	}
+	w.ObjectEnd()
+}
+
+// AppendMsgpack writes the same in MessagePack.
+func (a ackErr) AppendMsgpack(w parser.MsgpackWriter) {
 	w.ObjectStart()
 	w.Key(`"ok"`)
 	w.Bool(a.OK)

@@ -20,7 +20,23 @@ const (
 // writes for the struct, but for two things: []byte become binary
 // attachments (as the codec does for every value), and a nil list or map
 // in a required field is written [] or {} (the TypeScript types say so).
+// AppendMsgpack, for the MessagePack codec, has the same body on a
+// parser.MsgpackWriter, which writes that JSON form's MessagePack.
 func (g *generator) appendJSONMethod(f *jen.File, nt *schema.NamedType) {
+	for _, m := range []struct{ name, writer, doc string }{
+		{"AppendJSON", "JSONWriter", "AppendJSON writes x as JSON for the runtime's codec, without reflection."},
+		{"AppendMsgpack", "MsgpackWriter", "AppendMsgpack writes x in MessagePack, as its JSON form transcoded, without reflection."},
+	} {
+		g.appendName = m.name
+		f.Add(comment(m.doc))
+		f.Func().Params(jen.Id("x").Op("*").Id(nt.GoName)).Id(m.name).Params(jen.Id("w").Qual(pparser, m.writer)).Block(g.appendBody(nt)...)
+		f.Line()
+	}
+	g.appendName = "AppendJSON"
+}
+
+// appendBody is the body of nt's AppendJSON or AppendMsgpack (appendName).
+func (g *generator) appendBody(nt *schema.NamedType) []jen.Code {
 	w := jen.Id("w")
 	body := []jen.Code{
 		jen.If(jen.Id("x").Op("==").Nil()).Block(w.Clone().Dot("Null").Call(), jen.Return()),
@@ -39,7 +55,7 @@ func (g *generator) appendJSONMethod(f *jen.File, nt *schema.NamedType) {
 				write = g.appendValue(elem, x.Clone(), 0)
 			case g.isObject(elem):
 				present = x.Clone().Op("!=").Nil()
-				write = []jen.Code{x.Clone().Dot("AppendJSON").Call(w)}
+				write = []jen.Code{x.Clone().Dot(g.appendName).Call(w)}
 			default:
 				present = x.Clone().Op("!=").Nil()
 				write = g.appendValue(elem, jen.Parens(jen.Op("*").Add(x.Clone())), 0)
@@ -50,10 +66,7 @@ func (g *generator) appendJSONMethod(f *jen.File, nt *schema.NamedType) {
 		body = append(body, key)
 		body = append(body, g.appendValue(fl.Type, x, 0)...)
 	}
-	body = append(body, w.Clone().Dot("ObjectEnd").Call())
-	f.Add(comment(fmt.Sprintf("AppendJSON writes x as JSON for the runtime's codec, without reflection.")))
-	f.Func().Params(jen.Id("x").Op("*").Id(nt.GoName)).Id("AppendJSON").Params(jen.Id("w").Qual(pparser, "JSONWriter")).Block(body...)
-	f.Line()
+	return append(body, w.Clone().Dot("ObjectEnd").Call())
 }
 
 // appendValue returns the statements that write x, a value of type t
@@ -83,7 +96,7 @@ func (g *generator) appendValue(t *schema.Type, x *jen.Statement, depth int) []j
 		case g.binding(t.Name) != nil:
 			return []jen.Code{w().Dot("Value").Call(x)}
 		case g.isObject(t):
-			return []jen.Code{x.Clone().Dot("AppendJSON").Call(w())}
+			return []jen.Code{x.Clone().Dot(g.appendName).Call(w())}
 		case t.Decl.Type.Kind == schema.KindEnum:
 			return []jen.Code{w().Dot("String").Call(jen.String().Parens(x))}
 		case g.inlining[t.Decl]:

@@ -85,10 +85,13 @@ type generator struct {
 	inlining map[*schema.NamedType]bool // appendValue: named types being written in place
 	writers  map[string]string          // wiredKey → writer function (see writerFuncs)
 	readers  map[string]string          // Go type → reader function (see readerFuncs)
+	// appendName is the method appendValue calls on objects: AppendJSON,
+	// or AppendMsgpack while appendJSONMethod writes that one.
+	appendName string
 }
 
 func newGenerator(s *schema.Schema, c *schema.GoConfig) *generator {
-	return &generator{s: s, cfg: c, needMemo: map[*schema.NamedType]bool{}, patterns: map[string]string{}, inlining: map[*schema.NamedType]bool{}, writers: map[string]string{}, readers: map[string]string{}}
+	return &generator{s: s, cfg: c, needMemo: map[*schema.NamedType]bool{}, patterns: map[string]string{}, inlining: map[*schema.NamedType]bool{}, writers: map[string]string{}, readers: map[string]string{}, appendName: "AppendJSON"}
 }
 
 // Method names of the generated socket, emitter and client that events
