@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"gopkg.in/yaml.v3"
 
@@ -209,20 +210,50 @@ const schemasRef = "#/components/schemas/"
 //     clientJoinAck (sent by the server), serverConfirmAck (by the client).
 //   - operations: receive/send + namespace + event: receiveChatJoin
 //     (a client-to-server event the server receives), sendChatMessage.
-func channelID(ns *schema.Namespace) string { return lowerFirst(ns.GoName) }
+//   - component schemas: the type's name (RoomID), or the Go name of an
+//     inline type (ChatJoinPayload).
+//
+// AsyncAPI wants these keys in ^[a-zA-Z0-9.\-_]+$; Go names of events may
+// have other letters (an event "grüßen"): see id.
+func channelID(ns *schema.Namespace) string { return id(lowerFirst(ns.GoName)) }
 
 func messageID(ev *schema.Event) string {
 	if ev.Direction == schema.ClientToServer {
-		return "client" + ev.GoName
+		return id("client" + ev.GoName)
 	}
-	return "server" + ev.GoName
+	return id("server" + ev.GoName)
 }
 
 func operationID(ns *schema.Namespace, ev *schema.Event) string {
 	if ev.Direction == schema.ClientToServer {
-		return "receive" + ns.GoName + ev.GoName
+		return id("receive" + ns.GoName + ev.GoName)
 	}
-	return "send" + ns.GoName + ev.GoName
+	return id("send" + ns.GoName + ev.GoName)
+}
+
+// id writes each rune of a Go name that is not an ASCII letter or digit as
+// _uXXXX (_UXXXXXXXX beyond the BMP): Go names have no "_", so two names
+// stay two IDs (grüßen: gr_u00fc_u00dfen).
+func id(name string) string {
+	ascii := true
+	for i := 0; i < len(name) && ascii; i++ {
+		ascii = name[i] < utf8.RuneSelf
+	}
+	if ascii {
+		return name
+	}
+	var b strings.Builder
+	for _, r := range name {
+		switch {
+		case r < utf8.RuneSelf:
+			b.WriteRune(r)
+		case r <= 0xffff:
+			fmt.Fprintf(&b, "_u%04x", r)
+		default:
+			fmt.Fprintf(&b, "_U%08x", r)
+		}
+	}
+	return b.String()
 }
 
 func build(s *schema.Schema) *obj {
@@ -262,7 +293,7 @@ func build(s *schema.Schema) *obj {
 			sc.set("x-siogen-origin", nt.Origin)
 		}
 		extensions(sc, nt.Extensions)
-		schemas.setEmpty(nt.Name, sc)
+		schemas.setEmpty(id(nt.Name), sc)
 	}
 	components.set("schemas", schemas)
 	doc.set("components", components)
@@ -519,7 +550,7 @@ func typeSchema(t *schema.Type) *obj {
 			// {}: any JSON value.
 		}
 	case schema.KindNamed:
-		o.set("$ref", schemasRef+t.Name)
+		o.set("$ref", schemasRef+id(t.Name))
 	case schema.KindList:
 		o.set("type", "array").setEmpty("items", useSchema(t.Elem))
 	case schema.KindMap:
