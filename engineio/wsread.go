@@ -173,12 +173,12 @@ func (c *wsNetConn) readFrames(limit int) (bin bool, data []byte, err error) {
 			return false, nil, &wsProtocolError{closeTooBig, fmt.Sprintf("message over %d bytes", limit)}
 		}
 		off := len(data)
-		if data == nil && h.fin {
+		if data == nil && h.fin && h.n <= wsPrealloc {
 			data = make([]byte, h.n) // the usual case: exactly one allocation
-		} else {
-			data = append(data, make([]byte, h.n)...)
-		}
-		if err := c.readFull(data[off:]); err != nil {
+			if err := c.readFull(data); err != nil {
+				return false, nil, err
+			}
+		} else if data, err = c.readGrowing(data, int(h.n)); err != nil {
 			return false, nil, err
 		}
 		unmask(h.key, data[off:])
@@ -186,6 +186,32 @@ func (c *wsNetConn) readFrames(limit int) (bin bool, data []byte, err error) {
 			return bin, data, nil
 		}
 	}
+}
+
+// wsPrealloc is the largest frame payload allocated whole before its bytes
+// come (a read buffer's size). A longer one grows as they come: a header
+// announces up to the limit (1 MB by default) in 14 bytes, and a peer that
+// sends it and then nothing would otherwise make the server hold the limit
+// per connection.
+const wsPrealloc = wsReadBufSize
+
+// readGrowing reads n more bytes onto data, growing it as they come (by
+// doubling, from at most wsPrealloc): what it holds is at most about twice
+// what the peer has sent.
+func (c *wsNetConn) readGrowing(data []byte, n int) ([]byte, error) {
+	end := len(data) + n
+	for len(data) < end {
+		if len(data) == cap(data) {
+			grow := min(end-len(data), max(len(data), wsPrealloc))
+			data = append(data, make([]byte, grow)...)[:len(data)]
+		}
+		m, err := c.Read(data[len(data):min(cap(data), end)])
+		data = data[:len(data)+m]
+		if err != nil {
+			return nil, err
+		}
+	}
+	return data, nil
 }
 
 // readControl reads a control frame's payload and acts on it.
