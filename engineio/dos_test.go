@@ -2,11 +2,14 @@ package engineio
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"io"
+	"net/http/httptest"
 	"runtime"
 	"testing"
+	"time"
 )
 
 // allocated returns the bytes f allocates (on this goroutine's watch: the
@@ -76,5 +79,54 @@ func TestWebSocketGrowingMessages(t *testing.T) {
 		if err != nil || !bin || !bytes.Equal(data, msg) {
 			t.Fatalf("fragments of %d: binary=%v, %d bytes, %v", frag, bin, len(data), err)
 		}
+	}
+}
+
+// markHandler signals when the message "done" comes; it sends nothing.
+type markHandler struct{ done chan struct{} }
+
+func (h markHandler) HandleMessage(data []byte, _ bool) {
+	if string(data) == "done" {
+		close(h.done)
+	}
+}
+
+func (markHandler) HandleClose(CloseReason, error) {}
+
+// A peer that never reads and sends pings: each is answered with a pong,
+// which waits behind the others in the session's write backlog. The pongs
+// must not grow it beyond WriteQueueSize.
+func TestWebSocketPingFloodBacklogBounded(t *testing.T) {
+	const queue = 64 << 10
+	h := markHandler{done: make(chan struct{})}
+	var ss *Session
+	srv := NewServer(func(s *Session) Handler { ss = s; return h }, &Options{PingInterval: time.Minute, WriteQueueSize: queue})
+	ts := &testServer{Server: httptest.NewServer(srv), eio: srv}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(ctx)
+		ts.Close()
+	})
+	c := dialRawWS(t, ts) // reads the open packet, then nothing
+	_ = c.nc.SetDeadline(time.Now().Add(60 * time.Second))
+	ping := clientFrame(0x89, bytes.Repeat([]byte("p"), 125))
+	batch := bytes.Repeat(ping, 1000)
+	const total = 24 << 20 // more than loopback socket buffers take
+	for sent := 0; sent < total; sent += len(batch) {
+		c.write(batch)
+	}
+	c.write(clientFrame(0x81, []byte("4done")))
+	select {
+	case <-h.done:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the server did not read the pings")
+	}
+	out := ss.wsc.out
+	out.wmu.Lock()
+	pend := len(out.pend)
+	out.wmu.Unlock()
+	if pend > queue+len(ping) {
+		t.Fatalf("%d bytes of pongs held for a peer that does not read; WriteQueueSize is %d", pend, queue)
 	}
 }

@@ -226,6 +226,11 @@ func (c *wsNetConn) readControl(h frameHeader) error {
 	unmask(h.key, p)
 	switch h.op {
 	case opPing:
+		// Behind a backlog of WriteQueueSize the pong is dropped (RFC 6455
+		// §5.5.3 lets an endpoint answer only some pings): a peer that sends
+		// pings and reads nothing would otherwise grow the backlog with its
+		// pongs without bound; bounded, it is that of any peer that does not
+		// read (the session ends when one of its sends finds it full).
 		_ = c.writeControl(opPong, p)
 		return nil
 	case opPong:
@@ -266,7 +271,7 @@ func (c *wsNetConn) writeControl(op byte, payload []byte) error {
 	}
 	c.hdr = appendFrameHeader(c.hdr[:0], op, len(payload))
 	c.wv = append(c.wv[:0], c.hdr, payload)
-	return c.writeLocked(false)
+	return c.writeLocked(op == opPong)
 }
 
 // writeClose sends a close frame with code (none when code is 0) and
