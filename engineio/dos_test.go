@@ -6,8 +6,12 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"net"
+	"net/http"
 	"net/http/httptest"
 	"runtime"
+	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -128,5 +132,57 @@ func TestWebSocketPingFloodBacklogBounded(t *testing.T) {
 	out.wmu.Unlock()
 	if pend > queue+len(ping) {
 		t.Fatalf("%d bytes of pongs held for a peer that does not read; WriteQueueSize is %d", pend, queue)
+	}
+}
+
+// A polling client sends a GET for a large payload and never reads the
+// response. Once the session has ended (its heartbeat timed out), the
+// request's goroutine and the payload must go too: a peer could otherwise
+// pin them with one idle TCP connection each, forever.
+func TestPollNeverReadEnds(t *testing.T) {
+	var active atomic.Int32
+	srv := NewServer(func(s *Session) Handler { return nopHandler{} },
+		&Options{PingInterval: 300 * time.Millisecond, PingTimeout: 200 * time.Millisecond, WriteQueueSize: 64 << 20})
+	hs := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		active.Add(1)
+		defer active.Add(-1)
+		srv.ServeHTTP(w, r)
+	}))
+	t.Cleanup(hs.Close)
+	ts := &testServer{Server: hs, eio: srv}
+	sid := ts.handshake(t)
+	ss := srv.Session(sid)
+	chunk := make([]byte, 1<<20)
+	for i := range chunk {
+		chunk[i] = 'a' + byte(i%26)
+	}
+	for range 32 { // more than the socket buffers of both ends take
+		if err := ss.Send(TextFrame(chunk)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	nc, err := net.Dial("tcp", strings.TrimPrefix(hs.URL, "http://"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { nc.Close() })
+	if tc, ok := nc.(*net.TCPConn); ok {
+		_ = tc.SetReadBuffer(4096)
+	}
+	if _, err := io.WriteString(nc, "GET /engine.io/?EIO=4&transport=polling&sid="+sid+" HTTP/1.1\r\nHost: x\r\n\r\n"); err != nil {
+		t.Fatal(err)
+	}
+	// The client reads nothing; the session times out.
+	select {
+	case <-ss.Done():
+	case <-time.After(10 * time.Second):
+		t.Fatal("session not done")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for active.Load() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d request(s) still writing to a peer that does not read, after its session ended", active.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
