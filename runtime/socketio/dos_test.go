@@ -1,11 +1,13 @@
 package socketio
 
 import (
+	"strconv"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/siogen/siogen/engineio"
+	"github.com/siogen/siogen/runtime/parser"
 )
 
 // With ConcurrentEvents, each event's handlers run in a goroutine of their
@@ -37,4 +39,60 @@ func TestConcurrentEventsBounded(t *testing.T) {
 	}
 	close(release)
 	waitUntil(t, func() bool { return handled.Load() == sent })
+}
+
+// Every client that drops its connection leaves a recoverable session for
+// MaxDisconnectionDuration. Keeping them must not make each later
+// disconnect, and each broadcast, look at all of them: a peer that opens
+// and drops connections would make the server's work grow with their
+// square, under the lock of the namespace's recovery.
+func TestRecoverySessionsPrunedInOrder(t *testing.T) {
+	srv := NewServer(&ServerOptions{ConnectionStateRecovery: &RecoveryOptions{MaxDisconnectionDuration: time.Hour}})
+	a := srv.Of("/").adapter.(*MemoryAdapter)
+	const n = 2000
+	for i := range n {
+		a.PersistSession(SessionState{SID: strconv.Itoa(i), PID: "p" + strconv.Itoa(i)})
+	}
+	for range n {
+		a.Store(parser.NewEvent("/", "x", 1), BroadcastOptions{})
+	}
+	if a.visited > 2*n {
+		t.Fatalf("%d persisted sessions and %d broadcasts: pruning looked at sessions %d times", n, n, a.visited)
+	}
+	// Those kept are restored once; expired ones are not.
+	if _, _, ok := a.RestoreSession("p7", a.packets[0].offset); !ok {
+		t.Fatal("a kept session was not restored")
+	}
+	if _, _, ok := a.RestoreSession("p7", a.packets[0].offset); ok {
+		t.Fatal("a session was restored twice")
+	}
+	// One persisted again (a recovered socket that dropped again) is kept
+	// from its last time; those past the window are not restored.
+	short := NewServer(&ServerOptions{ConnectionStateRecovery: &RecoveryOptions{MaxDisconnectionDuration: 50 * time.Millisecond}})
+	b := short.Of("/").adapter.(*MemoryAdapter)
+	b.Store(parser.NewEvent("/", "x", 1), BroadcastOptions{})
+	off := b.packets[0].offset
+	b.PersistSession(SessionState{SID: "a", PID: "pa"})
+	b.PersistSession(SessionState{SID: "b", PID: "pb"})
+	time.Sleep(30 * time.Millisecond)
+	b.PersistSession(SessionState{SID: "b", PID: "pb"})
+	time.Sleep(30 * time.Millisecond) // pa is 60 ms old, pb 30 ms
+	b.Store(parser.NewEvent("/", "x", 2), BroadcastOptions{})
+	if _, _, ok := b.RestoreSession("pa", off); ok {
+		t.Fatal("a session past the window was restored")
+	}
+	b.recMu.Lock()
+	_, kept := b.sessions["pb"]
+	b.recMu.Unlock()
+	if !kept {
+		t.Fatal("a session persisted again was dropped by its first time")
+	}
+	time.Sleep(60 * time.Millisecond)
+	b.Store(parser.NewEvent("/", "x", 3), BroadcastOptions{})
+	b.recMu.Lock()
+	left := len(b.sessions)
+	b.recMu.Unlock()
+	if left != 0 {
+		t.Fatalf("%d sessions kept past the window", left)
+	}
 }
