@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"errors"
 	"strconv"
 	"sync/atomic"
 	"testing"
@@ -94,5 +95,45 @@ func TestRecoverySessionsPrunedInOrder(t *testing.T) {
 	b.recMu.Unlock()
 	if left != 0 {
 		t.Fatalf("%d sessions kept past the window", left)
+	}
+}
+
+// A CONNECT to a dynamic namespace creates it before the middleware run. When
+// they refuse it, the child that no socket joined must go again: a peer
+// could otherwise make the server create namespaces without end (about
+// 600 bytes each with the in-memory adapter, a subscription each with
+// Redis's) with CONNECTs it knows will be refused.
+func TestRefusedConnectsLeaveNoDynamicNamespaces(t *testing.T) {
+	env := newEnv(t, nil)
+	p := env.srv.OfFunc(func(string, parser.Value) bool { return true })
+	p.Use(func(s *Socket) error {
+		var a struct{ Token int }
+		if s.Handshake().Auth.Decode(&a) != nil || a.Token == 0 {
+			return errors.New("no")
+		}
+		return nil
+	})
+	before := len(env.srv.Namespaces())
+	c := env.dial(t, engineio.TransportWebSocket)
+	const n = 500
+	for i := range n {
+		c.send(&parser.Packet{Type: parser.Connect, Namespace: "/d" + strconv.Itoa(i)})
+		if r := c.next(); r.Type != parser.ConnectError {
+			t.Fatalf("CONNECT %d: %v", i, r.Type)
+		}
+	}
+	// The last one is dropped after its CONNECT_ERROR is sent.
+	waitUntil(t, func() bool { return len(env.srv.Namespaces()) == before })
+	// One that a socket joined stays, after the socket has left too (as in
+	// Node without cleanupEmptyChildNamespaces), and after a refusal.
+	c.connect("/kept", map[string]any{"token": 1})
+	c.send(&parser.Packet{Type: parser.Disconnect, Namespace: "/kept"})
+	c.send(&parser.Packet{Type: parser.Connect, Namespace: "/kept"})
+	if r := c.next(); r.Type != parser.ConnectError {
+		t.Fatalf("refused CONNECT to /kept: %v", r.Type)
+	}
+	c.connect("/other", map[string]any{"token": 1}) // after /kept's refusal is done
+	if got := len(env.srv.Namespaces()) - before; got != 2 {
+		t.Fatalf("%d namespaces, want /kept and /other", got)
 	}
 }
