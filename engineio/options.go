@@ -61,7 +61,8 @@ type Options struct {
 	Path string
 	// WriteQueueSize bounds the bytes queued for one session before Send
 	// fails with ErrQueueFull. A message is accepted into an empty queue
-	// whatever its size. Default 4 MiB.
+	// whatever its size. A WebSocket pong answering the peer's ping is
+	// dropped rather than queued beyond it. Default 4 MiB.
 	WriteQueueSize int
 	// NewID makes session ids. Default: 15 random bytes from crypto/rand as
 	// 20 URL-safe base64 characters.

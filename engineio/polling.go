@@ -182,6 +182,7 @@ func (s *Server) writePayload(w http.ResponseWriter, r *http.Request, frames []F
 	defer payloadPool.Put(buf)
 	buf.Reset()
 	buf.Write(AppendPayload(buf.AvailableBuffer(), frames...))
+	defer s.boundWrite(w, r)()
 
 	s.setCORSHeaders(w, r)
 	h := w.Header()
@@ -206,6 +207,32 @@ func (s *Server) writePayload(w http.ResponseWriter, r *http.Request, frames []F
 	h.Set("Content-Length", strconv.Itoa(buf.Len()))
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(buf.Bytes())
+}
+
+// boundWrite bounds the writing of a polling response by a deadline of
+// PingInterval + PingTimeout, unless the http.Server has a WriteTimeout of
+// its own, and returns the function that lifts it (the connection may serve
+// a later poll that waits longer). A client that takes longer to read a
+// response has lost its session anyway: a ping waits for its pong at most
+// that long. Without it, a peer that sends a GET and never reads the
+// response would hold the request's goroutine and the payload (up to
+// WriteQueueSize) for as long as it keeps the TCP connection open, after
+// the session's end too. (With HTTP compression net/http writes the last
+// chunk after the handler: a few bytes, on a connection that the
+// http.Server's own timeouts govern.)
+func (s *Server) boundWrite(w http.ResponseWriter, r *http.Request) func() {
+	if hs, ok := r.Context().Value(http.ServerContextKey).(*http.Server); ok && hs.WriteTimeout > 0 {
+		return func() {}
+	}
+	rc := http.NewResponseController(w)
+	if rc.SetWriteDeadline(time.Now().Add(s.opts.PingInterval+s.opts.PingTimeout)) != nil {
+		return func() {}
+	}
+	return func() {
+		// What net/http still buffers goes out under the deadline too.
+		_ = rc.Flush()
+		_ = rc.SetWriteDeadline(time.Time{})
+	}
 }
 
 // compressible reports whether no frame asks not to be compressed.

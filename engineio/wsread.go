@@ -173,12 +173,12 @@ func (c *wsNetConn) readFrames(limit int) (bin bool, data []byte, err error) {
 			return false, nil, &wsProtocolError{closeTooBig, fmt.Sprintf("message over %d bytes", limit)}
 		}
 		off := len(data)
-		if data == nil && h.fin {
+		if data == nil && h.fin && h.n <= wsPrealloc {
 			data = make([]byte, h.n) // the usual case: exactly one allocation
-		} else {
-			data = append(data, make([]byte, h.n)...)
-		}
-		if err := c.readFull(data[off:]); err != nil {
+			if err := c.readFull(data); err != nil {
+				return false, nil, err
+			}
+		} else if data, err = c.readGrowing(data, int(h.n)); err != nil {
 			return false, nil, err
 		}
 		unmask(h.key, data[off:])
@@ -186,6 +186,32 @@ func (c *wsNetConn) readFrames(limit int) (bin bool, data []byte, err error) {
 			return bin, data, nil
 		}
 	}
+}
+
+// wsPrealloc is the largest frame payload allocated whole before its bytes
+// come (a read buffer's size). A longer one grows as they come: a header
+// announces up to the limit (1 MB by default) in 14 bytes, and a peer that
+// sends it and then nothing would otherwise make the server hold the limit
+// per connection.
+const wsPrealloc = wsReadBufSize
+
+// readGrowing reads n more bytes onto data, growing it as they come (by
+// doubling, from at most wsPrealloc): what it holds is at most about twice
+// what the peer has sent.
+func (c *wsNetConn) readGrowing(data []byte, n int) ([]byte, error) {
+	end := len(data) + n
+	for len(data) < end {
+		if len(data) == cap(data) {
+			grow := min(end-len(data), max(len(data), wsPrealloc))
+			data = append(data, make([]byte, grow)...)[:len(data)]
+		}
+		m, err := c.Read(data[len(data):min(cap(data), end)])
+		data = data[:len(data)+m]
+		if err != nil {
+			return nil, err
+		}
+	}
+	return data, nil
 }
 
 // readControl reads a control frame's payload and acts on it.
@@ -200,6 +226,11 @@ func (c *wsNetConn) readControl(h frameHeader) error {
 	unmask(h.key, p)
 	switch h.op {
 	case opPing:
+		// Behind a backlog of WriteQueueSize the pong is dropped (RFC 6455
+		// §5.5.3 lets an endpoint answer only some pings): a peer that sends
+		// pings and reads nothing would otherwise grow the backlog with its
+		// pongs without bound; bounded, it is that of any peer that does not
+		// read (the session ends when one of its sends finds it full).
 		_ = c.writeControl(opPong, p)
 		return nil
 	case opPong:
@@ -240,7 +271,7 @@ func (c *wsNetConn) writeControl(op byte, payload []byte) error {
 	}
 	c.hdr = appendFrameHeader(c.hdr[:0], op, len(payload))
 	c.wv = append(c.wv[:0], c.hdr, payload)
-	return c.writeLocked(false)
+	return c.writeLocked(op == opPong)
 }
 
 // writeClose sends a close frame with code (none when code is 0) and

@@ -227,6 +227,7 @@ func (c *conn) connect(p *parser.Packet) {
 		c.sendConnectError(name, "Invalid namespace", parser.Value{})
 		return
 	}
+	defer c.srv.connectDone(nsp)
 	rec := c.srv.opts.ConnectionStateRecovery
 	s := &Socket{
 		nsp:       nsp,
@@ -268,6 +269,7 @@ func (c *conn) connect(p *parser.Packet) {
 		return
 	}
 	c.sockets = append(c.sockets, s)
+	nsp.joined.Store(true)
 	c.joined = true
 	c.stopTimer()
 	s.connected = true

@@ -33,12 +33,22 @@ type MemoryAdapter struct {
 	rec      *RecoveryOptions
 	recMu    sync.Mutex
 	sessions map[string]persisted // by pid
+	expiry   []expiring           // sessions in the order they were persisted
+	visited  int                  // sessions looked at by pruning (for the tests)
 	packets  []storedPacket
 }
 
 type persisted struct {
 	state SessionState
 	at    time.Time
+}
+
+// expiring is a session's place in the order of expiry: pruning looks at
+// the oldest only, not at every session (a peer that drops connections
+// leaves one each).
+type expiring struct {
+	pid string
+	at  time.Time
 }
 
 type storedPacket struct {
@@ -358,6 +368,7 @@ func (a *MemoryAdapter) PersistSession(s SessionState) {
 	defer a.recMu.Unlock()
 	a.pruneLocked(now)
 	a.sessions[s.PID] = persisted{state: s, at: now}
+	a.expiry = append(a.expiry, expiring{s.PID, now})
 }
 
 // RestoreSession implements Adapter.
@@ -404,18 +415,38 @@ func includes(rooms []Room, opts BroadcastOptions) bool {
 // pruneLocked drops sessions and packets older than the recovery window.
 func (a *MemoryAdapter) pruneLocked(now time.Time) {
 	limit := now.Add(-a.rec.maxDuration())
-	for pid, ps := range a.sessions {
-		if ps.at.Before(limit) {
-			delete(a.sessions, pid)
-		}
-	}
 	n := 0
+	for n < len(a.expiry) && a.expiry[n].at.Before(limit) {
+		a.visited++
+		e := a.expiry[n]
+		// Restored meanwhile (gone), or persisted again (kept from then).
+		if ps, ok := a.sessions[e.pid]; ok && !ps.at.After(e.at) {
+			delete(a.sessions, e.pid)
+		}
+		n++
+	}
+	a.expiry = dropFront(a.expiry, n)
+	n = 0
 	for n < len(a.packets) && a.packets[n].at.Before(limit) {
 		n++
 	}
 	if n > 0 {
 		a.packets = slices.Delete(a.packets, 0, n)
 	}
+}
+
+// dropFront removes the first n elements of s without moving the others
+// (slices.Delete would move all of them at every prune); append moves them
+// when it grows s, which leaves the front behind.
+func dropFront[T any](s []T, n int) []T {
+	if n == 0 {
+		return s
+	}
+	clear(s[:n])
+	if n == len(s) {
+		return s[:0]
+	}
+	return s[n:]
 }
 
 // Close implements Adapter.

@@ -32,6 +32,11 @@ type Namespace struct {
 
 	ids atomic.Uint64 // ack ids, shared by emits and broadcasts, as in Node
 
+	// For a dynamic child: the CONNECTs under way that lookup returned it
+	// for, and whether a socket ever joined it (see Server.connectDone).
+	connecting atomic.Int32
+	joined     atomic.Bool
+
 	mu          sync.RWMutex
 	sockets     map[string]*Socket
 	middleware  []Middleware

@@ -33,14 +33,16 @@ type ServerOptions struct {
 	// connection get back its id, rooms, data and the events it missed.
 	ConnectionStateRecovery *RecoveryOptions
 	// ConcurrentEvents runs each incoming event's handlers in a goroutine of
-	// their own. By default the events of one socket are handled one after
-	// another, in the order they came.
+	// their own, MaxPendingEvents of them at most per socket. By default the
+	// events of one socket are handled one after another, in the order they
+	// came.
 	ConcurrentEvents bool
 	// MaxPendingEvents bounds the events of one socket waiting for its
-	// handlers. When a client sends faster than they run, the reading of
-	// its connection pauses until they catch up (its other packets wait too,
-	// so a handler that waits for the same client's ack should do so with a
-	// deadline). Default 1024.
+	// handlers (with ConcurrentEvents, those whose handlers run). When a
+	// client sends faster than they run, the reading of its connection
+	// pauses until they catch up (its other packets wait too, so a handler
+	// that waits for the same client's ack should do so with a deadline).
+	// Default 1024.
 	MaxPendingEvents int
 	// MaxNamespaces bounds the namespaces one connection may join; a CONNECT
 	// beyond it is refused with CONNECT_ERROR "too many namespaces".

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -104,7 +105,8 @@ func (s *Server) Of(name string) *Namespace {
 // OfFunc declares dynamic namespaces: a client connecting to a namespace that
 // does not exist yet creates it when match(name, auth) returns true. The
 // returned ParentNamespace holds the middleware, handlers and broadcasts of
-// all of them.
+// all of them. A child that no socket has joined (its middleware refused
+// every CONNECT) is dropped again; one that a socket joined stays.
 func (s *Server) OfFunc(match func(name string, auth parser.Value) bool) *ParentNamespace {
 	p := &parentNamespace{match: match}
 	s.mu.Lock()
@@ -138,6 +140,9 @@ type parentNamespace struct {
 func (s *Server) lookup(name string, auth parser.Value) *Namespace {
 	s.mu.RLock()
 	n := s.nsps[name]
+	if n != nil && n.parent != nil {
+		n.connecting.Add(1) // under the lock, which connectDone takes to drop n
+	}
 	parents := s.parents
 	s.mu.RUnlock()
 	if n != nil {
@@ -149,10 +154,12 @@ func (s *Server) lookup(name string, auth parser.Value) *Namespace {
 		}
 		s.mu.Lock()
 		if n := s.nsps[name]; n != nil { // created meanwhile
+			n.connecting.Add(1)
 			s.mu.Unlock()
 			return n
 		}
 		child := newNamespace(s, name, p)
+		child.connecting.Add(1)
 		s.nsps[name] = child
 		s.mu.Unlock()
 		p.mu.Lock()
@@ -161,6 +168,33 @@ func (s *Server) lookup(name string, auth parser.Value) *Namespace {
 		return child
 	}
 	return nil
+}
+
+// connectDone ends a CONNECT that lookup returned n for. A dynamic child
+// that no socket has joined is dropped when no other CONNECT for it is under
+// way: it was created by CONNECTs that were all refused, and a peer could
+// otherwise make the server create namespaces without end (about 600 bytes
+// each, a subscription each with an adapter for several nodes) with
+// CONNECTs that its middleware refuses. One that a socket joined stays, as
+// in Node.
+func (s *Server) connectDone(n *Namespace) {
+	if n.parent == nil || n.connecting.Add(-1) != 0 || n.joined.Load() {
+		return
+	}
+	s.mu.Lock()
+	if s.closing || n.connecting.Load() != 0 || n.joined.Load() || s.nsps[n.name] != n {
+		s.mu.Unlock()
+		return
+	}
+	delete(s.nsps, n.name)
+	s.mu.Unlock()
+	p := n.parent
+	p.mu.Lock()
+	if i := slices.Index(p.children, n); i >= 0 {
+		p.children = slices.Delete(p.children, i, i+1)
+	}
+	p.mu.Unlock()
+	_ = n.adapter.Close()
 }
 
 // Namespaces returns the names of the namespaces, dynamic children included.

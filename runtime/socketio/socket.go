@@ -75,6 +75,7 @@ type Socket struct {
 	handshake Handshake
 	recovered bool
 	exec      executor
+	inflight  chan struct{} // ConcurrentEvents: a slot per running event (made by the reader)
 
 	joinMu sync.Mutex // makes Join's count and join one step
 	left   bool       // the disconnect took the socket out of its rooms (under joinMu)
@@ -519,8 +520,17 @@ func (s *Socket) onEvent(p *parser.Packet) {
 	if p.HasID {
 		e.ackSock, e.ackID = s, p.ID
 	}
-	if s.nsp.server.opts.ConcurrentEvents {
-		go s.dispatch(e)
+	if o := &s.nsp.server.opts; o.ConcurrentEvents {
+		// At most MaxPendingEvents run at once: the reader waits for a slot,
+		// which pauses the reading of the connection, as below.
+		if s.inflight == nil {
+			s.inflight = make(chan struct{}, o.MaxPendingEvents)
+		}
+		s.inflight <- struct{}{}
+		go func() {
+			defer func() { <-s.inflight }()
+			s.dispatch(e)
+		}()
 		return
 	}
 	// In the socket's order, waiting while MaxPendingEvents are queued,
