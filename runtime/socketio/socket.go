@@ -373,6 +373,11 @@ func (s *Socket) Broadcast() *BroadcastOperator {
 // Emit sends an event to the socket. It fails when the socket is
 // disconnected or its connection's queue is full (the connection is then
 // closed); it does not wait for the client.
+//
+// With connection state recovery on, the event goes through the adapter to
+// the room of the socket's id, as in Node, even once the socket is
+// disconnected: it is kept (nil error) and replayed if the client recovers
+// the socket, and reaches the recovered socket, which has the same id.
 func (s *Socket) Emit(event string, args ...any) error { return s.emit(event, args, false) }
 
 // Volatile returns an emitter whose events are dropped rather than queued
@@ -391,16 +396,16 @@ func (s *Socket) emit(event string, args []any, volatile bool) error {
 	if err := checkEmit(event); err != nil {
 		return err
 	}
+	if s.nsp.server.opts.ConnectionStateRecovery != nil && !volatile {
+		// Through the adapter, connected or not, so the event gets an
+		// offset and is kept for the socket's recovery, as Node does.
+		p := parser.NewEvent(s.nsp.name, event, args...)
+		return s.nsp.adapter.Broadcast(p, BroadcastOptions{Rooms: []Room{s.id}, Flags: BroadcastFlags{Local: true}})
+	}
 	if !s.Connected() {
 		return ErrNotConnected
 	}
-	p := parser.NewEvent(s.nsp.name, event, args...)
-	if s.nsp.server.opts.ConnectionStateRecovery != nil && !volatile {
-		// Through the adapter, so the event gets an offset and is kept for
-		// the socket's recovery, as Node does.
-		return s.nsp.adapter.Broadcast(p, BroadcastOptions{Rooms: []Room{s.id}, Flags: BroadcastFlags{Local: true}})
-	}
-	return s.sendPacket(p, volatile)
+	return s.sendPacket(parser.NewEvent(s.nsp.name, event, args...), volatile)
 }
 
 // EmitWithAck sends an event and waits for the client's acknowledgement
