@@ -821,3 +821,46 @@ func TestConcurrentEvents(t *testing.T) {
 		})
 	}
 }
+
+// A namespace middleware that takes its time (Node's are asynchronous) does
+// not hold up the connection's other namespaces (nor its heartbeat): here it
+// waits for an event that the client sends on "/" meanwhile, which Node
+// delivers; a middleware run by the connection's reader wedged it.
+func TestSlowMiddlewareDoesNotBlockConnection(t *testing.T) {
+	for _, mode := range transportModes {
+		t.Run(mode.name, func(t *testing.T) {
+			env := newEnv(t, nil)
+			release := make(chan struct{})
+			var once sync.Once
+			free := func() { once.Do(func() { close(release) }) }
+			t.Cleanup(free)
+			entered := make(chan struct{})
+			env.srv.Of("/slow").Use(func(*Socket) error {
+				close(entered)
+				<-release
+				return nil
+			})
+			env.srv.OnConnection(func(s *Socket) {
+				s.On("release", func(e *Event) { free(); _ = e.Ack("ok") })
+			})
+			c := env.dial(t, mode.transports...)
+			c.connect("/", nil)
+			c.send(&parser.Packet{Type: parser.Connect, Namespace: "/slow"})
+			<-entered
+			c.send(&parser.Packet{Type: parser.Event, Namespace: "/", ID: 1, HasID: true,
+				Data: []parser.Value{parser.ValueOf("release")}})
+			var gotAck, gotConnect bool
+			for !gotAck || !gotConnect {
+				p := c.next()
+				switch {
+				case p.Type == parser.Ack && p.Namespace == "/" && p.ID == 1:
+					gotAck = true
+				case p.Type == parser.Connect && p.Namespace == "/slow":
+					gotConnect = true
+				default:
+					t.Fatalf("unexpected %v %s %s", p.Type, p.Namespace, show(p))
+				}
+			}
+		})
+	}
+}
