@@ -211,7 +211,9 @@ func (h *handlerSet) get(name string) []func(*Event) {
 	return nil
 }
 
-// OnAny registers fn for every incoming event, before the event's own handlers.
+// OnAny registers fn for every incoming event, before the per-event
+// middleware (Use) and the event's own handlers, as Node's socket.onAny: it
+// sees the events a middleware refuses too.
 func (s *Socket) OnAny(fn func(*Event)) {
 	s.mu.Lock()
 	s.anyIn = append(s.anyIn, fn)
@@ -538,10 +540,16 @@ func (s *Socket) sendAck(id uint64, args []any) error {
 	return s.sendPacket(&parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true, Data: parser.ValuesOf(args...)}, false)
 }
 
+// dispatch hands an event to the OnAny handlers, then, as Node does, to
+// the per-event middleware (which the OnAny handlers see it before, even
+// when it refuses it), then to the event's handlers.
 func (s *Socket) dispatch(e *Event) {
 	s.mu.Lock()
 	mw, anyIn, hs, onErr := s.middleware, s.anyIn, s.handlers.get(e.Name), s.onError
 	s.mu.Unlock()
+	for _, fn := range anyIn {
+		fn(e)
+	}
 	for _, m := range mw {
 		if err := m(e); err != nil {
 			for _, fn := range onErr {
@@ -549,9 +557,6 @@ func (s *Socket) dispatch(e *Event) {
 			}
 			return
 		}
-	}
-	for _, fn := range anyIn {
-		fn(e)
 	}
 	for _, fn := range hs {
 		fn(e)
