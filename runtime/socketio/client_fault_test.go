@@ -232,8 +232,14 @@ func TestClientConnectLateReply(t *testing.T) {
 	// A late refusal: the next Connect sends a CONNECT of its own.
 	giveUp()
 	release <- NewConnectError("late no", nil)
-	// The server reads one packet at a time: the refusal is on the wire
-	// before the answer to an event sent after it.
+	// The refusal clears the pending CONNECT (the server runs the
+	// middleware on a goroutine of its own: an event's answer may come
+	// before it).
+	waitUntil(t, func() bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return s.connectPending == nil
+	})
 	if _, err := root.EmitWithAck(clientCtx(t), "ping"); err != nil {
 		t.Fatal(err)
 	}
