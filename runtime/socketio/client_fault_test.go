@@ -156,7 +156,7 @@ func TestClientCloseDuringPartition(t *testing.T) {
 // ended, or Disconnect) but the server accepts later is answered with a
 // DISCONNECT, so the namespace is not left half-open on the server; a
 // Connect again meanwhile takes the late acceptance instead of sending a
-// second CONNECT (which the server refuses by closing the connection); a
+// second CONNECT (which Node's server refuses by closing the connection); a
 // late refusal only clears the pending state.
 func TestClientConnectLateReply(t *testing.T) {
 	srv, url := clientGoServer(t, nil)

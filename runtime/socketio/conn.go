@@ -210,19 +210,25 @@ var emptyAuth = parser.ValueOf(struct{}{})
 // do: a middleware that takes its time holds up neither the connection's
 // other namespaces nor its reading. Until it has passed, the namespace is
 // not joined, and a packet for it closes the connection, as in Node.
+//
+// A CONNECT for a namespace the connection has joined or is joining is
+// ignored: socket.io-client sends two when socket.connect() is called
+// right after manager.socket() on an open connection, and Node, which gets
+// both in one read over WebSocket, answers both and keeps the connection.
 func (c *conn) connect(p *parser.Packet) {
 	name := p.Namespace
-	if c.socket(name) != nil {
-		c.fail(ReasonParseError, fmt.Errorf("socketio: second CONNECT for namespace %q", name))
+	c.mu.Lock()
+	again := c.socketLocked(name) != nil || slices.Contains(c.pending, name)
+	joined := len(c.sockets) + len(c.pending)
+	c.mu.Unlock()
+	if again {
+		c.srv.opts.Logger.Debug("socketio: CONNECT for a namespace joined already", "sid", c.eio.ID(), "nsp", name)
 		return
 	}
 	auth := emptyAuth
 	if len(p.Data) > 0 {
 		auth = p.Data[0]
 	}
-	c.mu.Lock()
-	joined := len(c.sockets) + len(c.pending)
-	c.mu.Unlock()
 	if joined >= c.srv.opts.MaxNamespaces {
 		c.sendConnectError(name, "too many namespaces", parser.Value{})
 		return
