@@ -138,7 +138,9 @@ func (s *Server) post(w http.ResponseWriter, r *http.Request, ss *Session) {
 		s.tooLarge(w, r, ss)
 		return
 	}
-	err = DecodePayload(body, func(p Packet) error {
+	// The body is text: invalid UTF-8 becomes U+FFFD, as in Node, and is
+	// never passed on (in a WebSocket text frame it fails the receiver).
+	err = DecodePayload(replaceInvalidUTF8(body), func(p Packet) error {
 		ss.onPacket(p)
 		return nil
 	})

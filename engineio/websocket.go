@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 )
@@ -289,6 +290,12 @@ func (ss *Session) readLoop(c *websocket.Conn) {
 				err = nil
 			}
 			ss.close(reason, err)
+			return
+		}
+		if typ == websocket.MessageText && !utf8.Valid(data) {
+			// As the engineio reader and Node's ws: 1007, "transport error".
+			_ = c.Close(websocket.StatusInvalidFramePayloadData, "text message is not UTF-8")
+			ss.close(ReasonTransportError, errors.New("engineio: websocket: text message is not UTF-8"))
 			return
 		}
 		if !ss.onMessage(typ == websocket.MessageBinary, data) {

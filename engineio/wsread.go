@@ -28,6 +28,7 @@ const (
 	closeNormal        = 1000
 	closeProtocolError = 1002
 	closeTooBig        = 1009
+	closeNotUTF8       = 1007
 	closeNoStatus      = 1005 // never sent: the close frame had no code
 )
 
@@ -183,6 +184,9 @@ func (c *wsNetConn) readFrames(limit int) (bin bool, data []byte, err error) {
 		}
 		unmask(h.key, data[off:])
 		if h.fin {
+			if !bin && !utf8.Valid(data) {
+				return false, nil, &wsProtocolError{closeNotUTF8, "text message is not UTF-8"}
+			}
 			return bin, data, nil
 		}
 	}

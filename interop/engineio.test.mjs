@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { after, afterEach, before, describe, it } from "node:test";
 import { setTimeout as sleep } from "node:timers/promises";
+import { connect as netConnect } from "node:net";
 import { ClientPool, bytesOf } from "./lib/eioclient.mjs";
 import { startTarget, TARGET } from "./lib/target.mjs";
 
@@ -268,6 +269,65 @@ describe(`Engine.IO v4 interop: engine.io-client 6.6 -> ${TARGET} server`, () =>
         await sleep(25);
       }
       assert.fail(`sid never became unknown; responses: ${JSON.stringify([...new Set(seen)])}`);
+    });
+  });
+
+  describe("(12) text that is not UTF-8", () => {
+    const bad = Buffer.concat([Buffer.from("4a"), Buffer.from([0xff, 0xfe]), Buffer.from("b")]);
+
+    it("polling: a POST's invalid bytes are decoded as U+FFFD, one per maximal subpart", { timeout: 3000 }, async () => {
+      const hs = await (await fetch(`${server.url}/engine.io/?EIO=4&transport=polling`)).text();
+      const url = `${server.url}/engine.io/?EIO=4&transport=polling&sid=${encodeURIComponent(JSON.parse(hs.slice(1)).sid)}`;
+      const post = await fetch(url, { method: "POST", body: bad });
+      assert.equal(post.status, 200);
+      await post.text();
+      const echo = Buffer.from(await (await fetch(url)).arrayBuffer());
+      assert.deepEqual([...echo], [...Buffer.from("4a\ufffd\ufffdb")]);
+    });
+
+    it("websocket: a text message that is not UTF-8 closes the connection with 1007", { timeout: 3000 }, async () => {
+      // A raw WebSocket (ws, under engine.io-client, would refuse to send it): handshake, one masked text frame.
+      const { hostname, port } = new URL(server.url);
+      const sock = netConnect(Number(port), hostname);
+      let buf = Buffer.alloc(0);
+      const frames = [];
+      const closed = new Promise((resolve) => sock.once("close", resolve));
+      sock.on("error", () => {});
+      sock.on("data", (d) => {
+        buf = Buffer.concat([buf, d]);
+        if (frames.headers === undefined) {
+          const end = buf.indexOf("\r\n\r\n");
+          if (end < 0) return;
+          frames.headers = buf.subarray(0, end).toString();
+          buf = buf.subarray(end + 4);
+        }
+        for (;;) {
+          if (buf.length < 2) return;
+          let n = buf[1] & 0x7f;
+          let h = 2;
+          if (n === 126) [n, h] = [buf.length >= 4 ? buf.readUInt16BE(2) : Infinity, 4];
+          if (buf.length < h + n) return;
+          frames.push({ op: buf[0] & 0x0f, payload: buf.subarray(h, h + n) });
+          buf = buf.subarray(h + n);
+          if (frames.length === 1) {
+            const mask = Buffer.from([1, 2, 3, 4]);
+            const masked = Buffer.from(bad.map((b, i) => b ^ mask[i % 4]));
+            sock.write(Buffer.concat([Buffer.from([0x81, 0x80 | masked.length]), mask, masked]));
+          }
+        }
+      });
+      sock.write(
+        "GET /engine.io/?EIO=4&transport=websocket HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+          "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+      );
+      await closed;
+      assert.match(frames.headers ?? "", /^HTTP\/1\.1 101/);
+      assert.deepEqual(
+        frames.map((f) => f.op),
+        [1, 8],
+        `the open packet, then a close frame: ${JSON.stringify(frames.map((f) => f.payload.toString()))}`,
+      );
+      assert.equal(frames[1].payload.readUInt16BE(0), 1007);
     });
   });
 

@@ -177,6 +177,28 @@ describe(`Socket.IO v5 interop: socket.io-client 4.8 -> ${TARGET} server`, () =>
           assert.equal(Object.keys(manager.nsps).length, 3);
         });
 
+        it(
+          "socket.connect() right after manager.socket() on an open connection (two CONNECTs): it joins, nothing drops",
+          {
+            timeout: 5000,
+            // Over polling the second CONNECT comes in a POST of its own, after the first was handled, and Node
+            // closes the connection; over WebSocket both come in one read and Node answers both.
+            skip: mode !== "websocket" && "Node closes the connection when the second CONNECT comes in a later POST",
+          },
+          async () => {
+            const root = await connect();
+            for (const [nsp, opts] of [["/dyn-twice", {}], ["/admin", { auth: { token: "secret" } }]]) {
+              const s = pool.socket(root.manager, nsp, opts);
+              s.socket.connect(); // the manager is open: the Socket's constructor sent a CONNECT, this sends another
+              await connected(s);
+              assert.equal((await s.socket.timeout(2000).emitWithAck("whoami")).id, s.socket.id, nsp);
+              assert.equal(s.rec.all("$disconnect").length, 0, nsp);
+            }
+            assert.equal((await root.socket.timeout(2000).emitWithAck("whoami")).id, root.socket.id);
+            assert.equal(root.rec.all("$disconnect").length, 0, "the other namespaces stay connected");
+          },
+        );
+
         it("/admin middleware refusal -> connect_error with message and data; unknown namespaces", { timeout: 5000 }, async () => {
           for (const auth of [{ token: "wrong" }, {}]) {
             const m = pool.manager(base);

@@ -156,7 +156,7 @@ func TestClientCloseDuringPartition(t *testing.T) {
 // ended, or Disconnect) but the server accepts later is answered with a
 // DISCONNECT, so the namespace is not left half-open on the server; a
 // Connect again meanwhile takes the late acceptance instead of sending a
-// second CONNECT (which the server refuses by closing the connection); a
+// second CONNECT (which Node's server refuses by closing the connection); a
 // late refusal only clears the pending state.
 func TestClientConnectLateReply(t *testing.T) {
 	srv, url := clientGoServer(t, nil)
@@ -232,8 +232,14 @@ func TestClientConnectLateReply(t *testing.T) {
 	// A late refusal: the next Connect sends a CONNECT of its own.
 	giveUp()
 	release <- NewConnectError("late no", nil)
-	// The server reads one packet at a time: the refusal is on the wire
-	// before the answer to an event sent after it.
+	// The refusal clears the pending CONNECT (the server runs the
+	// middleware on a goroutine of its own: an event's answer may come
+	// before it).
+	waitUntil(t, func() bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return s.connectPending == nil
+	})
 	if _, err := root.EmitWithAck(clientCtx(t), "ping"); err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,7 @@ type conn struct {
 
 	mu      sync.Mutex
 	sockets []*Socket        // one per namespace joined (a few: a list costs less than a map)
+	pending []string         // namespaces whose middleware runs
 	joined  bool             // a namespace was joined: the connect timeout is over
 	reason  DisconnectReason // set when this side closes for a reason of its own
 	closed  bool
@@ -204,20 +205,30 @@ type recoveryAuth struct {
 
 var emptyAuth = parser.ValueOf(struct{}{})
 
-// connect joins the namespace of a CONNECT packet.
+// connect joins the namespace of a CONNECT packet. The namespace's
+// middleware runs on a goroutine of its own, as Node's asynchronous ones
+// do: a middleware that takes its time holds up neither the connection's
+// other namespaces nor its reading. Until it has passed, the namespace is
+// not joined, and a packet for it closes the connection, as in Node.
+//
+// A CONNECT for a namespace the connection has joined or is joining is
+// ignored: socket.io-client sends two when socket.connect() is called
+// right after manager.socket() on an open connection, and Node, which gets
+// both in one read over WebSocket, answers both and keeps the connection.
 func (c *conn) connect(p *parser.Packet) {
 	name := p.Namespace
-	if c.socket(name) != nil {
-		c.fail(ReasonParseError, fmt.Errorf("socketio: second CONNECT for namespace %q", name))
+	c.mu.Lock()
+	again := c.socketLocked(name) != nil || slices.Contains(c.pending, name)
+	joined := len(c.sockets) + len(c.pending)
+	c.mu.Unlock()
+	if again {
+		c.srv.opts.Logger.Debug("socketio: CONNECT for a namespace joined already", "sid", c.eio.ID(), "nsp", name)
 		return
 	}
 	auth := emptyAuth
 	if len(p.Data) > 0 {
 		auth = p.Data[0]
 	}
-	c.mu.Lock()
-	joined := len(c.sockets)
-	c.mu.Unlock()
 	if joined >= c.srv.opts.MaxNamespaces {
 		c.sendConnectError(name, "too many namespaces", parser.Value{})
 		return
@@ -249,23 +260,56 @@ func (c *conn) connect(p *parser.Packet) {
 			}
 		}
 	}
+	var chain []Middleware
 	if !s.recovered || rec.RunMiddlewares {
-		for _, mw := range nsp.middlewareChain() {
-			if err := mw(s); err != nil {
-				s.leaveAll() // rooms a middleware joined
-				var ce *ConnectError
-				if errors.As(err, &ce) {
-					c.sendConnectError(name, ce.Message, ce.Data)
-				} else {
-					c.sendConnectError(name, err.Error(), parser.Value{})
-				}
-				return
+		chain = nsp.middlewareChain()
+	}
+	if len(chain) == 0 {
+		c.admit(s, rooms, missed)
+		return
+	}
+	c.mu.Lock()
+	c.pending = append(c.pending, name)
+	c.mu.Unlock()
+	go func() {
+		ok := c.runMiddleware(s, chain)
+		c.mu.Lock()
+		if i := slices.Index(c.pending, name); i >= 0 {
+			c.pending = slices.Delete(c.pending, i, i+1)
+		}
+		c.mu.Unlock()
+		if ok {
+			c.admit(s, rooms, missed)
+		}
+	}()
+}
+
+// runMiddleware runs chain for s and reports whether every middleware let
+// it in; the first refusal is sent to the client as a CONNECT_ERROR.
+func (c *conn) runMiddleware(s *Socket, chain []Middleware) bool {
+	for _, mw := range chain {
+		if err := mw(s); err != nil {
+			s.leaveAll() // rooms a middleware joined
+			var ce *ConnectError
+			if errors.As(err, &ce) {
+				c.sendConnectError(s.nsp.name, ce.Message, ce.Data)
+			} else {
+				c.sendConnectError(s.nsp.name, err.Error(), parser.Value{})
 			}
+			return false
 		}
 	}
+	return true
+}
+
+// admit connects s, which passed the middleware, to its namespace: unless
+// the connection has closed meanwhile, or joined the namespace already.
+func (c *conn) admit(s *Socket, rooms []Room, missed []*parser.Packet) {
+	nsp, name := s.nsp, s.nsp.name
 	c.mu.Lock()
 	if c.closed || c.socketLocked(name) != nil {
 		c.mu.Unlock()
+		s.leaveAll() // rooms a middleware joined
 		return
 	}
 	c.sockets = append(c.sockets, s)
@@ -273,12 +317,11 @@ func (c *conn) connect(p *parser.Packet) {
 	c.joined = true
 	c.stopTimer()
 	s.connected = true
-	c.mu.Unlock()
-
 	// One task in the socket's order: join the namespace, send what a
 	// recovered socket missed and the CONNECT reply, run the connection
-	// handlers. A disconnect (or a client event) that comes meanwhile is
-	// queued after it, so the handlers it registers see it.
+	// handlers. It is queued before the socket can be found (c.mu), so a
+	// disconnect or a client event that comes meanwhile is queued after it,
+	// and the handlers it registers see it.
 	s.exec.run(func() {
 		if s.Connected() {
 			nsp.add(s)
@@ -295,6 +338,7 @@ func (c *conn) connect(p *parser.Packet) {
 			fn(s)
 		}
 	})
+	c.mu.Unlock()
 }
 
 func (c *conn) sendConnectError(nsp, msg string, data parser.Value) {

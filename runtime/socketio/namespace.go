@@ -12,6 +12,9 @@ import (
 // Middleware runs when a socket connects to a namespace, before it is
 // connected. A non-nil error refuses the connection: the client gets a
 // CONNECT_ERROR with the error's message, and the data of a *ConnectError.
+// The middleware of a CONNECT run on a goroutine of their own, as Node's
+// asynchronous ones: one may take its time (a database lookup) while the
+// connection's other namespaces go on.
 type Middleware func(s *Socket) error
 
 // NewConnectError returns the error a middleware returns to refuse a

@@ -212,7 +212,9 @@ func (h *handlerSet) get(name string) []func(*Event) {
 	return nil
 }
 
-// OnAny registers fn for every incoming event, before the event's own handlers.
+// OnAny registers fn for every incoming event, before the per-event
+// middleware (Use) and the event's own handlers, as Node's socket.onAny: it
+// sees the events a middleware refuses too.
 func (s *Socket) OnAny(fn func(*Event)) {
 	s.mu.Lock()
 	s.anyIn = append(s.anyIn, fn)
@@ -374,6 +376,11 @@ func (s *Socket) Broadcast() *BroadcastOperator {
 // Emit sends an event to the socket. It fails when the socket is
 // disconnected or its connection's queue is full (the connection is then
 // closed); it does not wait for the client.
+//
+// With connection state recovery on, the event goes through the adapter to
+// the room of the socket's id, as in Node, even once the socket is
+// disconnected: it is kept (nil error) and replayed if the client recovers
+// the socket, and reaches the recovered socket, which has the same id.
 func (s *Socket) Emit(event string, args ...any) error { return s.emit(event, args, false) }
 
 // Volatile returns an emitter whose events are dropped rather than queued
@@ -392,16 +399,16 @@ func (s *Socket) emit(event string, args []any, volatile bool) error {
 	if err := checkEmit(event); err != nil {
 		return err
 	}
+	if s.nsp.server.opts.ConnectionStateRecovery != nil && !volatile {
+		// Through the adapter, connected or not, so the event gets an
+		// offset and is kept for the socket's recovery, as Node does.
+		p := parser.NewEvent(s.nsp.name, event, args...)
+		return s.nsp.adapter.Broadcast(p, BroadcastOptions{Rooms: []Room{s.id}, Flags: BroadcastFlags{Local: true}})
+	}
 	if !s.Connected() {
 		return ErrNotConnected
 	}
-	p := parser.NewEvent(s.nsp.name, event, args...)
-	if s.nsp.server.opts.ConnectionStateRecovery != nil && !volatile {
-		// Through the adapter, so the event gets an offset and is kept for
-		// the socket's recovery, as Node does.
-		return s.nsp.adapter.Broadcast(p, BroadcastOptions{Rooms: []Room{s.id}, Flags: BroadcastFlags{Local: true}})
-	}
-	return s.sendPacket(p, volatile)
+	return s.sendPacket(parser.NewEvent(s.nsp.name, event, args...), volatile)
 }
 
 // EmitWithAck sends an event and waits for the client's acknowledgement
@@ -543,10 +550,16 @@ func (s *Socket) sendAck(id uint64, args []any) error {
 	return s.sendPacket(&parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true, Data: parser.ValuesOf(args...)}, false)
 }
 
+// dispatch hands an event to the OnAny handlers, then, as Node does, to
+// the per-event middleware (which the OnAny handlers see it before, even
+// when it refuses it), then to the event's handlers.
 func (s *Socket) dispatch(e *Event) {
 	s.mu.Lock()
 	mw, anyIn, hs, onErr := s.middleware, s.anyIn, s.handlers.get(e.Name), s.onError
 	s.mu.Unlock()
+	for _, fn := range anyIn {
+		fn(e)
+	}
 	for _, m := range mw {
 		if err := m(e); err != nil {
 			for _, fn := range onErr {
@@ -554,9 +567,6 @@ func (s *Socket) dispatch(e *Event) {
 			}
 			return
 		}
-	}
-	for _, fn := range anyIn {
-		fn(e)
 	}
 	for _, fn := range hs {
 		fn(e)
