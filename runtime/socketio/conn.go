@@ -238,7 +238,6 @@ func (c *conn) connect(p *parser.Packet) {
 		c.sendConnectError(name, "Invalid namespace", parser.Value{})
 		return
 	}
-	defer c.srv.connectDone(nsp)
 	rec := c.srv.opts.ConnectionStateRecovery
 	s := &Socket{
 		nsp:       nsp,
@@ -266,6 +265,7 @@ func (c *conn) connect(p *parser.Packet) {
 	}
 	if len(chain) == 0 {
 		c.admit(s, rooms, missed)
+		c.srv.connectDone(nsp)
 		return
 	}
 	c.mu.Lock()
@@ -281,6 +281,9 @@ func (c *conn) connect(p *parser.Packet) {
 		if ok {
 			c.admit(s, rooms, missed)
 		}
+		// Only now is this CONNECT done: a dynamic child it created is
+		// dropped if no socket joined it (see Server.connectDone).
+		c.srv.connectDone(nsp)
 	}()
 }
 
