@@ -317,6 +317,7 @@ func (c *conn) admit(s *Socket, rooms []Room, missed []*parser.Packet) {
 	}
 	c.sockets = append(c.sockets, s)
 	nsp.joined.Store(true)
+	nsp.members.Add(1) // until its disconnect has run (Socket.onclose)
 	c.joined = true
 	c.stopTimer()
 	s.connected = true

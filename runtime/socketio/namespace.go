@@ -36,9 +36,11 @@ type Namespace struct {
 	ids atomic.Uint64 // ack ids, shared by emits and broadcasts, as in Node
 
 	// For a dynamic child: the CONNECTs under way that lookup returned it
-	// for, and whether a socket ever joined it (see Server.connectDone).
+	// for, whether a socket ever joined it, and the sockets admitted that
+	// have not finished disconnecting (see Server.dropIfUnused).
 	connecting atomic.Int32
 	joined     atomic.Bool
+	members    atomic.Int32
 
 	mu          sync.RWMutex
 	sockets     map[string]*Socket

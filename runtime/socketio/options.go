@@ -48,6 +48,16 @@ type ServerOptions struct {
 	// beyond it is refused with CONNECT_ERROR "too many namespaces".
 	// Default 100.
 	MaxNamespaces int
+	// CleanupEmptyChildNamespaces drops a dynamic namespace (a child of
+	// OfRegexp or OfFunc) once its last socket has disconnected, with its
+	// adapter, as Node's option of the same name: a server whose clients go
+	// through many dynamic namespaces does not keep one for each. The next
+	// CONNECT to that name creates it afresh; a Namespace value kept from
+	// before no longer reaches its sockets, and the recovery sessions its
+	// adapter kept are gone. Off by default, as in Node (a child that no
+	// socket ever joined, its middleware having refused every CONNECT, is
+	// dropped either way).
+	CleanupEmptyChildNamespaces bool
 	// MaxPendingAcks bounds the acknowledgements the server waits for from
 	// one socket; beyond it EmitWithAck fails with ErrTooManyAcks (and a
 	// broadcast with acks leaves that socket out). Default 1024.

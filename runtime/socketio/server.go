@@ -178,11 +178,25 @@ func (s *Server) lookup(name string, auth parser.Value) *Namespace {
 // CONNECTs that its middleware refuses. One that a socket joined stays, as
 // in Node.
 func (s *Server) connectDone(n *Namespace) {
-	if n.parent == nil || n.connecting.Add(-1) != 0 || n.joined.Load() {
+	if n.parent == nil || n.connecting.Add(-1) != 0 {
+		return
+	}
+	s.dropIfUnused(n)
+}
+
+// dropIfUnused drops n, a dynamic child, when no CONNECT for it is under way
+// and no socket is in it, and either no socket ever joined it or
+// ServerOptions.CleanupEmptyChildNamespaces is set. Its adapter is closed.
+func (s *Server) dropIfUnused(n *Namespace) {
+	unused := func() bool {
+		return n.connecting.Load() == 0 && n.members.Load() == 0 &&
+			(!n.joined.Load() || s.opts.CleanupEmptyChildNamespaces)
+	}
+	if n.parent == nil || !unused() {
 		return
 	}
 	s.mu.Lock()
-	if s.closing || n.connecting.Load() != 0 || n.joined.Load() || s.nsps[n.name] != n {
+	if s.closing || !unused() || s.nsps[n.name] != n {
 		s.mu.Unlock()
 		return
 	}

@@ -617,6 +617,9 @@ func (s *Socket) onclose(reason DisconnectReason) {
 		for _, fn := range dis {
 			fn(reason)
 		}
+		if s.nsp.members.Add(-1) == 0 {
+			s.nsp.server.dropIfUnused(s.nsp) // a dynamic child left empty
+		}
 	})
 }
 
