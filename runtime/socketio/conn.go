@@ -247,6 +247,9 @@ func (c *conn) connect(p *parser.Packet) {
 		gone:      make(chan struct{}),
 	}
 	s.exec.setLimit(c.srv.opts.MaxPendingEvents)
+	if c.srv.opts.ConcurrentEvents {
+		s.ready = make(chan struct{})
+	}
 	var missed []*parser.Packet
 	var rooms []Room
 	if rec != nil {
@@ -340,6 +343,9 @@ func (c *conn) admit(s *Socket, rooms []Room, missed []*parser.Packet) {
 		}
 		for _, fn := range nsp.connectionHandlers() {
 			fn(s)
+		}
+		if s.ready != nil {
+			close(s.ready) // events that came meanwhile run now (ConcurrentEvents)
 		}
 	})
 	c.mu.Unlock()

@@ -860,6 +860,34 @@ func TestConcurrentEvents(t *testing.T) {
 	}
 }
 
+// With ConcurrentEvents, an event that comes while the connection handlers
+// still run waits for them (they register its handler), as events do
+// without it, and as Node runs its connection listeners before any event.
+// Before, its goroutine looked the handlers up at once and the event was
+// dropped.
+func TestConcurrentEventsWaitForConnectionHandlers(t *testing.T) {
+	env := newEnv(t, &ServerOptions{ConcurrentEvents: true})
+	emitted := make(chan struct{})
+	got := make(chan string, 1)
+	env.srv.OnConnection(func(s *Socket) {
+		<-emitted
+		time.Sleep(50 * time.Millisecond) // the event's goroutine looks for handlers meanwhile
+		s.On("ev", func(e *Event) { got <- e.Name })
+	})
+	c := env.dial(t)
+	c.connect("/", nil)
+	c.emit("/", "ev")
+	close(emitted)
+	select {
+	case name := <-got:
+		if name != "ev" {
+			t.Fatalf("got %q", name)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("the event was dropped: its handler was registered by the connection handler after it came")
+	}
+}
+
 // A namespace middleware that takes its time (Node's are asynchronous) does
 // not hold up the connection's other namespaces (nor its heartbeat): here it
 // waits for an event that the client sends on "/" meanwhile, which Node

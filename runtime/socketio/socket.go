@@ -76,6 +76,7 @@ type Socket struct {
 	recovered bool
 	exec      executor
 	inflight  chan struct{} // ConcurrentEvents: a slot per running event (made by the reader)
+	ready     chan struct{} // ConcurrentEvents: closed once the connection handlers have run
 
 	joinMu sync.Mutex // makes Join's count and join one step
 	left   bool       // the disconnect took the socket out of its rooms (under joinMu)
@@ -536,6 +537,7 @@ func (s *Socket) onEvent(p *parser.Packet) {
 		s.inflight <- struct{}{}
 		go func() {
 			defer func() { <-s.inflight }()
+			<-s.ready // the connection handlers register the event's handlers
 			s.dispatch(e)
 		}()
 		return
