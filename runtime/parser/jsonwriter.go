@@ -97,8 +97,8 @@ func (w JSONWriter) Float(f float64) { w.fail(w.e.float(f, 64)) }
 
 // Time writes t as encoding/json does: an RFC 3339 string with nanoseconds.
 func (w JSONWriter) Time(t time.Time) {
-	if y := t.Year(); y < 0 || y > 9999 {
-		w.fail(fmt.Errorf("%w: time %v outside the years 0-9999", ErrUnsupportedValue, t))
+	if err := timeInRange(t); err != nil {
+		w.fail(err)
 		w.Null()
 		return
 	}
@@ -124,6 +124,15 @@ func (w JSONWriter) fail(err error) {
 	if err != nil && w.e.err == nil {
 		w.e.err = err
 	}
+}
+
+// timeInRange fails for a time that RFC 3339 cannot write (as encoding/json
+// refuses it): both writers' Time check it.
+func timeInRange(t time.Time) error {
+	if y := t.Year(); y < 0 || y > 9999 {
+		return fmt.Errorf("%w: time %v outside the years 0-9999", ErrUnsupportedValue, t)
+	}
+	return nil
 }
 
 // appendSelf writes x with its AppendJSON and returns the first error.

@@ -290,8 +290,8 @@ func (e *mpEncoder) float(f float64) {
 }
 
 func (e *mpEncoder) time(t time.Time) {
-	if y := t.Year(); y < 0 || y > 9999 {
-		e.fail(fmt.Errorf("%w: time %v outside the years 0-9999", ErrUnsupportedValue, t))
+	if err := timeInRange(t); err != nil {
+		e.fail(err)
 		e.w.b = append(e.w.b, 0xc0)
 		return
 	}
