@@ -1,5 +1,8 @@
 # siogen — developer commands. `make test` is what CI runs.
 GO ?= go
+# A linter run through the module proxy (`go run pkg@version`): not a
+# dependency of any module here.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
 NODE_MODULES := $(CURDIR)/interop/node_modules
 
 # Go tests that talk to the official npm servers find them here.
@@ -10,7 +13,7 @@ export SIOGEN_SIO_NODE_MODULES := $(NODE_MODULES)
 
 .PHONY: test npm vet generate-check gotest loadtest interop fuzz bench run chat
 
-## test: everything — npm packages, vet, Go tests with -race, interop tests
+## test: everything — npm packages, vet and staticcheck, Go tests with -race, interop tests
 test: npm vet generate-check gotest loadtest interop
 
 ## npm: installs the official npm packages the tests run against, from the lockfile
@@ -26,6 +29,8 @@ vet:
 	GOOS=darwin $(GO) vet ./...
 	GOOS=windows $(GO) vet ./...
 	cd bench && $(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+	cd bench && $(GO) run $(STATICCHECK) ./...
 
 ## loadtest: 10k WebSocket connections with churn, back to baseline; 1k readers with slow consumers (not under -race: it caps goroutines at 8128)
 loadtest:

@@ -9,8 +9,8 @@ import (
 	"net/http"
 )
 
-// clientErrStop stops DecodePayload when the reader must stop.
-var clientErrStop = errors.New("engineio: stop")
+// errStopDecoding stops DecodePayload when the reader must stop.
+var errStopDecoding = errors.New("engineio: stop")
 
 // clientPollLoop is the long-polling reader: one GET at a time, until the
 // connection ends or the upgrade pauses it.
@@ -33,11 +33,11 @@ func (c *Client) clientPollLoop() {
 		}
 		err = DecodePayload(body, func(p Packet) error {
 			if !c.clientHandlePacket(p) {
-				return clientErrStop
+				return errStopDecoding
 			}
 			return nil
 		})
-		if err == clientErrStop {
+		if err == errStopDecoding {
 			return
 		}
 		if err != nil {

@@ -775,9 +775,7 @@ func readC2SWorkspacePingAck(r *parser.JSONReader, x *int64) {
 
 // readC2SWorkspaceNotePayload reads a value of type any as encoding/json would (see parser.ReadInto).
 func readC2SWorkspaceNotePayload(r *parser.JSONReader, x *json.RawMessage) {
-	y := *x
-	y = r.Raw()
-	*x = y
+	*x = r.Raw()
 }
 
 // readC2SWorkspaceRecentAck reads a value of type list<DocID> as encoding/json would (see parser.ReadInto).

@@ -41,14 +41,6 @@ func ratio(a, b []float64) []float64 {
 	return out
 }
 
-func inv(a []float64) []float64 {
-	out := make([]float64, len(a))
-	for i, v := range a {
-		out[i] = 1 / v
-	}
-	return out
-}
-
 func scale(a []float64, k float64) []float64 {
 	out := make([]float64, len(a))
 	for i, v := range a {
@@ -75,8 +67,6 @@ func stats(a []float64) (med, lo, hi float64, n int) {
 	}
 	return med, f[0], f[len(f)-1], len(f)
 }
-
-func median(a []float64) float64 { m, _, _, _ := stats(a); return m }
 
 func num(v float64) string {
 	switch a := math.Abs(v); {
