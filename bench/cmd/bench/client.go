@@ -29,7 +29,8 @@ const (
 func (p proto) socketIO() bool { return p >= pSIO5 }
 
 // payloadSize: every contender's payload is one floor record (raw-tcp sends
-// the payload alone).
+// the payload alone), unless a scenario sets a larger size (setPayload): a
+// larger payload is as many whole records, of which none is a publish.
 const payloadSize = floor.RecordSize
 
 // pubEvent is the event a fan-out's publisher emits; the floors, which have
@@ -38,8 +39,8 @@ const pubEvent = "pub"
 
 // epoch is the origin of the stamps carried in payloads: every payload starts
 // with '#' and 19 decimal digits, the nanoseconds from epoch to the moment the
-// message was meant to be sent (not when it was), padded with 'x' to 64 bytes
-// (a publish to a floor ends in 'P' instead: floor.MarkPublish).
+// message was meant to be sent (not when it was), padded with 'x' to the
+// payload's size (a publish to a floor ends in 'P' instead: floor.MarkPublish).
 var epoch = time.Now()
 
 func now() int64 { return int64(time.Since(epoch)) }
@@ -50,7 +51,7 @@ func putStamp(buf []byte, stamp int64) {
 		buf[i] = byte('0' + stamp%10)
 		stamp /= 10
 	}
-	for i := 20; i < payloadSize; i++ {
+	for i := 20; i < len(buf); i++ {
 		buf[i] = 'x'
 	}
 }
@@ -85,6 +86,7 @@ type client struct {
 	poll *poller // long-polling (no WebSocket)
 	out  []byte  // the sender's frame buffer (one sender goroutine per client)
 	in   []byte  // the TCP receiver's buffer
+	size int     // the payload's size: payloadSize unless setPayload changed it
 
 	ackID int64 // the id of the last record recv returned if it was an ACK, else -1
 }
@@ -95,7 +97,7 @@ func dial(ctx context.Context, p proto, t tmode, addr string) (*client, error) {
 	if t != tWS {
 		return dialPolling(ctx, p, addr, t == tUpgrade)
 	}
-	c := &client{p: p, out: make([]byte, 0, 128), ackID: -1}
+	c := &client{p: p, out: make([]byte, 0, 128), size: payloadSize, ackID: -1}
 	switch p {
 	case pTCP:
 		conn, err := (&net.Dialer{}).DialContext(ctx, "tcp", addr)
@@ -156,6 +158,20 @@ func dial(ctx context.Context, p proto, t tmode, addr string) (*client, error) {
 	}
 }
 
+// setPayload makes the client send payloads of n bytes, a multiple of
+// floor.RecordSize (the TCP floor echoes whole records); it is called before
+// the client sends or receives.
+func (c *client) setPayload(n int) {
+	if n%floor.RecordSize != 0 || n < floor.RecordSize || n >= 1<<16 {
+		panic(fmt.Sprintf("payload size %d: not a multiple of %d below 64 KiB", n, floor.RecordSize))
+	}
+	c.size = n
+	c.out = make([]byte, 0, n+64)
+	if c.in != nil {
+		c.in = make([]byte, n)
+	}
+}
+
 // send sends one record: the payload as the argument of event for Socket.IO.
 func (c *client) send(ctx context.Context, event string, stamp int64) error {
 	return c.sendAck(ctx, event, stamp, -1)
@@ -168,7 +184,7 @@ func (c *client) sendAck(ctx context.Context, event string, stamp, id int64) err
 	b := c.out[:0]
 	switch c.p {
 	case pTCP, pWS: // a record; the floor servers echo it or, a publish, write it to every connection
-		b = b[:payloadSize]
+		b = b[:c.size]
 		putStamp(b, stamp)
 		if event == pubEvent {
 			floor.MarkPublish(b)
@@ -186,7 +202,7 @@ func (c *client) sendAck(ctx context.Context, event string, stamp, id int64) err
 		b = append(b, event...)
 		b = append(b, `","`...)
 		n := len(b)
-		b = b[:n+payloadSize]
+		b = b[:n+c.size]
 		putStamp(b[n:], stamp)
 		b = append(b, `"]`...)
 	case pSIO5MP: // {"type":2,"data":[event,payload],"nsp":"/"[,"id":id]}
@@ -198,9 +214,13 @@ func (c *client) sendAck(ctx context.Context, event string, stamp, id int64) err
 		b = append(b, "\xa4type\x02\xa4data\x92"...)
 		b = append(b, 0xa0|byte(len(event)))
 		b = append(b, event...)
-		b = append(b, 0xd9, payloadSize)
+		if c.size < 1<<8 {
+			b = append(b, 0xd9, byte(c.size)) // str 8
+		} else {
+			b = append(b, 0xda, byte(c.size>>8), byte(c.size)) // str 16
+		}
 		n := len(b)
-		b = b[:n+payloadSize]
+		b = b[:n+c.size]
 		putStamp(b[n:], stamp)
 		b = append(b, "\xa3nsp\xa1/"...)
 		if id >= 0 {

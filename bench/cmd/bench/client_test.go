@@ -192,3 +192,70 @@ func TestFloors(t *testing.T) {
 		})
 	}
 }
+
+// TestLargePayload sends 1 KiB payloads (the echo-…-1KiB scenarios) to each
+// kind of server and checks that the whole payload comes back: over TCP
+// as 16 floor records, each reply read whole before the next; elsewhere
+// in one message that holds all of its padding.
+func TestLargePayload(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go floor.ServeTCP(ln)
+	hs := httptest.NewServer(floor.WSHandler())
+	t.Cleanup(hs.Close)
+	const size = 1024
+	padding := strings.Repeat("x", size-20)
+	for _, f := range []struct {
+		name, addr string
+		p          proto
+	}{
+		{"raw-tcp", ln.Addr().String(), pTCP},
+		{"plain-ws", strings.TrimPrefix(hs.URL, "http://"), pWS},
+		{"json", echoServer(t, nil), pSIO5},
+		{"msgpack", echoServer(t, parser.MessagePack), pSIO5MP},
+	} {
+		t.Run(f.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			c, err := dial(ctx, f.p, tWS, f.addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer c.close()
+			if c.tcp != nil {
+				c.tcp.SetDeadline(time.Now().Add(10 * time.Second)) // recv's read takes no ctx
+			}
+			c.setPayload(size)
+			for i := range 5 {
+				if err := c.send(ctx, "echo", int64(500+i)); err != nil {
+					t.Fatal(err)
+				}
+				if f.p == pTCP {
+					st, err := c.recv(ctx)
+					if err != nil || st != int64(500+i) || !strings.HasSuffix(string(c.in), padding) || len(c.in) != size {
+						t.Fatalf("echo %d: stamp %d, %d bytes, %v", i, st, len(c.in), err)
+					}
+					continue
+				}
+				for {
+					_, msg, err := c.ws.read(ctx)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if len(msg) == 1 { // a ping
+						continue
+					}
+					// the padding, whole and no longer, after the stamp
+					j := strings.Index(string(msg), padding)
+					if st, ok := getStamp(msg); !ok || st != int64(500+i) || j < 20 || strings.HasPrefix(string(msg[j+len(padding):]), "x") {
+						t.Fatalf("echo %d: %q", i, msg)
+					}
+					break
+				}
+			}
+		})
+	}
+}

@@ -71,11 +71,19 @@ func scenarios() []scenario {
 	return []scenario{
 		{name: "echo-100x100", title: "Echo RTT, 100 connections × 100 echoes/s (10k/s), 64 B, open loop", floors: true, est: 4500 * ms,
 			run: func(s *server, c contender) (metrics, error) {
-				return echoOpenLoop(s, c.proto, tWS, 100, 100, warm, dur)
+				return echoOpenLoop(s, c.proto, tWS, 100, 100, payloadSize, warm, dur)
 			}},
 		{name: "echo-1kx10", title: "Echo RTT, 1000 connections × 10 echoes/s (10k/s), 64 B, open loop", floors: true, est: 4500 * ms,
 			run: func(s *server, c contender) (metrics, error) {
-				return echoOpenLoop(s, c.proto, tWS, 1000, 10, warm, dur)
+				return echoOpenLoop(s, c.proto, tWS, 1000, 10, payloadSize, warm, dur)
+			}},
+		{name: "echo-100x100-1KiB", title: "Echo RTT, 100 connections × 100 echoes/s (10k/s), 1 KiB, open loop", floors: true, est: 4500 * ms,
+			run: func(s *server, c contender) (metrics, error) {
+				return echoOpenLoop(s, c.proto, tWS, 100, 100, 1024, warm, dur)
+			}},
+		{name: "echo-1kx10-1KiB", title: "Echo RTT, 1000 connections × 10 echoes/s (10k/s), 1 KiB, open loop", floors: true, est: 4500 * ms,
+			run: func(s *server, c contender) (metrics, error) {
+				return echoOpenLoop(s, c.proto, tWS, 1000, 10, 1024, warm, dur)
 			}},
 		{name: "throughput-500", title: "Max echo throughput, 500 connections, closed loop (1 in flight each), 64 B", floors: true, est: 4500 * ms,
 			run: func(s *server, c contender) (metrics, error) { return throughput(s, c.proto, 500, warm, dur, false) }},
@@ -99,7 +107,7 @@ func scenarios() []scenario {
 			}},
 		{name: "polling-echo-100x10", title: "Echo RTT over HTTP long-polling (no upgrade), 100 connections × 10 echoes/s (1k/s), 64 B, open loop", est: 4500 * ms, skip: eio4Only,
 			run: func(s *server, c contender) (metrics, error) {
-				return echoOpenLoop(s, c.proto, tPolling, 100, 10, warm, dur)
+				return echoOpenLoop(s, c.proto, tPolling, 100, 10, payloadSize, warm, dur)
 			}},
 		{name: "redis-2node", title: "Cross-node fan-out on the Redis adapter: 2 nodes + redis-server on the servers' core, 1000 clients split between the nodes in room `r`, 20 events/s published on node A (20k deliveries/s, half of them through Redis), 64 B", est: 10 * sec,
 			own: true, skip: func(c contender) bool { return c.name != "siogen" && c.name != "node-socket.io" },

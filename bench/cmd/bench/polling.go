@@ -193,7 +193,7 @@ func dialPolling(ctx context.Context, p proto, addr string, upgrade bool) (*clie
 	if err != nil {
 		return nil, err
 	}
-	c := &client{p: p, out: make([]byte, 0, 128), ackID: -1}
+	c := &client{p: p, out: make([]byte, 0, 128), size: payloadSize, ackID: -1}
 	if p == pSIO5 {
 		err = pl.post(ctx, false, []byte("40"))
 	} else {

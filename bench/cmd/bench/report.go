@@ -207,7 +207,7 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 	w("| floors | %s |\n\n", env.Floors)
 
 	// the targets of the issue
-	if slices.ContainsFunc([]string{"echo-100x100", "echo-1kx10", "throughput-500", "fanout-1k", "fanout-10kx5", "idle-connect"},
+	if slices.ContainsFunc([]string{"echo-100x100", "echo-1kx10", "echo-100x100-1KiB", "echo-1kx10-1KiB", "throughput-500", "fanout-1k", "fanout-10kx5", "idle-connect"},
 		func(sc string) bool { return res.Data[sc] != nil && has[sc] }) {
 		w("## siogen against the targets\n\n")
 		w("| target | measured (siogen, JSON) | met? |\n|---|---|---|\n")
@@ -220,14 +220,16 @@ func writeReport(res *results, scens []scenario, cs []contender, plots map[strin
 			}
 			return "**no**"
 		}
-		for _, sc := range []string{"echo-100x100", "echo-1kx10"} {
+		for _, sc := range []string{"echo-100x100", "echo-1kx10", "echo-100x100-1KiB", "echo-1kx10-1KiB"} {
 			if !has[sc] {
 				continue
 			}
-			m, _, _, n := stats(vals(res, sc, sio, "cpu_us"))
-			w("| echo (%s): server CPU ≤ 9 µs per echo | %s µs (raw TCP floor: %s µs) | %s |\n", sc, cell(vals(res, sc, sio, "cpu_us")), cell(vals(res, sc, tcp, "cpu_us")), verdict(m <= 9, n))
+			if !strings.HasSuffix(sc, "-1KiB") { // the target is for a small echo
+				m, _, _, n := stats(vals(res, sc, sio, "cpu_us"))
+				w("| echo (%s): server CPU ≤ 9 µs per echo | %s µs (raw TCP floor: %s µs) | %s |\n", sc, cell(vals(res, sc, sio, "cpu_us")), cell(vals(res, sc, tcp, "cpu_us")), verdict(m <= 9, n))
+			}
 			r := ratio(vals(res, sc, node, "cpu_us"), vals(res, sc, sio, "cpu_us"))
-			m, _, _, n = stats(r)
+			m, _, _, n := stats(r)
 			w("| echo (%s): ≥ 2.5× Node (Node's CPU per echo ÷ siogen's, same round) | %s× | %s |\n", sc, cell(r), verdict(m >= 2.5, n))
 			r = ratio(vals(res, sc, tcp, "cpu_us"), vals(res, sc, sio, "cpu_us"))
 			m, _, _, n = stats(r)

@@ -68,7 +68,7 @@ func cpuWindow(pid int, w window) (srv, self time.Duration) {
 // echoOpenLoop: conns clients each send rate echoes per second, open loop,
 // each starting at a random phase; latency is taken from the intended send
 // time, so a stalled sender or server shows up in it (no coordinated omission).
-func echoOpenLoop(s *server, p proto, t tmode, conns int, rate float64, warm, dur time.Duration) (metrics, error) {
+func echoOpenLoop(s *server, p proto, t tmode, conns int, rate float64, size int, warm, dur time.Duration) (metrics, error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	cs, err := dialAllT(ctx, p, t, s.addr, conns, 32)
@@ -76,6 +76,9 @@ func echoOpenLoop(s *server, p proto, t tmode, conns int, rate float64, warm, du
 		return nil, err
 	}
 	defer closeAll(cs)
+	for _, c := range cs {
+		c.setPayload(size)
+	}
 	interval := int64(float64(time.Second) / rate)
 	w := newWindow(warm, dur)
 	var sent, recvd atomic.Int64
