@@ -70,7 +70,7 @@ interop:
 FUZZTIME ?= 30s
 FUZZMINIMIZETIME ?= 5s
 FUZZ_TARGETS := engineio:FuzzDecodePayload engineio:FuzzDecodePacket engineio:FuzzWebSocketFrames engineio:FuzzQueryValue engineio:FuzzParseHead \
-	runtime/parser:FuzzJSONDecode runtime/parser:FuzzJSONAttachments runtime/parser:FuzzMsgpackDecode runtime/parser:FuzzTranscode \
+	runtime/parser:FuzzJSONDecode runtime/parser:FuzzJSONAttachments runtime/parser:FuzzMsgpackDecode runtime/parser:FuzzTranscode runtime/parser:FuzzJSONString \
 	schema:FuzzParse schema:FuzzParseConfig \
 	runtime/socketio:FuzzLiveServer generated/types:FuzzGeneratedPayload generated/types:FuzzReadJSON generated/events:FuzzReaders
 fuzz:

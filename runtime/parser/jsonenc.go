@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"math/bits"
 	"reflect"
 	"slices"
 	"strconv"
@@ -400,6 +401,9 @@ const hexDigits = "0123456789abcdef"
 // appendJSONString appends s as JSON.stringify writes a string: only '"',
 // '\\' and control characters are escaped. Invalid UTF-8 becomes U+FFFD.
 func appendJSONString(b []byte, s string) []byte {
+	if len(s) >= 16 && utf8.ValidString(s) { // a short one is not worth it
+		return appendUTF8JSONString(b, s)
+	}
 	b = append(b, '"')
 	start := 0
 	for i := 0; i < len(s); {
@@ -410,22 +414,7 @@ func appendJSONString(b []byte, s string) []byte {
 				continue
 			}
 			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\b':
-				b = append(b, '\\', 'b')
-			case '\f':
-				b = append(b, '\\', 'f')
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
-			}
+			b = appendEscaped(b, c)
 			i++
 			start = i
 			continue
@@ -442,4 +431,96 @@ func appendJSONString(b []byte, s string) []byte {
 	}
 	b = append(b, s[start:]...)
 	return append(b, '"')
+}
+
+// appendUTF8JSONString is appendJSONString of s, which is UTF-8, eight
+// bytes at a time to each byte to escape.
+func appendUTF8JSONString(b []byte, s string) []byte {
+	b = append(b, '"')
+	start := 0
+	i := 0
+	for len(s)-i >= 8 {
+		m := escapes8(load8(s, i))
+		if m == 0 {
+			i += 8
+			continue
+		}
+		i += bits.TrailingZeros64(m) >> 3 // the first byte to escape
+		b = append(b, s[start:i]...)
+		b = appendEscaped(b, s[i])
+		i++
+		start = i
+	}
+	for ; i < len(s); i++ { // the last bytes; a word's step may have ended inside a character
+		if c := s[i]; c < 0x20 || c == '"' || c == '\\' {
+			b = append(b, s[start:i]...)
+			b = appendEscaped(b, c)
+			start = i + 1
+		}
+	}
+	b = append(b, s[start:]...)
+	return append(b, '"')
+}
+
+// appendEscaped appends the escape of c, a control byte, '"' or '\\'.
+func appendEscaped(b []byte, c byte) []byte {
+	switch c {
+	case '"', '\\':
+		return append(b, '\\', c)
+	case '\b':
+		return append(b, '\\', 'b')
+	case '\f':
+		return append(b, '\\', 'f')
+	case '\n':
+		return append(b, '\\', 'n')
+	case '\r':
+		return append(b, '\\', 'r')
+	case '\t':
+		return append(b, '\\', 't')
+	}
+	return append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+}
+
+// Eight bytes at a time: the scanners of JSON strings test a word of eight
+// bytes at once and go byte by byte only near a byte that needs care.
+const (
+	lsb8 = 0x0101010101010101 // the lowest bit of each byte
+	msb8 = 0x8080808080808080 // the highest bit of each byte
+)
+
+// escapes8 returns, for the eight bytes of x, a mask whose lowest set bit
+// is the high bit of the first byte that a JSON string escapes — a control
+// byte (below 0x20), '"' or '\\' — or 0 if there is none. Bytes from 0x80
+// up are not escaped. The tests are the "has a byte below n" and "has a zero
+// byte" of word-at-a-time code: a borrow from one byte into the next comes
+// only from a byte that is caught itself, so the bits above the first caught
+// byte may be wrong but the first is exact.
+func escapes8(x uint64) uint64 {
+	q := x ^ (lsb8 * '"')
+	bs := x ^ (lsb8 * '\\')
+	return ((x-lsb8*0x20)&^x | (q-lsb8)&^q | (bs-lsb8)&^bs) & msb8
+}
+
+// hasJSONEscape reports whether s holds a byte that a JSON string escapes.
+func hasJSONEscape(s []byte) bool {
+	i := 0
+	for ; len(s)-i >= 8; i += 8 {
+		if escapes8(load8(s, i)) != 0 {
+			return true
+		}
+	}
+	for _, c := range s[i:] {
+		if c < 0x20 || c == '"' || c == '\\' {
+			return true
+		}
+	}
+	return false
+}
+
+// load8 returns the eight bytes of s from i as a little-endian word (one
+// load: the compiler combines the byte loads).
+func load8[T string | []byte](s T, i int) uint64 {
+	_ = s[i+7]
+	return uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
+		uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
 }

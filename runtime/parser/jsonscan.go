@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
+	"math/bits"
 )
 
 // maxDepth bounds the nesting of arrays and objects (and msgpack arrays and
@@ -146,35 +147,57 @@ func (s *jscan) text(start, end int, esc bool) (b []byte, ok bool) {
 
 // str scans a string; esc reports whether it contains escapes.
 func (s *jscan) str(i int) (end int, esc bool, err error) {
+	b := s.b
 	i++
-	for i < len(s.b) {
-		c := s.b[i]
-		switch {
+	// Eight bytes at a time while eight remain, to each byte that needs a
+	// look; then byte by byte (a short string goes there at once).
+	for len(b)-i >= 8 {
+		m := escapes8(load8(b, i))
+		if m == 0 {
+			i += 8
+			continue
+		}
+		i += bits.TrailingZeros64(m) >> 3 // the first '"', '\\' or control byte
+		if b[i] == '"' {
+			return i + 1, esc, nil
+		}
+		if i, err = skipEscape(b, i); err != nil {
+			return 0, false, err
+		}
+		esc = true
+	}
+	for i < len(b) {
+		switch c := b[i]; {
 		case c == '"':
 			return i + 1, esc, nil
-		case c < 0x20:
-			return 0, false, errSyntax
-		case c == '\\':
+		case c < 0x20, c == '\\':
+			if i, err = skipEscape(b, i); err != nil {
+				return 0, false, err
+			}
 			esc = true
-			if i+1 >= len(s.b) {
-				return 0, false, errSyntax
-			}
-			switch s.b[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
-			case 'u':
-				if len(s.b)-i < 6 || !isHex(s.b[i+2]) || !isHex(s.b[i+3]) || !isHex(s.b[i+4]) || !isHex(s.b[i+5]) {
-					return 0, false, errSyntax
-				}
-				i += 6
-			default:
-				return 0, false, errSyntax
-			}
 		default:
 			i++
 		}
 	}
 	return 0, false, errSyntax
+}
+
+// skipEscape returns the index after the escape sequence at b[i] (a '\\'),
+// or errSyntax for an invalid one or a control byte at b[i].
+func skipEscape(b []byte, i int) (int, error) {
+	if b[i] != '\\' || i+1 >= len(b) {
+		return 0, errSyntax
+	}
+	switch b[i+1] {
+	case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+		return i + 2, nil
+	case 'u':
+		if len(b)-i < 6 || !isHex(b[i+2]) || !isHex(b[i+3]) || !isHex(b[i+4]) || !isHex(b[i+5]) {
+			return 0, errSyntax
+		}
+		return i + 6, nil
+	}
+	return 0, errSyntax
 }
 
 func (s *jscan) array(i int) (int, error) {

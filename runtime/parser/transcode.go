@@ -200,14 +200,7 @@ func appendTime(dst []byte, t time.Time) []byte {
 // appendJSONStringBytes is appendJSONString of a []byte; invalid UTF-8 is
 // replaced by U+FFFD, as encoding/json does.
 func appendJSONStringBytes(dst, s []byte) []byte {
-	plain := utf8.Valid(s)
-	for _, c := range s {
-		if c < 0x20 || c == '"' || c == '\\' {
-			plain = false
-			break
-		}
-	}
-	if plain {
+	if utf8.Valid(s) && !hasJSONEscape(s) {
 		dst = append(dst, '"')
 		dst = append(dst, s...)
 		return append(dst, '"')
