@@ -259,6 +259,9 @@ func (c *conn) connect(p *parser.Packet) {
 			if st, m, ok := nsp.adapter.RestoreSession(ra.PID, ra.Offset); ok {
 				s.id, s.pid, s.data, s.recovered = st.SID, st.PID, st.Data, true
 				rooms, missed = st.Rooms, m
+				if h := c.srv.hooks; h != nil && h.taken != nil {
+					h.taken(s)
+				}
 			}
 		}
 	}
@@ -330,9 +333,15 @@ func (c *conn) admit(s *Socket, rooms []Room, missed []*parser.Packet) {
 	// disconnect or a client event that comes meanwhile is queued after it,
 	// and the handlers it registers see it.
 	s.exec.run(func() {
+		if h := c.srv.hooks; h != nil && h.admitted != nil {
+			h.admitted(s)
+		}
 		if s.Connected() {
 			nsp.add(s)
 			nsp.adapter.AddAll(s.id, append([]Room{s.id}, rooms...)...)
+			if h := c.srv.hooks; h != nil && h.joined != nil && s.recovered {
+				h.joined(s)
+			}
 			for _, mp := range missed {
 				q := *mp
 				q.Namespace = name

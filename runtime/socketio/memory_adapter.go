@@ -206,6 +206,9 @@ func (a *MemoryAdapter) recipients(opts BroadcastOptions) []*Socket {
 // Broadcast implements Adapter: the packet goes to this node's sockets.
 func (a *MemoryAdapter) Broadcast(p *parser.Packet, opts BroadcastOptions) error {
 	a.Store(p, opts)
+	if h := a.nsp.server.hooks; h != nil && h.stored != nil && a.rec != nil && p.Type == parser.Event && !p.HasID && !opts.Flags.Volatile {
+		h.stored()
+	}
 	return a.LocalBroadcast(p, opts)
 }
 
@@ -217,7 +220,7 @@ func (a *MemoryAdapter) Store(p *parser.Packet, opts BroadcastOptions) {
 	}
 	off := newOffset()
 	p.Data = append(p.Data, parser.ValueOf(off))
-	now := time.Now()
+	now := a.now()
 	a.recMu.Lock()
 	a.pruneLocked(now)
 	a.packets = append(a.packets, storedPacket{offset: off, at: now, opts: opts, p: p})
@@ -363,7 +366,7 @@ func (a *MemoryAdapter) PersistSession(s SessionState) {
 	if a.rec == nil {
 		return
 	}
-	now := time.Now()
+	now := a.now()
 	a.recMu.Lock()
 	defer a.recMu.Unlock()
 	a.pruneLocked(now)
@@ -376,7 +379,7 @@ func (a *MemoryAdapter) RestoreSession(pid, offset string) (SessionState, []*par
 	if a.rec == nil {
 		return SessionState{}, nil, false
 	}
-	now := time.Now()
+	now := a.now()
 	a.recMu.Lock()
 	defer a.recMu.Unlock()
 	a.pruneLocked(now)
