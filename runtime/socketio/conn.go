@@ -361,8 +361,14 @@ func (c *conn) admit(s *Socket, r *restore) {
 		if h := c.srv.hooks; h != nil && h.admitted != nil {
 			h.admitted(s)
 		}
-		if s.Connected() {
+		switch {
+		case s.Connected():
 			c.connectSocket(s, r)
+		case r != nil:
+			// Disconnected before it joined: its disconnect, queued after
+			// this task, keeps its state again, rooms included, and the
+			// client's offset still tells what it missed.
+			nsp.adapter.AddAll(s.id, append([]Room{s.id}, r.state.Rooms...)...)
 		}
 		for _, fn := range nsp.connectionHandlers() {
 			fn(s)

@@ -401,3 +401,33 @@ func TestRecoveryWindowEndsDuringMiddleware(t *testing.T) {
 		t.Fatalf("got %q, want live", got)
 	}
 }
+
+// A recovered socket whose transport closes before the task that connects
+// it has run keeps its rooms for the next recovery: the session its
+// disconnect keeps again lists them, so the client, recovering again from
+// the same offset, gets what was broadcast to them meanwhile.
+func TestRecoveryDisconnectedBeforeConnected(t *testing.T) {
+	var armed atomic.Bool
+	clients := make(chan *rawClient, 1)
+	hooks := &recoveryHooks{admitted: func(s *Socket) {
+		if armed.CompareAndSwap(true, false) {
+			(<-clients).eio.Close()
+			<-s.gone
+		}
+	}}
+	f := newRecoveryFixture(t, &RecoveryOptions{}, hooks, nil)
+	gone := make(chan struct{})
+	f.env.srv.OnConnection(func(s *Socket) {
+		if s.ID() == f.sid && s.Recovered() && !s.Connected() {
+			s.OnDisconnect(func(DisconnectReason) { close(gone) }) // after its state is kept
+		}
+	})
+	armed.Store(true)
+	c := f.reconnect(t)
+	clients <- c
+	c.waitClosed()
+	<-f.recovered // its connection handlers ran, disconnected
+	<-gone
+	f.news(t, "room", "three")
+	f.checkRecovered(t, f.reconnect(t), []string{"two", "three"}, nil)
+}
