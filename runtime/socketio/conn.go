@@ -250,15 +250,17 @@ func (c *conn) connect(p *parser.Packet) {
 	if c.srv.opts.ConcurrentEvents {
 		s.ready = make(chan struct{})
 	}
-	var missed []*parser.Packet
-	var rooms []Room
+	var r *restore
 	if rec != nil {
 		s.pid = id.New()
 		var ra recoveryAuth
 		if len(p.Data) > 0 && auth.Decode(&ra) == nil && ra.PID != "" && ra.Offset != "" {
-			if st, m, ok := nsp.adapter.RestoreSession(ra.PID, ra.Offset); ok {
-				s.id, s.pid, s.data, s.recovered = st.SID, st.PID, st.Data, true
-				rooms, missed = st.Rooms, m
+			r = takeSession(nsp.adapter, ra)
+		}
+		if r != nil {
+			s.id, s.pid, s.data, s.recovered = r.state.SID, r.state.PID, r.state.Data, true
+			if h := c.srv.hooks; h != nil && h.taken != nil {
+				h.taken(s)
 			}
 		}
 	}
@@ -267,7 +269,7 @@ func (c *conn) connect(p *parser.Packet) {
 		chain = nsp.middlewareChain()
 	}
 	if len(chain) == 0 {
-		c.admit(s, rooms, missed)
+		c.admit(s, r)
 		c.srv.connectDone(nsp)
 		return
 	}
@@ -282,7 +284,7 @@ func (c *conn) connect(p *parser.Packet) {
 		}
 		c.mu.Unlock()
 		if ok {
-			c.admit(s, rooms, missed)
+			c.admit(s, r)
 		}
 		// Only now is this CONNECT done: a dynamic child it created is
 		// dropped if no socket joined it (see Server.connectDone).
@@ -308,9 +310,35 @@ func (c *conn) runMiddleware(s *Socket, chain []Middleware) bool {
 	return true
 }
 
+// restore is what a recovering socket brings to its admission.
+type restore struct {
+	state  SessionState
+	offset string
+	// resumer is the adapter, when it is a SessionResumer; otherwise
+	// missed are the packets RestoreSession returned at CONNECT.
+	resumer SessionResumer
+	missed  []*parser.Packet
+}
+
+// takeSession looks up the session a CONNECT asks to recover; nil when
+// there is none to recover.
+func takeSession(a Adapter, ra recoveryAuth) *restore {
+	if sr, ok := a.(SessionResumer); ok {
+		if st, ok := sr.TakeSession(ra.PID, ra.Offset); ok {
+			return &restore{state: st, offset: ra.Offset, resumer: sr}
+		}
+		return nil
+	}
+	if st, missed, ok := a.RestoreSession(ra.PID, ra.Offset); ok {
+		return &restore{state: st, offset: ra.Offset, missed: missed}
+	}
+	return nil
+}
+
 // admit connects s, which passed the middleware, to its namespace: unless
-// the connection has closed meanwhile, or joined the namespace already.
-func (c *conn) admit(s *Socket, rooms []Room, missed []*parser.Packet) {
+// the connection has closed meanwhile, or joined the namespace already. r
+// is nil unless s is recovering.
+func (c *conn) admit(s *Socket, r *restore) {
 	nsp, name := s.nsp, s.nsp.name
 	c.mu.Lock()
 	if c.closed || c.socketLocked(name) != nil {
@@ -330,16 +358,17 @@ func (c *conn) admit(s *Socket, rooms []Room, missed []*parser.Packet) {
 	// disconnect or a client event that comes meanwhile is queued after it,
 	// and the handlers it registers see it.
 	s.exec.run(func() {
-		if s.Connected() {
-			nsp.add(s)
-			nsp.adapter.AddAll(s.id, append([]Room{s.id}, rooms...)...)
-			for _, mp := range missed {
-				q := *mp
-				q.Namespace = name
-				_ = s.sendPacket(&q, false)
-			}
-			_ = s.sendPacket(&parser.Packet{Type: parser.Connect, Namespace: name,
-				Data: []parser.Value{parser.ValueOf(connectReply{SID: s.id, PID: s.pid})}}, false)
+		if h := c.srv.hooks; h != nil && h.admitted != nil {
+			h.admitted(s)
+		}
+		switch {
+		case s.Connected():
+			c.connectSocket(s, r)
+		case r != nil:
+			// Disconnected before it joined: its disconnect, queued after
+			// this task, keeps its state again, rooms included, and the
+			// client's offset still tells what it missed.
+			nsp.adapter.AddAll(s.id, append([]Room{s.id}, r.state.Rooms...)...)
 		}
 		for _, fn := range nsp.connectionHandlers() {
 			fn(s)
@@ -349,6 +378,60 @@ func (c *conn) admit(s *Socket, rooms []Room, missed []*parser.Packet) {
 		}
 	})
 	c.mu.Unlock()
+}
+
+// connectSocket connects s to its namespace: s joins its rooms, what it
+// missed is queued (a recovered socket), s enters the namespace's list,
+// where broadcasts and Namespace.Socket find it, and the CONNECT reply is
+// queued. So no live packet comes before a missed one, and one that comes
+// before the reply is buffered by the client until it (socket.io-client
+// does so): as in Node, the client sees the missed packets, then the
+// connection, then the live ones. With a SessionResumer this runs under
+// the adapter's lock against the broadcasts it keeps, and the missed
+// packets are computed here, at admission, not at CONNECT: each broadcast
+// kept since the CONNECT is among them or reaches s live, after the reply.
+func (c *conn) connectSocket(s *Socket, r *restore) {
+	nsp := s.nsp
+	var rooms []Room
+	if r != nil {
+		rooms = r.state.Rooms
+	}
+	join := func(missed []*parser.Packet) {
+		nsp.adapter.AddAll(s.id, append([]Room{s.id}, rooms...)...)
+		if h := c.srv.hooks; h != nil && h.joined != nil && r != nil {
+			h.joined(s)
+		}
+		for _, mp := range missed {
+			q := *mp
+			q.Namespace = nsp.name
+			// Not through sendFrames: as in Node, OnAnyOutgoing handlers
+			// do not see replayed packets (and no handler runs under the
+			// adapter's lock).
+			if frames, err := nsp.server.codec.Encode(&q); err == nil {
+				_ = c.eio.Send(frames...)
+			}
+		}
+		nsp.add(s)
+		_ = s.sendPacket(&parser.Packet{Type: parser.Connect, Namespace: nsp.name,
+			Data: []parser.Value{parser.ValueOf(connectReply{SID: s.id, PID: s.pid})}}, false)
+	}
+	switch {
+	case r == nil:
+		join(nil)
+	case r.resumer == nil:
+		join(r.missed)
+	case !r.resumer.ResumeSession(r.offset, r.state.Rooms, join):
+		// What it missed can no longer be told: a new session, which the
+		// client tells from its new private id (socket.recovered false).
+		c.srv.opts.Logger.Debug("socketio: recovery window ended before the socket was admitted",
+			"sid", c.eio.ID(), "nsp", nsp.name, "socket", s.id)
+		s.mu.Lock()
+		s.recovered = false
+		s.mu.Unlock()
+		s.pid = id.New()
+		rooms = nil
+		join(nil)
+	}
 }
 
 func (c *conn) sendConnectError(nsp, msg string, data parser.Value) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,6 +20,8 @@ import (
 // With connection state recovery on, it appends an offset to every event
 // broadcast without ack and not volatile, keeps those packets for
 // MaxDisconnectionDuration, and keeps the state of disconnected sockets.
+// It is a [SessionResumer]: a recovered socket gets each kept broadcast
+// once, either among the packets it missed or live, after them.
 type MemoryAdapter struct {
 	nsp *Namespace
 
@@ -30,12 +33,20 @@ type MemoryAdapter struct {
 	rooms map[Room]map[string]struct{}
 	sids  map[string]map[Room]struct{}
 
-	rec      *RecoveryOptions
+	rec *RecoveryOptions
+	// admitMu orders the broadcasts kept for recovery against the
+	// admission of recovered sockets (ResumeSession): a kept broadcast
+	// holds it for reading from storing its packet to choosing its
+	// recipients, an admission holds it for writing while it computes what
+	// its socket missed, queues that and makes the socket a recipient.
+	// Only kept broadcasts take it: none when recovery is off.
+	admitMu  sync.RWMutex
 	recMu    sync.Mutex
 	sessions map[string]persisted // by pid
 	expiry   []expiring           // sessions in the order they were persisted
 	visited  int                  // sessions looked at by pruning (for the tests)
-	packets  []storedPacket
+	packets  []storedPacket       // in the order of their seq
+	pruned   uint64               // the seq of the newest packet pruned
 }
 
 type persisted struct {
@@ -52,6 +63,7 @@ type expiring struct {
 }
 
 type storedPacket struct {
+	seq    uint64 // the counter of its offset: increasing within an adapter
 	offset string
 	at     time.Time
 	opts   BroadcastOptions
@@ -204,38 +216,95 @@ func (a *MemoryAdapter) recipients(opts BroadcastOptions) []*Socket {
 }
 
 // Broadcast implements Adapter: the packet goes to this node's sockets.
+//
+// A packet kept for recovery is stored and its recipients chosen under
+// admitMu, so that no recovered socket is admitted in between: one
+// admitted before gets it live, one admitted after among the packets it
+// missed. The queuing to the recipients comes after, unlocked (it may run
+// OnAnyOutgoing handlers, which may broadcast): a socket is made a
+// recipient only once its missed packets are queued, so none of them can
+// follow a live one.
 func (a *MemoryAdapter) Broadcast(p *parser.Packet, opts BroadcastOptions) error {
-	a.Store(p, opts)
-	return a.LocalBroadcast(p, opts)
+	if !a.keeps(p, opts) {
+		return a.LocalBroadcast(p, opts)
+	}
+	a.rlockAdmissions()
+	a.store(p, opts)
+	if h := a.nsp.server.hooks; h != nil && h.stored != nil {
+		h.stored()
+	}
+	socks := a.recipients(opts)
+	a.admitMu.RUnlock()
+	return a.deliver(p, opts, socks)
+}
+
+// keeps reports whether p is kept for recovery: connection state recovery
+// is on and p is an event without ack, not volatile.
+func (a *MemoryAdapter) keeps(p *parser.Packet, opts BroadcastOptions) bool {
+	return a.rec != nil && p.Type == parser.Event && !p.HasID && !opts.Flags.Volatile
+}
+
+// rlockAdmissions takes admitMu for reading.
+func (a *MemoryAdapter) rlockAdmissions() {
+	if h := a.nsp.server.hooks; h != nil && h.broadcastWaits != nil {
+		if a.admitMu.TryRLock() {
+			return
+		}
+		h.broadcastWaits()
+	}
+	a.admitMu.RLock()
 }
 
 // Store appends an offset to p and keeps it for recovery, when connection
 // state recovery is on and p is an event without ack, not volatile.
+// Broadcast calls it; an adapter that calls Store and LocalBroadcast
+// itself, rather than Broadcast, does so outside the lock that orders them
+// against the admission of recovered sockets (see ResumeSession).
 func (a *MemoryAdapter) Store(p *parser.Packet, opts BroadcastOptions) {
-	if a.rec == nil || p.Type != parser.Event || p.HasID || opts.Flags.Volatile {
-		return
+	if a.keeps(p, opts) {
+		a.store(p, opts)
 	}
-	off := newOffset()
-	p.Data = append(p.Data, parser.ValueOf(off))
-	now := time.Now()
+}
+
+func (a *MemoryAdapter) store(p *parser.Packet, opts BroadcastOptions) {
+	now := a.now()
 	a.recMu.Lock()
+	defer a.recMu.Unlock()
 	a.pruneLocked(now)
-	a.packets = append(a.packets, storedPacket{offset: off, at: now, opts: opts, p: p})
-	a.recMu.Unlock()
+	// The offset is made under recMu, so that packets are stored in the
+	// order of their seq, which ResumeSession relies on.
+	seq, off := newOffset()
+	p.Data = append(p.Data, parser.ValueOf(off))
+	a.packets = append(a.packets, storedPacket{seq: seq, offset: off, at: now, opts: opts, p: p})
 }
 
 var offsetSeq atomic.Uint64
 
 // newOffset returns a recovery offset: unique within the process and
-// increasing, like Node's yeast ids.
-func newOffset() string {
-	return strconv.FormatInt(time.Now().UnixMilli(), 36) + "." + strconv.FormatUint(offsetSeq.Add(1), 36)
+// increasing, like Node's yeast ids, and its counter.
+func newOffset() (uint64, string) {
+	seq := offsetSeq.Add(1)
+	return seq, strconv.FormatInt(time.Now().UnixMilli(), 36) + "." + strconv.FormatUint(seq, 36)
+}
+
+// offsetSeqOf returns the counter of an offset newOffset made.
+func offsetSeqOf(offset string) (uint64, bool) {
+	i := strings.LastIndexByte(offset, '.')
+	if i < 0 {
+		return 0, false
+	}
+	seq, err := strconv.ParseUint(offset[i+1:], 36, 64)
+	return seq, err == nil
 }
 
 // LocalBroadcast encodes p once and queues it to this node's sockets that
 // opts selects.
 func (a *MemoryAdapter) LocalBroadcast(p *parser.Packet, opts BroadcastOptions) error {
-	socks := a.recipients(opts)
+	return a.deliver(p, opts, a.recipients(opts))
+}
+
+// deliver encodes p once and queues it to socks.
+func (a *MemoryAdapter) deliver(p *parser.Packet, opts BroadcastOptions, socks []*Socket) error {
 	if len(socks) == 0 {
 		return nil
 	}
@@ -363,7 +432,7 @@ func (a *MemoryAdapter) PersistSession(s SessionState) {
 	if a.rec == nil {
 		return
 	}
-	now := time.Now()
+	now := a.now()
 	a.recMu.Lock()
 	defer a.recMu.Unlock()
 	a.pruneLocked(now)
@@ -371,31 +440,102 @@ func (a *MemoryAdapter) PersistSession(s SessionState) {
 	a.expiry = append(a.expiry, expiring{s.PID, now})
 }
 
-// RestoreSession implements Adapter.
+// RestoreSession implements Adapter. The server calls TakeSession and
+// ResumeSession instead.
 func (a *MemoryAdapter) RestoreSession(pid, offset string) (SessionState, []*parser.Packet, bool) {
 	if a.rec == nil {
 		return SessionState{}, nil, false
 	}
-	now := time.Now()
+	now := a.now()
 	a.recMu.Lock()
 	defer a.recMu.Unlock()
 	a.pruneLocked(now)
-	ps, ok := a.sessions[pid]
+	st, ok := a.takeLocked(pid, offset)
 	if !ok {
 		return SessionState{}, nil, false
 	}
+	missed, _ := a.missedLocked(offset, st.Rooms)
+	return st, missed, true
+}
+
+// TakeSession implements SessionResumer.
+func (a *MemoryAdapter) TakeSession(pid, offset string) (SessionState, bool) {
+	if a.rec == nil {
+		return SessionState{}, false
+	}
+	now := a.now()
+	a.recMu.Lock()
+	defer a.recMu.Unlock()
+	a.pruneLocked(now)
+	return a.takeLocked(pid, offset)
+}
+
+// takeLocked removes and returns the session of pid, if offset is stored.
+// a.recMu is held.
+func (a *MemoryAdapter) takeLocked(pid, offset string) (SessionState, bool) {
+	ps, ok := a.sessions[pid]
+	if !ok {
+		return SessionState{}, false
+	}
 	delete(a.sessions, pid) // a private id is good for one recovery
-	idx := slices.IndexFunc(a.packets, func(sp storedPacket) bool { return sp.offset == offset })
-	if idx < 0 {
-		return SessionState{}, nil, false
+	if !slices.ContainsFunc(a.packets, func(sp storedPacket) bool { return sp.offset == offset }) {
+		return SessionState{}, false
+	}
+	return ps.state, true
+}
+
+// ResumeSession implements SessionResumer: with admitMu held for writing,
+// no kept broadcast is between storing its packet and choosing its
+// recipients while it computes the missed packets and join runs.
+func (a *MemoryAdapter) ResumeSession(offset string, rooms []Room, join func(missed []*parser.Packet)) bool {
+	if a.rec == nil {
+		return false
+	}
+	a.lockAdmissions()
+	defer a.admitMu.Unlock()
+	now := a.now()
+	a.recMu.Lock()
+	a.pruneLocked(now)
+	missed, ok := a.missedLocked(offset, rooms)
+	a.recMu.Unlock()
+	if !ok {
+		return false
+	}
+	join(missed)
+	return true
+}
+
+// lockAdmissions takes admitMu for writing.
+func (a *MemoryAdapter) lockAdmissions() {
+	if h := a.nsp.server.hooks; h != nil && h.admissionWaits != nil {
+		if a.admitMu.TryLock() {
+			return
+		}
+		h.admissionWaits()
+	}
+	a.admitMu.Lock()
+}
+
+// missedLocked returns the packets stored after offset that a socket in
+// rooms was a recipient of, or false when one stored after offset has
+// been pruned (offset itself may have been). a.recMu is held.
+func (a *MemoryAdapter) missedLocked(offset string, rooms []Room) ([]*parser.Packet, bool) {
+	seq, ok := offsetSeqOf(offset)
+	if !ok || a.pruned > seq {
+		return nil, false
+	}
+	// Packets are in the order of their seq: those after offset are last.
+	i := len(a.packets)
+	for i > 0 && a.packets[i-1].seq > seq {
+		i--
 	}
 	var missed []*parser.Packet
-	for _, sp := range a.packets[idx+1:] {
-		if includes(ps.state.Rooms, sp.opts) {
+	for _, sp := range a.packets[i:] {
+		if includes(rooms, sp.opts) {
 			missed = append(missed, sp.p)
 		}
 	}
-	return ps.state, missed, true
+	return missed, true
 }
 
 // includes reports whether a socket in rooms was a recipient of a broadcast.
@@ -431,6 +571,7 @@ func (a *MemoryAdapter) pruneLocked(now time.Time) {
 		n++
 	}
 	if n > 0 {
+		a.pruned = a.packets[n-1].seq
 		a.packets = slices.Delete(a.packets, 0, n)
 	}
 }

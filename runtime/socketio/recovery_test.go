@@ -1,7 +1,10 @@
 package socketio
 
 import (
+	"slices"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/siogen/siogen/engineio"
 	"github.com/siogen/siogen/runtime/parser"
@@ -99,4 +102,332 @@ func TestRecoveryKeepsEmitsToDisconnectedSocket(t *testing.T) {
 			c2.expectEvent("/", "live")
 		})
 	}
+}
+
+// recoveryFixture is a socket that lost its transport with connection state
+// recovery on: its client got "one" (whose offset it recovers from) in
+// room "room", and "two" was broadcast to the room while it was away.
+type recoveryFixture struct {
+	env       *testEnv
+	sid, pid  string
+	offset    string
+	old       *Socket      // the socket before it lost its transport
+	recovered chan *Socket // the recovered socket, once its connection handlers run
+}
+
+// newRecoveryFixture starts a server with rec and hooks. Its middleware
+// puts a socket that is not recovered in "room"; mw, if not nil, runs
+// after it.
+func newRecoveryFixture(t *testing.T, rec *RecoveryOptions, hooks *recoveryHooks, mw Middleware) *recoveryFixture {
+	t.Helper()
+	env := newEnv(t, &ServerOptions{ConnectionStateRecovery: rec})
+	env.srv.hooks = hooks
+	env.srv.Use(func(s *Socket) error {
+		if !s.Recovered() {
+			return s.Join("room")
+		}
+		return nil
+	})
+	if mw != nil {
+		env.srv.Use(mw)
+	}
+	first := make(chan *Socket, 1)
+	gone := make(chan struct{})
+	f := &recoveryFixture{env: env, recovered: make(chan *Socket, 1)}
+	var connected atomic.Bool
+	env.srv.OnConnection(func(s *Socket) {
+		switch {
+		case s.Recovered():
+			f.recovered <- s
+		case connected.CompareAndSwap(false, true):
+			s.OnDisconnect(func(DisconnectReason) { close(gone) }) // after its state is kept
+			first <- s
+		}
+	})
+	c := env.dial(t, engineio.TransportWebSocket)
+	_, reply := c.connectRecovering(nil)
+	f.sid, f.pid = reply.SID, reply.PID
+	f.old = <-first
+	if err := env.srv.To("room").Emit("news", "one"); err != nil {
+		t.Fatal(err)
+	}
+	args := c.expectEvent("/", "news")
+	f.offset = decodeString(t, args[len(args)-1])
+	c.eio.Close()
+	c.waitClosed()
+	<-gone
+	if err := env.srv.To("room").Emit("news", "two"); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// reconnect sends the CONNECT of a client recovering f's socket.
+func (f *recoveryFixture) reconnect(t *testing.T) *rawClient {
+	t.Helper()
+	c := f.env.dial(t, engineio.TransportWebSocket)
+	c.send(&parser.Packet{Type: parser.Connect, Namespace: "/",
+		Data: []parser.Value{parser.ValueOf(map[string]string{"pid": f.pid, "offset": f.offset})}})
+	return c
+}
+
+// news broadcasts event "news" with label to room ("" for every socket).
+func (f *recoveryFixture) news(t *testing.T, room, label string) {
+	var err error
+	if room == "" {
+		err = f.env.srv.Emit("news", label)
+	} else {
+		err = f.env.srv.To(room).Emit("news", label)
+	}
+	if err != nil {
+		t.Error(err)
+	}
+}
+
+// wire reads what c gets: the labels of the "news" events before the
+// CONNECT reply, the reply, and the labels after it up to "end", which
+// it broadcasts to the socket's own room once the socket is connected.
+func (f *recoveryFixture) wire(t *testing.T, c *rawClient) (before []string, reply recoveryReply, after []string) {
+	t.Helper()
+	for {
+		p := c.next()
+		if p.Type == parser.Connect {
+			if err := p.Data[0].Decode(&reply); err != nil {
+				t.Fatalf("connect reply %s: %v", show(p), err)
+			}
+			break
+		}
+		if name, _ := p.EventName(); p.Type != parser.Event || name != "news" {
+			t.Fatalf("got %v %s", p.Type, show(p))
+		}
+		before = append(before, decodeString(t, p.Args()[0]))
+	}
+	s := <-f.recovered
+	if s.ID() != f.sid {
+		t.Fatalf("recovered socket %s, want %s", s.ID(), f.sid)
+	}
+	f.news(t, f.sid, "end")
+	for {
+		p := c.next()
+		if name, _ := p.EventName(); p.Type != parser.Event || name != "news" {
+			t.Fatalf("got %v %s after the CONNECT reply", p.Type, show(p))
+		}
+		label := decodeString(t, p.Args()[0])
+		if label == "end" {
+			return before, reply, after
+		}
+		after = append(after, label)
+	}
+}
+
+// checkRecovered checks that the client recovered f's socket, got the
+// events before wantBefore its CONNECT reply and wantAfter after it.
+func (f *recoveryFixture) checkRecovered(t *testing.T, c *rawClient, wantBefore, wantAfter []string) {
+	t.Helper()
+	before, reply, after := f.wire(t, c)
+	if reply.SID != f.sid || reply.PID != f.pid {
+		t.Fatalf("CONNECT reply sid %s pid %s: not recovered (want sid %s pid %s)", reply.SID, reply.PID, f.sid, f.pid)
+	}
+	if !slices.Equal(before, wantBefore) || !slices.Equal(after, wantAfter) {
+		t.Fatalf("got %q, CONNECT, %q; want %q, CONNECT, %q", before, after, wantBefore, wantAfter)
+	}
+}
+
+// A broadcast made while a socket recovers either is among the packets it
+// missed, sent before its CONNECT reply, or reaches it live, after them:
+// never neither, never both, never before an older missed one. Each case
+// opens, with a test hook, the window in which the code before the fix
+// went wrong.
+func TestRecoveryAdmissionRaces(t *testing.T) {
+	// The session is looked up at CONNECT; broadcasts are made before the
+	// socket joins its rooms. They were lost: not among the packets
+	// computed at CONNECT, and sent to sockets that did not include it.
+	t.Run("lost", func(t *testing.T) {
+		var armed atomic.Bool
+		var f *recoveryFixture
+		hooks := &recoveryHooks{taken: func(*Socket) {
+			if armed.CompareAndSwap(true, false) {
+				f.news(t, "room", "three")
+				f.news(t, "", "four")
+				if err := f.old.Emit("news", "five"); err != nil {
+					t.Error(err)
+				}
+			}
+		}}
+		f = newRecoveryFixture(t, &RecoveryOptions{}, hooks, nil)
+		armed.Store(true)
+		c := f.reconnect(t)
+		f.checkRecovered(t, c, []string{"two", "three", "four", "five"}, nil)
+	})
+
+	// A broadcast made once the socket has joined its rooms, before the
+	// packets it missed are queued: it went out before them.
+	t.Run("misordered", func(t *testing.T) {
+		waits := make(chan struct{}, 1)
+		done := make(chan struct{})
+		var f *recoveryFixture
+		hooks := &recoveryHooks{
+			joined: func(*Socket) {
+				go func() {
+					defer close(done)
+					f.news(t, "room", "three")
+				}()
+				// The broadcast goes through, or waits for this admission.
+				select {
+				case <-done:
+				case <-waits:
+				}
+			},
+			broadcastWaits: func() {
+				select {
+				case waits <- struct{}{}:
+				default:
+				}
+			},
+		}
+		f = newRecoveryFixture(t, &RecoveryOptions{}, hooks, nil)
+		c := f.reconnect(t)
+		f.checkRecovered(t, c, []string{"two"}, []string{"three"})
+		<-done
+	})
+
+	// A broadcast that has stored its packet when the session is looked up,
+	// and chooses its recipients once the socket is connected: it was
+	// among the missed packets and sent live as well.
+	t.Run("duplicated", func(t *testing.T) {
+		var armed atomic.Bool
+		waits := make(chan struct{}, 1)
+		var f *recoveryFixture
+		var c *rawClient
+		hooks := &recoveryHooks{
+			stored: func() {
+				if !armed.CompareAndSwap(true, false) {
+					return
+				}
+				c = f.reconnect(t)
+				// The socket connects, or its admission waits for this broadcast.
+				select {
+				case s := <-f.recovered:
+					f.recovered <- s // for wire
+				case <-waits:
+				}
+			},
+			admissionWaits: func() {
+				select {
+				case waits <- struct{}{}:
+				default:
+				}
+			},
+		}
+		f = newRecoveryFixture(t, &RecoveryOptions{}, hooks, nil)
+		armed.Store(true)
+		f.news(t, "room", "three")
+		f.checkRecovered(t, c, []string{"two", "three"}, nil)
+	})
+}
+
+// With RunMiddlewares, what is broadcast while a recovered socket's
+// middleware runs is among the packets it missed: they are computed when
+// it is admitted, not at its CONNECT (Node loses them: its socket is in no
+// namespace's list meanwhile, and its missed packets were computed before).
+func TestRecoverySlowMiddleware(t *testing.T) {
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	f := newRecoveryFixture(t, &RecoveryOptions{RunMiddlewares: true}, nil, func(s *Socket) error {
+		if s.Recovered() {
+			entered <- struct{}{}
+			<-release
+		}
+		return nil
+	})
+	c := f.reconnect(t)
+	<-entered
+	f.news(t, "room", "three")
+	f.news(t, "", "four")
+	if err := f.old.Emit("news", "five"); err != nil {
+		t.Error(err)
+	}
+	f.news(t, "elsewhere", "not for it")
+	close(release)
+	f.checkRecovered(t, c, []string{"two", "three", "four", "five"}, nil)
+}
+
+// When the recovery window ends while a recovered socket's middleware runs,
+// and a packet it missed is dropped meanwhile, what it missed can no longer
+// be told: it is connected as a new session (a new private id, so that
+// socket.io-client's socket.recovered is false; Recovered is false; its
+// rooms are not restored), not as a recovered one that silently lacks
+// events.
+func TestRecoveryWindowEndsDuringMiddleware(t *testing.T) {
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	entered := make(chan struct{})
+	release := make(chan struct{})
+	hooks := &recoveryHooks{now: func() time.Time { return time.Unix(0, clock.Load()) }}
+	f := newRecoveryFixture(t, &RecoveryOptions{RunMiddlewares: true, MaxDisconnectionDuration: time.Minute}, hooks,
+		func(s *Socket) error {
+			if s.Recovered() {
+				entered <- struct{}{}
+				<-release
+			}
+			return nil
+		})
+	fresh := make(chan *Socket, 1)
+	f.env.srv.OnConnection(func(s *Socket) {
+		if s.ID() == f.sid && !s.Recovered() {
+			fresh <- s
+		}
+	})
+	c := f.reconnect(t)
+	<-entered
+	f.news(t, "room", "three")
+	clock.Add(int64(2 * time.Minute))
+	f.news(t, "room", "four") // drops one, two and three
+	close(release)
+	p := c.next()
+	var reply recoveryReply
+	if p.Type != parser.Connect || p.Data[0].Decode(&reply) != nil {
+		t.Fatalf("got %v %s, want the CONNECT reply", p.Type, show(p))
+	}
+	if reply.SID != f.sid || reply.PID == f.pid || reply.PID == "" {
+		t.Fatalf("CONNECT reply sid %s pid %s; want sid %s and a pid other than %s", reply.SID, reply.PID, f.sid, f.pid)
+	}
+	s := <-fresh
+	if rooms := s.Rooms(); !slices.Equal(rooms, []Room{f.sid}) {
+		t.Fatalf("rooms %q, want its own only", rooms)
+	}
+	f.news(t, "", "live")
+	if got := decodeString(t, c.expectEvent("/", "news")[0]); got != "live" {
+		t.Fatalf("got %q, want live", got)
+	}
+}
+
+// A recovered socket whose transport closes before the task that connects
+// it has run keeps its rooms for the next recovery: the session its
+// disconnect keeps again lists them, so the client, recovering again from
+// the same offset, gets what was broadcast to them meanwhile.
+func TestRecoveryDisconnectedBeforeConnected(t *testing.T) {
+	var armed atomic.Bool
+	clients := make(chan *rawClient, 1)
+	hooks := &recoveryHooks{admitted: func(s *Socket) {
+		if armed.CompareAndSwap(true, false) {
+			(<-clients).eio.Close()
+			<-s.gone
+		}
+	}}
+	f := newRecoveryFixture(t, &RecoveryOptions{}, hooks, nil)
+	gone := make(chan struct{})
+	f.env.srv.OnConnection(func(s *Socket) {
+		if s.ID() == f.sid && s.Recovered() && !s.Connected() {
+			s.OnDisconnect(func(DisconnectReason) { close(gone) }) // after its state is kept
+		}
+	})
+	armed.Store(true)
+	c := f.reconnect(t)
+	clients <- c
+	c.waitClosed()
+	<-f.recovered // its connection handlers ran, disconnected
+	<-gone
+	f.news(t, "room", "three")
+	f.checkRecovered(t, f.reconnect(t), []string{"two", "three"}, nil)
 }

@@ -33,6 +33,8 @@ type Server struct {
 	parents []*parentNamespace
 	closing bool
 	conns   map[*conn]struct{}
+
+	hooks *recoveryHooks // tests only
 }
 
 // NewServer returns a server; opts may be nil for the defaults.

@@ -73,7 +73,6 @@ type Socket struct {
 	id        string
 	pid       string
 	handshake Handshake
-	recovered bool
 	exec      executor
 	inflight  chan struct{} // ConcurrentEvents: a slot per running event (made by the reader)
 	ready     chan struct{} // ConcurrentEvents: closed once the connection handlers have run
@@ -83,6 +82,7 @@ type Socket struct {
 
 	mu          sync.Mutex
 	connected   bool
+	recovered   bool
 	data        any
 	handlers    handlerSet
 	anyIn       []func(*Event)
@@ -115,7 +115,15 @@ func (s *Socket) Conn() engineio.Conn { return s.conn.eio }
 
 // Recovered reports whether the socket resumed an earlier one through
 // connection state recovery (same id, rooms and data; missed events replayed).
-func (s *Socket) Recovered() bool { return s.recovered }
+// In a middleware that RunMiddlewares runs, it reports that the socket is
+// recovering; it turns false when the socket is admitted if the recovery
+// window ended meanwhile and what the socket missed can no longer be told
+// (it is then connected as a new session, with its id and data but no rooms).
+func (s *Socket) Recovered() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.recovered
+}
 
 // Connected reports whether the socket is connected.
 func (s *Socket) Connected() bool {

@@ -1,0 +1,39 @@
+package socketio
+
+import "time"
+
+// recoveryHooks let tests stop a recovering socket, or a broadcast kept for
+// recovery, at a given step, to open the windows in which the two could
+// interleave. Server.hooks is nil outside tests: each call site costs one
+// load and compare, on the recovery paths only.
+type recoveryHooks struct {
+	// taken runs at CONNECT once the session of a recovering socket has
+	// been looked up, before its middleware and its admission.
+	taken func(s *Socket)
+	// admitted runs first in the task that connects an admitted socket
+	// (see conn.admit).
+	admitted func(s *Socket)
+	// joined runs in the admission of a recovered socket once it has
+	// joined its rooms, before the packets it missed are queued.
+	joined func(s *Socket)
+	// stored runs in a broadcast kept for recovery once its packet is
+	// stored, before its recipients are chosen.
+	stored func()
+	// broadcastWaits runs when a broadcast kept for recovery has to wait
+	// for the admission of a recovered socket.
+	broadcastWaits func()
+	// admissionWaits runs when the admission of a recovered socket has to
+	// wait for broadcasts kept for recovery.
+	admissionWaits func()
+	// now replaces time.Now for the recovery window.
+	now func() time.Time
+}
+
+// now returns the time of the recovery window: time.Now, unless a test
+// says otherwise.
+func (a *MemoryAdapter) now() time.Time {
+	if h := a.nsp.server.hooks; h != nil && h.now != nil {
+		return h.now()
+	}
+	return time.Now()
+}
