@@ -755,7 +755,11 @@ func (s *ClientSocket) clientDeliver(mc *mgrConn, p *parser.Packet) {
 		}
 	}
 	args := p.Args()
-	if s.pid != "" && len(args) > 0 {
+	// The offset of connection state recovery ends the events the server
+	// stores, which have no ack request (socket.io-client takes the last
+	// argument when it is a string, which the ack callback of an event
+	// with one never is).
+	if s.pid != "" && !p.HasID && len(args) > 0 {
 		if off, ok := args[len(args)-1].AsString(); ok {
 			s.lastOffset = off
 		}
