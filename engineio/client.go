@@ -154,6 +154,7 @@ type Client struct {
 	watchdog      *time.Timer
 	closeTimer    *time.Timer          // bounds a graceful close; set by Close
 	closeTimedOut time.Duration        // closeTimer's, once it fired (guarded by mu)
+	room          chan struct{}        // made by WaitQueue, closed when the queue shrinks
 	upgradeCh     chan *websocket.Conn // a probed WebSocket, from clientProbe to clientRun
 	pollPaused    atomic.Bool          // the poll loop stops after its current GET
 	pollDone      chan struct{}        // closed when the poll loop ended
@@ -588,6 +589,40 @@ func (c *Client) clientEnqueue(frames []Frame, volatile bool) error {
 }
 
 // clientSendControl queues a control frame, outside the queue bound.
+// WaitQueue waits until frames of n bytes in all fit in the write queue
+// beside those already queued, so that Send queues them instead of closing
+// the connection for an overflow (they may not fit any more when another
+// goroutine sends first). It returns nil then, ctx's error when ctx ends
+// first, ErrClosed once the connection is closing, and ErrMessageTooLarge
+// when n is more than DialOptions.WriteQueueBytes.
+func (c *Client) WaitQueue(ctx context.Context, n int) error {
+	for {
+		c.mu.Lock()
+		switch {
+		case c.closing:
+			c.mu.Unlock()
+			return ErrClosed
+		case n > c.queueLimit:
+			c.mu.Unlock()
+			return fmt.Errorf("%w: %d bytes, the write queue holds at most %d", ErrMessageTooLarge, n, c.queueLimit)
+		case c.queueBytes+n <= c.queueLimit:
+			c.mu.Unlock()
+			return nil
+		}
+		if c.room == nil {
+			c.room = make(chan struct{})
+		}
+		room := c.room
+		c.mu.Unlock()
+		select {
+		case <-room:
+		case <-c.closingCh:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 func (c *Client) clientSendControl(f Frame) {
 	c.mu.Lock()
 	if c.closing && !c.graceful {
@@ -710,6 +745,10 @@ func (c *Client) clientTakeBatch(polling bool) []Frame {
 	c.queue = c.queue[n:]
 	if len(c.queue) == 0 {
 		c.queue = nil
+	}
+	if c.room != nil {
+		close(c.room) // WaitQueue
+		c.room = nil
 	}
 	return batch
 }

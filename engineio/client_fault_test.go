@@ -258,3 +258,61 @@ func TestClientReadLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestClientWaitQueue: WaitQueue returns at once when the frames fit, waits
+// while they do not (a server that stopped reading), until its context
+// ends or the connection closes; it refuses more than the queue can hold.
+func TestClientWaitQueue(t *testing.T) {
+	clientSetCloseTimeout(t, 100*time.Millisecond) // the writes are stuck
+	url, _, _ := clientDeafServer(t)
+	rec := clientNewRecorder()
+	const limit = 64 << 10
+	c, err := Dial(context.Background(), url, rec, &DialOptions{
+		Transports:      []Transport{TransportWebSocket},
+		HTTPClient:      clientHTTP(t),
+		WriteQueueBytes: limit,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { c.Close(); <-c.Done() }()
+	ctx := context.Background()
+	if err := c.WaitQueue(ctx, limit); err != nil {
+		t.Fatalf("WaitQueue on an empty queue: %v", err)
+	}
+	if err := c.WaitQueue(ctx, limit+1); !errors.Is(err, ErrMessageTooLarge) {
+		t.Fatalf("WaitQueue(limit+1) = %v, want ErrMessageTooLarge", err)
+	}
+	// Fill the queue: the server's TCP buffers fill first, then the writes
+	// block and the queue stays full.
+	msg := BinaryFrame(make([]byte, limit/4))
+	for {
+		if err := c.WaitQueue(ctx, len(msg.Data)); err != nil {
+			t.Fatal(err)
+		}
+		shortCtx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		err := c.WaitQueue(shortCtx, limit)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			break // full, and not emptying
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Send(msg); err != nil {
+			t.Fatalf("Send after WaitQueue: %v", err)
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.WaitQueue(ctx, limit) }()
+	time.Sleep(50 * time.Millisecond)
+	c.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("WaitQueue when the connection closes = %v, want ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("WaitQueue did not return when the connection closed")
+	}
+}

@@ -61,7 +61,9 @@ type ManagerOptions struct {
 	// attachments) bigger than it can never be sent: Emit and EmitWithAck
 	// refuse it with an error wrapping engineio.ErrMessageTooLarge, and the
 	// connection stays open. Messages that fit but overflow the queue (the
-	// server stopped reading) end the connection. Zero means 8 MiB.
+	// server stopped reading) end the connection; the events buffered while
+	// a socket was disconnected, however many, are sent as the queue
+	// empties, and emits wait behind them meanwhile. Zero means 8 MiB.
 	WriteQueueBytes int
 	// ReadLimit bounds the size of each Engine.IO message from the server
 	// (an event, or one binary attachment), as a server's maxHttpBufferSize

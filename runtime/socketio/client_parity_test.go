@@ -1,8 +1,11 @@
 package socketio
 
 import (
+	"strings"
 	"testing"
+	"time"
 
+	"github.com/siogen/siogen/engineio"
 	"github.com/siogen/siogen/runtime/parser"
 )
 
@@ -51,5 +54,64 @@ func TestClientOffsetNotFromAckEvents(t *testing.T) {
 	var i int
 	if err := clientWait(t, missed, "missed").Decode(&i); err != nil || i != 0 {
 		t.Fatalf("missed %d, %v", i, err)
+	}
+}
+
+// TestClientFlushBufferBiggerThanQueue: the events buffered while the
+// socket was disconnected are all sent, in order, on one connection, when
+// together they are more than the write queue holds
+// (ManagerOptions.WriteQueueBytes), as socket.io-client sends its whole
+// send buffer. Before, the flush overflowed the queue, which closed the
+// connection: the events queued were lost, and so on at every reconnection.
+func TestClientFlushBufferBiggerThanQueue(t *testing.T) {
+	url := clientStartNode(t)
+	for _, mode := range []struct {
+		name       string
+		transports []engineio.Transport
+	}{
+		{"polling", []engineio.Transport{engineio.TransportPolling}},
+		{"websocket", []engineio.Transport{engineio.TransportWebSocket}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			m := NewManager(url, &ManagerOptions{
+				Transports:        mode.transports,
+				WriteQueueBytes:   16 << 10,
+				ReconnectionDelay: 20 * time.Millisecond,
+			})
+			defer m.Close()
+			closes := make(chan DisconnectReason, 16)
+			m.OnClose(func(r DisconnectReason, err error) { closes <- r })
+			s := m.Socket("/", nil)
+			back := make(chan int, 1000)
+			s.On("message-back", func(e *Event) {
+				var i int
+				e.Decode(&i)
+				back <- i
+			})
+			const n = 200 // 200 KiB, 12 times the queue
+			pad := strings.Repeat("x", 1000)
+			for i := range n {
+				if err := s.Emit("message", i, pad); err != nil {
+					t.Fatal(err)
+				}
+			}
+			clientConnect(t, s)
+			// Emitted while the buffer is still being flushed: after it.
+			for i := n; i < n+50; i++ {
+				if err := s.Emit("message", i, pad); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := range n + 50 {
+				if got := clientWait(t, back, "message-back"); got != i {
+					t.Fatalf("message-back %d, want %d", got, i)
+				}
+			}
+			select {
+			case r := <-closes:
+				t.Fatalf("the connection closed (%s)", r)
+			default:
+			}
+		})
 	}
 }

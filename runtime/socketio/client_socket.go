@@ -77,9 +77,15 @@ type ClientSocket struct {
 	onDisconnect   []func(DisconnectReason)
 
 	sendBuf []clientOutgoing // emitted while disconnected
-	recvBuf []*parser.Packet // events received before the CONNECT reply
-	nextAck uint64
-	acks    map[uint64]*clientAck
+	// flushConn is the connection sendBuf is being flushed to, by
+	// clientFlushLoop, when it held more than the write queue could take
+	// at once: emits join sendBuf behind the others meanwhile. stopFlush
+	// ends that goroutine's wait.
+	flushConn *mgrConn
+	stopFlush context.CancelFunc
+	recvBuf   []*parser.Packet // events received before the CONNECT reply
+	nextAck   uint64
+	acks      map[uint64]*clientAck
 
 	exec executor // runs the handlers in order
 
@@ -361,7 +367,7 @@ func (v ClientVolatile) Emit(event string, args ...any) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if s.connected {
+	if s.connected && s.flushConn == nil {
 		_ = m.mgrSend(m.conn, frames, true)
 	}
 	return nil
@@ -519,9 +525,10 @@ func (s *ClientSocket) clientRetryLoop() {
 }
 
 // clientSendOrBuffer sends o when the socket is connected, and buffers it
-// otherwise. m.mu must be held.
+// otherwise, or behind the buffered events still being flushed. m.mu must
+// be held.
 func (s *ClientSocket) clientSendOrBuffer(o clientOutgoing) {
-	if s.connected {
+	if s.connected && s.flushConn == nil {
 		err := s.m.mgrSend(s.m.conn, o.frames, false)
 		if err == nil {
 			if o.ack != nil {
@@ -731,18 +738,88 @@ func (s *ClientSocket) clientOnConnect(mc *mgrConn, sid, pid string) {
 			h()
 		}
 	})
-	buf := s.sendBuf
-	s.sendBuf = nil
-	for _, o := range buf {
-		if o.ack != nil && s.acks[o.ack.id] != o.ack {
-			continue // timed out meanwhile
-		}
-		s.clientSendOrBuffer(o)
+	if !s.clientFlush(mc) {
+		ctx, cancel := context.WithCancel(s.m.ctx)
+		s.flushConn, s.stopFlush = mc, cancel
+		s.m.wg.Add(1)
+		go s.clientFlushLoop(ctx, mc)
 	}
 	for _, w := range s.waiters {
 		w <- nil
 	}
 	s.waiters = nil
+}
+
+// clientFlush sends the buffered events over mc, the socket's connection,
+// in order, as long as they fit in its write queue: the events of a long
+// disconnection may be more than it holds, which the server is not to
+// blame for (an overflow would end the connection). It reports whether
+// none is left. m.mu must be held.
+func (s *ClientSocket) clientFlush(mc *mgrConn) bool {
+	m := s.m
+	for len(s.sendBuf) > 0 {
+		o := s.sendBuf[0]
+		if o.ack == nil || s.acks[o.ack.id] == o.ack { // else timed out meanwhile
+			err := m.mgrSend(mc, o.frames, true)
+			switch {
+			case errors.Is(err, engineio.ErrQueueFull):
+				return false // clientFlushLoop waits for room
+			case errors.Is(err, engineio.ErrClosed) || errors.Is(err, ErrNotConnected):
+				return true // sent after the reconnection
+			}
+			// Sent, or lost (an error Emit has ruled out), as a packet
+			// lost in flight: its ack fails with the connection.
+			if o.ack != nil {
+				o.ack.sent = true
+			}
+		}
+		s.sendBuf[0] = clientOutgoing{}
+		s.sendBuf = s.sendBuf[1:]
+	}
+	s.sendBuf = nil
+	return true
+}
+
+// clientFlushLoop sends the buffered events that did not fit in mc's write
+// queue at once, as it empties, until none is left, the socket is no
+// longer connected over mc, or ctx ends (Manager.Close, clientStopFlush).
+func (s *ClientSocket) clientFlushLoop(ctx context.Context, mc *mgrConn) {
+	m := s.m
+	defer m.wg.Done()
+	for {
+		m.mu.Lock()
+		if s.flushConn != mc || ctx.Err() != nil {
+			m.mu.Unlock()
+			return
+		}
+		if !s.connected || m.conn != mc || s.clientFlush(mc) {
+			s.clientStopFlush()
+			m.mu.Unlock()
+			return
+		}
+		n := 0
+		for _, f := range s.sendBuf[0].frames {
+			n += len(f.Data)
+		}
+		m.mu.Unlock()
+		if mc.client.WaitQueue(ctx, n) != nil {
+			m.mu.Lock()
+			if s.flushConn == mc {
+				s.clientStopFlush()
+			}
+			m.mu.Unlock()
+			return
+		}
+	}
+}
+
+// clientStopFlush ends a flush of the buffered events under way; those not
+// sent stay buffered. m.mu must be held.
+func (s *ClientSocket) clientStopFlush() {
+	if s.stopFlush != nil {
+		s.stopFlush()
+	}
+	s.flushConn, s.stopFlush = nil, nil
 }
 
 // clientDeliver queues the event p for the handlers. m.mu must be held.
@@ -799,6 +876,7 @@ func (s *ClientSocket) clientDeliver(mc *mgrConn, p *parser.Packet) {
 // (nil for a clean end). m.mu must be held.
 func (s *ClientSocket) clientConnLost(reason DisconnectReason, err error) {
 	s.connectConn, s.connectPending = nil, nil
+	s.clientStopFlush()
 	if !s.connected {
 		return
 	}
@@ -831,6 +909,7 @@ func (s *ClientSocket) clientDeactivate(reason DisconnectReason, err error, all 
 	wasConnected := s.connected
 	s.active, s.connected = false, false
 	s.connectConn = nil
+	s.clientStopFlush()
 	s.id = ""
 	s.recvBuf = nil
 	for _, w := range s.waiters {
