@@ -589,6 +589,14 @@ func (c *Client) clientEnqueue(frames []Frame, volatile bool) error {
 }
 
 // clientSendControl queues a control frame, outside the queue bound.
+// Queued returns the bytes of the frames queued by Send and not yet taken
+// to be written.
+func (c *Client) Queued() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.queueBytes
+}
+
 // WaitQueue waits until frames of n bytes in all fit in the write queue
 // beside those already queued, so that Send queues them instead of closing
 // the connection for an overflow (they may not fit any more when another

@@ -63,7 +63,9 @@ type ManagerOptions struct {
 	// connection stays open. Messages that fit but overflow the queue (the
 	// server stopped reading) end the connection; the events buffered while
 	// a socket was disconnected, however many, are sent as the queue
-	// empties, and emits wait behind them meanwhile. Zero means 8 MiB.
+	// empties, filling at most half of it (the rest is left to the other
+	// sockets), and the socket's emits wait behind them meanwhile. Zero
+	// means 8 MiB.
 	WriteQueueBytes int
 	// ReadLimit bounds the size of each Engine.IO message from the server
 	// (an event, or one binary attachment), as a server's maxHttpBufferSize
@@ -581,10 +583,7 @@ func (m *Manager) mgrDial() (*mgrConn, error) {
 // write queue (ManagerOptions.WriteQueueBytes), with an error wrapping
 // engineio.ErrMessageTooLarge.
 func (m *Manager) mgrCheckSize(what string, frames []engineio.Frame) error {
-	n := 0
-	for _, f := range frames {
-		n += len(f.Data)
-	}
+	n := frameBytes(frames)
 	if n > m.qlimit {
 		return fmt.Errorf("socketio: %s: %w: %d bytes encoded, more than the write queue's %d (ManagerOptions.WriteQueueBytes)",
 			what, engineio.ErrMessageTooLarge, n, m.qlimit)

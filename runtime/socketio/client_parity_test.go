@@ -115,3 +115,61 @@ func TestClientFlushBufferBiggerThanQueue(t *testing.T) {
 		})
 	}
 }
+
+// TestClientFlushLeavesRoom: while the buffered events of one socket are
+// being flushed, the other sockets of the connection can still send: the
+// flush does not fill the whole write queue, whose overflow would close
+// the connection.
+func TestClientFlushLeavesRoom(t *testing.T) {
+	url := clientStartNode(t)
+	for _, mode := range []struct {
+		name       string
+		transports []engineio.Transport
+	}{
+		{"polling", []engineio.Transport{engineio.TransportPolling}},
+		{"websocket", []engineio.Transport{engineio.TransportWebSocket}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			m := NewManager(url, &ManagerOptions{
+				Transports:        mode.transports,
+				WriteQueueBytes:   16 << 10,
+				ReconnectionDelay: 20 * time.Millisecond,
+			})
+			defer m.Close()
+			closes := make(chan DisconnectReason, 16)
+			m.OnClose(func(r DisconnectReason, err error) { closes <- r })
+			admin := m.Socket("/admin", nil)
+			clientConnect(t, admin)
+			s := m.Socket("/", nil)
+			back := make(chan int, 1000)
+			s.On("message-back", func(e *Event) {
+				var i int
+				e.Decode(&i)
+				back <- i
+			})
+			const n = 500
+			pad := strings.Repeat("x", 1000)
+			for i := range n {
+				if err := s.Emit("message", i, pad); err != nil {
+					t.Fatal(err)
+				}
+			}
+			go s.Connect(clientCtx(t))
+			for i := range 100 {
+				if _, err := admin.EmitWithAck(clientCtx(t), "message-with-ack", i, pad); err != nil {
+					t.Fatalf("ack %d: %v", i, err)
+				}
+			}
+			for i := range n {
+				if got := clientWait(t, back, "message-back"); got != i {
+					t.Fatalf("message-back %d, want %d", got, i)
+				}
+			}
+			select {
+			case r := <-closes:
+				t.Fatalf("the connection closed (%s)", r)
+			default:
+			}
+		})
+	}
+}

@@ -738,6 +738,7 @@ func (s *ClientSocket) clientOnConnect(mc *mgrConn, sid, pid string) {
 			h()
 		}
 	})
+	s.clientStopFlush() // none is under way: clientDeactivate and clientConnLost ended it
 	if !s.clientFlush(mc) {
 		ctx, cancel := context.WithCancel(s.m.ctx)
 		s.flushConn, s.stopFlush = mc, cancel
@@ -751,15 +752,19 @@ func (s *ClientSocket) clientOnConnect(mc *mgrConn, sid, pid string) {
 }
 
 // clientFlush sends the buffered events over mc, the socket's connection,
-// in order, as long as they fit in its write queue: the events of a long
+// in order, while they fit in half its write queue: the events of a long
 // disconnection may be more than it holds, which the server is not to
-// blame for (an overflow would end the connection). It reports whether
-// none is left. m.mu must be held.
+// blame for (an overflow would end the connection), and the other half is
+// left to what the connection's other sockets send meanwhile. It reports
+// whether none is left. m.mu must be held.
 func (s *ClientSocket) clientFlush(mc *mgrConn) bool {
 	m := s.m
 	for len(s.sendBuf) > 0 {
 		o := s.sendBuf[0]
 		if o.ack == nil || s.acks[o.ack.id] == o.ack { // else timed out meanwhile
+			if q := mc.client.Queued(); q > 0 && q+frameBytes(o.frames) > m.qlimit/2 {
+				return false // clientFlushLoop waits for room
+			}
 			err := m.mgrSend(mc, o.frames, true)
 			switch {
 			case errors.Is(err, engineio.ErrQueueFull):
@@ -797,10 +802,9 @@ func (s *ClientSocket) clientFlushLoop(ctx context.Context, mc *mgrConn) {
 			m.mu.Unlock()
 			return
 		}
-		n := 0
-		for _, f := range s.sendBuf[0].frames {
-			n += len(f.Data)
-		}
+		// Until the first fits in half the queue, or alone in an empty one
+		// (see clientFlush).
+		n := min(m.qlimit/2+frameBytes(s.sendBuf[0].frames), m.qlimit)
 		m.mu.Unlock()
 		if mc.client.WaitQueue(ctx, n) != nil {
 			m.mu.Lock()
@@ -811,6 +815,15 @@ func (s *ClientSocket) clientFlushLoop(ctx context.Context, mc *mgrConn) {
 			return
 		}
 	}
+}
+
+// frameBytes returns the bytes of frames.
+func frameBytes(frames []engineio.Frame) int {
+	n := 0
+	for _, f := range frames {
+		n += len(f.Data)
+	}
+	return n
 }
 
 // clientStopFlush ends a flush of the buffered events under way; those not
