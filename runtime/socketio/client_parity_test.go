@@ -173,3 +173,48 @@ func TestClientFlushLeavesRoom(t *testing.T) {
 		})
 	}
 }
+
+// TestClientOffsetKeptAcrossSessions: the last offset received is sent on
+// reconnection even when it came in an earlier session, as socket.io-client
+// keeps it: a session that has received no event yet is then recovered.
+// Before, the client forgot the offset when the server gave a new session,
+// sent none, and such a session was never recovered.
+func TestClientOffsetKeptAcrossSessions(t *testing.T) {
+	url := clientStartNode(t, "SIO_RECOVERY=1")
+	e := &clientEnv{codec: parser.JSON}
+	m := e.manager(t, url)
+	s := m.Socket("/", nil)
+	connects := make(chan bool, 4)
+	s.OnConnect(func() { connects <- s.Recovered() })
+	back := clientCollect(s, "message-back")
+	missed := clientCollect(s, "missed")
+	clientConnect(t, s)
+	clientWait(t, connects, "first OnConnect")
+	if err := s.Emit("message", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if args := clientWait(t, back, "message-back").Args; len(args) != 2 {
+		t.Fatalf("message-back without an offset: %v", args)
+	}
+	// A new session: a disconnection by the client is not recoverable.
+	s.Disconnect()
+	clientConnect(t, s)
+	if clientWait(t, connects, "second OnConnect") {
+		t.Fatal("recovered after Disconnect")
+	}
+	id := s.ID()
+	// Lost before any event of the new session.
+	if err := s.Emit("drop", 1); err != nil {
+		t.Fatal(err)
+	}
+	if !clientWait(t, connects, "third OnConnect") {
+		t.Fatal("not recovered")
+	}
+	if s.ID() != id {
+		t.Fatalf("id %q -> %q", id, s.ID())
+	}
+	var i int
+	if err := clientWait(t, missed, "missed").Decode(&i); err != nil || i != 0 {
+		t.Fatalf("missed %d, %v", i, err)
+	}
+}

@@ -721,9 +721,9 @@ func (s *ClientSocket) clientHandlePacket(mc *mgrConn, p *parser.Packet) {
 func (s *ClientSocket) clientOnConnect(mc *mgrConn, sid, pid string) {
 	s.id = sid
 	s.recovered = pid != "" && pid == s.pid
-	if pid != s.pid {
-		s.lastOffset = ""
-	}
+	// lastOffset stays, also from an earlier session, as in
+	// socket.io-client: a session that gets lost before its first event is
+	// recovered with it (the server replays what its rooms missed since).
 	s.pid = pid
 	s.connected = true
 	for _, p := range s.recvBuf {
