@@ -108,8 +108,9 @@ const (
 // Timeouts of the client's own steps.
 var (
 	// clientProbeTimeout bounds the upgrade probe (WebSocket handshake, 2probe,
-	// 3probe) and the wait for the long-poll to pause. Node's upgradeTimeout
-	// is 10 s.
+	// 3probe) and the wait for the long-poll to pause; when either takes
+	// longer the upgrade is given up and the connection stays on
+	// long-polling. Node's upgradeTimeout is 10 s.
 	clientProbeTimeout = 10 * time.Second
 	// clientCloseTimeout bounds a graceful close: from Close, the flush of
 	// the queue, the close packet and the WebSocket closing handshake. When
@@ -156,7 +157,8 @@ type Client struct {
 	closeTimedOut time.Duration        // closeTimer's, once it fired (guarded by mu)
 	room          chan struct{}        // made by WaitQueue, closed when the queue shrinks
 	upgradeCh     chan *websocket.Conn // a probed WebSocket, from clientProbe to clientRun
-	pollPaused    atomic.Bool          // the poll loop stops after its current GET
+	pollPause     bool                 // the poll loop stops after its current GET (guarded by mu)
+	pollStopped   bool                 // it saw pollPause and stops (guarded by mu)
 	pollDone      chan struct{}        // closed when the poll loop ended
 	readers       sync.WaitGroup       // poll loop, WebSocket reader, probe
 
@@ -857,7 +859,9 @@ func (c *Client) clientWrite(ctx context.Context, frames []Frame) error {
 // clientFinishUpgrade switches to the probed WebSocket ws: it waits for the
 // long-poll to pause, sends the upgrade packet and starts reading from ws.
 func (c *Client) clientFinishUpgrade(ws *websocket.Conn) {
-	c.pollPaused.Store(true)
+	c.mu.Lock()
+	c.pollPause = true
+	c.mu.Unlock()
 	t := time.NewTimer(clientProbeTimeout)
 	defer t.Stop()
 	select {
@@ -866,9 +870,25 @@ func (c *Client) clientFinishUpgrade(ws *websocket.Conn) {
 		ws.CloseNow()
 		return
 	case <-t.C:
-		ws.CloseNow()
-		c.clientFail(ReasonTransportError, errors.New("engineio: upgrade: the long-poll did not pause"))
-		return
+		// The long-poll did not pause in time: its GET is still waiting,
+		// or the Handler holds its reader. Give the upgrade up and stay
+		// on long-polling, as after a failed probe (the server drops the
+		// probe after its upgrade timeout anyway), unless it is pausing
+		// right now.
+		c.mu.Lock()
+		stopped := c.pollStopped
+		c.pollPause = stopped
+		c.mu.Unlock()
+		if !stopped {
+			ws.CloseNow()
+			return
+		}
+		select {
+		case <-c.pollDone:
+		case <-c.closingCh:
+			ws.CloseNow()
+			return
+		}
 	}
 	if c.ctx.Err() != nil {
 		ws.CloseNow()
