@@ -349,8 +349,9 @@ func (s *ClientSocket) Emit(event string, args ...any) error {
 type ClientVolatile struct{ s *ClientSocket }
 
 // Volatile returns an emitter whose events are dropped, without error, when
-// the socket is not connected or the connection's outgoing queue is full,
-// instead of being buffered.
+// the socket is not connected, the connection's outgoing queue is full, or
+// the events buffered while the socket was disconnected are still being
+// sent, instead of being buffered.
 func (s *ClientSocket) Volatile() ClientVolatile { return ClientVolatile{s} }
 
 // Emit sends the event with args when the socket is connected and drops it
