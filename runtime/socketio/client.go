@@ -499,9 +499,23 @@ func (m *Manager) mgrRun() {
 				active = append(active, s)
 			}
 		}
+		for _, s := range active {
+			if s.opts.AuthFunc != nil {
+				// Its AuthFunc may take its time (a token refresh): the
+				// other sockets' CONNECTs do not wait for it, and the
+				// loop watches the connection meanwhile.
+				m.wg.Add(1)
+				go func() {
+					defer m.wg.Done()
+					s.clientSendConnect(m.ctx, mc)
+				}()
+			}
+		}
 		m.mu.Unlock()
 		for _, s := range active {
-			s.clientSendConnect(m.ctx, mc)
+			if s.opts.AuthFunc == nil {
+				s.clientSendConnect(m.ctx, mc)
+			}
 		}
 
 		select {

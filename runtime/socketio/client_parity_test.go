@@ -1,7 +1,9 @@
 package socketio
 
 import (
+	"context"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -216,5 +218,83 @@ func TestClientOffsetKeptAcrossSessions(t *testing.T) {
 	var i int
 	if err := clientWait(t, missed, "missed").Decode(&i); err != nil || i != 0 {
 		t.Fatalf("missed %d, %v", i, err)
+	}
+}
+
+// TestClientSlowAuthFuncDelaysNoOtherSocket: on a reconnection, a socket
+// whose AuthFunc takes its time (a token refresh) does not hold back the
+// CONNECTs of the Manager's other sockets, as a socket.io-client auth
+// callback that has not called back yet holds back none. Before, the
+// Manager sent them one after the other, each after the AuthFunc before
+// it had returned.
+func TestClientSlowAuthFuncDelaysNoOtherSocket(t *testing.T) {
+	srv, url := clientGoServer(t, nil)
+	names := []string{"/a", "/b", "/c", "/d", "/e"}
+	for _, n := range append(names, "/slow") {
+		srv.Of(n).OnConnection(func(s *Socket) {
+			s.On("drop", func(*Event) { s.Conn().Close() })
+		})
+	}
+	m := NewManager(url, &ManagerOptions{
+		HTTPClient:        clientHTTPClient(t),
+		ReconnectionDelay: 10 * time.Millisecond, ReconnectionDelayMax: 10 * time.Millisecond,
+	})
+	defer m.Close()
+	var mu sync.Mutex
+	var release chan struct{} // nil: AuthFunc returns at once
+	slow := m.Socket("/slow", &ClientSocketOptions{AuthFunc: func(ctx context.Context) (any, error) {
+		mu.Lock()
+		r := release
+		mu.Unlock()
+		if r != nil {
+			select {
+			case <-r:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return map[string]string{"token": "t"}, nil
+	}})
+	connects := make(chan string, 100)
+	var socks []*ClientSocket
+	for _, n := range append(names, "/slow") {
+		s := m.Socket(n, nil)
+		s.OnConnect(func() { connects <- n })
+		socks = append(socks, s)
+	}
+	for _, s := range socks {
+		clientConnect(t, s)
+	}
+	for range socks {
+		clientWait(t, connects, "OnConnect")
+	}
+	for round := range 3 {
+		r := make(chan struct{})
+		mu.Lock()
+		release = r
+		mu.Unlock()
+		if err := slow.Emit("drop"); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		deadline := time.After(3 * time.Second)
+		for len(seen) < len(names) {
+			select {
+			case n := <-connects:
+				if n == "/slow" {
+					t.Fatalf("round %d: /slow connected with its AuthFunc blocked", round)
+				}
+				seen[n] = true
+			case <-deadline:
+				t.Fatalf("round %d: only %v reconnected while the AuthFunc of /slow was blocked", round, seen)
+			}
+		}
+		mu.Lock()
+		release = nil
+		mu.Unlock()
+		close(r)
+		if n := clientWait(t, connects, "/slow's OnConnect"); n != "/slow" {
+			t.Fatalf("round %d: OnConnect of %s", round, n)
+		}
 	}
 }
