@@ -590,7 +590,6 @@ func (c *Client) clientEnqueue(frames []Frame, volatile bool) error {
 	return nil
 }
 
-// clientSendControl queues a control frame, outside the queue bound.
 // Queued returns the bytes of the frames queued by Send and not yet taken
 // to be written.
 func (c *Client) Queued() int {
@@ -633,6 +632,7 @@ func (c *Client) WaitQueue(ctx context.Context, n int) error {
 	}
 }
 
+// clientSendControl queues a control frame, outside the queue bound.
 func (c *Client) clientSendControl(f Frame) {
 	c.mu.Lock()
 	if c.closing && !c.graceful {
