@@ -23,8 +23,9 @@ type ClientSocketOptions struct {
 	// every reconnection) and its result is sent instead of Auth. An error
 	// fails the connection: OnConnectError handlers get it and the socket
 	// stays disconnected. ctx is the context of the Connect call that sends
-	// the CONNECT, or one that ends with Manager.Close. AuthFunc must not
-	// call Manager.Close.
+	// the CONNECT, or one that ends with Manager.Close. On a reconnection
+	// it runs on a goroutine of its own: the Manager's other sockets do not
+	// wait for it. AuthFunc must not call Manager.Close.
 	AuthFunc func(ctx context.Context) (any, error)
 	// Retries, when positive, makes every Emit and EmitWithAck of the socket
 	// go through a queue, sent one at a time, each with an acknowledgement
