@@ -108,8 +108,9 @@ const (
 // Timeouts of the client's own steps.
 var (
 	// clientProbeTimeout bounds the upgrade probe (WebSocket handshake, 2probe,
-	// 3probe) and the wait for the long-poll to pause. Node's upgradeTimeout
-	// is 10 s.
+	// 3probe) and the wait for the long-poll to pause; when either takes
+	// longer the upgrade is given up and the connection stays on
+	// long-polling. Node's upgradeTimeout is 10 s.
 	clientProbeTimeout = 10 * time.Second
 	// clientCloseTimeout bounds a graceful close: from Close, the flush of
 	// the queue, the close packet and the WebSocket closing handshake. When
@@ -154,8 +155,10 @@ type Client struct {
 	watchdog      *time.Timer
 	closeTimer    *time.Timer          // bounds a graceful close; set by Close
 	closeTimedOut time.Duration        // closeTimer's, once it fired (guarded by mu)
+	room          chan struct{}        // made by WaitQueue, closed when the queue shrinks
 	upgradeCh     chan *websocket.Conn // a probed WebSocket, from clientProbe to clientRun
-	pollPaused    atomic.Bool          // the poll loop stops after its current GET
+	pollPause     bool                 // the poll loop stops after its current GET (guarded by mu)
+	pollStopped   bool                 // it saw pollPause and stops (guarded by mu)
 	pollDone      chan struct{}        // closed when the poll loop ended
 	readers       sync.WaitGroup       // poll loop, WebSocket reader, probe
 
@@ -587,6 +590,48 @@ func (c *Client) clientEnqueue(frames []Frame, volatile bool) error {
 	return nil
 }
 
+// Queued returns the bytes of the frames queued by Send and not yet taken
+// to be written.
+func (c *Client) Queued() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.queueBytes
+}
+
+// WaitQueue waits until frames of n bytes in all fit in the write queue
+// beside those already queued, so that Send queues them instead of closing
+// the connection for an overflow (they may not fit any more when another
+// goroutine sends first). It returns nil then, ctx's error when ctx ends
+// first, ErrClosed once the connection is closing, and ErrMessageTooLarge
+// when n is more than DialOptions.WriteQueueBytes.
+func (c *Client) WaitQueue(ctx context.Context, n int) error {
+	for {
+		c.mu.Lock()
+		switch {
+		case c.closing:
+			c.mu.Unlock()
+			return ErrClosed
+		case n > c.queueLimit:
+			c.mu.Unlock()
+			return fmt.Errorf("%w: %d bytes, the write queue holds at most %d", ErrMessageTooLarge, n, c.queueLimit)
+		case c.queueBytes+n <= c.queueLimit:
+			c.mu.Unlock()
+			return nil
+		}
+		if c.room == nil {
+			c.room = make(chan struct{})
+		}
+		room := c.room
+		c.mu.Unlock()
+		select {
+		case <-room:
+		case <-c.closingCh:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
 // clientSendControl queues a control frame, outside the queue bound.
 func (c *Client) clientSendControl(f Frame) {
 	c.mu.Lock()
@@ -711,6 +756,10 @@ func (c *Client) clientTakeBatch(polling bool) []Frame {
 	if len(c.queue) == 0 {
 		c.queue = nil
 	}
+	if c.room != nil {
+		close(c.room) // WaitQueue
+		c.room = nil
+	}
 	return batch
 }
 
@@ -810,7 +859,9 @@ func (c *Client) clientWrite(ctx context.Context, frames []Frame) error {
 // clientFinishUpgrade switches to the probed WebSocket ws: it waits for the
 // long-poll to pause, sends the upgrade packet and starts reading from ws.
 func (c *Client) clientFinishUpgrade(ws *websocket.Conn) {
-	c.pollPaused.Store(true)
+	c.mu.Lock()
+	c.pollPause = true
+	c.mu.Unlock()
 	t := time.NewTimer(clientProbeTimeout)
 	defer t.Stop()
 	select {
@@ -819,9 +870,25 @@ func (c *Client) clientFinishUpgrade(ws *websocket.Conn) {
 		ws.CloseNow()
 		return
 	case <-t.C:
-		ws.CloseNow()
-		c.clientFail(ReasonTransportError, errors.New("engineio: upgrade: the long-poll did not pause"))
-		return
+		// The long-poll did not pause in time: its GET is still waiting,
+		// or the Handler holds its reader. Give the upgrade up and stay
+		// on long-polling, as after a failed probe (the server drops the
+		// probe after its upgrade timeout anyway), unless it is pausing
+		// right now.
+		c.mu.Lock()
+		stopped := c.pollStopped
+		c.pollPause = stopped
+		c.mu.Unlock()
+		if !stopped {
+			ws.CloseNow()
+			return
+		}
+		select {
+		case <-c.pollDone:
+		case <-c.closingCh:
+			ws.CloseNow()
+			return
+		}
 	}
 	if c.ctx.Err() != nil {
 		ws.CloseNow()

@@ -3,6 +3,7 @@ package engineio
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -258,3 +259,148 @@ func TestClientReadLimit(t *testing.T) {
 		})
 	}
 }
+
+// TestClientWaitQueue: WaitQueue returns at once when the frames fit, waits
+// while they do not (a server that stopped reading), until its context
+// ends or the connection closes; it refuses more than the queue can hold.
+func TestClientWaitQueue(t *testing.T) {
+	clientSetCloseTimeout(t, 100*time.Millisecond) // the writes are stuck
+	url, _, _ := clientDeafServer(t)
+	rec := clientNewRecorder()
+	const limit = 64 << 10
+	c, err := Dial(context.Background(), url, rec, &DialOptions{
+		Transports:      []Transport{TransportWebSocket},
+		HTTPClient:      clientHTTP(t),
+		WriteQueueBytes: limit,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { c.Close(); <-c.Done() }()
+	ctx := context.Background()
+	if err := c.WaitQueue(ctx, limit); err != nil {
+		t.Fatalf("WaitQueue on an empty queue: %v", err)
+	}
+	if err := c.WaitQueue(ctx, limit+1); !errors.Is(err, ErrMessageTooLarge) {
+		t.Fatalf("WaitQueue(limit+1) = %v, want ErrMessageTooLarge", err)
+	}
+	// Fill the queue: the server's TCP buffers fill first, then the writes
+	// block and the queue stays full.
+	msg := BinaryFrame(make([]byte, limit/4))
+	for {
+		if err := c.WaitQueue(ctx, len(msg.Data)); err != nil {
+			t.Fatal(err)
+		}
+		shortCtx, cancel := context.WithTimeout(ctx, 200*time.Millisecond)
+		err := c.WaitQueue(shortCtx, limit)
+		cancel()
+		if errors.Is(err, context.DeadlineExceeded) {
+			break // full, and not emptying
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := c.Send(msg); err != nil {
+			t.Fatalf("Send after WaitQueue: %v", err)
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- c.WaitQueue(ctx, limit) }()
+	time.Sleep(50 * time.Millisecond)
+	c.Close()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrClosed) {
+			t.Fatalf("WaitQueue when the connection closes = %v, want ErrClosed", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("WaitQueue did not return when the connection closed")
+	}
+}
+
+// clientBlockingHandler is a clientRecorder whose HandleMessage blocks on
+// the first message until release is closed.
+type clientBlockingHandler struct {
+	*clientRecorder
+	first   sync.Once
+	blocked chan struct{}
+	release chan struct{}
+}
+
+func (h *clientBlockingHandler) HandleMessage(data []byte, binary bool) {
+	h.first.Do(func() {
+		close(h.blocked)
+		<-h.release
+	})
+	h.clientRecorder.HandleMessage(data, binary)
+}
+
+// TestClientUpgradeWhileHandlerBusy: when the long-poll cannot pause for
+// the upgrade in time because the Handler holds its reader (a slow
+// consumer), the upgrade is given up and the connection stays on
+// long-polling, as after a failed probe (a server drops the probe after its
+// upgradeTimeout anyway). Before, the whole connection was closed
+// (transport error: the long-poll did not pause).
+func TestClientUpgradeWhileHandlerBusy(t *testing.T) {
+	old := clientProbeTimeout
+	clientProbeTimeout = 300 * time.Millisecond
+	t.Cleanup(func() { clientProbeTimeout = old })
+	got := make(chan string, 10)
+	srv := NewServer(func(ss *Session) Handler {
+		ss.Send(TextFrame([]byte("a")))
+		return clientServerHandler{ss, got}
+	}, nil)
+	ts := httptest.NewServer(srv)
+	defer ts.Close()
+	defer srv.Shutdown(context.Background())
+	h := &clientBlockingHandler{clientRecorder: clientNewRecorder(), blocked: make(chan struct{}), release: make(chan struct{})}
+	hc := clientHTTP(t)
+	c, err := Dial(context.Background(), ts.URL, h, &DialOptions{HTTPClient: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { c.Close(); <-c.Done(); hc.CloseIdleConnections() }()
+	<-h.blocked
+	time.Sleep(3 * clientProbeTimeout)
+	close(h.release)
+	h.expect(t, "a", false)
+	// The connection works both ways.
+	for i := range 3 {
+		msg := fmt.Sprintf("m%d", i)
+		if err := c.Send(TextFrame([]byte(msg))); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case m := <-got:
+			if m != msg {
+				t.Fatalf("server got %q, want %q", m, msg)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("server did not get %q", msg)
+		}
+		h.expect(t, "echo "+msg, false)
+	}
+	select {
+	case <-h.closed:
+		t.Fatalf("connection closed: %s %v", h.reason, h.err)
+	default:
+	}
+	if tr := c.Transport(); tr != TransportPolling {
+		t.Errorf("transport %s, want polling (the upgrade given up)", tr)
+	}
+	h.check(t)
+}
+
+// clientServerHandler echoes each message back as "echo <message>" and
+// passes it to got.
+type clientServerHandler struct {
+	ss  *Session
+	got chan string
+}
+
+func (h clientServerHandler) HandleMessage(data []byte, binary bool) {
+	h.got <- string(data)
+	h.ss.Send(TextFrame([]byte("echo " + string(data))))
+}
+
+func (clientServerHandler) HandleClose(CloseReason, error) {}

@@ -23,7 +23,7 @@ func (c *Client) clientPollLoop() {
 		}
 	}
 	c.pending = nil
-	for !c.pollPaused.Load() && c.ctx.Err() == nil {
+	for !c.clientPollStops() && c.ctx.Err() == nil {
 		body, err := c.clientGet()
 		if err != nil {
 			if c.ctx.Err() == nil {
@@ -45,6 +45,15 @@ func (c *Client) clientPollLoop() {
 			return
 		}
 	}
+}
+
+// clientPollStops reports whether the poll loop is to stop for an upgrade
+// (clientFinishUpgrade), and marks it stopped if so.
+func (c *Client) clientPollStops() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.pollStopped = c.pollPause
+	return c.pollStopped
 }
 
 // clientGet makes one long-polling GET and returns its body.

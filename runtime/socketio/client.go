@@ -61,7 +61,11 @@ type ManagerOptions struct {
 	// attachments) bigger than it can never be sent: Emit and EmitWithAck
 	// refuse it with an error wrapping engineio.ErrMessageTooLarge, and the
 	// connection stays open. Messages that fit but overflow the queue (the
-	// server stopped reading) end the connection. Zero means 8 MiB.
+	// server stopped reading) end the connection; the events buffered while
+	// a socket was disconnected, however many, are sent as the queue
+	// empties, filling at most half of it (the rest is left to the other
+	// sockets), and the socket's emits wait behind them meanwhile. Zero
+	// means 8 MiB.
 	WriteQueueBytes int
 	// ReadLimit bounds the size of each Engine.IO message from the server
 	// (an event, or one binary attachment), as a server's maxHttpBufferSize
@@ -495,9 +499,23 @@ func (m *Manager) mgrRun() {
 				active = append(active, s)
 			}
 		}
+		for _, s := range active {
+			if s.opts.AuthFunc != nil {
+				// Its AuthFunc may take its time (a token refresh): the
+				// other sockets' CONNECTs do not wait for it, and the
+				// loop watches the connection meanwhile.
+				m.wg.Add(1)
+				go func() {
+					defer m.wg.Done()
+					s.clientSendConnect(m.ctx, mc)
+				}()
+			}
+		}
 		m.mu.Unlock()
 		for _, s := range active {
-			s.clientSendConnect(m.ctx, mc)
+			if s.opts.AuthFunc == nil {
+				s.clientSendConnect(m.ctx, mc)
+			}
 		}
 
 		select {
@@ -579,10 +597,7 @@ func (m *Manager) mgrDial() (*mgrConn, error) {
 // write queue (ManagerOptions.WriteQueueBytes), with an error wrapping
 // engineio.ErrMessageTooLarge.
 func (m *Manager) mgrCheckSize(what string, frames []engineio.Frame) error {
-	n := 0
-	for _, f := range frames {
-		n += len(f.Data)
-	}
+	n := frameBytes(frames)
 	if n > m.qlimit {
 		return fmt.Errorf("socketio: %s: %w: %d bytes encoded, more than the write queue's %d (ManagerOptions.WriteQueueBytes)",
 			what, engineio.ErrMessageTooLarge, n, m.qlimit)

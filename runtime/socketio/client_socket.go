@@ -23,8 +23,9 @@ type ClientSocketOptions struct {
 	// every reconnection) and its result is sent instead of Auth. An error
 	// fails the connection: OnConnectError handlers get it and the socket
 	// stays disconnected. ctx is the context of the Connect call that sends
-	// the CONNECT, or one that ends with Manager.Close. AuthFunc must not
-	// call Manager.Close.
+	// the CONNECT, or one that ends with Manager.Close. On a reconnection
+	// it runs on a goroutine of its own: the Manager's other sockets do not
+	// wait for it. AuthFunc must not call Manager.Close.
 	AuthFunc func(ctx context.Context) (any, error)
 	// Retries, when positive, makes every Emit and EmitWithAck of the socket
 	// go through a queue, sent one at a time, each with an acknowledgement
@@ -77,9 +78,15 @@ type ClientSocket struct {
 	onDisconnect   []func(DisconnectReason)
 
 	sendBuf []clientOutgoing // emitted while disconnected
-	recvBuf []*parser.Packet // events received before the CONNECT reply
-	nextAck uint64
-	acks    map[uint64]*clientAck
+	// flushConn is the connection sendBuf is being flushed to, by
+	// clientFlushLoop, when it held more than the write queue could take
+	// at once: emits join sendBuf behind the others meanwhile. stopFlush
+	// ends that goroutine's wait.
+	flushConn *mgrConn
+	stopFlush context.CancelFunc
+	recvBuf   []*parser.Packet // events received before the CONNECT reply
+	nextAck   uint64
+	acks      map[uint64]*clientAck
 
 	exec executor // runs the handlers in order
 
@@ -343,8 +350,9 @@ func (s *ClientSocket) Emit(event string, args ...any) error {
 type ClientVolatile struct{ s *ClientSocket }
 
 // Volatile returns an emitter whose events are dropped, without error, when
-// the socket is not connected or the connection's outgoing queue is full,
-// instead of being buffered.
+// the socket is not connected, the connection's outgoing queue is full, or
+// the events buffered while the socket was disconnected are still being
+// sent, instead of being buffered.
 func (s *ClientSocket) Volatile() ClientVolatile { return ClientVolatile{s} }
 
 // Emit sends the event with args when the socket is connected and drops it
@@ -361,7 +369,7 @@ func (v ClientVolatile) Emit(event string, args ...any) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if s.connected {
+	if s.connected && s.flushConn == nil {
 		_ = m.mgrSend(m.conn, frames, true)
 	}
 	return nil
@@ -519,9 +527,10 @@ func (s *ClientSocket) clientRetryLoop() {
 }
 
 // clientSendOrBuffer sends o when the socket is connected, and buffers it
-// otherwise. m.mu must be held.
+// otherwise, or behind the buffered events still being flushed. m.mu must
+// be held.
 func (s *ClientSocket) clientSendOrBuffer(o clientOutgoing) {
-	if s.connected {
+	if s.connected && s.flushConn == nil {
 		err := s.m.mgrSend(s.m.conn, o.frames, false)
 		if err == nil {
 			if o.ack != nil {
@@ -714,9 +723,9 @@ func (s *ClientSocket) clientHandlePacket(mc *mgrConn, p *parser.Packet) {
 func (s *ClientSocket) clientOnConnect(mc *mgrConn, sid, pid string) {
 	s.id = sid
 	s.recovered = pid != "" && pid == s.pid
-	if pid != s.pid {
-		s.lastOffset = ""
-	}
+	// lastOffset stays, also from an earlier session, as in
+	// socket.io-client: a session that gets lost before its first event is
+	// recovered with it (the server replays what its rooms missed since).
 	s.pid = pid
 	s.connected = true
 	for _, p := range s.recvBuf {
@@ -731,18 +740,101 @@ func (s *ClientSocket) clientOnConnect(mc *mgrConn, sid, pid string) {
 			h()
 		}
 	})
-	buf := s.sendBuf
-	s.sendBuf = nil
-	for _, o := range buf {
-		if o.ack != nil && s.acks[o.ack.id] != o.ack {
-			continue // timed out meanwhile
-		}
-		s.clientSendOrBuffer(o)
+	s.clientStopFlush() // none is under way: clientDeactivate and clientConnLost ended it
+	if !s.clientFlush(mc) {
+		ctx, cancel := context.WithCancel(s.m.ctx)
+		s.flushConn, s.stopFlush = mc, cancel
+		s.m.wg.Add(1)
+		go s.clientFlushLoop(ctx, mc)
 	}
 	for _, w := range s.waiters {
 		w <- nil
 	}
 	s.waiters = nil
+}
+
+// clientFlush sends the buffered events over mc, the socket's connection,
+// in order, while they fit in half its write queue: the events of a long
+// disconnection may be more than it holds, which the server is not to
+// blame for (an overflow would end the connection), and the other half is
+// left to what the connection's other sockets send meanwhile. It reports
+// whether none is left. m.mu must be held.
+func (s *ClientSocket) clientFlush(mc *mgrConn) bool {
+	m := s.m
+	for len(s.sendBuf) > 0 {
+		o := s.sendBuf[0]
+		if o.ack == nil || s.acks[o.ack.id] == o.ack { // else timed out meanwhile
+			if q := mc.client.Queued(); q > 0 && q+frameBytes(o.frames) > m.qlimit/2 {
+				return false // clientFlushLoop waits for room
+			}
+			err := m.mgrSend(mc, o.frames, true)
+			switch {
+			case errors.Is(err, engineio.ErrQueueFull):
+				return false // clientFlushLoop waits for room
+			case errors.Is(err, engineio.ErrClosed) || errors.Is(err, ErrNotConnected):
+				return true // sent after the reconnection
+			}
+			// Sent, or lost (an error Emit has ruled out), as a packet
+			// lost in flight: its ack fails with the connection.
+			if o.ack != nil {
+				o.ack.sent = true
+			}
+		}
+		s.sendBuf[0] = clientOutgoing{}
+		s.sendBuf = s.sendBuf[1:]
+	}
+	s.sendBuf = nil
+	return true
+}
+
+// clientFlushLoop sends the buffered events that did not fit in mc's write
+// queue at once, as it empties, until none is left, the socket is no
+// longer connected over mc, or ctx ends (Manager.Close, clientStopFlush).
+func (s *ClientSocket) clientFlushLoop(ctx context.Context, mc *mgrConn) {
+	m := s.m
+	defer m.wg.Done()
+	for {
+		m.mu.Lock()
+		if s.flushConn != mc || ctx.Err() != nil {
+			m.mu.Unlock()
+			return
+		}
+		if !s.connected || m.conn != mc || s.clientFlush(mc) {
+			s.clientStopFlush()
+			m.mu.Unlock()
+			return
+		}
+		// Until the first fits in half the queue, or alone in an empty one
+		// (see clientFlush).
+		n := min(m.qlimit/2+frameBytes(s.sendBuf[0].frames), m.qlimit)
+		m.mu.Unlock()
+		if mc.client.WaitQueue(ctx, n) != nil {
+			m.mu.Lock()
+			if s.flushConn == mc {
+				s.clientStopFlush()
+			}
+			m.mu.Unlock()
+			return
+		}
+	}
+}
+
+// frameBytes returns the bytes of frames.
+func frameBytes(frames []engineio.Frame) int {
+	n := 0
+	for _, f := range frames {
+		n += len(f.Data)
+	}
+	return n
+}
+
+// clientStopFlush ends a flush of the buffered events under way; those not
+// sent stay buffered. m.mu must be held.
+func (s *ClientSocket) clientStopFlush() {
+	if s.stopFlush != nil {
+		s.stopFlush()
+	}
+	s.flushConn, s.stopFlush = nil, nil
 }
 
 // clientDeliver queues the event p for the handlers. m.mu must be held.
@@ -755,7 +847,11 @@ func (s *ClientSocket) clientDeliver(mc *mgrConn, p *parser.Packet) {
 		}
 	}
 	args := p.Args()
-	if s.pid != "" && len(args) > 0 {
+	// The offset of connection state recovery ends the events the server
+	// stores, which have no ack request (socket.io-client takes the last
+	// argument when it is a string, which the ack callback of an event
+	// with one never is).
+	if s.pid != "" && !p.HasID && len(args) > 0 {
 		if off, ok := args[len(args)-1].AsString(); ok {
 			s.lastOffset = off
 		}
@@ -795,6 +891,7 @@ func (s *ClientSocket) clientDeliver(mc *mgrConn, p *parser.Packet) {
 // (nil for a clean end). m.mu must be held.
 func (s *ClientSocket) clientConnLost(reason DisconnectReason, err error) {
 	s.connectConn, s.connectPending = nil, nil
+	s.clientStopFlush()
 	if !s.connected {
 		return
 	}
@@ -827,6 +924,7 @@ func (s *ClientSocket) clientDeactivate(reason DisconnectReason, err error, all 
 	wasConnected := s.connected
 	s.active, s.connected = false, false
 	s.connectConn = nil
+	s.clientStopFlush()
 	s.id = ""
 	s.recvBuf = nil
 	for _, w := range s.waiters {

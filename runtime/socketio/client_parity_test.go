@@ -1,0 +1,300 @@
+package socketio
+
+import (
+	"context"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/siogen/siogen/engineio"
+	"github.com/siogen/siogen/runtime/parser"
+)
+
+// TestClientOffsetNotFromAckEvents: connection state recovery's offset is
+// taken only from events the server stores, which it sends without an ack
+// request, as socket.io-client does (there the last argument of an event
+// with an ack request is the ack callback, never a string). Before, the
+// last string argument of an event with an ack request became the offset:
+// Node's server did not know it and did not recover the session.
+func TestClientOffsetNotFromAckEvents(t *testing.T) {
+	url := clientStartNode(t, "SIO_RECOVERY=1")
+	e := &clientEnv{codec: parser.JSON}
+	m := e.manager(t, url)
+	s := m.Socket("/", nil)
+	connects := make(chan bool, 4)
+	s.OnConnect(func() { connects <- s.Recovered() })
+	back := clientCollect(s, "message-back")
+	missed := clientCollect(s, "missed")
+	s.On("ping-client", func(e *Event) {
+		// Left unanswered: the connection drops with this event's string
+		// argument the last one received.
+		if err := s.Emit("drop", 1); err != nil {
+			t.Error(err)
+		}
+	})
+	clientConnect(t, s)
+	if clientWait(t, connects, "first OnConnect") {
+		t.Fatal("first connection recovered")
+	}
+	id := s.ID()
+	if err := s.Emit("message", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if args := clientWait(t, back, "message-back").Args; len(args) != 2 {
+		t.Fatalf("message-back without an offset: %v", args)
+	}
+	if err := s.Emit("ask-client", "not an offset"); err != nil {
+		t.Fatal(err)
+	}
+	if !clientWait(t, connects, "second OnConnect") {
+		t.Fatal("not recovered")
+	}
+	if s.ID() != id {
+		t.Fatalf("id %q -> %q", id, s.ID())
+	}
+	var i int
+	if err := clientWait(t, missed, "missed").Decode(&i); err != nil || i != 0 {
+		t.Fatalf("missed %d, %v", i, err)
+	}
+}
+
+// TestClientFlushBufferBiggerThanQueue: the events buffered while the
+// socket was disconnected are all sent, in order, on one connection, when
+// together they are more than the write queue holds
+// (ManagerOptions.WriteQueueBytes), as socket.io-client sends its whole
+// send buffer. Before, the flush overflowed the queue, which closed the
+// connection: the events queued were lost, and so on at every reconnection.
+func TestClientFlushBufferBiggerThanQueue(t *testing.T) {
+	url := clientStartNode(t)
+	for _, mode := range []struct {
+		name       string
+		transports []engineio.Transport
+	}{
+		{"polling", []engineio.Transport{engineio.TransportPolling}},
+		{"websocket", []engineio.Transport{engineio.TransportWebSocket}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			m := NewManager(url, &ManagerOptions{
+				Transports:        mode.transports,
+				WriteQueueBytes:   16 << 10,
+				ReconnectionDelay: 20 * time.Millisecond,
+			})
+			defer m.Close()
+			closes := make(chan DisconnectReason, 16)
+			m.OnClose(func(r DisconnectReason, err error) { closes <- r })
+			s := m.Socket("/", nil)
+			back := make(chan int, 1000)
+			s.On("message-back", func(e *Event) {
+				var i int
+				e.Decode(&i)
+				back <- i
+			})
+			const n = 200 // 200 KiB, 12 times the queue
+			pad := strings.Repeat("x", 1000)
+			for i := range n {
+				if err := s.Emit("message", i, pad); err != nil {
+					t.Fatal(err)
+				}
+			}
+			clientConnect(t, s)
+			// Emitted while the buffer is still being flushed: after it.
+			for i := n; i < n+50; i++ {
+				if err := s.Emit("message", i, pad); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for i := range n + 50 {
+				if got := clientWait(t, back, "message-back"); got != i {
+					t.Fatalf("message-back %d, want %d", got, i)
+				}
+			}
+			select {
+			case r := <-closes:
+				t.Fatalf("the connection closed (%s)", r)
+			default:
+			}
+		})
+	}
+}
+
+// TestClientFlushLeavesRoom: while the buffered events of one socket are
+// being flushed, the other sockets of the connection can still send: the
+// flush does not fill the whole write queue, whose overflow would close
+// the connection.
+func TestClientFlushLeavesRoom(t *testing.T) {
+	url := clientStartNode(t)
+	for _, mode := range []struct {
+		name       string
+		transports []engineio.Transport
+	}{
+		{"polling", []engineio.Transport{engineio.TransportPolling}},
+		{"websocket", []engineio.Transport{engineio.TransportWebSocket}},
+	} {
+		t.Run(mode.name, func(t *testing.T) {
+			m := NewManager(url, &ManagerOptions{
+				Transports:        mode.transports,
+				WriteQueueBytes:   16 << 10,
+				ReconnectionDelay: 20 * time.Millisecond,
+			})
+			defer m.Close()
+			closes := make(chan DisconnectReason, 16)
+			m.OnClose(func(r DisconnectReason, err error) { closes <- r })
+			admin := m.Socket("/admin", nil)
+			clientConnect(t, admin)
+			s := m.Socket("/", nil)
+			back := make(chan int, 1000)
+			s.On("message-back", func(e *Event) {
+				var i int
+				e.Decode(&i)
+				back <- i
+			})
+			const n = 500
+			pad := strings.Repeat("x", 1000)
+			for i := range n {
+				if err := s.Emit("message", i, pad); err != nil {
+					t.Fatal(err)
+				}
+			}
+			go s.Connect(clientCtx(t))
+			for i := range 100 {
+				if _, err := admin.EmitWithAck(clientCtx(t), "message-with-ack", i, pad); err != nil {
+					t.Fatalf("ack %d: %v", i, err)
+				}
+			}
+			for i := range n {
+				if got := clientWait(t, back, "message-back"); got != i {
+					t.Fatalf("message-back %d, want %d", got, i)
+				}
+			}
+			select {
+			case r := <-closes:
+				t.Fatalf("the connection closed (%s)", r)
+			default:
+			}
+		})
+	}
+}
+
+// TestClientOffsetKeptAcrossSessions: the last offset received is sent on
+// reconnection even when it came in an earlier session, as socket.io-client
+// keeps it: a session that has received no event yet is then recovered.
+// Before, the client forgot the offset when the server gave a new session,
+// sent none, and such a session was never recovered.
+func TestClientOffsetKeptAcrossSessions(t *testing.T) {
+	url := clientStartNode(t, "SIO_RECOVERY=1")
+	e := &clientEnv{codec: parser.JSON}
+	m := e.manager(t, url)
+	s := m.Socket("/", nil)
+	connects := make(chan bool, 4)
+	s.OnConnect(func() { connects <- s.Recovered() })
+	back := clientCollect(s, "message-back")
+	missed := clientCollect(s, "missed")
+	clientConnect(t, s)
+	clientWait(t, connects, "first OnConnect")
+	if err := s.Emit("message", "x"); err != nil {
+		t.Fatal(err)
+	}
+	if args := clientWait(t, back, "message-back").Args; len(args) != 2 {
+		t.Fatalf("message-back without an offset: %v", args)
+	}
+	// A new session: a disconnection by the client is not recoverable.
+	s.Disconnect()
+	clientConnect(t, s)
+	if clientWait(t, connects, "second OnConnect") {
+		t.Fatal("recovered after Disconnect")
+	}
+	id := s.ID()
+	// Lost before any event of the new session.
+	if err := s.Emit("drop", 1); err != nil {
+		t.Fatal(err)
+	}
+	if !clientWait(t, connects, "third OnConnect") {
+		t.Fatal("not recovered")
+	}
+	if s.ID() != id {
+		t.Fatalf("id %q -> %q", id, s.ID())
+	}
+	var i int
+	if err := clientWait(t, missed, "missed").Decode(&i); err != nil || i != 0 {
+		t.Fatalf("missed %d, %v", i, err)
+	}
+}
+
+// TestClientSlowAuthFuncDelaysNoOtherSocket: on a reconnection, a socket
+// whose AuthFunc takes its time (a token refresh) does not hold back the
+// CONNECTs of the Manager's other sockets, as a socket.io-client auth
+// callback that has not called back yet holds back none. Before, the
+// Manager sent them one after the other, each after the AuthFunc before
+// it had returned.
+func TestClientSlowAuthFuncDelaysNoOtherSocket(t *testing.T) {
+	srv, url := clientGoServer(t, nil)
+	names := []string{"/a", "/b", "/c", "/d", "/e"}
+	for _, n := range append(names, "/slow") {
+		srv.Of(n).OnConnection(func(s *Socket) {
+			s.On("drop", func(*Event) { s.Conn().Close() })
+		})
+	}
+	m := NewManager(url, &ManagerOptions{
+		HTTPClient:        clientHTTPClient(t),
+		ReconnectionDelay: 10 * time.Millisecond, ReconnectionDelayMax: 10 * time.Millisecond,
+	})
+	defer m.Close()
+	var mu sync.Mutex
+	var release chan struct{} // nil: AuthFunc returns at once
+	slow := m.Socket("/slow", &ClientSocketOptions{AuthFunc: func(ctx context.Context) (any, error) {
+		mu.Lock()
+		r := release
+		mu.Unlock()
+		if r != nil {
+			select {
+			case <-r:
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+		return map[string]string{"token": "t"}, nil
+	}})
+	connects := make(chan string, 100)
+	var socks []*ClientSocket
+	for _, n := range append(names, "/slow") {
+		s := m.Socket(n, nil)
+		s.OnConnect(func() { connects <- n })
+		socks = append(socks, s)
+	}
+	for _, s := range socks {
+		clientConnect(t, s)
+	}
+	for range socks {
+		clientWait(t, connects, "OnConnect")
+	}
+	for round := range 3 {
+		r := make(chan struct{})
+		mu.Lock()
+		release = r
+		mu.Unlock()
+		if err := slow.Emit("drop"); err != nil {
+			t.Fatal(err)
+		}
+		seen := map[string]bool{}
+		deadline := time.After(3 * time.Second)
+		for len(seen) < len(names) {
+			select {
+			case n := <-connects:
+				if n == "/slow" {
+					t.Fatalf("round %d: /slow connected with its AuthFunc blocked", round)
+				}
+				seen[n] = true
+			case <-deadline:
+				t.Fatalf("round %d: only %v reconnected while the AuthFunc of /slow was blocked", round, seen)
+			}
+		}
+		mu.Lock()
+		release = nil
+		mu.Unlock()
+		close(r)
+		if n := clientWait(t, connects, "/slow's OnConnect"); n != "/slow" {
+			t.Fatalf("round %d: OnConnect of %s", round, n)
+		}
+	}
+}
