@@ -212,7 +212,8 @@ var NamespaceDecls = [][2]string{
 // GoDecls lists every package-level identifier generated Go code declares
 // for the schema, in a fixed order: the types (declared, then inline), the
 // enum constants, the error code constants (Code+GoName), then for each
-// namespace the [NamespaceDecls] (and NSParams for a dynamic namespace)
+// namespace the [NamespaceDecls] (and NSParams for a dynamic namespace,
+// WithNSAuthFunc for one with auth)
 // and one event name constant per distinct
 // event name (namespace GoName + event GoName + "Event"). A schema that
 // Parse accepted has no two with the same Name.
@@ -241,6 +242,9 @@ func (s *Schema) GoDecls() []GoDecl {
 		}
 		if ns.IsDynamic() {
 			out = append(out, GoDecl{ns.GoName + "Params", "the parameters type of namespace " + ns.Name, ns.Pos})
+		}
+		if ns.Auth != nil {
+			out = append(out, GoDecl{"With" + ns.GoName + "AuthFunc", "the client auth callback option of namespace " + ns.Name, ns.Pos})
 		}
 		seen := map[string]bool{}
 		for _, ev := range ns.Events() {

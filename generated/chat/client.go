@@ -89,13 +89,14 @@ type chatClient struct {
 
 // NewChatClient returns a client of the namespace /chat over m;
 // h handles the server's events (nil: ignore them). Call Connect to connect.
-// auth is sent with every CONNECT (nil sends none).
+// auth is sent with every CONNECT (nil sends none); WithChatAuthFunc
+// among opts replaces it with a callback run before each one.
 func NewChatClient(m *socketio.Manager, auth *ChatAuth, h ChatClientHandler, opts ...socketio.TypedOption) ChatClient {
 	cfg := socketio.NewTypedConfig(nil, errorMessages, opts)
 	so := cfg.Socket
-	so.Auth, so.AuthFunc = nil, nil
 	c := &chatClient{cfg: cfg}
-	if auth != nil {
+	so.Auth, so.AuthFunc = nil, cfg.AuthFunc
+	if auth != nil && so.AuthFunc == nil {
 		so.Auth = auth
 		c.validateAuth = auth.Validate
 	}
@@ -121,6 +122,27 @@ func NewChatClient(m *socketio.Manager, auth *ChatAuth, h ChatClientHandler, opt
 		cfg.Done(e, h.Presence(ctx, p))
 	})
 	return c
+}
+
+// WithChatAuthFunc makes a client of /chat (NewChatClient) take its auth from fn before
+// every CONNECT, the first one and each reconnection, in place of the auth
+// given to NewChatClient: a token refreshed each time, as socket.io-client's auth
+// callback. An error from fn, or an auth that fails the schema's checks
+// (code invalid_argument), fails that CONNECT: the socket's OnConnectError
+// handlers get it and the socket stays disconnected. A nil auth sends none.
+func WithChatAuthFunc(fn func(ctx context.Context) (*ChatAuth, error)) socketio.TypedOption {
+	return func(c *socketio.TypedConfig) {
+		c.AuthFunc = func(ctx context.Context) (any, error) {
+			auth, err := fn(ctx)
+			if err != nil || auth == nil {
+				return nil, err
+			}
+			if err := auth.Validate(); err != nil {
+				return nil, socketio.InvalidArgument(socketio.At("auth", err))
+			}
+			return auth, nil
+		}
+	}
 }
 
 func (c *chatClient) Socket() *socketio.ClientSocket {

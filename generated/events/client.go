@@ -69,8 +69,8 @@ type mainClient struct {
 func NewMainClient(m *socketio.Manager, h MainClientHandler, opts ...socketio.TypedOption) MainClient {
 	cfg := socketio.NewTypedConfig(nil, errorMessages, opts)
 	so := cfg.Socket
-	so.Auth, so.AuthFunc = nil, nil
 	c := &mainClient{cfg: cfg}
+	so.Auth, so.AuthFunc = nil, nil
 	c.s = m.Socket("/", &so)
 	if h == nil {
 		h = UnimplementedMainClientHandler{}
@@ -301,7 +301,8 @@ type workspaceClient struct {
 
 // NewWorkspaceClient returns a client of the namespace /workspace/{id} named by p (an error when a parameter is empty or has a /) over m;
 // h handles the server's events (nil: ignore them). Call Connect to connect.
-// auth is sent with every CONNECT (nil sends none).
+// auth is sent with every CONNECT (nil sends none); WithWorkspaceAuthFunc
+// among opts replaces it with a callback run before each one.
 func NewWorkspaceClient(m *socketio.Manager, p WorkspaceParams, auth *WorkspaceAuth, h WorkspaceClientHandler, opts ...socketio.TypedOption) (WorkspaceClient, error) {
 	nsp, err := socketio.FillNamespace("/workspace/{id}", p.ID)
 	if err != nil {
@@ -309,9 +310,9 @@ func NewWorkspaceClient(m *socketio.Manager, p WorkspaceParams, auth *WorkspaceA
 	}
 	cfg := socketio.NewTypedConfig(nil, errorMessages, opts)
 	so := cfg.Socket
-	so.Auth, so.AuthFunc = nil, nil
 	c := &workspaceClient{cfg: cfg}
-	if auth != nil {
+	so.Auth, so.AuthFunc = nil, cfg.AuthFunc
+	if auth != nil && so.AuthFunc == nil {
 		so.Auth = auth
 		c.validateAuth = auth.Validate
 	}
@@ -365,6 +366,27 @@ func NewWorkspaceClient(m *socketio.Manager, p WorkspaceParams, auth *WorkspaceA
 		cfg.Done(e, h.Grid(ctx, p))
 	})
 	return c, nil
+}
+
+// WithWorkspaceAuthFunc makes a client of /workspace/{id} (NewWorkspaceClient) take its auth from fn before
+// every CONNECT, the first one and each reconnection, in place of the auth
+// given to NewWorkspaceClient: a token refreshed each time, as socket.io-client's auth
+// callback. An error from fn, or an auth that fails the schema's checks
+// (code invalid_argument), fails that CONNECT: the socket's OnConnectError
+// handlers get it and the socket stays disconnected. A nil auth sends none.
+func WithWorkspaceAuthFunc(fn func(ctx context.Context) (*WorkspaceAuth, error)) socketio.TypedOption {
+	return func(c *socketio.TypedConfig) {
+		c.AuthFunc = func(ctx context.Context) (any, error) {
+			auth, err := fn(ctx)
+			if err != nil || auth == nil {
+				return nil, err
+			}
+			if err := auth.Validate(); err != nil {
+				return nil, socketio.InvalidArgument(socketio.At("auth", err))
+			}
+			return auth, nil
+		}
+	}
 }
 
 func (c *workspaceClient) Socket() *socketio.ClientSocket {
@@ -559,8 +581,8 @@ func NewOrgTeamClient(m *socketio.Manager, p OrgTeamParams, h OrgTeamClientHandl
 	}
 	cfg := socketio.NewTypedConfig(nil, errorMessages, opts)
 	so := cfg.Socket
-	so.Auth, so.AuthFunc = nil, nil
 	c := &orgTeamClient{cfg: cfg}
+	so.Auth, so.AuthFunc = nil, nil
 	c.s = m.Socket(nsp, &so)
 	if h == nil {
 		h = UnimplementedOrgTeamClientHandler{}

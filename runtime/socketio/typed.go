@@ -214,7 +214,8 @@ func WithLogger(l *slog.Logger) TypedOption { return func(c *TypedConfig) { c.Lo
 
 // WithClientSocketOptions sets the options of the ClientSocket a generated
 // client creates (Retries, AckTimeout); their Auth and AuthFunc are
-// replaced by the client's typed auth.
+// replaced by the client's typed auth (the generated With…AuthFunc option
+// sets a typed auth callback).
 func WithClientSocketOptions(o ClientSocketOptions) TypedOption {
 	return func(c *TypedConfig) { c.Socket = o }
 }
@@ -229,6 +230,11 @@ type TypedConfig struct {
 	Messages map[string]string
 	// Socket are the client socket options (clients only).
 	Socket ClientSocketOptions
+	// AuthFunc, when set, is the client's auth callback, which a generated
+	// With…AuthFunc option sets (clients only): the generated client makes
+	// it the socket's AuthFunc, in place of the auth given to its
+	// constructor.
+	AuthFunc func(ctx context.Context) (any, error)
 }
 
 // NewTypedConfig applies opts over the defaults; messages are the schema's

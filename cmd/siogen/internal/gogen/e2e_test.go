@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -683,3 +684,64 @@ func TestChatMissingFields(t *testing.T) {
 		t.Fatalf("ack without author: got %v", err)
 	}
 }
+
+// TestAuthFunc: a generated client's With…AuthFunc callback gives the auth
+// of every CONNECT in place of the constructor's (which the server would
+// refuse here), runs again for the reconnection after the server drops
+// the transport, and its auth is checked against the schema before it is
+// sent; an error from it fails Connect.
+func TestAuthFunc(t *testing.T) {
+	srv := siotest.NewServer(t, nil)
+	chat.NewChatNamespace(srv.Server, &chatServer{srv: srv.Server, typing: make(chan chat.RoomID, 4)})
+	events.NewWorkspaceNamespace(srv.Server, events.UnimplementedWorkspaceHandler{}) // admits any auth the schema allows
+	ctx := ctxT(t)
+
+	m := srv.Manager(t, &siotest.ClientOptions{Manager: socketio.ManagerOptions{
+		ReconnectionDelay: 10 * time.Millisecond, ReconnectionDelayMax: 20 * time.Millisecond}})
+	var calls atomic.Int32
+	c := chat.NewChatClient(m, &chat.ChatAuth{Token: "nope"}, nil, chat.WithChatAuthFunc(func(ctx context.Context) (*chat.ChatAuth, error) {
+		calls.Add(1)
+		return &chat.ChatAuth{Token: "secret"}, nil
+	}))
+	if err := c.Connect(ctx); err != nil {
+		t.Fatalf("connect with the callback's auth: %v", err)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Fatalf("callback called %d times for one CONNECT", n)
+	}
+	first := c.ID()
+	srv.Server.Of("/chat").Socket(first).Conn().Close() // the client reconnects
+	for deadline := time.Now().Add(5 * time.Second); !(c.Connected() && c.ID() != first); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("not reconnected: connected %v, id %q", c.Connected(), c.ID())
+		}
+	}
+	if n := calls.Load(); n != 2 {
+		t.Fatalf("callback called %d times for two CONNECTs", n)
+	}
+
+	for _, tc := range []struct {
+		name string
+		fn   func(context.Context) (*events.WorkspaceAuth, error)
+		want func(error) bool
+	}{
+		{"fails the schema", func(context.Context) (*events.WorkspaceAuth, error) { return &events.WorkspaceAuth{Token: "short"}, nil },
+			func(err error) bool { return socketio.ErrorCode(err) == socketio.CodeInvalidArgument }},
+		{"error", func(context.Context) (*events.WorkspaceAuth, error) { return nil, errTokenService },
+			func(err error) bool { return errors.Is(err, errTokenService) }},
+		{"valid", func(context.Context) (*events.WorkspaceAuth, error) { return &events.WorkspaceAuth{Token: "0123456789"}, nil },
+			func(err error) bool { return err == nil }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w, err := events.NewWorkspaceClient(srv.Manager(t, nil), events.WorkspaceParams{ID: "7"}, nil, nil, events.WithWorkspaceAuthFunc(tc.fn))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Connect(ctx); !tc.want(err) {
+				t.Fatalf("Connect: %v", err)
+			}
+		})
+	}
+}
+
+var errTokenService = errors.New("token service down")

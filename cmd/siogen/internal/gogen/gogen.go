@@ -1222,6 +1222,34 @@ func (g *generator) serverFile(source string) *jen.File {
 // Validate method of v (the auth, or a pointer to it), or, for a type bound
 // to a Go type (which need not have one), a func calling
 // socketio.ValidateValue with ptr, a pointer to the auth.
+// authFuncOption declares With<N>AuthFunc, the option that gives a client
+// of ns an auth callback: run before every CONNECT, its auth checked
+// against the schema as Connect checks a fixed one.
+func (g *generator) authFuncOption(f *jen.File, ns *schema.Namespace, client string) {
+	name := "With" + ns.GoName + "AuthFunc"
+	authPtr := jen.Op("*").Add(g.goType(ns.Auth))
+	fnType := jen.Func().Params(jen.Id("ctx").Qual(pctx, "Context")).Params(authPtr, jen.Error())
+	f.Add(comment(
+		fmt.Sprintf("%s makes a client of %s (New%s) take its auth from fn before", name, ns.Name, client),
+		"every CONNECT, the first one and each reconnection, in place of the auth",
+		"given to New"+client+": a token refreshed each time, as socket.io-client's auth",
+		"callback. An error from fn, or an auth that fails the schema's checks",
+		"(code invalid_argument), fails that CONNECT: the socket's OnConnectError",
+		"handlers get it and the socket stays disconnected. A nil auth sends none."))
+	f.Func().Id(name).Params(jen.Id("fn").Add(fnType)).Qual(rt, "TypedOption").Block(
+		jen.Return(jen.Func().Params(jen.Id("c").Op("*").Qual(rt, "TypedConfig")).Block(
+			jen.Id("c").Dot("AuthFunc").Op("=").Func().Params(jen.Id("ctx").Qual(pctx, "Context")).Params(jen.Any(), jen.Error()).Block(
+				jen.List(jen.Id("auth"), jen.Err()).Op(":=").Id("fn").Call(jen.Id("ctx")),
+				jen.If(jen.Err().Op("!=").Nil().Op("||").Id("auth").Op("==").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
+				jen.If(jen.Err().Op(":=").Add(g.authValidate(ns.Auth, jen.Id("auth"), jen.Id("auth"))).Call(), jen.Err().Op("!=").Nil()).Block(
+					jen.Return(jen.Nil(), jen.Qual(rt, "InvalidArgument").Call(jen.Qual(rt, "At").Call(jen.Lit("auth"), jen.Err())))),
+				jen.Return(jen.Id("auth"), jen.Nil()),
+			),
+		)),
+	)
+	f.Line()
+}
+
 func (g *generator) authValidate(t *schema.Type, v, ptr *jen.Statement) *jen.Statement {
 	if g.isObject(t) {
 		return v.Dot("Validate")
@@ -1597,14 +1625,16 @@ func (g *generator) clientNamespace(f *jen.File, ns *schema.Namespace) {
 	body = append(body,
 		jen.Id("cfg").Op(":=").Qual(rt, "NewTypedConfig").Call(jen.Nil(), jen.Id("errorMessages"), jen.Id("opts")),
 		jen.Id("so").Op(":=").Id("cfg").Dot("Socket"),
-		jen.List(jen.Id("so").Dot("Auth"), jen.Id("so").Dot("AuthFunc")).Op("=").List(jen.Nil(), jen.Nil()),
 		jen.Id("c").Op(":=").Op("&").Id(impl).Values(jen.Dict{jen.Id("cfg"): jen.Id("cfg")}),
 	)
 	if ns.Auth != nil {
 		body = append(body,
-			jen.If(jen.Id("auth").Op("!=").Nil()).Block(
+			jen.List(jen.Id("so").Dot("Auth"), jen.Id("so").Dot("AuthFunc")).Op("=").List(jen.Nil(), jen.Id("cfg").Dot("AuthFunc")),
+			jen.If(jen.Id("auth").Op("!=").Nil().Op("&&").Id("so").Dot("AuthFunc").Op("==").Nil()).Block(
 				jen.Id("so").Dot("Auth").Op("=").Id("auth"),
 				jen.Id("c").Dot("validateAuth").Op("=").Add(g.authValidate(ns.Auth, jen.Id("auth"), jen.Id("auth")))))
+	} else {
+		body = append(body, jen.List(jen.Id("so").Dot("Auth"), jen.Id("so").Dot("AuthFunc")).Op("=").List(jen.Nil(), jen.Nil()))
 	}
 	body = append(body,
 		jen.Id("c").Dot("s").Op("=").Id("m").Dot("Socket").Call(nsName, jen.Op("&").Id("so")),
@@ -1627,7 +1657,8 @@ func (g *generator) clientNamespace(f *jen.File, ns *schema.Namespace) {
 	ctorDoc := []string{fmt.Sprintf("New%s returns a client of %s over m;", client, what),
 		"h handles the server's events (nil: ignore them). Call Connect to connect."}
 	if ns.Auth != nil {
-		ctorDoc = append(ctorDoc, "auth is sent with every CONNECT (nil sends none).")
+		ctorDoc = append(ctorDoc, "auth is sent with every CONNECT (nil sends none); With"+N+"AuthFunc",
+			"among opts replaces it with a callback run before each one.")
 	}
 	f.Add(comment(ctorDoc...))
 	if ns.IsDynamic() {
@@ -1638,6 +1669,10 @@ func (g *generator) clientNamespace(f *jen.File, ns *schema.Namespace) {
 		f.Func().Id("New" + client).Params(ctorParams...).Id(client).Block(body...)
 	}
 	f.Line()
+
+	if ns.Auth != nil {
+		g.authFuncOption(f, ns, client)
+	}
 
 	cr := func() *jen.Statement { return jen.Id("c").Op("*").Id(impl) }
 	f.Func().Params(cr()).Id("Socket").Params().Op("*").Qual(rt, "ClientSocket").Block(jen.Return(jen.Id("c").Dot("s")))
