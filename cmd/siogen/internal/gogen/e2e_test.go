@@ -725,11 +725,15 @@ func TestAuthFunc(t *testing.T) {
 		fn   func(context.Context) (*events.WorkspaceAuth, error)
 		want func(error) bool
 	}{
-		{"fails the schema", func(context.Context) (*events.WorkspaceAuth, error) { return &events.WorkspaceAuth{Token: "short"}, nil },
+		{"fails the schema", func(context.Context) (*events.WorkspaceAuth, error) {
+			return &events.WorkspaceAuth{Token: "short"}, nil
+		},
 			func(err error) bool { return socketio.ErrorCode(err) == socketio.CodeInvalidArgument }},
 		{"error", func(context.Context) (*events.WorkspaceAuth, error) { return nil, errTokenService },
 			func(err error) bool { return errors.Is(err, errTokenService) }},
-		{"valid", func(context.Context) (*events.WorkspaceAuth, error) { return &events.WorkspaceAuth{Token: "0123456789"}, nil },
+		{"valid", func(context.Context) (*events.WorkspaceAuth, error) {
+			return &events.WorkspaceAuth{Token: "0123456789"}, nil
+		},
 			func(err error) bool { return err == nil }},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
