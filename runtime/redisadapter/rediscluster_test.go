@@ -21,20 +21,19 @@ func TestRedisClusterClassic(t *testing.T) {
 	for range 3 {
 		nodes = append(nodes, siotest.NewServer(t, &socketio.ServerOptions{Adapter: redisadapter.New(rc.Client(t), nil)}))
 	}
-	ctx := ctx5(t)
 	for i, n := range nodes {
-		if c, err := n.Of("/").Adapter().ServerCount(ctx); err != nil || c != 3 {
+		if c, err := n.Of("/").Adapter().ServerCount(ctx5(t)); err != nil || c != 3 {
 			t.Fatalf("node %d: ServerCount = %d, %v; want 3", i, c, err)
 		}
 	}
 	a := connect(t, "a", nodes[0])
 	b := connect(t, "b", nodes[1])
 	join(t, a, "r1")
-	socks, err := nodes[2].Of("/").FetchSockets(ctx)
+	socks, err := nodes[2].Of("/").FetchSockets(ctx5(t))
 	if err != nil || len(socks) != 2 {
 		t.Fatalf("FetchSockets = %d sockets, %v; want 2", len(socks), err)
 	}
-	rooms, err := nodes[2].Of("/").AllRooms(ctx)
+	rooms, err := nodes[2].Of("/").AllRooms(ctx5(t))
 	if err != nil || len(rooms) != 3 {
 		t.Fatalf("AllRooms = %v, %v; want r1 and the two sockets' rooms", rooms, err)
 	}
@@ -56,9 +55,8 @@ func TestRedisClusterSharded(t *testing.T) {
 		nodes = append(nodes, siotest.NewServer(t, &socketio.ServerOptions{
 			Adapter: redisadapter.New(rc.Client(t), &redisadapter.Options{Sharded: true})}))
 	}
-	ctx := ctx5(t)
 	for i, n := range nodes {
-		if c, err := n.Of("/").Adapter().ServerCount(ctx); err != nil || c != 3 {
+		if c, err := n.Of("/").Adapter().ServerCount(ctx5(t)); err != nil || c != 3 {
 			t.Fatalf("node %d: ServerCount = %d, %v; want 3", i, c, err)
 		}
 	}
@@ -76,7 +74,7 @@ func TestRedisClusterSharded(t *testing.T) {
 		waitFor(t, func() bool {
 			n := 0
 			for _, s := range rc.Servers {
-				m, err := s.Client(t).PubSubShardNumSub(ctx, "socket.io#/#"+room+"#").Result()
+				m, err := s.Client(t).PubSubShardNumSub(ctx5(t), "socket.io#/#"+room+"#").Result()
 				if err == nil {
 					n += int(m["socket.io#/#"+room+"#"])
 				}
@@ -88,18 +86,18 @@ func TestRedisClusterSharded(t *testing.T) {
 		}
 		expect(t, all, room, "a")
 	}
-	socks, err := nodes[2].Of("/").FetchSockets(ctx)
+	socks, err := nodes[2].Of("/").FetchSockets(ctx5(t))
 	if err != nil || len(socks) != 2 {
 		t.Fatalf("FetchSockets = %d sockets, %v; want 2", len(socks), err)
 	}
 	for i, n := range nodes {
 		n.Of("/").OnServerSideEmit("ping", func(e *socketio.Event) { _ = e.Ack(i) })
 	}
-	answers, err := nodes[0].Of("/").ServerSideEmitWithAck(ctx, "ping")
+	answers, err := nodes[0].Of("/").ServerSideEmitWithAck(ctx5(t), "ping")
 	if err != nil || len(answers) != 2 {
 		t.Fatalf("ServerSideEmitWithAck = %v, %v", answers, err)
 	}
-	res, err := nodes[2].Of("/").Except().EmitWithAck(ctx, "ask")
+	res, err := nodes[2].Of("/").Except().EmitWithAck(ctx5(t), "ask")
 	if err != nil || len(res) != 2 {
 		t.Fatalf("EmitWithAck = %v, %v", res, err)
 	}
