@@ -106,26 +106,7 @@ func TestStringScanEveryPosition(t *testing.T) {
 			for pos := 0; pos <= size; pos++ {
 				for _, sp := range specials {
 					s := string(base[:pos]) + sp + string(base[pos:])
-					got, want := appendJSONString(nil, s), appendJSONStringRef(nil, s)
-					if !bytes.Equal(got, want) {
-						t.Fatalf("appendJSONString(%q) = %q, want %q", s, got, want)
-					}
-					if gotb := appendJSONStringBytes(nil, []byte(s)); !bytes.Equal(gotb, want) {
-						t.Fatalf("appendJSONStringBytes(%q) = %q, want %q", s, gotb, want)
-					}
-					sc := jscan{b: got}
-					if end, _, err := sc.str(0); err != nil || end != len(got) {
-						t.Fatalf("str(%q) = %d, %v; want %d", got, end, err, len(got))
-					}
-					// raw bytes, unescaped: the scanner must stop where the
-					// byte-by-byte one does
-					raw := append([]byte{'"'}, s...)
-					raw = append(raw, '"')
-					sc = jscan{b: raw}
-					end, esc, err := sc.str(0)
-					if rend, resc, rerr := strRef(raw, 0); end != rend || esc != resc || err != rerr {
-						t.Fatalf("str(%q) = %d, %v, %v; byte by byte %d, %v, %v", raw, end, esc, err, rend, resc, rerr)
-					}
+					checkString(t, s)
 					n++
 				}
 			}
@@ -139,23 +120,31 @@ func FuzzJSONString(f *testing.F) {
 		f.Add(bs.s)
 	}
 	f.Add("a\"b\\c\x00d\xffe\u2028")
-	f.Fuzz(func(t *testing.T, s string) {
-		got, want := appendJSONString(nil, s), appendJSONStringRef(nil, s)
-		if !bytes.Equal(got, want) {
-			t.Fatalf("appendJSONString(%q) = %q, want %q", s, got, want)
-		}
-		if gotb := appendJSONStringBytes(nil, []byte(s)); !bytes.Equal(gotb, want) {
-			t.Fatalf("appendJSONStringBytes(%q) = %q, want %q", s, gotb, want)
-		}
-		sc := jscan{b: got}
-		if end, _, err := sc.str(0); err != nil || end != len(got) {
-			t.Fatalf("str(%q) = %d, %v", got, end, err)
-		}
-		raw := append([]byte{'"'}, s...) // unescaped: ends where it would byte by byte
+	f.Fuzz(checkString)
+}
+
+// checkString checks the word-at-a-time encoder and scanner on s against
+// the byte-by-byte ones: s encoded, the encoding scanned back whole, and s
+// itself behind a quote (unescaped: with or without a closing quote, a
+// control byte or a bad escape), scanned to where the byte-by-byte scan
+// stops.
+func checkString(t *testing.T, s string) {
+	got, want := appendJSONString(nil, s), appendJSONStringRef(nil, s)
+	if !bytes.Equal(got, want) {
+		t.Fatalf("appendJSONString(%q) = %q, want %q", s, got, want)
+	}
+	if gotb := appendJSONStringBytes(nil, []byte(s)); !bytes.Equal(gotb, want) {
+		t.Fatalf("appendJSONStringBytes(%q) = %q, want %q", s, gotb, want)
+	}
+	sc := jscan{b: got}
+	if end, _, err := sc.str(0); err != nil || end != len(got) {
+		t.Fatalf("str(%q) = %d, %v; want %d", got, end, err, len(got))
+	}
+	for _, raw := range [][]byte{append([]byte{'"'}, s...), []byte(`"` + s + `"`)} {
 		sc = jscan{b: raw}
 		end, esc, err := sc.str(0)
 		if rend, resc, rerr := strRef(raw, 0); end != rend || esc != resc || err != rerr {
 			t.Fatalf("str(%q) = %d, %v, %v; byte by byte %d, %v, %v", raw, end, esc, err, rend, resc, rerr)
 		}
-	})
+	}
 }

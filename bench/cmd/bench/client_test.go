@@ -146,11 +146,9 @@ func echoAndPublish(ctx context.Context, t *testing.T, p proto, addr string) ([]
 	return cs, expect
 }
 
-// TestFloors drives the floor servers with the generator's client: an echo
-// comes back to its sender only, a publish goes to every connection (the
-// publisher's too), and over TCP a publish split across two writes, or
-// behind an echo request in one, is still told apart.
-func TestFloors(t *testing.T) {
+// startFloors starts the two floor servers for the test and returns their
+// addresses: raw TCP, plain WebSocket.
+func startFloors(t *testing.T) (tcpAddr, wsAddr string) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -159,10 +157,19 @@ func TestFloors(t *testing.T) {
 	go floor.ServeTCP(ln)
 	hs := httptest.NewServer(floor.WSHandler())
 	t.Cleanup(hs.Close)
+	return ln.Addr().String(), strings.TrimPrefix(hs.URL, "http://")
+}
+
+// TestFloors drives the floor servers with the generator's client: an echo
+// comes back to its sender only, a publish goes to every connection (the
+// publisher's too), and over TCP a publish split across two writes, or
+// behind an echo request in one, is still told apart.
+func TestFloors(t *testing.T) {
+	tcpAddr, wsAddr := startFloors(t)
 	for _, f := range []struct {
 		name, addr string
 		p          proto
-	}{{"raw-tcp", ln.Addr().String(), pTCP}, {"plain-ws", strings.TrimPrefix(hs.URL, "http://"), pWS}} {
+	}{{"raw-tcp", tcpAddr, pTCP}, {"plain-ws", wsAddr, pWS}} {
 		t.Run(f.name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
@@ -198,22 +205,15 @@ func TestFloors(t *testing.T) {
 // as 16 floor records, each reply read whole before the next; elsewhere
 // in one message that holds all of its padding.
 func TestLargePayload(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go floor.ServeTCP(ln)
-	hs := httptest.NewServer(floor.WSHandler())
-	t.Cleanup(hs.Close)
+	tcpAddr, wsAddr := startFloors(t)
 	const size = 1024
 	padding := strings.Repeat("x", size-20)
 	for _, f := range []struct {
 		name, addr string
 		p          proto
 	}{
-		{"raw-tcp", ln.Addr().String(), pTCP},
-		{"plain-ws", strings.TrimPrefix(hs.URL, "http://"), pWS},
+		{"raw-tcp", tcpAddr, pTCP},
+		{"plain-ws", wsAddr, pWS},
 		{"json", echoServer(t, nil), pSIO5},
 		{"msgpack", echoServer(t, parser.MessagePack), pSIO5MP},
 	} {
