@@ -391,47 +391,46 @@ func (c *conn) admit(s *Socket, r *restore) {
 // packets are computed here, at admission, not at CONNECT: each broadcast
 // kept since the CONNECT is among them or reaches s live, after the reply.
 func (c *conn) connectSocket(s *Socket, r *restore) {
-	nsp := s.nsp
-	var rooms []Room
-	if r != nil {
-		rooms = r.state.Rooms
-	}
-	join := func(missed []*parser.Packet) {
-		nsp.adapter.AddAll(s.id, append([]Room{s.id}, rooms...)...)
-		if h := c.srv.hooks; h != nil && h.joined != nil && r != nil {
-			h.joined(s)
-		}
-		for _, mp := range missed {
-			q := *mp
-			q.Namespace = nsp.name
-			// Not through sendFrames: as in Node, OnAnyOutgoing handlers
-			// do not see replayed packets (and no handler runs under the
-			// adapter's lock).
-			if frames, err := nsp.server.codec.Encode(&q); err == nil {
-				_ = c.eio.Send(frames...)
-			}
-		}
-		nsp.add(s)
-		_ = s.sendPacket(&parser.Packet{Type: parser.Connect, Namespace: nsp.name,
-			Data: []parser.Value{parser.ValueOf(connectReply{SID: s.id, PID: s.pid})}}, false)
-	}
 	switch {
 	case r == nil:
-		join(nil)
+		c.enter(s, nil, nil, false)
 	case r.resumer == nil:
-		join(r.missed)
-	case !r.resumer.ResumeSession(r.offset, r.state.Rooms, join):
+		c.enter(s, r.state.Rooms, r.missed, true)
+	case !r.resumer.ResumeSession(r.offset, r.state.Rooms, func(missed []*parser.Packet) { c.enter(s, r.state.Rooms, missed, true) }):
 		// What it missed can no longer be told: a new session, which the
 		// client tells from its new private id (socket.recovered false).
 		c.srv.opts.Logger.Debug("socketio: recovery window ended before the socket was admitted",
-			"sid", c.eio.ID(), "nsp", nsp.name, "socket", s.id)
+			"sid", c.eio.ID(), "nsp", s.nsp.name, "socket", s.id)
 		s.mu.Lock()
 		s.recovered = false
 		s.mu.Unlock()
 		s.pid = id.New()
-		rooms = nil
-		join(nil)
+		c.enter(s, nil, nil, false)
 	}
+}
+
+// enter is connectSocket's one step: s joins its own room and rooms, the
+// packets it missed are queued, it enters the namespace's list and its
+// CONNECT reply is queued. recovering tells the test hook.
+func (c *conn) enter(s *Socket, rooms []Room, missed []*parser.Packet, recovering bool) {
+	nsp := s.nsp
+	nsp.adapter.AddAll(s.id, append([]Room{s.id}, rooms...)...)
+	if h := c.srv.hooks; h != nil && h.joined != nil && recovering {
+		h.joined(s)
+	}
+	for _, mp := range missed {
+		q := *mp
+		q.Namespace = nsp.name
+		// Not through sendFrames: as in Node, OnAnyOutgoing handlers do
+		// not see replayed packets (and no handler runs under the
+		// adapter's lock).
+		if frames, err := nsp.server.codec.Encode(&q); err == nil {
+			_ = c.eio.Send(frames...)
+		}
+	}
+	nsp.add(s)
+	_ = s.sendPacket(&parser.Packet{Type: parser.Connect, Namespace: nsp.name,
+		Data: []parser.Value{parser.ValueOf(connectReply{SID: s.id, PID: s.pid})}}, false)
 }
 
 func (c *conn) sendConnectError(nsp, msg string, data parser.Value) {

@@ -572,7 +572,7 @@ func (a *MemoryAdapter) pruneLocked(now time.Time) {
 	}
 	if n > 0 {
 		a.pruned = a.packets[n-1].seq
-		a.packets = slices.Delete(a.packets, 0, n)
+		a.packets = dropFront(a.packets, n)
 	}
 }
 
