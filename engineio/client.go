@@ -583,7 +583,7 @@ func (c *Client) clientEnqueue(frames []Frame, volatile bool) error {
 		}
 		return ErrQueueFull
 	}
-	c.queue = append(c.queue, frames...)
+	c.queue = appendKept(c.queue, frames)
 	c.queueBytes += n
 	c.mu.Unlock()
 	c.clientWake()

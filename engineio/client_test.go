@@ -252,6 +252,12 @@ func TestClientEcho(t *testing.T) {
 			rec.expect(t, "", true)
 			c.Send(TextFrame([]byte("transport")))
 			rec.expect(t, "transport:"+string(mode.want), false)
+			lent := []byte("4lent")
+			if err := c.Send(Frame{Data: lent, Borrowed: true}); err != nil {
+				t.Fatal(err)
+			}
+			copy(lent, "4xxxx") // the caller's again once Send returned
+			rec.expect(t, "lent", false)
 			if mode.name == "upgrade" {
 				srv.waitEvent(t, "upgrade "+c.ID()+" websocket")
 			}

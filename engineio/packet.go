@@ -1,6 +1,7 @@
 package engineio
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -72,6 +73,30 @@ type Frame struct {
 	// permessage-deflate it is sent uncompressed, and a polling response
 	// that carries it is not gzipped (Socket.IO's compress(false)).
 	NoCompress bool
+	// Borrowed says that Data is lent for the duration of Send only: the
+	// caller reuses its bytes once Send returns (a pooled encoding buffer).
+	// A Session or Client that keeps the frame beyond the call (queued
+	// behind other frames, for a polling request, during an upgrade) keeps
+	// a copy; one written to a WebSocket at once costs no copy.
+	Borrowed bool
+}
+
+// Kept returns f as something that Send may keep beyond its call: f itself,
+// or, when f is Borrowed, f with a copy of its Data.
+func (f Frame) Kept() Frame {
+	if f.Borrowed {
+		f.Data, f.Borrowed = bytes.Clone(f.Data), false
+	}
+	return f
+}
+
+// appendKept appends frames to q, a queue that outlives the call that lent
+// them (Frame.Kept).
+func appendKept(q []Frame, frames []Frame) []Frame {
+	for _, f := range frames {
+		q = append(q, f.Kept())
+	}
+	return q
 }
 
 // TextFrame returns the frame of a text message: '4' followed by data.

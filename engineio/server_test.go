@@ -288,6 +288,38 @@ func TestPollingMessages(t *testing.T) {
 	}
 }
 
+// A Borrowed frame's bytes are the caller's again once Send returns: a
+// session that queues the frame (polling) keeps a copy; one that writes it
+// at once (WebSocket) has written it.
+func TestBorrowedFrames(t *testing.T) {
+	ts := newTestServer(t, calmOptions())
+	lend := func(s *Session) {
+		t.Helper()
+		b := []byte("4lent")
+		if err := s.Send(Frame{Data: b, Borrowed: true}, Frame{Data: []byte("4own")}); err != nil {
+			t.Fatal(err)
+		}
+		copy(b, "4xxxx")
+	}
+	t.Run("polling", func(t *testing.T) {
+		sid := ts.handshake(t)
+		lend(ts.eio.Session(sid))
+		if res := ts.poll(t, sid); res.body != "4lent\x1e4own" {
+			t.Fatalf("GET: %d %q", res.status, res.body)
+		}
+	})
+	t.Run("websocket", func(t *testing.T) {
+		c := mustDialWS(t, ts, "")
+		sid := parseOpen(t, readText(t, c)).SID
+		lend(ts.eio.Session(sid))
+		for _, want := range []string{"4lent", "4own"} {
+			if _, b := readSkipPings(t, c); string(b) != want {
+				t.Fatalf("read %q, want %q", b, want)
+			}
+		}
+	})
+}
+
 func TestPollingBadInputClosesOnlyThatSession(t *testing.T) {
 	ts := newTestServer(t, &Options{PingInterval: time.Minute})
 	bystander := ts.handshake(t)

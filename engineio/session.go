@@ -96,7 +96,7 @@ func (s *Session) enqueue(volatile bool, frames []Frame) error {
 		}
 		return ErrQueueFull
 	}
-	s.queue = append(s.queue, frames...)
+	s.queue = appendKept(s.queue, frames)
 	s.queued += size
 	s.mu.Unlock()
 	s.signal()

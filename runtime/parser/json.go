@@ -3,6 +3,7 @@ package parser
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strconv"
 	"sync"
 
@@ -42,7 +43,10 @@ func putJSONEncoder(e *jsonEncoder) {
 }
 
 // Encode implements Codec.
-func (jsonCodec) Encode(p *Packet) ([]engineio.Frame, error) {
+func (c jsonCodec) Encode(p *Packet) ([]engineio.Frame, error) { return c.AppendEncode(nil, nil, p) }
+
+// AppendEncode implements AppendEncoder.
+func (jsonCodec) AppendEncode(frames []engineio.Frame, buf []byte, p *Packet) ([]engineio.Frame, error) {
 	t := p.Type.base()
 	if !t.Valid() {
 		return nil, fmt.Errorf("%w: packet type %d", ErrUnsupportedValue, p.Type)
@@ -96,7 +100,7 @@ func (jsonCodec) Encode(p *Packet) ([]engineio.Frame, error) {
 	if p.HasID {
 		size += 20
 	}
-	out := make([]byte, 0, size)
+	out := slices.Grow(buf, size)
 	out = append(out, byte(engineio.PacketMessage), '0'+byte(wire))
 	if nb > 0 {
 		out = strconv.AppendInt(out, int64(nb), 10)
@@ -110,10 +114,10 @@ func (jsonCodec) Encode(p *Packet) ([]engineio.Frame, error) {
 		out = strconv.AppendUint(out, p.ID, 10)
 	}
 	out = append(out, e.buf...)
-	frames := make([]engineio.Frame, 1+nb)
-	frames[0] = engineio.Frame{Data: out}
-	for i, b := range e.bins {
-		frames[1+i] = engineio.BinaryFrame(b)
+	frames = slices.Grow(frames, 1+nb)
+	frames = append(frames, engineio.Frame{Data: out[len(buf):]})
+	for _, b := range e.bins {
+		frames = append(frames, engineio.BinaryFrame(b))
 	}
 	return frames, nil
 }
@@ -287,11 +291,23 @@ func decodeJSONPayload(p *Packet, payload []byte, nAtt int, room []Value) error 
 		for {
 			mark := len(s.spans)
 			s.ws = false
-			end, err := s.value(i)
+			var end int
+			var err error
+			shared := false
+			if payload[i] == '"' {
+				var esc bool
+				end, esc, err = s.str(i)
+				shared = !esc && 2*(end-i) >= len(payload)
+			} else {
+				end, err = s.value(i)
+			}
 			if err != nil {
 				return fmt.Errorf("%w: %v", ErrInvalidPayload, err)
 			}
 			v := Value{kind: kindJSON, raw: payload[i:end]}
+			if shared {
+				v.flags = flagShared
+			}
 			if s.ws {
 				v.raw = compactJSON(v.raw)
 			}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"reflect"
+	"slices"
 	"sync"
 
 	"github.com/siogen/siogen/engineio"
@@ -57,7 +58,10 @@ var mpEncPool = sync.Pool{New: func() any {
 }}
 
 // Encode implements Codec.
-func (msgpackCodec) Encode(p *Packet) ([]engineio.Frame, error) {
+func (c msgpackCodec) Encode(p *Packet) ([]engineio.Frame, error) { return c.AppendEncode(nil, nil, p) }
+
+// AppendEncode implements AppendEncoder.
+func (msgpackCodec) AppendEncode(frames []engineio.Frame, buf []byte, p *Packet) ([]engineio.Frame, error) {
 	t := p.Type.base()
 	if !t.Valid() {
 		return nil, fmt.Errorf("%w: packet type %d", ErrUnsupportedValue, p.Type)
@@ -122,9 +126,8 @@ func (msgpackCodec) Encode(p *Packet) ([]engineio.Frame, error) {
 	}
 	e.w.b = mpAppendStr(e.w.b, "nsp")
 	e.w.b = mpAppendStr(e.w.b, p.nsp())
-	out := make([]byte, len(e.w.b))
-	copy(out, e.w.b)
-	return []engineio.Frame{engineio.BinaryFrame(out)}, nil
+	out := append(slices.Grow(buf, len(e.w.b)), e.w.b...)
+	return append(frames, engineio.BinaryFrame(out[len(buf):])), nil
 }
 
 func (e *mpEncoder) value(v *Value) error {
@@ -681,6 +684,8 @@ func decodeMsgpackPacket(b []byte) (*Packet, error) {
 		v := Value{kind: kindMsgpack, raw: data[i:end]}
 		if ext {
 			v.flags = flagExt
+		} else if 2*(end-i) >= len(b) {
+			v.flags = flagShared
 		}
 		p.Data = append(p.Data, v)
 		i = end

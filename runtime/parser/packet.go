@@ -206,6 +206,17 @@ type Codec interface {
 	NewDecoder(opts DecoderOptions) Decoder
 }
 
+// An AppendEncoder is a Codec that encodes into memory of the caller's, for
+// a caller that reuses it once the frames are sent (see
+// engineio.Frame.Borrowed). Both codecs of this package implement it.
+type AppendEncoder interface {
+	Codec
+	// AppendEncode appends the frames of p to frames, as Encode returns
+	// them, the first one's bytes appended to buf (the others alias the
+	// []byte arguments of p, as with Encode).
+	AppendEncode(frames []engineio.Frame, buf []byte, p *Packet) ([]engineio.Frame, error)
+}
+
 // DecoderOptions configure a [Decoder].
 type DecoderOptions struct {
 	// MaxAttachments is the highest number of binary attachments a packet

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/vmihailenco/msgpack/v5"
 )
@@ -27,6 +28,11 @@ const (
 const (
 	flagPlaceholders uint8 = 1 << iota // JSON: raw contains attachment placeholders (bins set)
 	flagExt                            // msgpack: raw contains an ext value (JS undefined, Date...)
+	// flagShared: raw, from a decoder, holds at least half of its packet's
+	// bytes, which are never modified (Decoder.Add), and is, in JSON, a
+	// string without escapes. AsString returns such a string without a
+	// copy; it keeps the packet's bytes alive, at most about twice its size.
+	flagShared
 )
 
 // A Value is one element of a packet's data: an event argument, the event
@@ -130,6 +136,9 @@ func (v Value) AsString() (s string, ok bool) {
 		return s, ok
 	case kindJSON, kindMsgpack:
 		if b, ok := v.plainString(); ok {
+			if v.flags&flagShared != 0 {
+				return unsafe.String(unsafe.SliceData(b), len(b)), true
+			}
 			return string(b), true
 		}
 		if v.kind == kindMsgpack {
@@ -157,7 +166,7 @@ func (v Value) plainString() ([]byte, bool) {
 	switch v.kind {
 	case kindJSON:
 		r := v.raw
-		if len(r) < 2 || r[0] != '"' || bytes.IndexByte(r, '\\') >= 0 || !utf8.Valid(r) {
+		if len(r) < 2 || r[0] != '"' || v.flags&flagShared == 0 && bytes.IndexByte(r, '\\') >= 0 || !utf8.Valid(r) {
 			return nil, false
 		}
 		return r[1 : len(r)-1], true

@@ -29,7 +29,10 @@ func (c *countConn) Transport() engineio.Transport { return engineio.TransportWe
 func (c *countConn) Send(f ...engineio.Frame) error {
 	c.frames.Add(int64(len(f)))
 	if c.record.Load() {
-		cp := f // a copy, so that f itself does not escape to the heap
+		cp := make([]engineio.Frame, len(f)) // so that f itself does not escape to the heap
+		for i, fr := range f {
+			cp[i] = fr.Kept() // as a Session keeps a frame
+		}
 		c.last.Store(&cp)
 	}
 	return nil
@@ -178,24 +181,32 @@ func BenchmarkIncomingEvent(b *testing.B) {
 }
 
 // BenchmarkEchoEvent is bench/'s echo in-process: a client's event with a
-// 64-byte string, whose handler decodes it and emits it back; it includes
-// the hand-off to the socket's executor and back to the benchmark.
+// 64-byte (or 1 KiB) string, whose handler decodes it and emits it back; it
+// includes the hand-off to the socket's executor and back to the benchmark.
 func BenchmarkEchoEvent(b *testing.B) {
 	for _, codec := range []parser.Codec{parser.JSON, parser.MessagePack} {
-		b.Run(codec.Name(), func(b *testing.B) {
-			sent := benchIncoming(b, codec, parser.NewEvent("/", "echo", strings.Repeat("x", 64)), func(s *Socket, done chan<- struct{}) {
-				s.On("echo", func(e *Event) {
-					var msg string
-					if e.Decode(&msg) == nil {
-						_ = s.Emit("echo", msg)
-					}
-					done <- struct{}{}
-				})
-			})
-			if sent != int64(b.N) {
-				b.Fatalf("%d echoes sent for %d events", sent, b.N)
+		for _, size := range []int{64, 1024} {
+			name := codec.Name()
+			if size != 64 {
+				name += "-1KiB"
 			}
+			b.Run(name, func(b *testing.B) { benchEcho(b, codec, size) })
+		}
+	}
+}
+
+func benchEcho(b *testing.B, codec parser.Codec, size int) {
+	sent := benchIncoming(b, codec, parser.NewEvent("/", "echo", strings.Repeat("x", size)), func(s *Socket, done chan<- struct{}) {
+		s.On("echo", func(e *Event) {
+			var msg string
+			if e.Decode(&msg) == nil {
+				_ = s.Emit("echo", msg)
+			}
+			done <- struct{}{}
 		})
+	})
+	if sent != int64(b.N) {
+		b.Fatalf("%d echoes sent for %d events", sent, b.N)
 	}
 }
 

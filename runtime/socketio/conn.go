@@ -18,7 +18,7 @@ import (
 // (Node's Client).
 type conn struct {
 	srv *Server
-	eio engineio.Conn
+	eio engineio.Conn // an *engineio.Session (a benchmark's fake in tests): it honours Frame.Borrowed
 	req *http.Request // the handshake request
 	dec parser.Decoder
 

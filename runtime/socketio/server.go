@@ -26,7 +26,10 @@ import (
 type Server struct {
 	opts  ServerOptions
 	codec parser.Codec
-	eio   *engineio.Server
+	// appendEnc is codec when it can encode into pooled memory (both of
+	// package parser's can); nil otherwise.
+	appendEnc parser.AppendEncoder
+	eio       *engineio.Server
 
 	mu      sync.RWMutex
 	nsps    map[string]*Namespace
@@ -46,6 +49,7 @@ func NewServer(opts *ServerOptions) *Server {
 		nsps:  make(map[string]*Namespace),
 		conns: make(map[*conn]struct{}),
 	}
+	s.appendEnc, _ = o.Parser.(parser.AppendEncoder)
 	s.eio = engineio.NewServer(s.newConn, &o.Engine)
 	s.Of("/")
 	return s

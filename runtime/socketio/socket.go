@@ -463,12 +463,48 @@ func (s *Socket) Disconnect(close bool) {
 
 // sendPacket encodes p for this socket alone and queues it.
 func (s *Socket) sendPacket(p *parser.Packet, volatile bool) error {
+	if ae := s.nsp.server.appendEnc; ae != nil {
+		return s.sendLent(ae, p, volatile)
+	}
 	frames, err := s.nsp.server.codec.Encode(p)
 	if err != nil {
 		return err
 	}
 	return s.sendFrames(p, frames, volatile)
 }
+
+// sendLent is sendPacket encoding into pooled memory, lent to the
+// connection (engineio.Frame.Borrowed): a WebSocket writes it before Send
+// returns, a queue keeps a copy. Most of an emit's allocation otherwise.
+func (s *Socket) sendLent(ae parser.AppendEncoder, p *parser.Packet, volatile bool) error {
+	e := encBufs.Get().(*encBuf)
+	frames, err := ae.AppendEncode(e.frames[:0], e.buf[:0], p)
+	if err != nil {
+		encBufs.Put(e)
+		return err
+	}
+	frames[0].Borrowed = true
+	err = s.sendFrames(p, frames, volatile)
+	e.buf = frames[0].Data[:0]
+	clear(frames) // the attachments are the caller's
+	e.frames = frames[:0]
+	if cap(e.buf) <= maxEncBuf {
+		encBufs.Put(e)
+	}
+	return err
+}
+
+// An encBuf is the memory of one sendLent.
+type encBuf struct {
+	buf    []byte
+	frames []engineio.Frame
+}
+
+var encBufs = sync.Pool{New: func() any { return new(encBuf) }}
+
+// maxEncBuf is the largest encoding buffer put back in encBufs: a rare big
+// emit does not make the pool hold its size.
+const maxEncBuf = 64 << 10
 
 // sendFrames queues the frames of p (already encoded, maybe shared by a
 // broadcast) to the socket's connection.
