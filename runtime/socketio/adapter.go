@@ -111,36 +111,44 @@ type Adapter interface {
 	Close() error
 }
 
-// A SessionResumer is an Adapter that restores a session in two steps, so
-// that a recovered socket gets each broadcast it missed exactly once, and
-// before any live one. When the adapter is one, the server uses these
-// two methods instead of RestoreSession. MemoryAdapter is one, and so is
-// an adapter that embeds it (the Redis adapter), provided its local deliveries of
-// kept packets go through MemoryAdapter.Broadcast.
+// A SessionResumer is an Adapter that restores a session in steps, so that
+// a recovered socket gets each broadcast it missed exactly once, and before
+// any live one, and so that a session whose socket is not admitted stays
+// for the client to retry. When the adapter is one, the server uses these
+// methods instead of RestoreSession. MemoryAdapter is one, and so is an
+// adapter that embeds it (the Redis adapter), provided its local
+// deliveries of kept packets go through MemoryAdapter.Broadcast.
 //
 // With RestoreSession alone, the missed packets are those stored before
 // the CONNECT; a broadcast made between the CONNECT and the socket's
-// admission (which its middleware may delay) reaches it neither way.
+// admission (which its middleware may delay) reaches it neither way, and
+// the session is used up even when a middleware refuses the socket.
 type SessionResumer interface {
-	// TakeSession removes and returns the state kept for pid, or ok=false
-	// if there is none or offset is no longer stored: RestoreSession
-	// without the missed packets. The server calls it at CONNECT, before
-	// the middleware.
+	// TakeSession returns the state kept for pid, or ok=false if there is
+	// none, offset is no longer stored, or another CONNECT has taken it
+	// and its admission is not decided: at most one socket recovers a
+	// session. The server calls it at CONNECT, before the middleware,
+	// then either ResumeSession or ReleaseSession.
 	TakeSession(pid, offset string) (s SessionState, ok bool)
-	// ResumeSession admits a socket whose session TakeSession returned:
-	// it calls join with the packets stored after offset that a socket in
-	// rooms was a recipient of, in the order they were stored, while no
-	// broadcast of the adapter is between storing its packet and choosing
-	// its recipients. join connects the socket (joins its rooms, queues
-	// the packets, makes it a recipient), so that every broadcast is
-	// either among the packets or reaches it live, after them. join calls
-	// the adapter's AddAll: an AddAll that broadcasts through the adapter
-	// would wait for itself.
+	// ResumeSession admits a socket whose session s TakeSession returned,
+	// and consumes the session: it calls join with the packets stored
+	// after offset that a socket in s.Rooms was a recipient of, in the
+	// order they were stored, while no broadcast of the adapter is between
+	// choosing its recipients and queuing its packet to them. join
+	// connects the socket (joins its rooms, queues the packets, makes it a
+	// recipient), so that every broadcast is either among the packets or
+	// reaches it live, after them. join calls the adapter's AddAll: an
+	// AddAll that broadcasts through the adapter would wait for itself.
 	//
 	// It returns false, without calling join, when what the socket missed
 	// can no longer be told (a packet stored after offset has been pruned
 	// meanwhile: the middleware outlasted the recovery window).
-	ResumeSession(offset string, rooms []Room, join func(missed []*parser.Packet)) bool
+	ResumeSession(s SessionState, offset string, join func(missed []*parser.Packet)) bool
+	// ReleaseSession gives back the session of pid, which TakeSession
+	// returned, when its socket is not admitted (a middleware refused it,
+	// or its connection closed first): it is kept as before, until the end
+	// of its window, so that the client can retry and recover.
+	ReleaseSession(pid string)
 }
 
 // AdapterFactory makes the adapter of a namespace. ServerOptions.Adapter is

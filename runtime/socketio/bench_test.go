@@ -116,6 +116,38 @@ func BenchmarkBroadcastRoom(b *testing.B) {
 	}
 }
 
+// BenchmarkBroadcastRecovery is BenchmarkBroadcast, for 1000 sockets,
+// with connection state recovery on: every packet gets an offset and is
+// kept. Parallel emits from several goroutines at once, whose deliveries
+// to each socket follow the order of their offsets.
+func BenchmarkBroadcastRecovery(b *testing.B) {
+	msg := benchMessage{Room: "general", Author: "ada", Text: "hello, everyone"}
+	for _, parallel := range []bool{false, true} {
+		b.Run(fmt.Sprintf("parallel=%v", parallel), func(b *testing.B) {
+			srv := NewServer(&ServerOptions{ConnectionStateRecovery: &RecoveryOptions{}})
+			defer srv.Shutdown(context.Background())
+			inProcess(b, srv, 1000)
+			b.ReportAllocs()
+			if !parallel {
+				for b.Loop() {
+					if err := srv.Emit("message", msg); err != nil {
+						b.Fatal(err)
+					}
+				}
+				return
+			}
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if err := srv.Emit("message", msg); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
+
 // BenchmarkSocketEmit sends one event to one socket.
 func BenchmarkSocketEmit(b *testing.B) {
 	for _, codec := range []parser.Codec{parser.JSON, parser.MessagePack} {

@@ -277,14 +277,20 @@ func (c *conn) connect(p *parser.Packet) {
 	c.pending = append(c.pending, name)
 	c.mu.Unlock()
 	go func() {
-		ok := c.runMiddleware(s, chain)
+		err := runMiddleware(s, chain)
 		c.mu.Lock()
 		if i := slices.Index(c.pending, name); i >= 0 {
 			c.pending = slices.Delete(c.pending, i, i+1)
 		}
 		c.mu.Unlock()
-		if ok {
+		if err == nil {
 			c.admit(s, r)
+		} else {
+			s.leaveAll() // rooms a middleware joined
+			// Before the CONNECT_ERROR, so that a client that retries at
+			// once, on this connection or another, recovers.
+			r.release()
+			c.refuse(name, err)
 		}
 		// Only now is this CONNECT done: a dynamic child it created is
 		// dropped if no socket joined it (see Server.connectDone).
@@ -292,22 +298,24 @@ func (c *conn) connect(p *parser.Packet) {
 	}()
 }
 
-// runMiddleware runs chain for s and reports whether every middleware let
-// it in; the first refusal is sent to the client as a CONNECT_ERROR.
-func (c *conn) runMiddleware(s *Socket, chain []Middleware) bool {
+// runMiddleware runs chain for s and returns the first refusal.
+func runMiddleware(s *Socket, chain []Middleware) error {
 	for _, mw := range chain {
 		if err := mw(s); err != nil {
-			s.leaveAll() // rooms a middleware joined
-			var ce *ConnectError
-			if errors.As(err, &ce) {
-				c.sendConnectError(s.nsp.name, ce.Message, ce.Data)
-			} else {
-				c.sendConnectError(s.nsp.name, err.Error(), parser.Value{})
-			}
-			return false
+			return err
 		}
 	}
-	return true
+	return nil
+}
+
+// refuse sends the refusal err of a middleware as a CONNECT_ERROR.
+func (c *conn) refuse(nsp string, err error) {
+	var ce *ConnectError
+	if errors.As(err, &ce) {
+		c.sendConnectError(nsp, ce.Message, ce.Data)
+	} else {
+		c.sendConnectError(nsp, err.Error(), parser.Value{})
+	}
 }
 
 // restore is what a recovering socket brings to its admission.
@@ -321,7 +329,8 @@ type restore struct {
 }
 
 // takeSession looks up the session a CONNECT asks to recover; nil when
-// there is none to recover.
+// there is none to recover. The server then admits the socket, or calls
+// release.
 func takeSession(a Adapter, ra recoveryAuth) *restore {
 	if sr, ok := a.(SessionResumer); ok {
 		if st, ok := sr.TakeSession(ra.PID, ra.Offset); ok {
@@ -335,6 +344,15 @@ func takeSession(a Adapter, ra recoveryAuth) *restore {
 	return nil
 }
 
+// release gives back the session of a recovering socket that is not
+// admitted, so that its client can retry; a no-op when r is nil, or when
+// the adapter is no SessionResumer (RestoreSession consumed the session).
+func (r *restore) release() {
+	if r != nil && r.resumer != nil {
+		r.resumer.ReleaseSession(r.state.PID)
+	}
+}
+
 // admit connects s, which passed the middleware, to its namespace: unless
 // the connection has closed meanwhile, or joined the namespace already. r
 // is nil unless s is recovering.
@@ -344,6 +362,10 @@ func (c *conn) admit(s *Socket, r *restore) {
 	if c.closed || c.socketLocked(name) != nil {
 		c.mu.Unlock()
 		s.leaveAll() // rooms a middleware joined
+		r.release()
+		if h := c.srv.hooks; h != nil && h.dropped != nil {
+			h.dropped(s)
+		}
 		return
 	}
 	c.sockets = append(c.sockets, s)
@@ -396,7 +418,7 @@ func (c *conn) connectSocket(s *Socket, r *restore) {
 		c.enter(s, nil, nil, false)
 	case r.resumer == nil:
 		c.enter(s, r.state.Rooms, r.missed, true)
-	case !r.resumer.ResumeSession(r.offset, r.state.Rooms, func(missed []*parser.Packet) { c.enter(s, r.state.Rooms, missed, true) }):
+	case !r.resumer.ResumeSession(r.state, r.offset, func(missed []*parser.Packet) { c.enter(s, r.state.Rooms, missed, true) }):
 		// What it missed can no longer be told: a new session, which the
 		// client tells from its new private id (socket.recovered false).
 		c.srv.opts.Logger.Debug("socketio: recovery window ended before the socket was admitted",

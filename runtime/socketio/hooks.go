@@ -10,6 +10,10 @@ type recoveryHooks struct {
 	// taken runs at CONNECT once the session of a recovering socket has
 	// been looked up, before its middleware and its admission.
 	taken func(s *Socket)
+	// dropped runs when a socket that passed its middleware is not
+	// admitted (its connection closed meanwhile), once its session, if it
+	// was recovering, has been given back.
+	dropped func(s *Socket)
 	// admitted runs first in the task that connects an admitted socket
 	// (see conn.admit).
 	admitted func(s *Socket)
@@ -17,13 +21,14 @@ type recoveryHooks struct {
 	// joined its rooms, before the packets it missed are queued.
 	joined func(s *Socket)
 	// stored runs in a broadcast kept for recovery once its packet is
-	// stored, before its recipients are chosen.
+	// stored and its turn taken, before its recipients are chosen.
 	stored func()
 	// broadcastWaits runs when a broadcast kept for recovery has to wait
-	// for the admission of a recovered socket.
+	// for its turn: for the admission of a recovered socket, or for a
+	// kept broadcast stored before it.
 	broadcastWaits func()
 	// admissionWaits runs when the admission of a recovered socket has to
-	// wait for broadcasts kept for recovery.
+	// wait for its turn: for broadcasts kept for recovery before it.
 	admissionWaits func()
 	// now replaces time.Now for the recovery window.
 	now func() time.Time

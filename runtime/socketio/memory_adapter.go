@@ -20,8 +20,10 @@ import (
 // With connection state recovery on, it appends an offset to every event
 // broadcast without ack and not volatile, keeps those packets for
 // MaxDisconnectionDuration, and keeps the state of disconnected sockets.
-// It is a [SessionResumer]: a recovered socket gets each kept broadcast
-// once, either among the packets it missed or live, after them.
+// Every socket gets the kept packets in the order of their offsets (the
+// client recovers from the last offset it got). It is a [SessionResumer]:
+// a recovered socket gets each kept broadcast once, either among the
+// packets it missed or live, after them.
 type MemoryAdapter struct {
 	nsp *Namespace
 
@@ -33,15 +35,12 @@ type MemoryAdapter struct {
 	rooms map[Room]map[string]struct{}
 	sids  map[string]map[Room]struct{}
 
-	rec *RecoveryOptions
-	// admitMu orders the broadcasts kept for recovery against the
-	// admission of recovered sockets (ResumeSession): a kept broadcast
-	// holds it for reading from storing its packet to choosing its
-	// recipients, an admission holds it for writing while it computes what
-	// its socket missed, queues that and makes the socket a recipient.
-	// Only kept broadcasts take it: none when recovery is off.
-	admitMu  sync.RWMutex
-	recMu    sync.Mutex
+	rec   *RecoveryOptions
+	recMu sync.Mutex
+	// last is the turn taken last (see takeTurnLocked), under recMu: it
+	// is closed when that turn is over. Only kept broadcasts and the
+	// admissions of recovered sockets take turns: none when recovery is off.
+	last     chan struct{}
 	sessions map[string]persisted // by pid
 	expiry   []expiring           // sessions in the order they were persisted
 	visited  int                  // sessions looked at by pruning (for the tests)
@@ -52,6 +51,10 @@ type MemoryAdapter struct {
 type persisted struct {
 	state SessionState
 	at    time.Time
+	// taken: TakeSession returned it to a socket whose admission has not
+	// been decided; it is not returned again unless ReleaseSession gives
+	// it back.
+	taken bool
 }
 
 // expiring is a session's place in the order of expiry: pruning looks at
@@ -77,9 +80,17 @@ func NewMemoryAdapter(nsp *Namespace) *MemoryAdapter {
 		rooms:    make(map[Room]map[string]struct{}),
 		sids:     make(map[string]map[Room]struct{}),
 		rec:      nsp.server.opts.ConnectionStateRecovery,
+		last:     over,
 		sessions: make(map[string]persisted),
 	}
 }
+
+// over is a turn that is over: the one before the first.
+var over = func() chan struct{} {
+	c := make(chan struct{})
+	close(c)
+	return c
+}()
 
 // Namespace returns the adapter's namespace.
 func (a *MemoryAdapter) Namespace() *Namespace { return a.nsp }
@@ -217,25 +228,57 @@ func (a *MemoryAdapter) recipients(opts BroadcastOptions) []*Socket {
 
 // Broadcast implements Adapter: the packet goes to this node's sockets.
 //
-// A packet kept for recovery is stored and its recipients chosen under
-// admitMu, so that no recovered socket is admitted in between: one
-// admitted before gets it live, one admitted after among the packets it
-// missed. The queuing to the recipients comes after, unlocked (it may run
-// OnAnyOutgoing handlers, which may broadcast): a socket is made a
+// A packet kept for recovery takes a turn when it is stored, in the order
+// of its offset, and is encoded; in its turn, its recipients are chosen
+// and it is queued to them. So every socket gets the kept packets in the
+// order of their offsets, and no recovered socket is admitted (which
+// takes a turn too: see ResumeSession) between the choice of a packet's
+// recipients and its queuing: one admitted before gets it live, one
+// admitted after among the packets it missed, and a socket is made a
 // recipient only once its missed packets are queued, so none of them can
-// follow a live one.
+// follow a live one. The recipients' OnAnyOutgoing handlers run after the
+// turn (they may broadcast), so after the packet is queued, where an
+// unkept packet runs them before.
 func (a *MemoryAdapter) Broadcast(p *parser.Packet, opts BroadcastOptions) error {
 	if !a.keeps(p, opts) {
 		return a.LocalBroadcast(p, opts)
 	}
-	a.rlockAdmissions()
-	a.store(p, opts)
-	if h := a.nsp.server.hooks; h != nil && h.stored != nil {
+	socks, err := a.storeAndQueue(p, opts)
+	for _, s := range socks {
+		if s.hasAnyOut.Load() {
+			s.notifyOutgoing(p) // an event: kept
+		}
+	}
+	return err
+}
+
+// storeAndQueue stores p, a packet kept for recovery, encodes it, and in
+// its turn queues it to its recipients, which it returns.
+func (a *MemoryAdapter) storeAndQueue(p *parser.Packet, opts BroadcastOptions) ([]*Socket, error) {
+	now := a.now()
+	a.recMu.Lock()
+	a.storeLocked(p, opts, now)
+	prev, mine := a.takeTurnLocked()
+	a.recMu.Unlock()
+	defer close(mine) // also when an encoder panics: the later turns go on
+	h := a.nsp.server.hooks
+	if h != nil && h.stored != nil {
 		h.stored()
 	}
+	frames, err := a.encode(p, opts) // outside the turn: kept packets are encoded in parallel
+	var waits func()
+	if h != nil {
+		waits = h.broadcastWaits
+	}
+	a.waitTurn(prev, waits)
+	if err != nil {
+		return nil, err
+	}
 	socks := a.recipients(opts)
-	a.admitMu.RUnlock()
-	return a.deliver(p, opts, socks)
+	for _, s := range socks {
+		_ = s.conn.eio.Send(frames...)
+	}
+	return socks, nil
 }
 
 // keeps reports whether p is kept for recovery: connection state recovery
@@ -244,32 +287,45 @@ func (a *MemoryAdapter) keeps(p *parser.Packet, opts BroadcastOptions) bool {
 	return a.rec != nil && p.Type == parser.Event && !p.HasID && !opts.Flags.Volatile
 }
 
-// rlockAdmissions takes admitMu for reading.
-func (a *MemoryAdapter) rlockAdmissions() {
-	if h := a.nsp.server.hooks; h != nil && h.broadcastWaits != nil {
-		if a.admitMu.TryRLock() {
+// takeTurnLocked takes the next turn: it begins when prev is closed, and
+// the caller closes mine when it is over. a.recMu is held, so turns are
+// taken in the order of the offsets stored under it.
+func (a *MemoryAdapter) takeTurnLocked() (prev, mine chan struct{}) {
+	prev, mine = a.last, make(chan struct{})
+	a.last = mine
+	return prev, mine
+}
+
+// waitTurn waits for the turn before to be over; waits, if not nil, runs
+// first when it is not.
+func (a *MemoryAdapter) waitTurn(prev chan struct{}, waits func()) {
+	if waits != nil {
+		select {
+		case <-prev:
 			return
+		default:
+			waits()
 		}
-		h.broadcastWaits()
 	}
-	a.admitMu.RLock()
+	<-prev
 }
 
 // Store appends an offset to p and keeps it for recovery, when connection
-// state recovery is on and p is an event without ack, not volatile.
-// Broadcast calls it; an adapter that calls Store and LocalBroadcast
-// itself, rather than Broadcast, does so outside the lock that orders them
-// against the admission of recovered sockets (see ResumeSession).
+// state recovery is on and p is an event without ack, not volatile. An
+// adapter that calls Store and LocalBroadcast itself, rather than
+// Broadcast, does so outside the turns that order the deliveries of kept
+// packets and the admission of recovered sockets (see Broadcast).
 func (a *MemoryAdapter) Store(p *parser.Packet, opts BroadcastOptions) {
 	if a.keeps(p, opts) {
-		a.store(p, opts)
+		now := a.now()
+		a.recMu.Lock()
+		a.storeLocked(p, opts, now)
+		a.recMu.Unlock()
 	}
 }
 
-func (a *MemoryAdapter) store(p *parser.Packet, opts BroadcastOptions) {
-	now := a.now()
-	a.recMu.Lock()
-	defer a.recMu.Unlock()
+// storeLocked appends an offset to p and keeps it. a.recMu is held.
+func (a *MemoryAdapter) storeLocked(p *parser.Packet, opts BroadcastOptions, now time.Time) {
 	a.pruneLocked(now)
 	// The offset is made under recMu, so that packets are stored in the
 	// order of their seq, which ResumeSession relies on.
@@ -454,11 +510,16 @@ func (a *MemoryAdapter) RestoreSession(pid, offset string) (SessionState, []*par
 	if !ok {
 		return SessionState{}, nil, false
 	}
+	delete(a.sessions, pid)
 	missed, _ := a.missedLocked(offset, st.Rooms)
 	return st, missed, true
 }
 
-// TakeSession implements SessionResumer.
+// TakeSession implements SessionResumer: the session stays, reserved,
+// until ResumeSession consumes it or ReleaseSession gives it back. One
+// reserved and neither (its socket was admitted but disconnected before
+// it was connected) is replaced by the session its disconnect keeps, or
+// dropped at the end of its window.
 func (a *MemoryAdapter) TakeSession(pid, offset string) (SessionState, bool) {
 	if a.rec == nil {
 		return SessionState{}, false
@@ -467,53 +528,74 @@ func (a *MemoryAdapter) TakeSession(pid, offset string) (SessionState, bool) {
 	a.recMu.Lock()
 	defer a.recMu.Unlock()
 	a.pruneLocked(now)
-	return a.takeLocked(pid, offset)
+	st, ok := a.takeLocked(pid, offset)
+	if ok {
+		ps := a.sessions[pid]
+		ps.taken = true
+		a.sessions[pid] = ps
+	}
+	return st, ok
 }
 
-// takeLocked removes and returns the session of pid, if offset is stored.
-// a.recMu is held.
+// takeLocked returns the session of pid, if it is not reserved and offset
+// is stored. A session asked for with an offset that is not stored is
+// dropped: its client starts a new one. a.recMu is held.
 func (a *MemoryAdapter) takeLocked(pid, offset string) (SessionState, bool) {
 	ps, ok := a.sessions[pid]
-	if !ok {
+	if !ok || ps.taken {
 		return SessionState{}, false
 	}
-	delete(a.sessions, pid) // a private id is good for one recovery
 	if !slices.ContainsFunc(a.packets, func(sp storedPacket) bool { return sp.offset == offset }) {
+		delete(a.sessions, pid)
 		return SessionState{}, false
 	}
 	return ps.state, true
 }
 
-// ResumeSession implements SessionResumer: with admitMu held for writing,
-// no kept broadcast is between storing its packet and choosing its
-// recipients while it computes the missed packets and join runs.
-func (a *MemoryAdapter) ResumeSession(offset string, rooms []Room, join func(missed []*parser.Packet)) bool {
+// ReleaseSession implements SessionResumer.
+func (a *MemoryAdapter) ReleaseSession(pid string) {
+	if a.rec == nil {
+		return
+	}
+	a.recMu.Lock()
+	defer a.recMu.Unlock()
+	// Pruned meanwhile if its window has ended: then it stays gone.
+	if ps, ok := a.sessions[pid]; ok && ps.taken {
+		ps.taken = false
+		a.sessions[pid] = ps
+	}
+}
+
+// ResumeSession implements SessionResumer. The admission takes a turn,
+// as kept broadcasts do (see Broadcast), and computes what the socket
+// missed when it takes it: the packets of the turns before, which choose
+// their recipients before join runs; those of the turns after choose them
+// once join has run.
+func (a *MemoryAdapter) ResumeSession(s SessionState, offset string, join func(missed []*parser.Packet)) bool {
 	if a.rec == nil {
 		return false
 	}
-	a.lockAdmissions()
-	defer a.admitMu.Unlock()
 	now := a.now()
 	a.recMu.Lock()
 	a.pruneLocked(now)
-	missed, ok := a.missedLocked(offset, rooms)
-	a.recMu.Unlock()
+	if ps, ok := a.sessions[s.PID]; ok && ps.taken {
+		delete(a.sessions, s.PID) // a private id is good for one recovery
+	}
+	missed, ok := a.missedLocked(offset, s.Rooms)
 	if !ok {
+		a.recMu.Unlock()
 		return false
 	}
+	prev, mine := a.takeTurnLocked()
+	a.recMu.Unlock()
+	defer close(mine)
+	var waits func()
+	if h := a.nsp.server.hooks; h != nil {
+		waits = h.admissionWaits
+	}
+	a.waitTurn(prev, waits)
 	join(missed)
 	return true
-}
-
-// lockAdmissions takes admitMu for writing.
-func (a *MemoryAdapter) lockAdmissions() {
-	if h := a.nsp.server.hooks; h != nil && h.admissionWaits != nil {
-		if a.admitMu.TryLock() {
-			return
-		}
-		h.admissionWaits()
-	}
-	a.admitMu.Lock()
 }
 
 // missedLocked returns the packets stored after offset that a socket in

@@ -1,6 +1,7 @@
 package socketio
 
 import (
+	"errors"
 	"slices"
 	"sync/atomic"
 	"testing"
@@ -162,13 +163,20 @@ func newRecoveryFixture(t *testing.T, rec *RecoveryOptions, hooks *recoveryHooks
 	return f
 }
 
-// reconnect sends the CONNECT of a client recovering f's socket.
+// reconnect sends the CONNECT of a client recovering f's socket, on a
+// new connection.
 func (f *recoveryFixture) reconnect(t *testing.T) *rawClient {
 	t.Helper()
 	c := f.env.dial(t, engineio.TransportWebSocket)
+	f.recover(c)
+	return c
+}
+
+// recover sends the CONNECT of a client recovering f's socket on c.
+func (f *recoveryFixture) recover(c *rawClient) {
+	c.t.Helper()
 	c.send(&parser.Packet{Type: parser.Connect, Namespace: "/",
 		Data: []parser.Value{parser.ValueOf(map[string]string{"pid": f.pid, "offset": f.offset})}})
-	return c
 }
 
 // news broadcasts event "news" with label to room ("" for every socket).
@@ -185,10 +193,12 @@ func (f *recoveryFixture) news(t *testing.T, room, label string) {
 }
 
 // wire reads what c gets: the labels of the "news" events before the
-// CONNECT reply, the reply, and the labels after it up to "end", which
-// it broadcasts to the socket's own room once the socket is connected.
-func (f *recoveryFixture) wire(t *testing.T, c *rawClient) (before []string, reply recoveryReply, after []string) {
+// CONNECT reply, and, if the reply recovers f's socket, the labels after
+// it up to "end", which it broadcasts to the socket's own room once the
+// socket is connected.
+func (f *recoveryFixture) wire(t *testing.T, c *rawClient) (before []string, after []string) {
 	t.Helper()
+	var reply recoveryReply
 	for {
 		p := c.next()
 		if p.Type == parser.Connect {
@@ -202,6 +212,9 @@ func (f *recoveryFixture) wire(t *testing.T, c *rawClient) (before []string, rep
 		}
 		before = append(before, decodeString(t, p.Args()[0]))
 	}
+	if reply.SID != f.sid || reply.PID != f.pid {
+		t.Fatalf("CONNECT reply sid %s pid %s: not recovered (want sid %s pid %s)", reply.SID, reply.PID, f.sid, f.pid)
+	}
 	s := <-f.recovered
 	if s.ID() != f.sid {
 		t.Fatalf("recovered socket %s, want %s", s.ID(), f.sid)
@@ -214,7 +227,7 @@ func (f *recoveryFixture) wire(t *testing.T, c *rawClient) (before []string, rep
 		}
 		label := decodeString(t, p.Args()[0])
 		if label == "end" {
-			return before, reply, after
+			return before, after
 		}
 		after = append(after, label)
 	}
@@ -224,12 +237,40 @@ func (f *recoveryFixture) wire(t *testing.T, c *rawClient) (before []string, rep
 // events before wantBefore its CONNECT reply and wantAfter after it.
 func (f *recoveryFixture) checkRecovered(t *testing.T, c *rawClient, wantBefore, wantAfter []string) {
 	t.Helper()
-	before, reply, after := f.wire(t, c)
-	if reply.SID != f.sid || reply.PID != f.pid {
-		t.Fatalf("CONNECT reply sid %s pid %s: not recovered (want sid %s pid %s)", reply.SID, reply.PID, f.sid, f.pid)
-	}
+	before, after := f.wire(t, c)
 	if !slices.Equal(before, wantBefore) || !slices.Equal(after, wantAfter) {
 		t.Fatalf("got %q, CONNECT, %q; want %q, CONNECT, %q", before, after, wantBefore, wantAfter)
+	}
+}
+
+// A racer makes a kept broadcast from a test hook, in the window the hook
+// opens: on a goroutine of its own, for the broadcast may have to wait for
+// the hook's caller.
+type racer struct {
+	waits chan struct{}
+	done  chan struct{} // closed once the broadcast has returned
+}
+
+func newRacer() *racer { return &racer{waits: make(chan struct{}, 1), done: make(chan struct{})} }
+
+// run starts broadcast and returns once it has gone through, or waits
+// for its turn (which the hook's caller may hold).
+func (r *racer) run(broadcast func()) {
+	go func() {
+		defer close(r.done)
+		broadcast()
+	}()
+	select {
+	case <-r.done:
+	case <-r.waits:
+	}
+}
+
+// broadcastWaits is the broadcastWaits hook that run needs.
+func (r *racer) broadcastWaits() {
+	select {
+	case r.waits <- struct{}{}:
+	default:
 	}
 }
 
@@ -263,32 +304,16 @@ func TestRecoveryAdmissionRaces(t *testing.T) {
 	// A broadcast made once the socket has joined its rooms, before the
 	// packets it missed are queued: it went out before them.
 	t.Run("misordered", func(t *testing.T) {
-		waits := make(chan struct{}, 1)
-		done := make(chan struct{})
+		r := newRacer()
 		var f *recoveryFixture
 		hooks := &recoveryHooks{
-			joined: func(*Socket) {
-				go func() {
-					defer close(done)
-					f.news(t, "room", "three")
-				}()
-				// The broadcast goes through, or waits for this admission.
-				select {
-				case <-done:
-				case <-waits:
-				}
-			},
-			broadcastWaits: func() {
-				select {
-				case waits <- struct{}{}:
-				default:
-				}
-			},
+			joined:         func(*Socket) { r.run(func() { f.news(t, "room", "three") }) },
+			broadcastWaits: r.broadcastWaits,
 		}
 		f = newRecoveryFixture(t, &RecoveryOptions{}, hooks, nil)
 		c := f.reconnect(t)
 		f.checkRecovered(t, c, []string{"two"}, []string{"three"})
-		<-done
+		<-r.done
 	})
 
 	// A broadcast that has stored its packet when the session is looked up,
@@ -430,4 +455,148 @@ func TestRecoveryDisconnectedBeforeConnected(t *testing.T) {
 	<-gone
 	f.news(t, "room", "three")
 	f.checkRecovered(t, f.reconnect(t), []string{"two", "three"}, nil)
+}
+
+// Two kept broadcasts made at once reach a socket in the order of their
+// offsets: socket.io-client recovers from the offset of the last packet
+// it got. The code before the fix stored and delivered them in either
+// order; when the one with the higher offset came first, the client
+// recovered from the lower and got the other a second time (and, had its
+// transport closed between the two, it would have recovered from the
+// higher and never got the lower).
+func TestRecoveryKeptBroadcastsInOffsetOrder(t *testing.T) {
+	var armed atomic.Bool
+	r := newRacer()
+	var env *testEnv
+	hooks := &recoveryHooks{
+		// "a" has its offset; "b" is broadcast before "a" is delivered.
+		stored: func() {
+			if armed.CompareAndSwap(true, false) {
+				r.run(func() {
+					if err := env.srv.Emit("news", "b"); err != nil {
+						t.Error(err)
+					}
+				})
+			}
+		},
+		broadcastWaits: r.broadcastWaits,
+	}
+	env = newEnv(t, &ServerOptions{ConnectionStateRecovery: &RecoveryOptions{}})
+	env.srv.hooks = hooks
+	gone := make(chan struct{})
+	env.srv.OnConnection(func(s *Socket) {
+		if !s.Recovered() {
+			s.OnDisconnect(func(DisconnectReason) { close(gone) }) // after its state is kept
+		}
+	})
+	c := env.dial(t, engineio.TransportWebSocket)
+	_, first := c.connectRecovering(nil)
+	armed.Store(true)
+	if err := env.srv.Emit("news", "a"); err != nil {
+		t.Fatal(err)
+	}
+	<-r.done
+	var labels []string
+	var offsets []uint64
+	var last string
+	for range 2 {
+		args := c.expectEvent("/", "news")
+		labels = append(labels, decodeString(t, args[0]))
+		last = decodeString(t, args[len(args)-1])
+		seq, ok := offsetSeqOf(last)
+		if !ok {
+			t.Fatalf("offset %q", last)
+		}
+		offsets = append(offsets, seq)
+	}
+	if offsets[0] > offsets[1] {
+		t.Errorf("got %q with offsets %d, %d: not in the order of their offsets", labels, offsets[0], offsets[1])
+	}
+	if !slices.Equal(labels, []string{"a", "b"}) {
+		t.Errorf("got %q, want a (stored first), b", labels)
+	}
+
+	c.eio.Close()
+	c.waitClosed()
+	<-gone
+	c2 := env.dial(t, engineio.TransportWebSocket)
+	missed, reply := c2.connectRecovering(map[string]string{"pid": first.PID, "offset": last})
+	if reply.SID != first.SID {
+		t.Fatalf("not recovered: sid %s, want %s", reply.SID, first.SID)
+	}
+	if len(missed) != 0 {
+		t.Fatalf("recovering from the last offset it got, the client got %q again", missed)
+	}
+}
+
+// A session whose socket is not admitted stays for the client to retry
+// (as in Node, whose restoreSession does not delete it): a middleware
+// refused the socket, or its connection closed before the middleware let
+// it in. The retry recovers it, with what was broadcast meanwhile. While
+// a CONNECT that recovers a session waits for its middleware, another
+// CONNECT with the same private id does not recover it: at most one
+// socket does. The code before the fix used the session up at CONNECT.
+func TestRecoveryNotAdmittedKeepsSession(t *testing.T) {
+	// newFixture holds recovering sockets in their middleware until
+	// verdict says whether to let them in.
+	newFixture := func(t *testing.T, hooks *recoveryHooks) (f *recoveryFixture, entered chan struct{}, verdict chan error) {
+		entered, verdict = make(chan struct{}, 2), make(chan error, 2)
+		f = newRecoveryFixture(t, &RecoveryOptions{RunMiddlewares: true}, hooks, func(s *Socket) error {
+			if !s.Recovered() {
+				return nil
+			}
+			entered <- struct{}{}
+			return <-verdict
+		})
+		return f, entered, verdict
+	}
+
+	t.Run("refused", func(t *testing.T) {
+		f, entered, verdict := newFixture(t, nil)
+		c := f.reconnect(t)
+		<-entered
+		// Another CONNECT with the same private id meanwhile: a new session.
+		other := f.env.dial(t, engineio.TransportWebSocket)
+		f.recover(other)
+		var reply recoveryReply
+		if p := other.next(); p.Type != parser.Connect || p.Data[0].Decode(&reply) != nil {
+			t.Fatalf("got %v %s, want the CONNECT reply", p.Type, show(p))
+		}
+		if reply.SID == f.sid || reply.PID == f.pid {
+			t.Fatalf("a second CONNECT recovered the session being recovered (sid %s pid %s)", reply.SID, reply.PID)
+		}
+		other.eio.Close()
+		f.news(t, "room", "three")
+		verdict <- errors.New("not now")
+		if p := c.next(); p.Type != parser.ConnectError {
+			t.Fatalf("got %v %s, want CONNECT_ERROR", p.Type, show(p))
+		}
+		// socket.io-client retries on the same connection.
+		verdict <- nil
+		f.recover(c)
+		f.checkRecovered(t, c, []string{"two", "three"}, nil)
+	})
+
+	t.Run("connection closed", func(t *testing.T) {
+		dropped := make(chan struct{}, 1)
+		f, entered, verdict := newFixture(t, &recoveryHooks{dropped: func(*Socket) { dropped <- struct{}{} }})
+		// The client is in another namespace too: its disconnect runs
+		// once the connection is marked closed.
+		auxGone := make(chan struct{})
+		f.env.srv.Of("/aux").OnConnection(func(s *Socket) {
+			s.OnDisconnect(func(DisconnectReason) { close(auxGone) })
+		})
+		c := f.env.dial(t, engineio.TransportWebSocket)
+		c.connect("/aux", nil)
+		f.recover(c)
+		<-entered
+		c.eio.Close()
+		c.waitClosed()
+		<-auxGone
+		verdict <- nil
+		<-dropped
+		f.news(t, "room", "three")
+		verdict <- nil
+		f.checkRecovered(t, f.reconnect(t), []string{"two", "three"}, nil)
+	})
 }

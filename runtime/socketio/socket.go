@@ -256,7 +256,11 @@ func (s *Socket) OffAnyOutgoing() {
 	s.mu.Unlock()
 }
 
-// OnAnyOutgoing registers fn for every event sent to the socket.
+// OnAnyOutgoing registers fn for every event sent to the socket. It runs
+// before the event is queued, except for an event kept for connection
+// state recovery, for which it runs once the event is queued: an event fn
+// emits then follows it, as their offsets do. Events replayed to a
+// recovered socket do not go through it.
 func (s *Socket) OnAnyOutgoing(fn func(event string, args []parser.Value)) {
 	s.mu.Lock()
 	s.anyOut = append(s.anyOut, fn)
@@ -510,19 +514,24 @@ const maxEncBuf = 64 << 10
 // broadcast) to the socket's connection.
 func (s *Socket) sendFrames(p *parser.Packet, frames []engineio.Frame, volatile bool) error {
 	if s.hasAnyOut.Load() && p.Type == parser.Event {
-		s.mu.Lock()
-		out := s.anyOut
-		s.mu.Unlock()
-		if name, ok := p.EventName(); ok {
-			for _, fn := range out {
-				fn(name, p.Args())
-			}
-		}
+		s.notifyOutgoing(p)
 	}
 	if volatile {
 		return s.conn.eio.SendVolatile(frames...)
 	}
 	return s.conn.eio.Send(frames...)
+}
+
+// notifyOutgoing runs the OnAnyOutgoing handlers for p, an event.
+func (s *Socket) notifyOutgoing(p *parser.Packet) {
+	s.mu.Lock()
+	out := s.anyOut
+	s.mu.Unlock()
+	if name, ok := p.EventName(); ok {
+		for _, fn := range out {
+			fn(name, p.Args())
+		}
+	}
 }
 
 // registerAck keeps fn for the ack with id until it comes, ctx ends or the
