@@ -2,8 +2,10 @@ package socketio
 
 import (
 	"context"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -295,6 +297,59 @@ func TestClientSlowAuthFuncDelaysNoOtherSocket(t *testing.T) {
 		close(r)
 		if n := clientWait(t, connects, "/slow's OnConnect"); n != "/slow" {
 			t.Fatalf("round %d: OnConnect of %s", round, n)
+		}
+	}
+}
+
+// TestClientVolatileDroppedWhileWriting: a volatile event is dropped while
+// the transport is not writable, here while a long-polling POST is in
+// flight, as socket.io-client drops it (its emit checks the engine's
+// transport.writable). Before, it was queued and sent after that POST.
+func TestClientVolatileDroppedWhileWriting(t *testing.T) {
+	var hold atomic.Bool
+	held := make(chan struct{}, 1)
+	release := make(chan struct{})
+	srv, url := clientGoServerWrap(t, nil, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && hold.CompareAndSwap(true, false) {
+				held <- struct{}{}
+				<-release
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	releaseNow := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(releaseNow) // before the server's cleanup, which waits for its requests
+	got := make(chan string, 10)
+	srv.OnConnection(func(s *Socket) {
+		s.On("m", func(e *Event) {
+			var v string
+			e.Decode(&v)
+			got <- v
+		})
+	})
+	m := NewManager(url, &ManagerOptions{
+		Transports: []engineio.Transport{engineio.TransportPolling},
+		HTTPClient: clientHTTPClient(t),
+	})
+	defer m.Close()
+	s := m.Socket("/", nil)
+	clientConnect(t, s)
+	hold.Store(true)
+	if err := s.Emit("m", "sent"); err != nil {
+		t.Fatal(err)
+	}
+	clientWait(t, held, "the POST held by the server")
+	if err := s.Volatile().Emit("m", "volatile"); err != nil {
+		t.Fatal(err)
+	}
+	releaseNow()
+	if err := s.Emit("m", "after"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"sent", "after"} {
+		if v := clientWait(t, got, want); v != want {
+			t.Fatalf("the server got %q, want %q", v, want)
 		}
 	}
 }
