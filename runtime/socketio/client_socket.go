@@ -210,7 +210,9 @@ func (s *ClientSocket) OnConnect(fn func()) {
 // stays disconnected until Connect is called again) or answered the CONNECT
 // without a session id (the socket stays active, waiting, as with
 // socket.io-client), or with the transport error of a failed
-// (re)connection attempt (the Manager then retries, unless reconnection is
+// (re)connection attempt or of the connection that failed before the server
+// answered the socket's CONNECT (as socket.io-client's connect_error on its
+// Manager's error event; the Manager then retries, unless reconnection is
 // off).
 func (s *ClientSocket) OnConnectError(fn func(err error)) {
 	s.m.mu.Lock()
