@@ -159,6 +159,8 @@ type Client struct {
 	upgradeCh     chan *websocket.Conn // a probed WebSocket, from clientProbe to clientRun
 	pollPause     bool                 // the poll loop stops after its current GET (guarded by mu)
 	pollStopped   bool                 // it saw pollPause and stops (guarded by mu)
+	writing       bool                 // clientRun writes a batch (guarded by mu)
+	upgrading     bool                 // clientFinishUpgrade pauses the writes (guarded by mu)
 	pollDone      chan struct{}        // closed when the poll loop ended
 	readers       sync.WaitGroup       // poll loop, WebSocket reader, probe
 
@@ -556,7 +558,9 @@ func (c *Client) Closing() <-chan struct{} { return c.closingCh }
 func (c *Client) Send(frames ...Frame) error { return c.clientEnqueue(frames, false) }
 
 // SendVolatile is Send for frames that may be dropped when the queue is full.
-// See Conn.SendVolatile.
+// See Conn.SendVolatile. It queues them also when the transport is not
+// Writable (they are written after what is being written); a caller that
+// would rather drop them then checks Writable first.
 func (c *Client) SendVolatile(frames ...Frame) error { return c.clientEnqueue(frames, true) }
 
 func (c *Client) clientEnqueue(frames []Frame, volatile bool) error {
@@ -588,6 +592,20 @@ func (c *Client) clientEnqueue(frames []Frame, volatile bool) error {
 	c.mu.Unlock()
 	c.clientWake()
 	return nil
+}
+
+// Writable reports whether the transport would write a message at once,
+// as engine.io-client's transport.writable, which socket.io-client checks
+// before a volatile emit: the connection is open (not closing), nothing is
+// being written (over long-polling, no POST is in flight; over WebSocket,
+// no write is under way) or queued to be, and no upgrade to WebSocket
+// holds the writes while the long-poll pauses. A message sent while it is
+// false waits for those writes; one that may as well be lost can be
+// dropped instead. The state may change as soon as it returns.
+func (c *Client) Writable() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return !c.closing && !c.writing && !c.upgrading && len(c.queue) == 0
 }
 
 // Queued returns the bytes of the frames queued by Send and not yet taken
@@ -725,10 +743,12 @@ func (c *Client) clientHandlePacket(p Packet) bool {
 }
 
 // clientTakeBatch removes from the queue the next frames to write: all of
-// them over WebSocket, up to maxPayload bytes of payload over polling.
+// them over WebSocket, up to maxPayload bytes of payload over polling. The
+// client is writing (see Writable) from a batch taken until an empty one.
 func (c *Client) clientTakeBatch(polling bool) []Frame {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.writing = len(c.queue) > 0 // until the batch after this one is empty
 	if len(c.queue) == 0 {
 		return nil
 	}
@@ -860,8 +880,13 @@ func (c *Client) clientWrite(ctx context.Context, frames []Frame) error {
 // long-poll to pause, sends the upgrade packet and starts reading from ws.
 func (c *Client) clientFinishUpgrade(ws *websocket.Conn) {
 	c.mu.Lock()
-	c.pollPause = true
+	c.pollPause, c.upgrading = true, true
 	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.upgrading = false
+		c.mu.Unlock()
+	}()
 	t := time.NewTimer(clientProbeTimeout)
 	defer t.Stop()
 	select {

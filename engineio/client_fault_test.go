@@ -335,6 +335,33 @@ func (h *clientBlockingHandler) HandleMessage(data []byte, binary bool) {
 	h.clientRecorder.HandleMessage(data, binary)
 }
 
+// clientDialBusyHandler dials, with the default transports (long-polling,
+// then the upgrade), a Go server that sends "a" and echoes each message as
+// clientServerHandler (got gets them), and returns once the Handler holds
+// the long-poll's reader on "a", until release is called. The connection
+// is released and closed at the end of the test.
+func clientDialBusyHandler(t *testing.T) (c *Client, h *clientBlockingHandler, got chan string, release func()) {
+	t.Helper()
+	got = make(chan string, 10)
+	srv := NewServer(func(ss *Session) Handler {
+		ss.Send(TextFrame([]byte("a")))
+		return clientServerHandler{ss, got}
+	}, nil)
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	t.Cleanup(func() { srv.Shutdown(context.Background()) })
+	h = &clientBlockingHandler{clientRecorder: clientNewRecorder(), blocked: make(chan struct{}), release: make(chan struct{})}
+	hc := clientHTTP(t)
+	c, err := Dial(context.Background(), ts.URL, h, &DialOptions{HTTPClient: hc})
+	if err != nil {
+		t.Fatal(err)
+	}
+	release = sync.OnceFunc(func() { close(h.release) })
+	t.Cleanup(func() { release(); c.Close(); <-c.Done(); hc.CloseIdleConnections() })
+	<-h.blocked
+	return c, h, got, release
+}
+
 // TestClientUpgradeWhileHandlerBusy: when the long-poll cannot pause for
 // the upgrade in time because the Handler holds its reader (a slow
 // consumer), the upgrade is given up and the connection stays on
@@ -345,24 +372,9 @@ func TestClientUpgradeWhileHandlerBusy(t *testing.T) {
 	old := clientProbeTimeout
 	clientProbeTimeout = 300 * time.Millisecond
 	t.Cleanup(func() { clientProbeTimeout = old })
-	got := make(chan string, 10)
-	srv := NewServer(func(ss *Session) Handler {
-		ss.Send(TextFrame([]byte("a")))
-		return clientServerHandler{ss, got}
-	}, nil)
-	ts := httptest.NewServer(srv)
-	defer ts.Close()
-	defer srv.Shutdown(context.Background())
-	h := &clientBlockingHandler{clientRecorder: clientNewRecorder(), blocked: make(chan struct{}), release: make(chan struct{})}
-	hc := clientHTTP(t)
-	c, err := Dial(context.Background(), ts.URL, h, &DialOptions{HTTPClient: hc})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { c.Close(); <-c.Done(); hc.CloseIdleConnections() }()
-	<-h.blocked
+	c, h, got, release := clientDialBusyHandler(t)
 	time.Sleep(3 * clientProbeTimeout)
-	close(h.release)
+	release()
 	h.expect(t, "a", false)
 	// The connection works both ways.
 	for i := range 3 {
@@ -404,3 +416,67 @@ func (h clientServerHandler) HandleMessage(data []byte, binary bool) {
 }
 
 func (clientServerHandler) HandleClose(CloseReason, error) {}
+
+// TestClientWritable: Writable is engine.io-client's transport.writable:
+// true on an idle open connection; false while a long-polling POST is in
+// flight, while an upgrade holds the writes (the long-poll cannot pause:
+// the Handler holds its reader), and once the connection is closing.
+func TestClientWritable(t *testing.T) {
+	// waitWritable waits until c.Writable() is want.
+	waitWritable := func(t *testing.T, c *Client, want bool, what string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for c.Writable() != want {
+			if time.Now().After(deadline) {
+				t.Fatalf("Writable() is %v %s, want %v", !want, what, want)
+			}
+			time.Sleep(time.Millisecond)
+		}
+	}
+
+	t.Run("post", func(t *testing.T) {
+		clientSetCloseTimeout(t, 100*time.Millisecond) // the POST is stuck
+		url, posts, _ := clientDeafServer(t)
+		hc := clientHTTP(t)
+		c, err := Dial(context.Background(), url, clientNewRecorder(), &DialOptions{
+			Transports: []Transport{TransportPolling}, HTTPClient: hc,
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer func() { c.Close(); <-c.Done() }()
+		if !c.Writable() {
+			t.Fatal("Writable() is false on an idle connection")
+		}
+		if err := c.Send(TextFrame([]byte("a"))); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case <-posts:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no POST")
+		}
+		if c.Writable() {
+			t.Fatal("Writable() is true while the POST is in flight")
+		}
+		c.Close()
+		if c.Writable() {
+			t.Fatal("Writable() is true after Close")
+		}
+	})
+
+	t.Run("upgrade", func(t *testing.T) {
+		c, h, _, release := clientDialBusyHandler(t)
+		// Nothing is written: only the upgrade, once probed, can hold the
+		// writes, until the Handler lets the long-poll pause.
+		waitWritable(t, c, false, "during the upgrade")
+		if tr := c.Transport(); tr != TransportPolling {
+			t.Fatalf("transport %s during the upgrade", tr)
+		}
+		release()
+		h.expect(t, "a", false)
+		clientWaitTransport(t, c, TransportWebSocket)
+		waitWritable(t, c, true, "after the upgrade")
+		h.check(t)
+	})
+}

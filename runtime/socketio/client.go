@@ -335,8 +335,15 @@ func (m *Manager) OnOpen(fn func()) { mgrOn(m, &m.on.open, fn) }
 func (m *Manager) OnClose(fn func(reason DisconnectReason, err error)) { mgrOn(m, &m.on.close, fn) }
 
 // OnError registers fn, called with the error of each connection attempt
-// that failed, reconnection attempts included, as socket.io-client's
-// manager "error" event.
+// that failed, reconnection attempts included, and with the transport error
+// that ended an open connection (a failed long-polling request or
+// WebSocket, an Engine.IO packet that cannot be parsed, a message over
+// ManagerOptions.ReadLimit, an overflow of the write queue), before the
+// OnClose of that connection, as socket.io-client's manager "error" event.
+// An end without error is not reported here: the server closing the
+// connection, a ping timeout, a Socket.IO packet that cannot be parsed
+// (OnClose's "parse error", as socket.io-client), or Close and the last
+// socket leaving.
 func (m *Manager) OnError(fn func(err error)) { mgrOn(m, &m.on.errors, fn) }
 
 // OnReconnectAttempt registers fn, called before each reconnection attempt
@@ -674,6 +681,18 @@ func (mc *mgrConn) HandleClose(reason engineio.CloseReason, err error) {
 	mc.reason, mc.err = r, err
 	if m.conn == mc {
 		m.conn = nil
+		if err != nil && reason != engineio.ReasonForcedClose {
+			// A transport error, which engine.io-client emits before its
+			// close: socket.io-client's Manager emits it as its error
+			// event, and its sockets whose CONNECT got no reply yet as
+			// their connect_error.
+			mgrEmit(m, m.on.errors, func(h func(error)) { h(err) })
+			for _, s := range m.sockets {
+				if s.active && !s.connected {
+					s.clientConnectFailed(err, false)
+				}
+			}
+		}
 		for _, s := range m.sockets {
 			s.clientConnLost(r, err)
 		}

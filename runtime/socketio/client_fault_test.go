@@ -21,8 +21,19 @@ import (
 // test, and returns it with its URL.
 func clientGoServer(t *testing.T, opts *ServerOptions) (*Server, string) {
 	t.Helper()
+	return clientGoServerWrap(t, opts, nil)
+}
+
+// clientGoServerWrap is clientGoServer with the server's handler wrapped
+// by wrap, when not nil, which sees every HTTP request first.
+func clientGoServerWrap(t *testing.T, opts *ServerOptions, wrap func(http.Handler) http.Handler) (*Server, string) {
+	t.Helper()
 	srv := NewServer(opts)
-	hs := httptest.NewServer(srv)
+	var h http.Handler = srv
+	if wrap != nil {
+		h = wrap(srv)
+	}
+	hs := httptest.NewServer(h)
 	t.Cleanup(func() {
 		hs.CloseClientConnections()
 		hs.Close()

@@ -2,8 +2,11 @@ package socketio
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -296,5 +299,180 @@ func TestClientSlowAuthFuncDelaysNoOtherSocket(t *testing.T) {
 		if n := clientWait(t, connects, "/slow's OnConnect"); n != "/slow" {
 			t.Fatalf("round %d: OnConnect of %s", round, n)
 		}
+	}
+}
+
+// TestClientVolatileDroppedWhileWriting: a volatile event is dropped while
+// the transport is not writable, here while a long-polling POST is in
+// flight, as socket.io-client drops it (its emit checks the engine's
+// transport.writable). Before, it was queued and sent after that POST.
+func TestClientVolatileDroppedWhileWriting(t *testing.T) {
+	var hold atomic.Bool
+	held := make(chan struct{}, 1)
+	release := make(chan struct{})
+	srv, url := clientGoServerWrap(t, nil, func(h http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.Method == http.MethodPost && hold.CompareAndSwap(true, false) {
+				held <- struct{}{}
+				<-release
+			}
+			h.ServeHTTP(w, r)
+		})
+	})
+	releaseNow := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(releaseNow) // before the server's cleanup, which waits for its requests
+	got := make(chan string, 10)
+	srv.OnConnection(func(s *Socket) {
+		s.On("m", func(e *Event) {
+			var v string
+			e.Decode(&v)
+			got <- v
+		})
+	})
+	m := NewManager(url, &ManagerOptions{
+		Transports: []engineio.Transport{engineio.TransportPolling},
+		HTTPClient: clientHTTPClient(t),
+	})
+	defer m.Close()
+	s := m.Socket("/", nil)
+	clientConnect(t, s)
+	hold.Store(true)
+	if err := s.Emit("m", "sent"); err != nil {
+		t.Fatal(err)
+	}
+	clientWait(t, held, "the POST held by the server")
+	if err := s.Volatile().Emit("m", "volatile"); err != nil {
+		t.Fatal(err)
+	}
+	releaseNow()
+	if err := s.Emit("m", "after"); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"sent", "after"} {
+		if v := clientWait(t, got, want); v != want {
+			t.Fatalf("the server got %q, want %q", v, want)
+		}
+	}
+}
+
+// clientHandlersRun waits until the handler calls queued so far on s have
+// run.
+func clientHandlersRun(t *testing.T, s *ClientSocket) {
+	t.Helper()
+	done := make(chan struct{})
+	s.m.mu.Lock()
+	s.clientEnqueue(func() { close(done) })
+	s.m.mu.Unlock()
+	clientWait(t, done, "the socket's handlers")
+}
+
+// TestClientTransportError: the transport error that ends an open
+// connection (here a message over ReadLimit) is reported to the Manager's
+// OnError, before its OnClose, and to the OnConnectError of a socket whose
+// CONNECT has no reply yet (Connect's error then names it as the last
+// error), as socket.io-client's Manager emits its engine's "error" and its
+// sockets not yet connected emit it as "connect_error". A connected socket
+// gets OnDisconnect only. A connection that ends without an error (the
+// server closes it) reports none. Before, neither was reported.
+func TestClientTransportError(t *testing.T) {
+	srv, url := clientGoServer(t, nil)
+	srv.OnConnection(func(s *Socket) {
+		s.On("big", func(*Event) { s.Emit("data", strings.Repeat("x", 2000)) })
+		s.On("close", func(*Event) { s.Conn().Close() })
+	})
+	entered := make(chan struct{}, 4)
+	release := make(chan struct{})
+	t.Cleanup(func() { close(release) }) // before the server's cleanup
+	srv.Of("/slow").Use(func(*Socket) error {
+		entered <- struct{}{}
+		<-release
+		return errors.New("too late")
+	})
+	for _, tc := range []struct {
+		name       string
+		transports []engineio.Transport
+		event      string // what the server does
+		reason     DisconnectReason
+		wantErr    bool
+	}{
+		{"polling", []engineio.Transport{engineio.TransportPolling}, "big", ReasonTransportError, true},
+		{"websocket", []engineio.Transport{engineio.TransportWebSocket}, "big", ReasonTransportError, true},
+		{"server close", nil, "close", ReasonTransportClose, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			m := NewManager(url, &ManagerOptions{
+				Transports:        tc.transports,
+				ReadLimit:         1000,
+				ReconnectionDelay: time.Hour, // no reconnection during the test
+				HTTPClient:        clientHTTPClient(t),
+			})
+			defer m.Close()
+			events := make(chan string, 8)
+			mgrErrs := make(chan error, 4)
+			m.OnError(func(err error) { mgrErrs <- err; events <- "error" })
+			m.OnClose(func(r DisconnectReason, err error) { events <- "close " + string(r) })
+			root := m.Socket("/", nil)
+			rootErrs := make(chan error, 4)
+			root.OnConnectError(func(err error) { rootErrs <- err })
+			reasons := make(chan DisconnectReason, 4)
+			root.OnDisconnect(func(r DisconnectReason) { reasons <- r })
+			clientConnect(t, root)
+
+			slow := m.Socket("/slow", nil)
+			slowErrs := make(chan error, 4)
+			slow.OnConnectError(func(err error) { slowErrs <- err })
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			connectErr := make(chan error, 1)
+			go func() { connectErr <- slow.Connect(ctx) }()
+			clientWait(t, entered, "/slow's CONNECT at the server")
+
+			if err := root.Emit(tc.event); err != nil {
+				t.Fatal(err)
+			}
+			if r := clientWait(t, reasons, "OnDisconnect of /"); r != tc.reason {
+				t.Fatalf("OnDisconnect(%q), want %q", r, tc.reason)
+			}
+			var want []string
+			if tc.wantErr {
+				want = append(want, "error")
+			}
+			want = append(want, "close "+string(tc.reason))
+			for _, w := range want {
+				if e := clientWait(t, events, w); e != w {
+					t.Fatalf("Manager event %q, want %q", e, w)
+				}
+			}
+			cancel()
+			err := clientWait(t, connectErr, "/slow's Connect")
+			clientHandlersRun(t, root)
+			clientHandlersRun(t, slow)
+			select {
+			case err := <-rootErrs:
+				t.Fatalf("OnConnectError of the connected socket: %v", err)
+			default:
+			}
+			if !tc.wantErr {
+				select {
+				case err := <-slowErrs:
+					t.Fatalf("OnConnectError(%v) without a transport error", err)
+				default:
+				}
+				if errors.Is(err, engineio.ErrMessageTooLarge) || strings.Contains(err.Error(), "last error") {
+					t.Fatalf("Connect = %v, want no last error", err)
+				}
+				return
+			}
+			if err := <-mgrErrs; !errors.Is(err, engineio.ErrMessageTooLarge) {
+				t.Fatalf("OnError(%v), want ErrMessageTooLarge", err)
+			}
+			if err := clientWait(t, slowErrs, "OnConnectError of /slow"); !errors.Is(err, engineio.ErrMessageTooLarge) {
+				t.Fatalf("OnConnectError(%v), want ErrMessageTooLarge", err)
+			}
+			if !errors.Is(err, context.Canceled) || !errors.Is(err, engineio.ErrMessageTooLarge) {
+				t.Fatalf("Connect = %v, want context.Canceled with the transport error", err)
+			}
+			t.Logf("Connect: %v", err)
+		})
 	}
 }

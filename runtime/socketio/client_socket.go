@@ -210,7 +210,9 @@ func (s *ClientSocket) OnConnect(fn func()) {
 // stays disconnected until Connect is called again) or answered the CONNECT
 // without a session id (the socket stays active, waiting, as with
 // socket.io-client), or with the transport error of a failed
-// (re)connection attempt (the Manager then retries, unless reconnection is
+// (re)connection attempt or of the connection that failed before the server
+// answered the socket's CONNECT (as socket.io-client's connect_error on its
+// Manager's error event; the Manager then retries, unless reconnection is
 // off).
 func (s *ClientSocket) OnConnectError(fn func(err error)) {
 	s.m.mu.Lock()
@@ -349,15 +351,28 @@ func (s *ClientSocket) Emit(event string, args ...any) error {
 // A ClientVolatile emits events that may be lost; see ClientSocket.Volatile.
 type ClientVolatile struct{ s *ClientSocket }
 
-// Volatile returns an emitter whose events are dropped, without error, when
-// the socket is not connected, the connection's outgoing queue is full, or
-// the events buffered while the socket was disconnected are still being
-// sent, instead of being buffered.
+// Volatile returns an emitter whose events are dropped, without error,
+// instead of being buffered or waiting to be written, as socket.io-client's
+// socket.volatile drops them when its transport is not writable. An event
+// is dropped when:
+//   - the socket is not connected (the connection is lost, being
+//     reestablished, or the server has not answered the CONNECT yet);
+//   - the transport is not writable (engineio.Client.Writable): it is
+//     writing, over long-polling while a POST is in flight, over WebSocket
+//     while a write is under way, or has messages queued to write; or an
+//     upgrade to WebSocket holds its writes while the long-poll pauses;
+//   - the connection's outgoing queue is full;
+//   - the events buffered while the socket was disconnected are still
+//     being sent.
+//
+// So volatile events emitted faster than the transport writes them are
+// thinned out, and none is sent late, after others that waited.
 func (s *ClientSocket) Volatile() ClientVolatile { return ClientVolatile{s} }
 
-// Emit sends the event with args when the socket is connected and drops it
-// otherwise. It fails only for a reserved name, a value that cannot be
-// encoded, or an event bigger than ManagerOptions.WriteQueueBytes.
+// Emit sends the event with args when the socket is connected and its
+// transport writable, and drops it otherwise (see ClientSocket.Volatile).
+// It fails only for a reserved name, a value that cannot be encoded, or an
+// event bigger than ManagerOptions.WriteQueueBytes.
 func (v ClientVolatile) Emit(event string, args ...any) error {
 	if err := checkEmit(event); err != nil {
 		return err
@@ -369,8 +384,8 @@ func (v ClientVolatile) Emit(event string, args ...any) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if s.connected && s.flushConn == nil {
-		_ = m.mgrSend(m.conn, frames, true)
+	if mc := m.conn; s.connected && s.flushConn == nil && mc != nil && mc.client.Writable() {
+		_ = m.mgrSend(mc, frames, true)
 	}
 	return nil
 }
