@@ -294,7 +294,7 @@ func decodeJSONPayload(p *Packet, payload []byte, nAtt int, room []Value) error 
 			var end int
 			var err error
 			shared := false
-			if payload[i] == '"' {
+			if i < len(payload) && payload[i] == '"' {
 				var esc bool
 				end, esc, err = s.str(i)
 				shared = !esc && 2*(end-i) >= len(payload)

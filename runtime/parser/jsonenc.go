@@ -442,7 +442,7 @@ func appendUTF8JSONString(b []byte, s string) []byte {
 	for len(s)-i >= 8 {
 		m := escapes8(load8(s, i))
 		if m == 0 {
-			i += 8
+			i = skip32(s, i+8) // text without escapes: a block at a time
 			continue
 		}
 		i += bits.TrailingZeros64(m) >> 3 // the first byte to escape
@@ -499,6 +499,19 @@ func escapes8(x uint64) uint64 {
 	q := x ^ (lsb8 * '"')
 	bs := x ^ (lsb8 * '\\')
 	return ((x-lsb8*0x20)&^x | (q-lsb8)&^q | (bs-lsb8)&^bs) & msb8
+}
+
+// skip32 returns the index of the first block of 32 bytes of s, from i,
+// that holds a byte to escape, or of the last bytes after the blocks
+// (fewer than 32): four words tested with one branch.
+func skip32[T string | []byte](s T, i int) int {
+	for len(s)-i >= 32 {
+		if escapes8(load8(s, i))|escapes8(load8(s, i+8))|escapes8(load8(s, i+16))|escapes8(load8(s, i+24)) != 0 {
+			return i
+		}
+		i += 32
+	}
+	return i
 }
 
 // hasJSONEscape reports whether s holds a byte that a JSON string escapes.

@@ -154,7 +154,7 @@ func (s *jscan) str(i int) (end int, esc bool, err error) {
 	for len(b)-i >= 8 {
 		m := escapes8(load8(b, i))
 		if m == 0 {
-			i += 8
+			i = skip32(b, i+8) // text without escapes: a block at a time
 			continue
 		}
 		i += bits.TrailingZeros64(m) >> 3 // the first '"', '\\' or control byte

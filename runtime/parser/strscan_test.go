@@ -97,7 +97,7 @@ func TestStringScanEveryPosition(t *testing.T) {
 	backgrounds := []string{"x", "é", "ab\x01"}
 	n := 0
 	for _, bg := range backgrounds {
-		for size := 0; size <= 40; size++ {
+		for size := 0; size <= 80; size++ { // two 32-byte blocks after a word, and a tail
 			base := []byte{}
 			for len(base) < size {
 				base = append(base, bg...)
