@@ -85,7 +85,9 @@ func RawMsgpack(b []byte) Value { return Value{kind: kindMsgpack, raw: b} }
 
 // Raw returns the encoded bytes of a Value decoded from the wire (JSON text
 // or MessagePack), or nil for a Go value. A JSON value that came with binary
-// attachments still contains its {"_placeholder":true,"num":N} objects.
+// attachments still contains its {"_placeholder":true,"num":N} objects. The
+// bytes are the packet's, shared with the strings decoded from it (see
+// AsString): they must not be modified.
 func (v Value) Raw() []byte {
 	if v.kind == kindGo {
 		return nil
@@ -128,7 +130,10 @@ func (v Value) IsNull() bool {
 func (v Value) HasBinary() bool { return v.flags&flagPlaceholders != 0 }
 
 // AsString returns v as a string when it is one (a JSON string, a MessagePack
-// str, or a Go string).
+// str, or a Go string). A decoded string that holds at least half of its
+// packet is not copied: it shares the packet's bytes (which nothing
+// modifies: see Decoder.Add), and keeps them alive as long as it lives,
+// at most about twice its own size. A shorter one is a copy.
 func (v Value) AsString() (s string, ok bool) {
 	switch v.kind {
 	case kindGo:
