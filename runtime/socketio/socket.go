@@ -483,7 +483,7 @@ func (s *Socket) sendPacket(p *parser.Packet, volatile bool) error {
 func (s *Socket) sendLent(ae parser.AppendEncoder, p *parser.Packet, volatile bool) error {
 	e := encBufs.Get().(*encBuf)
 	frames, err := ae.AppendEncode(e.frames[:0], e.buf[:0], p)
-	if err != nil {
+	if err != nil || len(frames) == 0 {
 		encBufs.Put(e)
 		return err
 	}
