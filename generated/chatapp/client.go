@@ -206,18 +206,7 @@ func NewChatClient(m *socketio.Manager, auth *ChatAuth, h ChatClientHandler, opt
 // (code invalid_argument), fails that CONNECT: the socket's OnConnectError
 // handlers get it and the socket stays disconnected. A nil auth sends none.
 func WithChatAuthFunc(fn func(ctx context.Context) (*ChatAuth, error)) socketio.TypedOption {
-	return func(c *socketio.TypedConfig) {
-		c.AuthFunc = func(ctx context.Context) (any, error) {
-			auth, err := fn(ctx)
-			if err != nil || auth == nil {
-				return nil, err
-			}
-			if err := auth.Validate(); err != nil {
-				return nil, socketio.InvalidArgument(socketio.At("auth", err))
-			}
-			return auth, nil
-		}
-	}
+	return socketio.WithAuthFunc(fn)
 }
 
 func (c *chatClient) Socket() *socketio.ClientSocket {

@@ -375,18 +375,7 @@ func NewWorkspaceClient(m *socketio.Manager, p WorkspaceParams, auth *WorkspaceA
 // (code invalid_argument), fails that CONNECT: the socket's OnConnectError
 // handlers get it and the socket stays disconnected. A nil auth sends none.
 func WithWorkspaceAuthFunc(fn func(ctx context.Context) (*WorkspaceAuth, error)) socketio.TypedOption {
-	return func(c *socketio.TypedConfig) {
-		c.AuthFunc = func(ctx context.Context) (any, error) {
-			auth, err := fn(ctx)
-			if err != nil || auth == nil {
-				return nil, err
-			}
-			if err := auth.Validate(); err != nil {
-				return nil, socketio.InvalidArgument(socketio.At("auth", err))
-			}
-			return auth, nil
-		}
-	}
+	return socketio.WithAuthFunc(fn)
 }
 
 func (c *workspaceClient) Socket() *socketio.ClientSocket {

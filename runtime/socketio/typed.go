@@ -220,6 +220,27 @@ func WithClientSocketOptions(o ClientSocketOptions) TypedOption {
 	return func(c *TypedConfig) { c.Socket = o }
 }
 
+// WithAuthFunc is the body of a generated client's With…AuthFunc option:
+// before every CONNECT, the first one and each reconnection, the client
+// takes its auth from fn, in place of the auth given to its constructor.
+// An error from fn, or an auth whose Validate method (the generated
+// checks) fails (code invalid_argument), fails that CONNECT. A nil auth
+// sends none.
+func WithAuthFunc[A any](fn func(ctx context.Context) (*A, error)) TypedOption {
+	return func(c *TypedConfig) {
+		c.AuthFunc = func(ctx context.Context) (any, error) {
+			auth, err := fn(ctx)
+			if err != nil || auth == nil {
+				return nil, err
+			}
+			if err := ValidateValue(auth); err != nil {
+				return nil, InvalidArgument(At("auth", err))
+			}
+			return auth, nil
+		}
+	}
+}
+
 // TypedConfig is the configuration generated code builds from its options
 // with [NewTypedConfig].
 type TypedConfig struct {

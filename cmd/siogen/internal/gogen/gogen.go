@@ -1218,13 +1218,9 @@ func (g *generator) serverFile(source string) *jen.File {
 	return f
 }
 
-// authValidate is the func() error that validates an auth of type t: the
-// Validate method of v (the auth, or a pointer to it), or, for a type bound
-// to a Go type (which need not have one), a func calling
-// socketio.ValidateValue with ptr, a pointer to the auth.
 // authFuncOption declares With<N>AuthFunc, the option that gives a client
 // of ns an auth callback: run before every CONNECT, its auth checked
-// against the schema as Connect checks a fixed one.
+// against the schema as Connect checks a fixed one (socketio.WithAuthFunc).
 func (g *generator) authFuncOption(f *jen.File, ns *schema.Namespace, client string) {
 	name := "With" + ns.GoName + "AuthFunc"
 	authPtr := jen.Op("*").Add(g.goType(ns.Auth))
@@ -1237,19 +1233,15 @@ func (g *generator) authFuncOption(f *jen.File, ns *schema.Namespace, client str
 		"(code invalid_argument), fails that CONNECT: the socket's OnConnectError",
 		"handlers get it and the socket stays disconnected. A nil auth sends none."))
 	f.Func().Id(name).Params(jen.Id("fn").Add(fnType)).Qual(rt, "TypedOption").Block(
-		jen.Return(jen.Func().Params(jen.Id("c").Op("*").Qual(rt, "TypedConfig")).Block(
-			jen.Id("c").Dot("AuthFunc").Op("=").Func().Params(jen.Id("ctx").Qual(pctx, "Context")).Params(jen.Any(), jen.Error()).Block(
-				jen.List(jen.Id("auth"), jen.Err()).Op(":=").Id("fn").Call(jen.Id("ctx")),
-				jen.If(jen.Err().Op("!=").Nil().Op("||").Id("auth").Op("==").Nil()).Block(jen.Return(jen.Nil(), jen.Err())),
-				jen.If(jen.Err().Op(":=").Add(g.authValidate(ns.Auth, jen.Id("auth"), jen.Id("auth"))).Call(), jen.Err().Op("!=").Nil()).Block(
-					jen.Return(jen.Nil(), jen.Qual(rt, "InvalidArgument").Call(jen.Qual(rt, "At").Call(jen.Lit("auth"), jen.Err())))),
-				jen.Return(jen.Id("auth"), jen.Nil()),
-			),
-		)),
+		jen.Return(jen.Qual(rt, "WithAuthFunc").Call(jen.Id("fn"))),
 	)
 	f.Line()
 }
 
+// authValidate is the func() error that validates an auth of type t: the
+// Validate method of v (the auth, or a pointer to it), or, for a type bound
+// to a Go type (which need not have one), a func calling
+// socketio.ValidateValue with ptr, a pointer to the auth.
 func (g *generator) authValidate(t *schema.Type, v, ptr *jen.Statement) *jen.Statement {
 	if g.isObject(t) {
 		return v.Dot("Validate")
