@@ -32,9 +32,9 @@ vet:
 	$(GO) run $(STATICCHECK) ./...
 	cd bench && $(GO) run $(STATICCHECK) ./...
 
-## loadtest: 10k WebSocket connections with churn, back to baseline; 1k readers with slow consumers (not under -race: it caps goroutines at 8128)
+## loadtest: 10k WebSocket connections with churn, back to baseline; 1k readers with slow consumers (not under -race: it caps goroutines at 8128); allocation counts of pooled paths (not under -race: its sync.Pool drops items at random)
 loadtest:
-	$(GO) test -count=1 -run 'TestLoad10k|TestSlowConsumers' -v ./runtime/socketio
+	$(GO) test -count=1 -run 'TestLoad10k|TestSlowConsumers|TestEmitAllocations' -v ./runtime/socketio
 
 ## generate-check: go generate ./... must reproduce the committed generated code
 ## (and the chat example's TypeScript types and esbuild bundle; needs make npm)

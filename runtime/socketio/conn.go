@@ -451,7 +451,7 @@ func (c *conn) enter(s *Socket, rooms []Room, missed []*parser.Packet, recoverin
 		}
 	}
 	nsp.add(s)
-	_ = s.sendPacket(&parser.Packet{Type: parser.Connect, Namespace: nsp.name,
+	_, _ = s.sendPacket(&parser.Packet{Type: parser.Connect, Namespace: nsp.name,
 		Data: []parser.Value{parser.ValueOf(connectReply{SID: s.id, PID: s.pid})}}, false)
 }
 

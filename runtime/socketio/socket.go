@@ -421,7 +421,12 @@ func (s *Socket) emit(event string, args []any, volatile bool) error {
 	if !s.Connected() {
 		return ErrNotConnected
 	}
-	return s.sendPacket(parser.NewEvent(s.nsp.name, event, args...), volatile)
+	op := newOutPacket(parser.Event, s.nsp.name, 1+len(args))
+	op.p.Data = append(op.p.Data, parser.ValueOf(event))
+	for _, a := range args {
+		op.p.Data = append(op.p.Data, parser.ValueOf(a))
+	}
+	return s.sendOut(op, volatile)
 }
 
 // EmitWithAck sends an event and waits for the client's acknowledgement
@@ -436,7 +441,7 @@ func (s *Socket) EmitWithAck(ctx context.Context, event string, args ...any) ([]
 	if err := s.registerAck(ctx, p.ID, func(a []parser.Value) { ch <- a }); err != nil {
 		return nil, err
 	}
-	if err := s.sendPacket(p, false); err != nil {
+	if _, err := s.sendPacket(p, false); err != nil {
 		s.dropAck(p.ID)
 		return nil, err
 	}
@@ -461,18 +466,19 @@ func (s *Socket) Disconnect(close bool) {
 	if !s.Connected() {
 		return
 	}
-	_ = s.sendPacket(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}, false)
+	_, _ = s.sendPacket(&parser.Packet{Type: parser.Disconnect, Namespace: s.nsp.name}, false)
 	s.onclose(ReasonServerNamespaceDisconnect)
 }
 
-// sendPacket encodes p for this socket alone and queues it.
-func (s *Socket) sendPacket(p *parser.Packet, volatile bool) error {
+// sendPacket encodes p for this socket alone and queues it. hooked
+// reports whether OnAnyOutgoing handlers were given p (see sendFrames).
+func (s *Socket) sendPacket(p *parser.Packet, volatile bool) (hooked bool, err error) {
 	if ae := s.nsp.server.appendEnc; ae != nil {
 		return s.sendLent(ae, p, volatile)
 	}
 	frames, err := s.nsp.server.codec.Encode(p)
 	if err != nil {
-		return err
+		return false, err
 	}
 	return s.sendFrames(p, frames, volatile)
 }
@@ -480,22 +486,22 @@ func (s *Socket) sendPacket(p *parser.Packet, volatile bool) error {
 // sendLent is sendPacket encoding into pooled memory, lent to the
 // connection (engineio.Frame.Borrowed): a WebSocket writes it before Send
 // returns, a queue keeps a copy. Most of an emit's allocation otherwise.
-func (s *Socket) sendLent(ae parser.AppendEncoder, p *parser.Packet, volatile bool) error {
+func (s *Socket) sendLent(ae parser.AppendEncoder, p *parser.Packet, volatile bool) (hooked bool, err error) {
 	e := encBufs.Get().(*encBuf)
 	frames, err := ae.AppendEncode(e.frames[:0], e.buf[:0], p)
 	if err != nil || len(frames) == 0 {
 		encBufs.Put(e)
-		return err
+		return false, err
 	}
 	frames[0].Borrowed = true
-	err = s.sendFrames(p, frames, volatile)
+	hooked, err = s.sendFrames(p, frames, volatile)
 	e.buf = frames[0].Data[:0]
 	clear(frames) // the attachments are the caller's
 	e.frames = frames[:0]
 	if cap(e.buf) <= maxEncBuf {
 		encBufs.Put(e)
 	}
-	return err
+	return hooked, err
 }
 
 // An encBuf is the memory of one sendLent.
@@ -510,16 +516,53 @@ var encBufs = sync.Pool{New: func() any { return new(encBuf) }}
 // emit does not make the pool hold its size.
 const maxEncBuf = 64 << 10
 
+// An outPacket is an event or ack sent to one socket (Emit, an Event's
+// Ack), from a pool: once encoded and queued nothing refers to it — the
+// encoder leaves the packet, the connection gets the frames — unless
+// OnAnyOutgoing handlers were given its arguments, which they may keep.
+// A packet and its data are otherwise an emit's biggest allocation.
+type outPacket struct {
+	p    parser.Packet
+	data [4]parser.Value
+}
+
+var outPackets = sync.Pool{New: func() any { return new(outPacket) }}
+
+// newOutPacket returns a pooled packet of type t for namespace nsp, its
+// Data empty with room for n elements.
+func newOutPacket(t parser.Type, nsp string, n int) *outPacket {
+	op := outPackets.Get().(*outPacket)
+	op.p = parser.Packet{Type: t, Namespace: nsp, Data: op.data[:0]}
+	if n > len(op.data) {
+		op.p.Data = make([]parser.Value, 0, n)
+	}
+	return op
+}
+
+// sendOut sends op with sendPacket and puts it back in the pool unless
+// OnAnyOutgoing handlers saw it.
+func (s *Socket) sendOut(op *outPacket, volatile bool) error {
+	hooked, err := s.sendPacket(&op.p, volatile)
+	if !hooked {
+		clear(op.data[:]) // the arguments are the caller's
+		op.p = parser.Packet{}
+		outPackets.Put(op)
+	}
+	return err
+}
+
 // sendFrames queues the frames of p (already encoded, maybe shared by a
-// broadcast) to the socket's connection.
-func (s *Socket) sendFrames(p *parser.Packet, frames []engineio.Frame, volatile bool) error {
+// broadcast) to the socket's connection, after giving p, an event, to the
+// OnAnyOutgoing handlers if there are any: hooked reports whether it did.
+func (s *Socket) sendFrames(p *parser.Packet, frames []engineio.Frame, volatile bool) (hooked bool, err error) {
 	if s.hasAnyOut.Load() && p.Type == parser.Event {
 		s.notifyOutgoing(p)
+		hooked = true
 	}
 	if volatile {
-		return s.conn.eio.SendVolatile(frames...)
+		return hooked, s.conn.eio.SendVolatile(frames...)
 	}
-	return s.conn.eio.Send(frames...)
+	return hooked, s.conn.eio.Send(frames...)
 }
 
 // notifyOutgoing runs the OnAnyOutgoing handlers for p, an event.
@@ -602,7 +645,12 @@ func (s *Socket) onEvent(p *parser.Packet) {
 
 // sendAck sends the ACK packet of an event received by s.
 func (s *Socket) sendAck(id uint64, args []any) error {
-	return s.sendPacket(&parser.Packet{Type: parser.Ack, Namespace: s.nsp.name, ID: id, HasID: true, Data: parser.ValuesOf(args...)}, false)
+	op := newOutPacket(parser.Ack, s.nsp.name, len(args))
+	op.p.ID, op.p.HasID = id, true
+	for _, a := range args {
+		op.p.Data = append(op.p.Data, parser.ValueOf(a))
+	}
+	return s.sendOut(op, false)
 }
 
 // dispatch hands an event to the OnAny handlers, then, as Node does, to
