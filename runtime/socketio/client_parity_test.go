@@ -357,6 +357,58 @@ func TestClientVolatileDroppedWhileWriting(t *testing.T) {
 	}
 }
 
+// TestClientVolatileDroppedUntilConnected: a volatile event emitted while
+// the server has not answered the socket's CONNECT yet is dropped, though
+// the transport is writable, as socket.io-client 4.0-4.7 did (4.8 buffers
+// it and sends it after the CONNECT reply; see docs/compatibility.md).
+func TestClientVolatileDroppedUntilConnected(t *testing.T) {
+	srv, url := clientGoServer(t, nil)
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	releaseNow := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(releaseNow) // before the server's cleanup
+	srv.Use(func(*Socket) error {
+		entered <- struct{}{}
+		<-release
+		return nil
+	})
+	got := make(chan string, 10)
+	srv.OnConnection(func(s *Socket) {
+		s.On("m", func(e *Event) {
+			var v string
+			e.Decode(&v)
+			got <- v
+		})
+	})
+	m := NewManager(url, &ManagerOptions{
+		Transports: []engineio.Transport{engineio.TransportWebSocket},
+		HTTPClient: clientHTTPClient(t),
+	})
+	defer m.Close()
+	s := m.Socket("/", nil)
+	connected := make(chan error, 1)
+	go func() { connected <- s.Connect(context.Background()) }()
+	clientWait(t, entered, "the CONNECT at the server's middleware")
+	clientWaitFor(t, "a writable transport", func() bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return m.conn != nil && m.conn.client.Writable()
+	})
+	if err := s.Volatile().Emit("m", "volatile"); err != nil {
+		t.Fatal(err)
+	}
+	releaseNow()
+	if err := clientWait(t, connected, "Connect"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Emit("m", "after"); err != nil {
+		t.Fatal(err)
+	}
+	if v := clientWait(t, got, "after"); v != "after" {
+		t.Fatalf("the server got %q, want after", v)
+	}
+}
+
 // clientHandlersRun waits until the handler calls queued so far on s have
 // run.
 func clientHandlersRun(t *testing.T, s *ClientSocket) {

@@ -374,6 +374,10 @@ type ClientVolatile struct{ s *ClientSocket }
 //
 // So volatile events emitted faster than the transport writes them are
 // thinned out, and none is sent late, after others that waited.
+// socket.io-client 4.0-4.7 dropped them as well while its socket was not
+// connected; 4.8 drops them only while its transport is not writable and
+// buffers them otherwise, also during a reconnection (see
+// docs/compatibility.md).
 func (s *ClientSocket) Volatile() ClientVolatile { return ClientVolatile{s} }
 
 // Emit sends the event with args when the socket is connected and its
