@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+
+	"github.com/siogen/siogen/internal/wallclock"
 )
 
 // DialOptions configures Dial. A nil *DialOptions, like the zero value, means
@@ -141,6 +143,10 @@ type Client struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
+	// now reads the wall clock: time.Now, unless a test put another one in
+	// Dial's context (internal/wallclock). See clientResetPingTimeout.
+	now func() time.Time
+
 	mu            sync.Mutex
 	queue         []Frame
 	queueBytes    int
@@ -166,6 +172,10 @@ type Client struct {
 
 	ws      *websocket.Conn // the WebSocket in use, owned by clientRun
 	pending []Packet        // packets that came with the open packet
+
+	// pingDeadline is when watchdog is due, by the wall clock; see
+	// clientResetPingTimeout (guarded by mu).
+	pingDeadline time.Time
 
 	// dialTestNoPong makes the client leave pings unanswered (tests only).
 	dialTestNoPong atomic.Bool
@@ -224,6 +234,7 @@ func Dial(ctx context.Context, rawURL string, h Handler, opts *DialOptions) (*Cl
 		done:       make(chan struct{}),
 		upgradeCh:  make(chan *websocket.Conn),
 		pollDone:   make(chan struct{}),
+		now:        wallclock.Now(ctx),
 	}
 	if c.httpc == nil {
 		c.httpc = http.DefaultClient
@@ -262,7 +273,7 @@ func Dial(ctx context.Context, rawURL string, h Handler, opts *DialOptions) (*Cl
 		close(c.pollDone)
 	}
 
-	c.watchdog = time.AfterFunc(c.pingInterval+c.pingTimeout, func() { c.clientFail(ReasonPingTimeout, nil) })
+	c.clientResetPingTimeout()
 	if c.transport == TransportPolling {
 		c.readers.Add(1)
 		go c.clientPollLoop()
@@ -729,7 +740,7 @@ func (c *Client) clientHandlePacket(p Packet) bool {
 		}
 		c.h.HandleMessage(p.Data[:len(p.Data):len(p.Data)], p.Binary)
 	case PacketPing:
-		c.watchdog.Reset(c.pingInterval + c.pingTimeout)
+		c.clientResetPingTimeout()
 		if c.dialTestNoPong.Load() {
 			break
 		}
@@ -740,6 +751,58 @@ func (c *Client) clientHandlePacket(p Packet) bool {
 	}
 	// open, pong, upgrade and noop are ignored.
 	return true
+}
+
+// clientResetPingTimeout (re)arms the watchdog, which ends the connection
+// with ReasonPingTimeout when the next ping does not come within
+// pingInterval+pingTimeout, and records when that is due by the wall clock,
+// as engine.io-client's _resetPingTimeout records _pingTimeoutTime. It is
+// called by Dial, then by the reader on each ping.
+//
+// The watchdog, a Go timer, runs on the monotonic clock, which stops while
+// the machine is suspended (Linux's CLOCK_MONOTONIC): after a resume it
+// fires late by the whole time asleep, while the connection died meanwhile
+// (the server gave up on it), and what is sent until it fires is lost.
+// PingExpired compares the wall clock, which advances during a suspend, to
+// pingDeadline instead. pingDeadline is stripped of its monotonic reading
+// (Round(0)): comparisons of two times that both have one use the
+// monotonic readings, which would stand still as the timer does. (A step
+// of the wall clock, set by hand or by NTP, moves the deadline as well, as
+// engine.io-client's Date.now() does.)
+func (c *Client) clientResetPingTimeout() {
+	d := c.pingInterval + c.pingTimeout
+	deadline := c.now().Round(0).Add(d)
+	c.mu.Lock()
+	c.pingDeadline = deadline
+	c.mu.Unlock()
+	if c.watchdog == nil { // Dial, before the connection's goroutines start
+		c.watchdog = time.AfterFunc(d, func() { c.clientFail(ReasonPingTimeout, nil) })
+		return
+	}
+	c.watchdog.Reset(d)
+}
+
+// PingExpired reports whether the server's heartbeat is overdue by the wall
+// clock: no ping came within PingInterval+PingTimeout of the last one (or
+// of the handshake). The connection is then dead, though the timer that
+// ends it may not have fired yet: Go's timers run on the monotonic clock,
+// which stops while the machine is suspended (a laptop's lid closed), so
+// after a resume that timer fires late by the time asleep. When it is
+// overdue, PingExpired ends the connection as the timer would, with
+// ReasonPingTimeout (the first reason wins: a connection already closing
+// keeps its own), so that a caller can keep a message for the next
+// connection instead of sending it to a dead one, where it would be lost.
+// It is engine.io-client's _hasPingExpired, which socket.io-client checks
+// before each emit (Send does not check it, as engine.io-client's write
+// does not).
+func (c *Client) PingExpired() bool {
+	c.mu.Lock()
+	expired := c.now().After(c.pingDeadline)
+	c.mu.Unlock()
+	if expired {
+		c.clientFail(ReasonPingTimeout, nil)
+	}
+	return expired
 }
 
 // clientTakeBatch removes from the queue the next frames to write: all of

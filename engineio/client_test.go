@@ -18,6 +18,7 @@ import (
 	"github.com/coder/websocket"
 
 	"github.com/siogen/siogen/internal/nodetest"
+	"github.com/siogen/siogen/internal/wallclock"
 )
 
 // The interop tests run the Node echo server named by clientNodeServerEnv
@@ -193,6 +194,13 @@ func clientHTTP(t *testing.T) *http.Client {
 // The client is closed at the end of the test.
 func clientDial(t *testing.T, url string, mode clientMode, opts *DialOptions) (*Client, *clientRecorder) {
 	t.Helper()
+	return clientDialContext(t, context.Background(), url, mode, opts)
+}
+
+// clientDialContext is clientDial with a context for Dial, which may carry
+// a wall clock (internal/wallclock).
+func clientDialContext(t *testing.T, ctx context.Context, url string, mode clientMode, opts *DialOptions) (*Client, *clientRecorder) {
+	t.Helper()
 	if opts == nil {
 		opts = &DialOptions{}
 	}
@@ -201,7 +209,7 @@ func clientDial(t *testing.T, url string, mode clientMode, opts *DialOptions) (*
 		opts.HTTPClient = clientHTTP(t)
 	}
 	rec := clientNewRecorder()
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
 	c, err := Dial(ctx, url, rec, opts)
 	if err != nil {
@@ -401,6 +409,90 @@ func TestClientHeartbeat(t *testing.T) {
 			// the last ping; generous slack for a loaded machine.
 			if d := time.Since(start); d > 3*time.Second {
 				t.Errorf("ping timeout detected after %v", d)
+			}
+		})
+	}
+}
+
+// TestClientPingExpired: PingExpired compares the wall clock to the
+// heartbeat's deadline, pingInterval+pingTimeout after the last ping (or the
+// handshake), as engine.io-client's _hasPingExpired. Here the wall clock
+// jumps, as across a suspend, while the Go timer (a minute away) does not
+// fire. A ping moves the deadline; once the clock has passed it, PingExpired
+// ends the connection with ReasonPingTimeout, as the timer would, and Send
+// fails.
+func TestClientPingExpired(t *testing.T) {
+	const interval, timeout = 50 * time.Millisecond, time.Minute
+	servers := []struct {
+		name  string
+		start func(t *testing.T) (url string, closed func(t *testing.T, sid string))
+	}{
+		{"go", func(t *testing.T) (string, func(*testing.T, string)) {
+			srv := NewServer(func(ss *Session) Handler {
+				return clientServerHandler{ss, make(chan string, 100)}
+			}, &Options{PingInterval: interval, PingTimeout: timeout})
+			ts := httptest.NewServer(srv)
+			t.Cleanup(ts.Close)
+			t.Cleanup(func() { srv.Shutdown(context.Background()) })
+			return ts.URL, nil
+		}},
+		{"node", func(t *testing.T) (string, func(*testing.T, string)) {
+			srv := clientStartNode(t, fmt.Sprintf("EIO_PING_INTERVAL=%d", interval.Milliseconds()),
+				fmt.Sprintf("EIO_PING_TIMEOUT=%d", timeout.Milliseconds()))
+			return srv.URL, func(t *testing.T, sid string) { srv.waitEvent(t, "close "+sid) }
+		}},
+	}
+	for _, server := range servers {
+		t.Run(server.name, func(t *testing.T) {
+			url, serverClosed := server.start(t)
+			for _, mode := range clientModes {
+				t.Run(mode.name, func(t *testing.T) {
+					var clock wallclock.Offset
+					ctx := wallclock.WithNow(context.Background(), clock.Now)
+					c, rec := clientDialContext(t, ctx, url, mode, nil)
+					if c.PingExpired() {
+						t.Fatal("PingExpired() after the handshake")
+					}
+					period := c.PingInterval() + c.PingTimeout()
+					// Three quarters of the period: not expired. A ping
+					// comes, and moves the deadline a period past now.
+					clock.Jump(period * 3 / 4)
+					if c.PingExpired() {
+						t.Fatal("PingExpired() before the deadline")
+					}
+					want := clock.Now().Add(period)
+					waitFor(t, func() bool {
+						c.mu.Lock()
+						defer c.mu.Unlock()
+						return !c.pingDeadline.Before(want)
+					})
+					// Past the first deadline, not the one the ping set.
+					clock.Jump(period * 3 / 4)
+					if c.PingExpired() {
+						t.Fatal("PingExpired() before the deadline the last ping set")
+					}
+					select {
+					case <-c.Closing():
+						t.Fatal("connection closing before the deadline")
+					default:
+					}
+					clock.Jump(period)
+					if !c.PingExpired() {
+						t.Fatal("PingExpired() is false past the deadline")
+					}
+					if reason, err := rec.waitClose(t, 10*time.Second); reason != ReasonPingTimeout || err != nil {
+						t.Fatalf("HandleClose(%q, %v), want ping timeout", reason, err)
+					}
+					if !c.PingExpired() {
+						t.Fatal("PingExpired() is false once the connection ended")
+					}
+					if err := c.Send(TextFrame([]byte("late"))); !errors.Is(err, ErrClosed) {
+						t.Fatalf("Send after the ping timeout: %v, want ErrClosed", err)
+					}
+					if serverClosed != nil {
+						serverClosed(t, c.ID()) // the transport was closed
+					}
+				})
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package socketio
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -11,6 +12,7 @@ import (
 	"time"
 
 	"github.com/siogen/siogen/engineio"
+	"github.com/siogen/siogen/internal/wallclock"
 	"github.com/siogen/siogen/runtime/parser"
 )
 
@@ -355,6 +357,58 @@ func TestClientVolatileDroppedWhileWriting(t *testing.T) {
 	}
 }
 
+// TestClientVolatileDroppedUntilConnected: a volatile event emitted while
+// the server has not answered the socket's CONNECT yet is dropped, though
+// the transport is writable, as socket.io-client 4.0-4.7 did (4.8 buffers
+// it and sends it after the CONNECT reply; see docs/compatibility.md).
+func TestClientVolatileDroppedUntilConnected(t *testing.T) {
+	srv, url := clientGoServer(t, nil)
+	entered := make(chan struct{}, 1)
+	release := make(chan struct{})
+	releaseNow := sync.OnceFunc(func() { close(release) })
+	t.Cleanup(releaseNow) // before the server's cleanup
+	srv.Use(func(*Socket) error {
+		entered <- struct{}{}
+		<-release
+		return nil
+	})
+	got := make(chan string, 10)
+	srv.OnConnection(func(s *Socket) {
+		s.On("m", func(e *Event) {
+			var v string
+			e.Decode(&v)
+			got <- v
+		})
+	})
+	m := NewManager(url, &ManagerOptions{
+		Transports: []engineio.Transport{engineio.TransportWebSocket},
+		HTTPClient: clientHTTPClient(t),
+	})
+	defer m.Close()
+	s := m.Socket("/", nil)
+	connected := make(chan error, 1)
+	go func() { connected <- s.Connect(context.Background()) }()
+	clientWait(t, entered, "the CONNECT at the server's middleware")
+	clientWaitFor(t, "a writable transport", func() bool {
+		m.mu.Lock()
+		defer m.mu.Unlock()
+		return m.conn != nil && m.conn.client.Writable()
+	})
+	if err := s.Volatile().Emit("m", "volatile"); err != nil {
+		t.Fatal(err)
+	}
+	releaseNow()
+	if err := clientWait(t, connected, "Connect"); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Emit("m", "after"); err != nil {
+		t.Fatal(err)
+	}
+	if v := clientWait(t, got, "after"); v != "after" {
+		t.Fatalf("the server got %q, want after", v)
+	}
+}
+
 // clientHandlersRun waits until the handler calls queued so far on s have
 // run.
 func clientHandlersRun(t *testing.T, s *ClientSocket) {
@@ -474,5 +528,145 @@ func TestClientTransportError(t *testing.T) {
 			}
 			t.Logf("Connect: %v", err)
 		})
+	}
+}
+
+// clientUseClock makes the connections of m read the wall clock from clock
+// (see engineio.Client.PingExpired). Call it before the first Connect.
+func clientUseClock(m *Manager, clock *wallclock.Offset) {
+	m.ctx = wallclock.WithNow(m.ctx, clock.Now)
+}
+
+// clientPingExpiredEmits are the ways to emit "late" of TestClientPingExpired
+// and of the interop test, on a socket whose connection missed the server's
+// heartbeat. Each returns the emit's error, on a channel since
+// EmitWithAck's comes after the reconnection (its ack must repeat "late");
+// sent says whether the event reaches the server.
+var clientPingExpiredEmits = []struct {
+	name    string
+	emit    func(s *ClientSocket, event string) <-chan error
+	sent    bool
+	withAck bool
+}{
+	{"Emit", func(s *ClientSocket, event string) <-chan error {
+		ch := make(chan error, 1)
+		ch <- s.Emit(event, "late")
+		return ch
+	}, true, false},
+	{"EmitWithAck", func(s *ClientSocket, event string) <-chan error {
+		ch := make(chan error, 1)
+		go func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			res, err := s.EmitWithAck(ctx, event, "late")
+			var v string
+			if err == nil && (len(res) != 1 || res[0].Decode(&v) != nil || v != "late") {
+				err = fmt.Errorf("ack %v, want [late]", res)
+			}
+			ch <- err
+		}()
+		return ch
+	}, true, true},
+	{"Volatile", func(s *ClientSocket, event string) <-chan error {
+		ch := make(chan error, 1)
+		ch <- s.Volatile().Emit(event, "late")
+		return ch
+	}, false, false},
+}
+
+// TestClientPingExpired: a connected socket whose connection missed the
+// server's heartbeat by the wall clock counts as disconnected, as
+// socket.io-client 4.8's emit checks its engine's _hasPingExpired. Here
+// the wall clock jumps past the deadline, as across a suspend, while the
+// ping timer (45 s away) does not fire. The emit ends the connection as a
+// ping timeout (OnDisconnect, the Manager's OnClose, a reconnection); the
+// event is not written to it but buffered, and reaches the server once,
+// over the next connection, before what is emitted after (its ack comes
+// back); a volatile one is dropped. Before, the event was written to the
+// connection (dead after a real suspend: lost) and nothing was noticed
+// until the timer fired.
+func TestClientPingExpired(t *testing.T) {
+	type got struct{ sid, v string }
+	for _, tr := range []engineio.Transport{engineio.TransportPolling, engineio.TransportWebSocket} {
+		for _, tc := range clientPingExpiredEmits {
+			t.Run(string(tr)+"/"+tc.name, func(t *testing.T) {
+				srv, url := clientGoServer(t, nil) // pings every 25 s
+				gotCh := make(chan got, 16)
+				gone := make(chan string, 4)
+				srv.OnConnection(func(s *Socket) {
+					s.On("m", func(e *Event) {
+						var v string
+						e.Decode(&v)
+						gotCh <- got{s.ID(), v}
+						if e.WantsAck() {
+							e.Ack(v)
+						}
+					})
+					s.OnDisconnect(func(DisconnectReason) { gone <- s.ID() })
+				})
+				var clock wallclock.Offset
+				m := NewManager(url, &ManagerOptions{
+					Transports:        []engineio.Transport{tr},
+					ReconnectionDelay: time.Millisecond,
+					HTTPClient:        clientHTTPClient(t),
+				})
+				clientUseClock(m, &clock)
+				defer m.Close()
+				closes := make(chan DisconnectReason, 4)
+				m.OnClose(func(r DisconnectReason, _ error) { closes <- r })
+				s := m.Socket("/", nil)
+				reasons := make(chan DisconnectReason, 4)
+				s.OnDisconnect(func(r DisconnectReason) { reasons <- r })
+				connects := make(chan struct{}, 4)
+				s.OnConnect(func() { connects <- struct{}{} })
+
+				clientConnect(t, s)
+				clientWait(t, connects, "OnConnect")
+				id1 := s.ID()
+				if err := s.Emit("m", "before"); err != nil {
+					t.Fatal(err)
+				}
+				if g := clientWait(t, gotCh, "before"); g != (got{id1, "before"}) {
+					t.Fatalf("the server got %+v, want before from %s", g, id1)
+				}
+
+				clock.Jump(time.Hour) // past pingInterval+pingTimeout, 45 s
+				done := tc.emit(s, "m")
+				if r := clientWait(t, reasons, "OnDisconnect"); r != ReasonPingTimeout {
+					t.Fatalf("OnDisconnect(%q), want %q", r, ReasonPingTimeout)
+				}
+				if r := clientWait(t, closes, "the Manager's OnClose"); r != ReasonPingTimeout {
+					t.Fatalf("OnClose(%q), want %q", r, ReasonPingTimeout)
+				}
+				clientWait(t, connects, "OnConnect after the reconnection")
+				id2 := s.ID()
+				if err := s.Emit("m", "after"); err != nil {
+					t.Fatal(err)
+				}
+				var want []got
+				if tc.sent {
+					want = append(want, got{id2, "late"})
+				}
+				want = append(want, got{id2, "after"})
+				for _, w := range want {
+					if g := clientWait(t, gotCh, w.v); g != w {
+						t.Fatalf("the server got %+v, want %+v (first socket %s)", g, w, id1)
+					}
+				}
+				if err := clientWait(t, done, "the emit"); err != nil {
+					t.Fatal(err)
+				}
+				// The first socket's disconnect runs after its events: none
+				// is still to come over the first connection.
+				if id := clientWait(t, gone, "the first socket's disconnect at the server"); id != id1 {
+					t.Fatalf("the server disconnected %s, want %s", id, id1)
+				}
+				select {
+				case g := <-gotCh:
+					t.Fatalf("the server also got %+v", g)
+				default:
+				}
+			})
+		}
 	}
 }

@@ -323,7 +323,13 @@ func (s *ClientSocket) Disconnect() error {
 // Emit sends the event with args to the server. args are encoded by the
 // Manager's parser; []byte values, also nested in maps, slices and structs,
 // travel as binary. While the socket is not connected the event is buffered
-// and sent once it is, as socket.io-client does. Emit fails for a reserved
+// and sent once it is, as socket.io-client does. A connected socket whose
+// connection missed the server's heartbeat by the wall clock counts as not
+// connected, as in socket.io-client 4.8: after the machine was suspended,
+// the ping timer (which runs on the monotonic clock, stopped meanwhile) has
+// not fired yet, but the connection is dead; it is ended then as a ping
+// timeout (OnDisconnect gets ReasonPingTimeout, and the Manager reconnects)
+// and the event is sent after the reconnection. Emit fails for a reserved
 // event name, a value the parser cannot encode, an event bigger than
 // ManagerOptions.WriteQueueBytes (an error wrapping
 // engineio.ErrMessageTooLarge), or after Manager.Close.
@@ -356,7 +362,8 @@ type ClientVolatile struct{ s *ClientSocket }
 // socket.volatile drops them when its transport is not writable. An event
 // is dropped when:
 //   - the socket is not connected (the connection is lost, being
-//     reestablished, or the server has not answered the CONNECT yet);
+//     reestablished, or the server has not answered the CONNECT yet), or
+//     its connection missed the server's heartbeat (see Emit);
 //   - the transport is not writable (engineio.Client.Writable): it is
 //     writing, over long-polling while a POST is in flight, over WebSocket
 //     while a write is under way, or has messages queued to write; or an
@@ -367,6 +374,10 @@ type ClientVolatile struct{ s *ClientSocket }
 //
 // So volatile events emitted faster than the transport writes them are
 // thinned out, and none is sent late, after others that waited.
+// socket.io-client 4.0-4.7 dropped them as well while its socket was not
+// connected; 4.8 drops them only while its transport is not writable and
+// buffers them otherwise, also during a reconnection (see
+// docs/compatibility.md).
 func (s *ClientSocket) Volatile() ClientVolatile { return ClientVolatile{s} }
 
 // Emit sends the event with args when the socket is connected and its
@@ -384,7 +395,7 @@ func (v ClientVolatile) Emit(event string, args ...any) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if mc := m.conn; s.connected && s.flushConn == nil && mc != nil && mc.client.Writable() {
+	if mc := m.conn; s.clientConnected() && s.flushConn == nil && mc != nil && mc.client.Writable() {
 		_ = m.mgrSend(mc, frames, true)
 	}
 	return nil
@@ -545,7 +556,7 @@ func (s *ClientSocket) clientRetryLoop() {
 // otherwise, or behind the buffered events still being flushed. m.mu must
 // be held.
 func (s *ClientSocket) clientSendOrBuffer(o clientOutgoing) {
-	if s.connected && s.flushConn == nil {
+	if s.clientConnected() && s.flushConn == nil {
 		err := s.m.mgrSend(s.m.conn, o.frames, false)
 		if err == nil {
 			if o.ack != nil {
@@ -563,6 +574,19 @@ func (s *ClientSocket) clientSendOrBuffer(o clientOutgoing) {
 		}
 	}
 	s.sendBuf = append(s.sendBuf, o)
+}
+
+// clientConnected reports whether the socket is connected and its
+// connection alive, as socket.io-client's emit computes isConnected: a
+// connection whose heartbeat is overdue by the wall clock (the machine was
+// suspended while the ping timer stood still) is dead, and
+// engineio.Client.PingExpired ends it then, with ReasonPingTimeout, which
+// the Manager handles as when the timer fires (OnDisconnect, reconnection).
+// An event emitted meanwhile is buffered for the reconnection, or dropped
+// when volatile, instead of being lost on the dead connection. m.mu must be
+// held.
+func (s *ClientSocket) clientConnected() bool {
+	return s.connected && (s.m.conn == nil || !s.m.conn.client.PingExpired())
 }
 
 // clientSendConnect sends the CONNECT packet over mc, unless the socket is

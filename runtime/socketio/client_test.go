@@ -13,6 +13,7 @@ import (
 
 	"github.com/siogen/siogen/engineio"
 	"github.com/siogen/siogen/internal/nodetest"
+	"github.com/siogen/siogen/internal/wallclock"
 	"github.com/siogen/siogen/runtime/parser"
 )
 
@@ -173,6 +174,7 @@ func TestClientInterop(t *testing.T) {
 		{"Recovery", clientTestRecovery},
 		{"ParseError", clientTestParseError},
 		{"Retries", clientTestRetries},
+		{"PingExpired", clientTestPingExpired},
 	}
 	modes := []struct {
 		name       string
@@ -579,6 +581,64 @@ func clientTestReconnect(t *testing.T, e *clientEnv) {
 	case ev := <-back:
 		t.Fatalf("unexpected message-back %v", ev.Args)
 	default:
+	}
+}
+
+// clientTestPingExpired is TestClientPingExpired against the Node server:
+// after the wall clock jumped past the heartbeat's deadline, an emit ends
+// the connection as a ping timeout and its event is sent (a volatile one
+// dropped) after the reconnection.
+func clientTestPingExpired(t *testing.T, e *clientEnv) {
+	for _, tc := range clientPingExpiredEmits {
+		t.Run(tc.name, func(t *testing.T) {
+			var clock wallclock.Offset
+			m := e.manager(t, e.url)
+			clientUseClock(m, &clock)
+			s := m.Socket("/", nil)
+			back := clientCollect(s, "message-back")
+			reasons := make(chan DisconnectReason, 4)
+			s.OnDisconnect(func(r DisconnectReason) { reasons <- r })
+			connects := make(chan struct{}, 4)
+			s.OnConnect(func() { connects <- struct{}{} })
+			clientConnect(t, s)
+			clientWait(t, connects, "OnConnect")
+			if err := s.Emit("message", "before"); err != nil {
+				t.Fatal(err)
+			}
+			clientWait(t, back, "message-back before")
+
+			clock.Jump(time.Hour) // past pingInterval+pingTimeout, 45 s
+			event := "message"
+			if tc.withAck {
+				event = "message-with-ack"
+			}
+			done := tc.emit(s, event)
+			if r := clientWait(t, reasons, "OnDisconnect"); r != ReasonPingTimeout {
+				t.Fatalf("OnDisconnect(%q), want %q", r, ReasonPingTimeout)
+			}
+			clientWait(t, connects, "OnConnect after the reconnection")
+			if err := s.Emit("message", "after"); err != nil {
+				t.Fatal(err)
+			}
+			var want []any
+			if tc.sent && !tc.withAck {
+				want = append(want, "late")
+			}
+			want = append(want, "after")
+			for _, w := range want {
+				if got := clientDecodeAll(t, clientWait(t, back, "message-back").Args); !reflect.DeepEqual(got, []any{w}) {
+					t.Fatalf("message-back %#v, want %q", got, w)
+				}
+			}
+			if err := clientWait(t, done, "the emit"); err != nil {
+				t.Fatal(err)
+			}
+			select {
+			case ev := <-back:
+				t.Fatalf("unexpected message-back %v", ev.Args)
+			default:
+			}
+		})
 	}
 }
 
