@@ -466,12 +466,7 @@ func TestClientReadLimit(t *testing.T) {
 			defer m.Close()
 			s := m.Socket("/", nil)
 			data := clientCollect(s, "data")
-			reasons := make(chan DisconnectReason, 4)
-			s.OnDisconnect(func(r DisconnectReason) { reasons <- r })
-			connects := make(chan struct{}, 4)
-			s.OnConnect(func() { connects <- struct{}{} })
-			clientConnect(t, s)
-			clientWait(t, connects, "OnConnect")
+			reasons, connects := clientConnectWatched(t, s)
 			// What fits arrives (a text event has its name and quotes).
 			if _, err := s.EmitWithAck(clientCtx(t), "send", tc.n-100, tc.binary); err != nil {
 				t.Fatal(err)

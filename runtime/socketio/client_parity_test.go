@@ -323,14 +323,7 @@ func TestClientVolatileDroppedWhileWriting(t *testing.T) {
 	})
 	releaseNow := sync.OnceFunc(func() { close(release) })
 	t.Cleanup(releaseNow) // before the server's cleanup, which waits for its requests
-	got := make(chan string, 10)
-	srv.OnConnection(func(s *Socket) {
-		s.On("m", func(e *Event) {
-			var v string
-			e.Decode(&v)
-			got <- v
-		})
-	})
+	got := serverStrings(srv, "m")
 	m := NewManager(url, &ManagerOptions{
 		Transports: []engineio.Transport{engineio.TransportPolling},
 		HTTPClient: clientHTTPClient(t),
@@ -372,14 +365,7 @@ func TestClientVolatileDroppedUntilConnected(t *testing.T) {
 		<-release
 		return nil
 	})
-	got := make(chan string, 10)
-	srv.OnConnection(func(s *Socket) {
-		s.On("m", func(e *Event) {
-			var v string
-			e.Decode(&v)
-			got <- v
-		})
-	})
+	got := serverStrings(srv, "m")
 	m := NewManager(url, &ManagerOptions{
 		Transports: []engineio.Transport{engineio.TransportWebSocket},
 		HTTPClient: clientHTTPClient(t),
@@ -615,13 +601,7 @@ func TestClientPingExpired(t *testing.T) {
 				closes := make(chan DisconnectReason, 4)
 				m.OnClose(func(r DisconnectReason, _ error) { closes <- r })
 				s := m.Socket("/", nil)
-				reasons := make(chan DisconnectReason, 4)
-				s.OnDisconnect(func(r DisconnectReason) { reasons <- r })
-				connects := make(chan struct{}, 4)
-				s.OnConnect(func() { connects <- struct{}{} })
-
-				clientConnect(t, s)
-				clientWait(t, connects, "OnConnect")
+				reasons, connects := clientConnectWatched(t, s)
 				id1 := s.ID()
 				if err := s.Emit("m", "before"); err != nil {
 					t.Fatal(err)
@@ -669,4 +649,18 @@ func TestClientPingExpired(t *testing.T) {
 			})
 		}
 	}
+}
+
+// serverStrings returns a channel of the string arguments of the event
+// name that srv's sockets receive.
+func serverStrings(srv *Server, name string) chan string {
+	got := make(chan string, 10)
+	srv.OnConnection(func(s *Socket) {
+		s.On(name, func(e *Event) {
+			var v string
+			e.Decode(&v)
+			got <- v
+		})
+	})
+	return got
 }

@@ -155,6 +155,19 @@ func clientConnect(t *testing.T, s *ClientSocket) {
 	}
 }
 
+// clientConnectWatched connects s after registering channels for its
+// disconnect reasons and its OnConnect calls, and waits for the first.
+func clientConnectWatched(t *testing.T, s *ClientSocket) (reasons chan DisconnectReason, connects chan struct{}) {
+	t.Helper()
+	reasons = make(chan DisconnectReason, 4)
+	s.OnDisconnect(func(r DisconnectReason) { reasons <- r })
+	connects = make(chan struct{}, 4)
+	s.OnConnect(func() { connects <- struct{}{} })
+	clientConnect(t, s)
+	clientWait(t, connects, "OnConnect")
+	return reasons, connects
+}
+
 func TestClientInterop(t *testing.T) {
 	if os.Getenv(clientNodeServerEnv) == "" {
 		clientStartNode(t) // skips, naming the variables
@@ -596,12 +609,7 @@ func clientTestPingExpired(t *testing.T, e *clientEnv) {
 			clientUseClock(m, &clock)
 			s := m.Socket("/", nil)
 			back := clientCollect(s, "message-back")
-			reasons := make(chan DisconnectReason, 4)
-			s.OnDisconnect(func(r DisconnectReason) { reasons <- r })
-			connects := make(chan struct{}, 4)
-			s.OnConnect(func() { connects <- struct{}{} })
-			clientConnect(t, s)
-			clientWait(t, connects, "OnConnect")
+			reasons, connects := clientConnectWatched(t, s)
 			if err := s.Emit("message", "before"); err != nil {
 				t.Fatal(err)
 			}
@@ -759,12 +767,7 @@ func TestClientNoServer(t *testing.T) {
 func clientTestParseError(t *testing.T, e *clientEnv) {
 	m := e.manager(t, e.url)
 	s := m.Socket("/", nil)
-	reasons := make(chan DisconnectReason, 4)
-	s.OnDisconnect(func(r DisconnectReason) { reasons <- r })
-	connects := make(chan struct{}, 4)
-	s.OnConnect(func() { connects <- struct{}{} })
-	clientConnect(t, s)
-	clientWait(t, connects, "OnConnect")
+	reasons, connects := clientConnectWatched(t, s)
 	if err := s.Emit("garbage"); err != nil {
 		t.Fatal(err)
 	}
