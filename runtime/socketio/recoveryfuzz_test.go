@@ -83,7 +83,9 @@ const (
 	rcBroadcast
 	// rcClose closes the client's connection, once its socket has got all
 	// that is due to it if op bit 5 is set: a socket waiting in its
-	// middleware is then let in, and finds its connection closed.
+	// middleware is then let in, and finds its connection closed. With op
+	// bit 6, a new connection then sends the CONNECT that recovers the
+	// client's session and closes at once (see snap).
 	rcClose
 	// rcRelease lets the socket that waits in the client's middleware in,
 	// or, if op bit 5 is set, refuses it.
@@ -124,7 +126,7 @@ type recoveryDirective struct {
 // A recoveryEvent is something the server did with a socket, recorded for
 // the driver to wait on.
 type recoveryEvent struct {
-	kind      string // "held", "connected", "disconnected" or "dropped"
+	kind      string // "taken", "held", "connected", "disconnected" or "dropped"
 	eio       string // the Engine.IO id of the socket's connection
 	s         *Socket
 	rooms     []Room           // connected: the socket's rooms
@@ -159,13 +161,13 @@ func (o *recoveryObserver) record(ev *recoveryEvent) {
 	}
 }
 
-// take returns the first event of kind on connection eio that the driver
-// has not seen, or nil.
-func (o *recoveryObserver) take(kind, eio string) *recoveryEvent {
+// take returns the first event on connection eio of one of kinds that the
+// driver has not seen, or nil.
+func (o *recoveryObserver) take(eio string, kinds ...string) *recoveryEvent {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	for _, ev := range o.events {
-		if !ev.taken && ev.kind == kind && ev.eio == eio {
+		if !ev.taken && ev.eio == eio && slices.Contains(kinds, ev.kind) {
 			ev.taken = true
 			return ev
 		}
@@ -173,13 +175,14 @@ func (o *recoveryObserver) take(kind, eio string) *recoveryEvent {
 	return nil
 }
 
-// unseen describes the events the driver has not seen.
+// unseen describes the events the driver has not seen, but for "taken"
+// (which only snap waits for).
 func (o *recoveryObserver) unseen() []string {
 	o.mu.Lock()
 	defer o.mu.Unlock()
 	var out []string
 	for _, ev := range o.events {
-		if !ev.taken {
+		if !ev.taken && ev.kind != "taken" {
 			out = append(out, fmt.Sprintf("%s of socket %s on %s", ev.kind, ev.s.id, ev.eio))
 		}
 	}
@@ -558,6 +561,7 @@ func newRecoveryRun(t *testing.T, in []byte) *recoveryRun {
 	t.Cleanup(func() { close(r.obs.stop) }) // before the server shuts down
 	r.env.srv.hooks = &recoveryHooks{
 		now:     func() time.Time { return time.Unix(0, r.clock.Load()) },
+		taken:   func(s *Socket) { r.obs.record(&recoveryEvent{kind: "taken", eio: s.Conn().ID(), s: s}) },
 		dropped: func(s *Socket) { r.obs.record(&recoveryEvent{kind: "dropped", eio: s.Conn().ID(), s: s}) },
 	}
 	r.env.srv.Use(r.obs.middleware)
@@ -601,6 +605,9 @@ func (r *recoveryRun) step(op, arg byte) {
 			}
 			_ = cl.c.eio.Close()
 			r.ended(cl, true)
+		}
+		if op&0x40 != 0 {
+			r.snap(cl)
 		}
 	case rcRelease:
 		if cl.held != nil {
@@ -850,7 +857,7 @@ func (r *recoveryRun) outcome(cl *recoveryClient) (kind string, reply recoveryRe
 	r.t.Helper()
 	deadline := time.After(5 * time.Second)
 	for {
-		if ev := r.obs.take("held", cl.c.eio.ID()); ev != nil {
+		if ev := r.obs.take(cl.c.eio.ID(), "held"); ev != nil {
 			return "held", reply, pre, ev
 		}
 		select {
@@ -1021,15 +1028,22 @@ func sameRooms(a, b []Room) bool {
 // event waits for the server's event of kind on cl's connection.
 func (r *recoveryRun) event(cl *recoveryClient, kind string) *recoveryEvent {
 	r.t.Helper()
+	return r.eventOf(cl, kind)
+}
+
+// eventOf waits for the server's first event of one of kinds on cl's
+// connection.
+func (r *recoveryRun) eventOf(cl *recoveryClient, kinds ...string) *recoveryEvent {
+	r.t.Helper()
 	deadline := time.After(5 * time.Second)
 	for {
-		if ev := r.obs.take(kind, cl.c.eio.ID()); ev != nil {
+		if ev := r.obs.take(cl.c.eio.ID(), kinds...); ev != nil {
 			return ev
 		}
 		select {
 		case <-r.obs.signal:
 		case <-deadline:
-			r.fatalf("client %s: no %s event within 5s", cl.name, kind)
+			r.fatalf("client %s: no %s event within 5s", cl.name, strings.Join(kinds, " or "))
 		}
 	}
 }
@@ -1077,17 +1091,7 @@ func (r *recoveryRun) drain(cl *recoveryClient, all bool) {
 // in, finds the connection closed and gives back its session.
 func (r *recoveryRun) ended(cl *recoveryClient, byClient bool) {
 	r.t.Helper()
-	select {
-	case <-cl.c.closed:
-	case <-time.After(5 * time.Second):
-		r.fatalf("client %s: connection not closed within 5s", cl.name)
-	}
-	select {
-	case <-cl.ss.Done():
-	case <-time.After(5 * time.Second):
-		r.fatalf("client %s: server session %s not ended within 5s", cl.name, cl.ss.ID())
-	}
-	cl.open, cl.unread, cl.synced = false, false, false
+	r.closed(cl)
 	r.drain(cl, false)
 	if s := cl.sock; s != nil {
 		ev := r.event(cl, "disconnected")
@@ -1109,6 +1113,86 @@ func (r *recoveryRun) ended(cl *recoveryClient, byClient bool) {
 			a.sess.state = sessionKept
 		}
 	}
+}
+
+// closed waits for cl's connection, which the client or the server has
+// closed, to end on both sides: the server has read all it will read of
+// it.
+func (r *recoveryRun) closed(cl *recoveryClient) {
+	r.t.Helper()
+	select {
+	case <-cl.c.closed:
+	case <-time.After(5 * time.Second):
+		r.fatalf("client %s: connection not closed within 5s", cl.name)
+	}
+	select {
+	case <-cl.ss.Done():
+	case <-time.After(5 * time.Second):
+		r.fatalf("client %s: server session %s not ended within 5s", cl.name, cl.ss.ID())
+	}
+	cl.open, cl.unread, cl.synced = false, false, false
+}
+
+// snap sends, on a new connection, the CONNECT that recovers cl's session,
+// if it is kept, and closes the connection at once. Whether the server
+// reads the CONNECT, lets the socket in before the connection closes,
+// connects it before the close is handled, is up to the race: whichever,
+// the session is kept after as before (with its rooms), and what the
+// client got is the start of the packets it missed and the CONNECT reply.
+func (r *recoveryRun) snap(cl *recoveryClient) {
+	r.t.Helper()
+	if cl.sock != nil || cl.held != nil {
+		return
+	}
+	a := r.attempt(cl, avValid, "", false)
+	r.predict(a)
+	if a.predict != "yes" {
+		return
+	}
+	r.dial(cl)
+	r.send(cl, r.frames(a)...)
+	_ = cl.c.eio.Close()
+	r.closed(cl)
+	want := r.due(a.sess.rooms, r.offsets[a.offset]+1)
+	var got []int
+	replied := false
+	for len(cl.c.packets) > 0 {
+		p := <-cl.c.packets
+		var reply recoveryReply
+		switch {
+		case replied:
+			r.fatalf("client %s: got %v %s after the CONNECT reply, with nothing broadcast", cl.name, p.Type, show(p))
+		case p.Type == parser.Connect:
+			if p.Data[0].Decode(&reply) != nil || reply.SID != a.sess.sid || reply.PID != a.pid {
+				r.fatalf("client %s: CONNECT reply %s, want session %s recovered", cl.name, show(p), a.pid)
+			}
+			if !slices.Equal(got, want) {
+				r.fatalf("client %s: got %v before its CONNECT reply, want %v", cl.name, got, want)
+			}
+			replied = true
+		default:
+			got = append(got, r.news1(cl, p))
+			if len(got) > len(want) || got[len(got)-1] != want[len(got)-1] {
+				r.fatalf("client %s: got %v of the packets it missed, want the start of %v", cl.name, got, want)
+			}
+		}
+	}
+	if r.obs.take(cl.c.eio.ID(), "taken") != nil {
+		// Read and taken: not let in (the connection had closed), or
+		// connected (or not) and then disconnected, keeping it again.
+		if ev := r.eventOf(cl, "dropped", "connected"); ev.kind == "connected" {
+			if !ev.recovered || ev.s.id != a.sess.sid || !sameRooms(ev.rooms, a.sess.rooms) {
+				r.fatalf("client %s: socket %s (recovered %v) in rooms %q, want session %s recovered in %q",
+					cl.name, ev.s.id, ev.recovered, ev.rooms, a.pid, a.sess.rooms)
+			}
+			if d := r.event(cl, "disconnected"); !recoverable(d.reason) {
+				r.fatalf("client %s: closed by the client, socket %s disconnected for %q, which keeps no session", cl.name, d.s.id, d.reason)
+			}
+		}
+	} else if replied || len(got) > 0 {
+		r.fatalf("client %s: got %v and a reply (%v), its CONNECT not taken", cl.name, got, replied)
+	}
+	a.sess.state, a.sess.epoch = sessionKept, r.epoch
 }
 
 // release lets the socket held in cl's middleware in, or refuses it.
@@ -1362,6 +1446,10 @@ func closeStep(client int, sync bool) [2]byte {
 	return [2]byte{op, 0}
 }
 
+// snapStep closes the client's connection, if open, then sends the
+// CONNECT that recovers its session and closes at once.
+func snapStep(client int) [2]byte { return [2]byte{byte(rcClose) | byte(client)<<3 | 0x40, 0} }
+
 func releaseStep(client int, allow bool) [2]byte {
 	op := byte(rcRelease) | byte(client)<<3
 	if !allow {
@@ -1473,6 +1561,11 @@ var recoverySeeds = []recoverySeed{
 		broadcastStep(1, 0), connectStep(0, avValid, "", false)})},
 	{"likewise over long-polling", rcRunMW | rcPolling, steps(kept, [][2]byte{
 		connectStep(0, avValid, "hold", false), closeStep(0, false), connectStep(0, avValid, "", false)})},
+	{"a recovering CONNECT racing its connection's close, twice, then recovered", 0, steps(kept, [][2]byte{
+		broadcastStep(0, 0), broadcastStep(1, 0), snapStep(0), broadcastStep(2, 0), snapStep(0), connectStep(0, avValid, "", false)})},
+	{"likewise with MessagePack and the middleware", rcMsgpack | rcRunMW, steps(kept, [][2]byte{
+		broadcastStep(0, 0), snapStep(0), snapStep(0), broadcastStep(1, 0), connectStep(0, avValid, "", false)})},
+	{"likewise over long-polling", rcPolling, steps(kept, [][2]byte{broadcastStep(0, 0), snapStep(0), connectStep(0, avValid, "", false)})},
 	{"a DISCONNECT while the recovery waits in the middleware", rcRunMW, steps(kept, [][2]byte{
 		connectStep(0, avValid, "hold", false), disconnectStep(0), connectStep(0, avValid, "", false)})},
 	{"the window ends while the recovery waits in the middleware", rcRunMW, steps(kept, [][2]byte{
