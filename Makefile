@@ -72,7 +72,7 @@ FUZZMINIMIZETIME ?= 5s
 FUZZ_TARGETS := engineio:FuzzDecodePayload engineio:FuzzDecodePacket engineio:FuzzWebSocketFrames engineio:FuzzQueryValue engineio:FuzzParseHead \
 	runtime/parser:FuzzJSONDecode runtime/parser:FuzzJSONAttachments runtime/parser:FuzzMsgpackDecode runtime/parser:FuzzTranscode runtime/parser:FuzzJSONString \
 	schema:FuzzParse schema:FuzzParseConfig \
-	runtime/socketio:FuzzLiveServer generated/types:FuzzGeneratedPayload generated/types:FuzzReadJSON generated/events:FuzzReaders
+	runtime/socketio:FuzzLiveServer runtime/socketio:FuzzRecoveryConnect generated/types:FuzzGeneratedPayload generated/types:FuzzReadJSON generated/events:FuzzReaders
 fuzz:
 	@for t in $(FUZZ_TARGETS); do pkg=$${t%%:*}; fn=$${t##*:}; \
 		echo "== $$pkg $$fn"; $(GO) test ./$$pkg -run='^$$' -fuzz="^$$fn\$$" -fuzztime=$(FUZZTIME) -fuzzminimizetime=$(FUZZMINIMIZETIME) -parallel=1 || exit 1; done

@@ -7,6 +7,9 @@
 // After the tests pass it waits up to a few seconds for every goroutine that
 // was not there when the tests started to end, and fails the run, printing
 // their stacks, if some remain.
+//
+// Snapshot and CheckSince check one piece of work, such as a fuzz input,
+// for the goroutines it started.
 package leakcheck
 
 import (
@@ -54,19 +57,51 @@ func Main(m *testing.M) {
 
 // Check waits up to timeout for all goroutines other than the caller and the
 // test framework's to end. It returns an error listing those that did not.
-func Check(timeout time.Duration) error {
+func Check(timeout time.Duration) error { return CheckSince(nil, timeout) }
+
+// Snapshot returns the ids of the goroutines that Stray reports now, for
+// CheckSince.
+func Snapshot() map[string]bool {
+	ids := make(map[string]bool)
+	for _, g := range Stray() {
+		ids[goroutineID(g)] = true
+	}
+	return ids
+}
+
+// CheckSince is Check for the goroutines that are not in before (a
+// Snapshot): those started since. It checks one piece of work while
+// goroutines that are not its own run (a test still winding down).
+func CheckSince(before map[string]bool, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
+	// Most goroutines end within a millisecond or two of the work that
+	// started them: a check made after each fuzz input should not sleep
+	// much longer than that.
+	pause := time.Millisecond
 	for {
-		stray := Stray()
+		var stray []string
+		for _, g := range Stray() {
+			if !before[goroutineID(g)] {
+				stray = append(stray, g)
+			}
+		}
 		if len(stray) == 0 {
 			return nil
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("leakcheck: %d goroutine(s) still running after the tests:\n\n%s",
-				len(stray), strings.Join(stray, "\n\n"))
+			return fmt.Errorf("leakcheck: %d goroutine(s) still running after %v:\n\n%s",
+				len(stray), timeout, strings.Join(stray, "\n\n"))
 		}
-		time.Sleep(20 * time.Millisecond)
+		time.Sleep(pause)
+		pause = min(2*pause, 20*time.Millisecond)
 	}
+}
+
+// goroutineID returns the "goroutine N" that begins a goroutine's stack:
+// unique for the life of the process (ids are not reused).
+func goroutineID(stack string) string {
+	id, _, _ := strings.Cut(stack, " [")
+	return id
 }
 
 // Stray returns the stacks of the goroutines that are neither the caller nor

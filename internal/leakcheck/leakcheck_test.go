@@ -41,3 +41,25 @@ func TestIdlePoolWorkers(t *testing.T) {
 		t.Error("a pool worker stuck in a handler is not reported")
 	}
 }
+
+// CheckSince reports a goroutine started after the snapshot, not one
+// that was running before it.
+func TestCheckSince(t *testing.T) {
+	stop := make(chan struct{})
+	defer close(stop)
+	go func() { <-stop }()
+	before := Snapshot()
+	if err := CheckSince(before, 50*time.Millisecond); err != nil {
+		t.Fatalf("a goroutine from before the snapshot is reported: %v", err)
+	}
+	block := make(chan struct{})
+	go func() { <-block }()
+	err := CheckSince(before, 50*time.Millisecond)
+	close(block)
+	if err == nil || !strings.Contains(err.Error(), "TestCheckSince") {
+		t.Fatalf("a goroutine started after the snapshot is not reported: %v", err)
+	}
+	if err := CheckSince(before, time.Second); err != nil {
+		t.Fatalf("after it ended: %v", err)
+	}
+}

@@ -24,7 +24,7 @@ type conn struct {
 
 	mu      sync.Mutex
 	sockets []*Socket        // one per namespace joined (a few: a list costs less than a map)
-	pending []string         // namespaces whose middleware runs
+	pending []string         // namespaces being joined: from the CONNECT until the socket is admitted or refused
 	joined  bool             // a namespace was joined: the connect timeout is over
 	reason  DisconnectReason // set when this side closes for a reason of its own
 	closed  bool
@@ -278,14 +278,15 @@ func (c *conn) connect(p *parser.Packet) {
 	c.mu.Unlock()
 	go func() {
 		err := runMiddleware(s, chain)
-		c.mu.Lock()
-		if i := slices.Index(c.pending, name); i >= 0 {
-			c.pending = slices.Delete(c.pending, i, i+1)
-		}
-		c.mu.Unlock()
 		if err == nil {
-			c.admit(s, r)
+			if h := c.srv.hooks; h != nil && h.passed != nil {
+				h.passed(s)
+			}
+			c.admit(s, r) // takes name off c.pending
 		} else {
+			c.mu.Lock()
+			c.unpendLocked(name)
+			c.mu.Unlock()
 			s.leaveAll() // rooms a middleware joined
 			// Before the CONNECT_ERROR, so that a client that retries at
 			// once, on this connection or another, recovers.
@@ -296,6 +297,14 @@ func (c *conn) connect(p *parser.Packet) {
 		// dropped if no socket joined it (see Server.connectDone).
 		c.srv.connectDone(nsp)
 	}()
+}
+
+// unpendLocked takes nsp off the namespaces whose middleware runs. c.mu is
+// held.
+func (c *conn) unpendLocked(nsp string) {
+	if i := slices.Index(c.pending, nsp); i >= 0 {
+		c.pending = slices.Delete(c.pending, i, i+1)
+	}
 }
 
 // runMiddleware runs chain for s and returns the first refusal.
@@ -355,10 +364,13 @@ func (r *restore) release() {
 
 // admit connects s, which passed the middleware, to its namespace: unless
 // the connection has closed meanwhile, or joined the namespace already. r
-// is nil unless s is recovering.
+// is nil unless s is recovering. The namespace stops being pending in the
+// same step as s joins it, so that a CONNECT for it read meanwhile is
+// ignored (see connect).
 func (c *conn) admit(s *Socket, r *restore) {
 	nsp, name := s.nsp, s.nsp.name
 	c.mu.Lock()
+	c.unpendLocked(name)
 	if c.closed || c.socketLocked(name) != nil {
 		c.mu.Unlock()
 		s.leaveAll() // rooms a middleware joined

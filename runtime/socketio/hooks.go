@@ -10,6 +10,9 @@ type recoveryHooks struct {
 	// taken runs at CONNECT once the session of a recovering socket has
 	// been looked up, before its middleware and its admission.
 	taken func(s *Socket)
+	// passed runs when the middleware has let a socket in, before its
+	// admission (see conn.connect).
+	passed func(s *Socket)
 	// dropped runs when a socket that passed its middleware is not
 	// admitted (its connection closed meanwhile), once its session, if it
 	// was recovering, has been given back.

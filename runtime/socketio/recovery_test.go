@@ -3,6 +3,7 @@ package socketio
 import (
 	"errors"
 	"slices"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -599,4 +600,48 @@ func TestRecoveryNotAdmittedKeepsSession(t *testing.T) {
 		verdict <- nil
 		f.checkRecovered(t, f.reconnect(t), []string{"two", "three"}, nil)
 	})
+}
+
+// A CONNECT for a namespace whose socket the middleware has let in, read
+// before that socket is admitted, is ignored, as one read while the
+// middleware runs is: here a CONNECT that would recover a kept session,
+// as socket.io-client sends one twice. The code before the fix took the
+// namespace off the ones being joined before admitting the socket; a
+// CONNECT read in between recovered the session, and its socket was
+// admitted in place of the first one, which was dropped unanswered.
+func TestRecoveryConnectAgainBeforeAdmission(t *testing.T) {
+	var armed atomic.Bool
+	inWindow, resume := make(chan struct{}), make(chan struct{})
+	release := sync.OnceFunc(func() { close(resume) })
+	defer release()
+	var takes atomic.Int32
+	hooks := &recoveryHooks{
+		passed: func(*Socket) {
+			if armed.CompareAndSwap(true, false) {
+				inWindow <- struct{}{}
+				<-resume
+			}
+		},
+		taken: func(*Socket) { takes.Add(1) },
+	}
+	f := newRecoveryFixture(t, &RecoveryOptions{}, hooks, nil)
+	f.env.srv.Of("/sync")
+	c := f.env.dial(t, engineio.TransportWebSocket)
+	armed.Store(true)
+	c.send(&parser.Packet{Type: parser.Connect, Namespace: "/"}) // a new socket, through the middleware
+	<-inWindow
+	f.recover(c)
+	c.connect("/sync", nil) // answered once the CONNECT before it has been read
+	if n := takes.Load(); n != 0 {
+		t.Fatalf("a CONNECT read while the socket of another was being admitted was handled (%d sessions taken)", n)
+	}
+	release()
+	var reply recoveryReply
+	if p := c.next(); p.Type != parser.Connect || p.Namespace != "/" || p.Data[0].Decode(&reply) != nil {
+		t.Fatalf("got %v %s, want the CONNECT reply of the new socket", p.Type, show(p))
+	}
+	if reply.SID == f.sid || reply.PID == f.pid {
+		t.Fatalf("the new socket has the kept session's sid %s pid %s", reply.SID, reply.PID)
+	}
+	f.checkRecovered(t, f.reconnect(t), []string{"two"}, nil)
 }
