@@ -103,9 +103,13 @@ func TestClientFlushBufferBiggerThanQueue(t *testing.T) {
 				}
 			}
 			clientConnect(t, s)
-			// Emitted while the buffer is still being flushed: after it.
+			// Emitted while the buffer may still be being flushed: after
+			// it. Short, so that together they fit in the half of the
+			// queue the flush leaves when it ended already (clientFlush):
+			// an emit past the queue closes the connection, and the
+			// flush may have ended while the server reads slowly.
 			for i := n; i < n+50; i++ {
-				if err := s.Emit("message", i, pad); err != nil {
+				if err := s.Emit("message", i, "y"); err != nil {
 					t.Fatal(err)
 				}
 			}
