@@ -161,7 +161,7 @@ func FuzzTranscode(f *testing.F) {
 			if !json.Valid(j.raw) {
 				t.Fatalf("invalid JSON %q from %x", j.raw, data)
 			}
-			mp, err := jsonToMsgpack(nil, j.raw, j.bins)
+			mp, err := jsonToMsgpack(nil, j.raw, j.attachments())
 			if err != nil {
 				t.Fatalf("%s: %v", j.raw, err)
 			}

@@ -152,9 +152,10 @@ func (d *jsonDecoder) Add(data []byte, binary bool) (*Packet, error) {
 			return nil, nil
 		}
 		p := d.pending
+		bins := binsRef(d.bins)
 		for i := range p.Data {
 			if p.Data[i].flags&flagPlaceholders != 0 {
-				p.Data[i].bins = d.bins
+				p.Data[i].bins = bins
 			}
 		}
 		d.Reset()

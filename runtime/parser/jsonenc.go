@@ -65,13 +65,13 @@ func (e *jsonEncoder) value(v *Value) error {
 		if err != nil {
 			return fmt.Errorf("%w: %v", ErrUnsupportedValue, err)
 		}
-		last := 0
+		last, bins := 0, v.attachments()
 		for _, s := range spans {
-			if s.num < 0 || s.num >= len(v.bins) {
+			if s.num < 0 || s.num >= len(bins) {
 				return fmt.Errorf("%w: placeholder without attachment", ErrUnsupportedValue)
 			}
 			e.buf = append(e.buf, v.raw[last:s.start]...)
-			e.placeholder(v.bins[s.num])
+			e.placeholder(bins[s.num])
 			last = s.end
 		}
 		e.buf = append(e.buf, v.raw[last:]...)

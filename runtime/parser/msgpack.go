@@ -136,7 +136,7 @@ func (e *mpEncoder) value(v *Value) error {
 		e.w.b = append(e.w.b, v.raw...)
 		return nil
 	case kindJSON:
-		if err := e.transcode(v.raw, v.bins); err != nil {
+		if err := e.transcode(v.raw, v.attachments()); err != nil {
 			return fmt.Errorf("%w: %v", ErrUnsupportedValue, err)
 		}
 		return nil

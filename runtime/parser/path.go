@@ -26,12 +26,13 @@ func (v Value) PathAt(offset int64, s *Shape) (path string, ok bool) {
 			return "", false
 		}
 		shift := 0 // length of the text Decode decoded minus the raw text, before p
+		bins := v.attachments()
 		for _, sp := range spans {
-			if sp.num < 0 || sp.num >= len(v.bins) {
+			if sp.num < 0 || sp.num >= len(bins) {
 				return "", false
 			}
 			start := sp.start + shift // where the string starts in the decoded text
-			n := 2 + base64.StdEncoding.EncodedLen(len(v.bins[sp.num]))
+			n := 2 + base64.StdEncoding.EncodedLen(len(bins[sp.num]))
 			if p < start {
 				break
 			}

@@ -209,7 +209,7 @@ func TestPathAt(t *testing.T) {
 	// With attachments, offsets are in the text Decode decoded: each
 	// placeholder replaced by the base64 string of its attachment.
 	bins := [][]byte{[]byte("0123456789")}
-	wb := Value{kind: kindJSON, raw: []byte(text), bins: bins, flags: flagPlaceholders}
+	wb := Value{kind: kindJSON, raw: []byte(text), bins: binsRef(bins), flags: flagPlaceholders}
 	decoded := strings.Replace(text, `{"_placeholder":true,"num":0}`, `"MDEyMzQ1Njc4OQ=="`, 1)
 	for _, c := range []struct{ after, want string }{{`"MDEy`, "bin"}, {`"n":5`, "n"}, {`: 7`, "users[1].id"}} {
 		off := int64(strings.Index(decoded, c.after) + len(c.after))

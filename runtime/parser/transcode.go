@@ -37,7 +37,7 @@ func (v Value) AsJSON() (Value, error) {
 		if err != nil {
 			return Value{}, fmt.Errorf("%w: %v", ErrUnsupportedValue, err)
 		}
-		j := Value{kind: kindJSON, raw: out, bins: t.bins}
+		j := Value{kind: kindJSON, raw: out, bins: binsRef(t.bins)}
 		if len(t.bins) > 0 {
 			j.flags = flagPlaceholders
 		}

@@ -62,8 +62,8 @@ func TestTranscodeBinary(t *testing.T) {
 	}
 	back, err := RawMsgpack(mp).AsJSON()
 	if err != nil || string(back.raw) != `[{"_placeholder":true,"num":0},{"x":{"_placeholder":true,"num":1}},{"_placeholder":true,"num":2}]` ||
-		len(back.bins) != 3 || !bytes.Equal(back.bins[1], []byte{1, 2}) || len(back.bins[0]) != 0 || !back.HasBinary() {
-		t.Fatalf("%s %v %v", back.raw, back.bins, err)
+		len(back.attachments()) != 3 || !bytes.Equal(back.attachments()[1], []byte{1, 2}) || len(back.attachments()[0]) != 0 || !back.HasBinary() {
+		t.Fatalf("%s %v %v", back.raw, back.attachments(), err)
 	}
 	if _, err := jsonToMsgpack(nil, []byte(`{"_placeholder":true,"num":3}`), bins); err == nil {
 		t.Error("a placeholder without its attachment transcoded")
@@ -113,7 +113,7 @@ func TestTranscodeMsgpack(t *testing.T) {
 	if _, err := RawMsgpack(many).AsJSON(); err == nil || !strings.Contains(err.Error(), "more than 1000 binary values") {
 		t.Errorf("1001 bins: %v", err)
 	}
-	if j, err := RawMsgpack(many[3:5]).AsJSON(); err != nil || len(j.bins) != 1 {
+	if j, err := RawMsgpack(many[3:5]).AsJSON(); err != nil || len(j.attachments()) != 1 {
 		t.Errorf("one bin: %v", err)
 	}
 	if j, err := ValueOf(map[string]any{"a": []byte{1}}).AsJSON(); err != nil || string(j.raw) != `{"a":{"_placeholder":true,"num":0}}` {

@@ -45,9 +45,28 @@ const (
 type Value struct {
 	kind  uint8
 	flags uint8
-	raw   []byte   // JSON text or MessagePack bytes
-	bins  [][]byte // JSON: the packet's attachments, indexed by placeholder num
-	v     any      // kindGo
+	raw   []byte    // JSON text or MessagePack bytes
+	bins  *[][]byte // JSON: the packet's attachments, indexed by placeholder num (see attachments)
+	v     any       // kindGo
+}
+
+// attachments returns the binary attachments a JSON value's placeholders
+// refer to. They are behind a pointer, shared by the values of a packet, so
+// that a Value is 56 bytes rather than 72: most values have none.
+func (v *Value) attachments() [][]byte {
+	if v.bins == nil {
+		return nil
+	}
+	return *v.bins
+}
+
+// binsRef returns a reference to bins for Value.bins, or nil when there are
+// none.
+func binsRef(bins [][]byte) *[][]byte {
+	if len(bins) == 0 {
+		return nil
+	}
+	return &bins
 }
 
 // ValuesOf wraps each of args with ValueOf: the arguments of a packet.
@@ -211,7 +230,7 @@ func (v Value) Decode(dst any) error {
 		if v.flags&flagPlaceholders == 0 {
 			return json.Unmarshal(v.raw, dst)
 		}
-		return decodeJSONWithBinary(v.raw, v.bins, dst)
+		return decodeJSONWithBinary(v.raw, v.attachments(), dst)
 	case kindMsgpack:
 		if hasJSONForm(reflect.TypeOf(dst)) {
 			// A generated type: decoded from its JSON form, in which the
@@ -254,7 +273,7 @@ func goJSON(x any) (Value, error) {
 	if err := enc.goValue(x); err != nil {
 		return Value{}, err
 	}
-	v := Value{kind: kindJSON, raw: enc.buf, bins: enc.bins}
+	v := Value{kind: kindJSON, raw: enc.buf, bins: binsRef(enc.bins)}
 	if len(enc.bins) > 0 {
 		v.flags = flagPlaceholders
 	}

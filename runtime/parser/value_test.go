@@ -1,6 +1,18 @@
 package parser
 
-import "testing"
+import (
+	"testing"
+	"unsafe"
+)
+
+// A Value is copied into every packet's data and every event's arguments:
+// its attachments are behind a pointer (see Value.attachments) so that it
+// is seven words, not nine.
+func TestValueSize(t *testing.T) {
+	if size, want := unsafe.Sizeof(Value{}), 7*unsafe.Sizeof(uintptr(0)); size > want {
+		t.Errorf("a Value is %d bytes, want at most %d", size, want)
+	}
+}
 
 // A Value inside a struct field tagged omitempty is kept by both codecs.
 func TestValueNotOmittedAsEmpty(t *testing.T) {
